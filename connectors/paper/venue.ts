@@ -1,0 +1,338 @@
+// Core of the paper venue: books, orders by clientOrderId, order states, fees, amendments, counters and
+// knobs. The clock and the reject RNG come in from outside; HTTP-level faults (latency, outage, dropped
+// answers) are knobs here but are acted on by server.ts, the only place that knows about requests.
+import type { OrderType, TimeInForce } from '../../schemas/types.ts';
+import type { VenueEvent, VenueFill, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
+import { createOrderBook, type OrderBook, type SubmitOutcome, type Trade } from './book.ts';
+import type { Knobs, KnobsPatch, PaperConfig } from './config.ts';
+import { createMarketData } from './marketData.ts';
+import { instrumentUnits, type InstrumentUnits } from './symbols.ts';
+
+export interface PaperVenueStats {
+  ordersReceived: number;
+  ordersCreated: number;
+  duplicatesSeen: number;
+  fills: number;
+  rejected: number;
+  canceled: number;
+  expired: number;
+  corrections: number;
+  busts: number;
+  openOrders: number;
+}
+
+export interface FillAmendment {
+  price?: number;
+  quantity?: number;
+}
+
+export interface PaperVenue {
+  /** Idempotent: a known clientOrderId returns the existing order with created = false. */
+  submit(request: VenueOrderRequest): { order: VenueOrderState; created: boolean };
+  /** null for an unknown id; an order that is already final comes back unchanged. */
+  cancel(clientOrderId: string): VenueOrderState | null;
+  lookup(clientOrderId: string): VenueOrderState | null;
+  openOrders(): VenueOrderState[];
+  allOrders(): VenueOrderState[];
+  quote(symbol: string): VenueQuote | null;
+  symbols(): string[];
+  /** One market-data step: expire DAY orders, move the market, retry held remainders. */
+  tick(): void;
+  knobs(): Knobs;
+  setKnobs(patch: KnobsPatch): Knobs;
+  /** null when no live fill has that tradeId. */
+  correctFill(tradeId: string, amendment: FillAmendment): VenueEvent | null;
+  bustFill(tradeId: string): VenueEvent | null;
+  stats(): PaperVenueStats;
+  onEvent(listener: (event: VenueEvent) => void): () => void;
+}
+
+export interface PaperVenueDeps {
+  config: PaperConfig;
+  clock: () => number;
+  /** Uniform [0, 1): decides random rejects (knob rejectRate). */
+  random: () => number;
+}
+
+interface OrderRecord {
+  state: VenueOrderState;
+  units: InstrumentUnits | null;
+  book: OrderBook | null;
+  type: OrderType;
+  tif: TimeInForce;
+  limitTicks: number | null;
+  qtyLots: number;
+  filledLots: number;
+  expireAt: number | null;
+}
+
+const DAY_MS = 86_400_000;
+const round = (value: number, decimals: number): number => Number(value.toFixed(decimals));
+
+/** The first instant after `now` when the UTC clock reads `hhmm`. */
+export function nextSessionEnd(now: number, hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  const d = new Date(now);
+  const today = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), h, m);
+  return today > now ? today : today + DAY_MS;
+}
+
+export function createPaperVenue({ config, clock, random }: PaperVenueDeps): PaperVenue {
+  const instruments = new Map(config.symbols.map((inst) => [inst.symbol, inst]));
+  const books = new Map(config.symbols.map((inst) => [inst.symbol, createOrderBook(inst.symbol)]));
+  const market = createMarketData({ instruments: config.symbols, books, seed: config.seed, levels: config.mmLevels, start: clock() });
+  const byClientId = new Map<string, OrderRecord>();
+  const byVenueId = new Map<string, OrderRecord>();
+  const open = new Set<OrderRecord>(); // insertion order = arrival order
+  const held = new Set<OrderRecord>(); // open but off the book: the fill cap stopped them (see book.ts HELD)
+  const fillOwner = new Map<string, OrderRecord>();
+  const listeners = new Set<(event: VenueEvent) => void>();
+  let knobs: Knobs = { ...config.knobs };
+  // Lets expireDue skip its scan of open orders on the hot path until some DAY order is due.
+  let nextExpiry = Infinity;
+  let venueSeq = 0;
+  const stats: Omit<PaperVenueStats, 'openOrders'> = {
+    ordersReceived: 0, ordersCreated: 0, duplicatesSeen: 0, fills: 0, rejected: 0, canceled: 0, expired: 0, corrections: 0, busts: 0,
+  };
+
+  const snapshot = (rec: OrderRecord): VenueOrderState => ({ ...rec.state, fills: rec.state.fills.map((f) => ({ ...f })) });
+  const fee = (price: number, quantity: number): number => round((price * quantity * config.feeBps) / 10_000, 8);
+  const emit = (event: VenueEvent): void => {
+    for (const listener of listeners) listener(event);
+  };
+  const emitOrders = (changed: Set<OrderRecord>): void => {
+    for (const rec of changed) emit({ kind: 'order', order: snapshot(rec) });
+  };
+  const refreshFilledQty = (rec: OrderRecord): void => {
+    rec.state.filledQty = round(rec.state.fills.reduce((sum, f) => sum + f.quantity, 0), 10);
+  };
+
+  function close(rec: OrderRecord, status: 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED', now: number): void {
+    rec.book?.cancel(rec.state.venueOrderId);
+    open.delete(rec);
+    held.delete(rec);
+    rec.state.status = status;
+    rec.state.venueTime = now;
+    if (status === 'CANCELED') stats.canceled += 1;
+    if (status === 'EXPIRED') stats.expired += 1;
+    if (status === 'REJECTED') stats.rejected += 1;
+  }
+
+  function markOpen(rec: OrderRecord, now: number): void {
+    rec.state.status = rec.filledLots > 0 ? 'PARTIALLY_FILLED' : 'NEW';
+    rec.state.venueTime = now;
+    open.add(rec);
+    if (rec.expireAt !== null) nextExpiry = Math.min(nextExpiry, rec.expireAt);
+  }
+
+  function applyTrades(trades: Trade[], changed: Set<OrderRecord>): void {
+    for (const trade of trades) {
+      for (const party of [trade.taker, trade.maker]) {
+        if (party.owner !== 'CLIENT') continue;
+        const rec = byVenueId.get(party.id);
+        if (!rec?.units) continue;
+        const price = rec.units.toPrice(trade.price);
+        const quantity = rec.units.toQuantity(trade.quantity);
+        // Per side, so a trade between two of our own orders still gives two distinct fill ids.
+        const fill: VenueFill = { tradeId: `${trade.tradeId}-${party.side === 'BUY' ? 'B' : 'S'}`, quantity, price, fee: fee(price, quantity), venueTime: trade.time };
+        rec.state.fills.push(fill);
+        fillOwner.set(fill.tradeId, rec);
+        rec.filledLots += trade.quantity;
+        refreshFilledQty(rec);
+        stats.fills += 1;
+        // A resting maker's status is settled here; the taker's once its submission is done.
+        if (party === trade.maker) {
+          if (rec.filledLots === rec.qtyLots) close(rec, 'FILLED', trade.time);
+          else markOpen(rec, trade.time);
+        }
+        changed.add(rec);
+      }
+    }
+  }
+
+  function settle(rec: OrderRecord, outcome: SubmitOutcome, now: number): void {
+    switch (outcome) {
+      case 'FILLED':
+        return close(rec, 'FILLED', now);
+      case 'CANCELED':
+        return close(rec, 'CANCELED', now);
+      case 'RESTED':
+        return markOpen(rec, now);
+      case 'HELD':
+        markOpen(rec, now);
+        held.add(rec);
+        return;
+      default: {
+        const never: never = outcome;
+        throw new Error(`unhandled outcome ${String(never)}`);
+      }
+    }
+  }
+
+  // Runs the order's unfilled lots against its book; maxFill caps what may fill right now.
+  function execute(rec: OrderRecord, maxFill: number | undefined, now: number, changed: Set<OrderRecord>): void {
+    if (!rec.book) return;
+    const { trades, outcome } = rec.book.submit(
+      { id: rec.state.venueOrderId, owner: 'CLIENT', side: rec.state.side, type: rec.type, limit: rec.limitTicks, quantity: rec.qtyLots - rec.filledLots, tif: rec.tif, maxFill },
+      now,
+    );
+    applyTrades(trades, changed);
+    settle(rec, outcome, now);
+    changed.add(rec);
+  }
+
+  function expireDue(now: number, changed: Set<OrderRecord>): void {
+    if (now < nextExpiry) return;
+    nextExpiry = Infinity;
+    for (const rec of open) {
+      if (rec.expireAt === null) continue;
+      if (rec.expireAt <= now) {
+        close(rec, 'EXPIRED', now);
+        changed.add(rec);
+      } else {
+        nextExpiry = Math.min(nextExpiry, rec.expireAt);
+      }
+    }
+  }
+
+  function validate(request: VenueOrderRequest, rec: OrderRecord): string | null {
+    const inst = instruments.get(request.symbol);
+    if (!inst || !rec.units) return 'UNKNOWN_SYMBOL';
+    const lots = Number.isFinite(request.quantity) ? rec.units.toLots(request.quantity) : null;
+    if (lots === null || lots <= 0) return 'INVALID_QUANTITY';
+    rec.qtyLots = lots;
+    if (request.orderType === 'LIMIT') {
+      const ticks = request.limitPrice === null || !Number.isFinite(request.limitPrice) ? null : rec.units.toTicks(request.limitPrice);
+      if (ticks === null || ticks <= 0) return 'INVALID_PRICE';
+      rec.limitTicks = ticks;
+    }
+    if (knobs.rejectRate > 0 && random() < knobs.rejectRate) return 'RANDOM_REJECT';
+    return null;
+  }
+
+  function submit(request: VenueOrderRequest): { order: VenueOrderState; created: boolean } {
+    const now = clock();
+    const changed = new Set<OrderRecord>();
+    expireDue(now, changed);
+    stats.ordersReceived += 1;
+    const existing = byClientId.get(request.clientOrderId);
+    if (existing) {
+      stats.duplicatesSeen += 1;
+      emitOrders(changed);
+      return { order: snapshot(existing), created: false };
+    }
+    venueSeq += 1;
+    const inst = instruments.get(request.symbol);
+    const rec: OrderRecord = {
+      state: {
+        clientOrderId: request.clientOrderId, venueOrderId: `PV-${String(venueSeq).padStart(8, '0')}`, symbol: request.symbol, side: request.side,
+        quantity: request.quantity, status: 'NEW', filledQty: 0, fills: [], rejectReason: null, venueTime: now,
+      },
+      units: inst ? instrumentUnits(inst.tickSize, inst.lotSize) : null,
+      book: books.get(request.symbol) ?? null,
+      type: request.orderType, tif: request.timeInForce, limitTicks: null, qtyLots: 0, filledLots: 0,
+      expireAt: request.timeInForce === 'DAY' ? nextSessionEnd(now, config.sessionEnd) : null,
+    };
+    byClientId.set(request.clientOrderId, rec);
+    byVenueId.set(rec.state.venueOrderId, rec);
+    stats.ordersCreated += 1;
+    const reason = validate(request, rec);
+    if (reason !== null) {
+      rec.state.rejectReason = reason;
+      close(rec, 'REJECTED', now);
+      changed.add(rec);
+    } else {
+      execute(rec, Math.floor(rec.qtyLots * knobs.partialFillRatio), now, changed);
+    }
+    emitOrders(changed);
+    return { order: snapshot(rec), created: true };
+  }
+
+  function tick(): void {
+    const now = clock();
+    const changed = new Set<OrderRecord>();
+    expireDue(now, changed);
+    applyTrades(market.step(now), changed);
+    // A held remainder comes back in full: the cap models liquidity that arrives over time.
+    for (const rec of [...held]) {
+      held.delete(rec);
+      execute(rec, undefined, now, changed);
+    }
+    emitOrders(changed);
+  }
+
+  function cancel(clientOrderId: string): VenueOrderState | null {
+    const rec = byClientId.get(clientOrderId);
+    if (!rec) return null;
+    const now = clock();
+    const changed = new Set<OrderRecord>();
+    expireDue(now, changed);
+    if (open.has(rec)) {
+      close(rec, 'CANCELED', now);
+      changed.add(rec);
+    }
+    emitOrders(changed);
+    return snapshot(rec);
+  }
+
+  function amend(tradeId: string, apply: (rec: OrderRecord, fill: VenueFill, now: number) => VenueEvent): VenueEvent | null {
+    const rec = fillOwner.get(tradeId);
+    const fill = rec?.state.fills.find((f) => f.tradeId === tradeId);
+    if (!rec || !fill) return null;
+    const now = clock();
+    const event = apply(rec, fill, now);
+    refreshFilledQty(rec);
+    rec.state.venueTime = now;
+    emit(event);
+    return event;
+  }
+
+  return {
+    submit,
+    cancel,
+    tick,
+    lookup: (id) => {
+      const rec = byClientId.get(id);
+      return rec ? snapshot(rec) : null;
+    },
+    openOrders: () => [...open].map(snapshot),
+    allOrders: () => [...byClientId.values()].map(snapshot),
+    symbols: () => [...instruments.keys()],
+    quote(symbol) {
+      const top = market.top(symbol);
+      if (!top) return null;
+      // An empty side reads as price 0, size 0: the market maker always quotes, so it is transient.
+      return { symbol, bid: top.bid ?? 0, ask: top.ask ?? 0, bidSize: top.bidSize, askSize: top.askSize, venueTime: clock() };
+    },
+    knobs: () => ({ ...knobs }),
+    setKnobs(patch) {
+      knobs = { ...knobs, ...patch };
+      return { ...knobs };
+    },
+    // Amendments restate the venue's record of a fill; the book's liquidity and the order status stay as
+    // they were, as with a real venue's after-the-fact statement.
+    correctFill: (tradeId, amendment) =>
+      amend(tradeId, (rec, fill, now) => {
+        for (const v of [amendment.price, amendment.quantity]) {
+          if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new RangeError('corrected price and quantity must be > 0');
+        }
+        fill.price = amendment.price ?? fill.price;
+        fill.quantity = amendment.quantity ?? fill.quantity;
+        fill.fee = fee(fill.price, fill.quantity);
+        stats.corrections += 1;
+        return { kind: 'correction', clientOrderId: rec.state.clientOrderId, tradeId, quantity: fill.quantity, price: fill.price, fee: fill.fee, venueTime: now };
+      }),
+    bustFill: (tradeId) =>
+      amend(tradeId, (rec, _fill, now) => {
+        rec.state.fills = rec.state.fills.filter((f) => f.tradeId !== tradeId);
+        fillOwner.delete(tradeId);
+        stats.busts += 1;
+        return { kind: 'bust', clientOrderId: rec.state.clientOrderId, tradeId, venueTime: now };
+      }),
+    stats: () => ({ ...stats, openOrders: open.size }),
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

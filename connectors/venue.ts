@@ -1,0 +1,70 @@
+// The one interface every venue implements. The shared runtime (connectors/runtime.ts) wraps it with
+// retries, look-up-before-resend, fill de-duplication and the Kafka side; a venue folder only speaks
+// its venue's wire format.
+import type { OrderType, Side, TimeInForce } from '../schemas/types.ts';
+
+export interface VenueOrderRequest {
+  /** Ours, derived from the order id; the venue's idempotency key. */
+  clientOrderId: string;
+  symbol: string; // canonical symbol; the venue folder maps it (symbols.ts)
+  side: Side;
+  quantity: number;
+  orderType: OrderType;
+  limitPrice: number | null;
+  timeInForce: TimeInForce;
+}
+
+export type VenueOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+
+export interface VenueFill {
+  /** The venue's trade id: fills are de-duplicated by it. */
+  tradeId: string;
+  quantity: number;
+  price: number;
+  fee: number;
+  /** The venue's timestamp, epoch ms. */
+  venueTime: number;
+}
+
+/** The venue's view of one of our orders. */
+export interface VenueOrderState {
+  clientOrderId: string;
+  /** Theirs; distinct from clientOrderId everywhere. */
+  venueOrderId: string;
+  symbol: string;
+  side: Side;
+  quantity: number;
+  status: VenueOrderStatus;
+  filledQty: number;
+  fills: VenueFill[];
+  rejectReason: string | null;
+  venueTime: number;
+}
+
+/** What a venue pushes: an order changed, or a fill was amended after the fact. */
+export type VenueEvent =
+  | { kind: 'order'; order: VenueOrderState }
+  | { kind: 'correction'; clientOrderId: string; tradeId: string; quantity: number; price: number; fee: number; venueTime: number }
+  | { kind: 'bust'; clientOrderId: string; tradeId: string; venueTime: number };
+
+export interface VenueQuote { symbol: string; bid: number; ask: number; bidSize: number; askSize: number; venueTime: number }
+
+export interface VenueHealth { up: boolean; latencyMs: number | null; detail: string | null }
+
+export interface VenueClient {
+  readonly venue: string;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Idempotent by clientOrderId: a repeat returns the existing order, never a second one. */
+  submit(order: VenueOrderRequest): Promise<VenueOrderState>;
+  cancel(clientOrderId: string): Promise<VenueOrderState>;
+  /** null when the venue has no order with that id. */
+  lookup(clientOrderId: string): Promise<VenueOrderState | null>;
+  /** Open orders and recent fills, for reconciliation. */
+  openOrders(): Promise<VenueOrderState[]>;
+  /** Push stream of order changes and amendments; returns an unsubscribe function. */
+  onEvent(listener: (event: VenueEvent) => void): () => void;
+  /** Optional market data. */
+  quotes?(symbols: string[]): Promise<VenueQuote[]>;
+  health(): Promise<VenueHealth>;
+}

@@ -1,0 +1,265 @@
+// Request body → Signal. Pure: the strategy (resolved by auth), the header key, the wall clock and the
+// HLC come in as arguments. Schemas are compiled once at module load; errors name the sender's field.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Intent, OrderType, Side, Signal, SignalSource } from '../schemas/types.ts';
+import type { StrategyConfig } from './config.ts';
+import { invalidField } from './errors.ts';
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * JSON text → plain object. Keys that could reach an object's prototype are refused anywhere in the
+ * tree, so no later spread or merge can be turned into prototype pollution.
+ */
+export function parseJsonBody(raw: Buffer | string): Record<string, unknown> {
+  let text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let forbidden: string | null = null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key, v: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) forbidden = key;
+      return v;
+    });
+  } catch {
+    // The parser's message quotes the body (and with it the secret): never pass it on.
+    throw invalidField('body', 'not valid JSON');
+  }
+  if (forbidden !== null) throw invalidField(forbidden, 'forbidden key');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidField('body', 'must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+// TradingView fills placeholders as text, so numbers may arrive as strings: decimal only, no hex,
+// no blanks, no Infinity/NaN (z.number() refuses non-finite values).
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const toNumber = (v: unknown): unknown => (typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v);
+const numeric = z.preprocess(toNumber, z.number({ error: 'must be a finite number or numeric string' }));
+const positive = z.preprocess(
+  toNumber,
+  z.number({ error: 'must be a finite number or numeric string' }).gt(0, { error: 'must be > 0' }),
+);
+const nonNegative = z.preprocess(
+  toNumber,
+  z.number({ error: 'must be a finite number or numeric string' }).gte(0, { error: 'must be >= 0' }),
+);
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const time = z.union(
+  [
+    z.string().regex(ISO_8601).refine((s) => !Number.isNaN(Date.parse(s))).transform((s) => Date.parse(s)),
+    z.number().int().nonnegative(),
+  ],
+  { error: 'must be an ISO 8601 time with zone, or epoch ms' },
+);
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:/+=-]{1,128}$/;
+const idempotencyKey = z.string().regex(IDEMPOTENCY_KEY, { error: 'must be 1-128 of A-Z a-z 0-9 . _ : / + = -' });
+const name = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(64, { error: 'too long' });
+
+const tradingViewSchema = z.strictObject({
+  secret: z.string(),
+  strategy: name,
+  ticker: name,
+  action: z.enum(['buy', 'sell'], { error: 'must be buy or sell' }),
+  contracts: positive,
+  market_position: z.enum(['long', 'short', 'flat'], { error: 'must be long, short or flat' }).optional(),
+  market_position_size: nonNegative.optional(),
+  order_id: z.string().min(1).max(128).optional(),
+  time: time.optional(),
+  price: positive.optional(),
+  order_type: z.enum(['market', 'limit'], { error: 'must be market or limit' }).optional(),
+  limit_price: positive.optional(),
+  intent: z.enum(['delta', 'target', 'flat'], { error: 'must be delta, target or flat' }).optional(),
+  idempotency_key: idempotencyKey.optional(),
+});
+
+const signedSchema = z.strictObject({
+  strategy: name,
+  symbol: name,
+  side: z.enum(['buy', 'sell'], { error: 'must be buy or sell' }).optional(),
+  quantity: positive.optional(),
+  intent: z.enum(['delta', 'target', 'flat'], { error: 'must be delta, target or flat' }),
+  target: numeric.optional(),
+  orderType: z.enum(['market', 'limit'], { error: 'must be market or limit' }).optional(),
+  limitPrice: positive.optional(),
+  price: positive.optional(),
+  time: time.optional(),
+  idempotencyKey: idempotencyKey.optional(),
+});
+
+function check<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  if (issue.code === 'unrecognized_keys') throw invalidField(issue.keys[0], 'unknown field');
+  const field = issue.path.length ? issue.path.join('.') : 'body';
+  throw invalidField(field, issue.message.endsWith('received undefined') ? 'required' : issue.message);
+}
+
+/** Upper-case and drop a TradingView exchange prefix (`BINANCE:BTCUSDT` → `BTCUSDT`). Suffixes such as `.P` are kept: mapping is the connectors' job. */
+export function normaliseSymbol(raw: string): string | null {
+  const upper = raw.toUpperCase();
+  const m = /^(?:[A-Z0-9_]+:)?([A-Z0-9][A-Z0-9._/!-]{0,31})$/.exec(upper);
+  return m ? m[1] : null;
+}
+
+export interface SignalContext {
+  /** The strategy auth resolved; the account comes from here, never from the body. */
+  strategy: Pick<StrategyConfig, 'id' | 'account' | 'symbols'>;
+  /** The Idempotency-Key header, if sent. */
+  idempotencyKey?: string | undefined;
+  receivedAt: number;
+  hlc: number;
+}
+
+interface Trade {
+  intent: Intent;
+  side: Side | null;
+  quantity: number;
+  targetPosition: number | null;
+}
+
+const FLAT: Trade = { intent: 'FLAT', side: null, quantity: 0, targetPosition: 0 };
+const side = (s: 'buy' | 'sell'): Side => (s === 'buy' ? 'BUY' : 'SELL');
+
+function orderType(type: 'market' | 'limit' | undefined, limit: number | undefined, names: [string, string]): [OrderType, number | null] {
+  if (type === 'limit') {
+    if (limit === undefined) throw invalidField(names[1], `required when ${names[0]} is limit`);
+    return ['LIMIT', limit];
+  }
+  // A limit price on a market order is ambiguous: refuse rather than guess which one was meant.
+  if (limit !== undefined) throw invalidField(names[1], `only with ${names[0]} limit`);
+  return ['MARKET', null];
+}
+
+/**
+ * Same id for the same alert fired twice. A caller's key is scoped by strategy so two strategies (and
+ * so two accounts) reusing a key can never collide on the compacted, account-partitioned topic.
+ */
+export function signalIdFor(s: Omit<Signal, 'signalId' | 'source' | 'account' | 'reportedPosition' | 'receivedAt' | 'hlc'>, key: string | undefined): string {
+  if (key !== undefined) return `${s.strategy}:${key}`;
+  const canonical = JSON.stringify([
+    s.strategy, s.symbol, s.intent, s.side, s.quantity, s.targetPosition,
+    s.orderType, s.limitPrice, s.externalOrderId, s.alertTime, s.price,
+  ]);
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+function headerKey(ctx: SignalContext): string | undefined {
+  const k = ctx.idempotencyKey;
+  if (k !== undefined && !IDEMPOTENCY_KEY.test(k)) throw invalidField('Idempotency-Key', 'must be 1-128 of A-Z a-z 0-9 . _ : / + = -');
+  return k;
+}
+
+function build(
+  source: SignalSource,
+  ctx: SignalContext,
+  f: { strategy: string; symbolRaw: string; symbolField: string; trade: Trade; order: [OrderType, number | null] },
+  rest: { price: number | null; reportedPosition: number | null; externalOrderId: string | null; alertTime: number | null; bodyKey: string | undefined },
+): Signal {
+  if (f.strategy !== ctx.strategy.id) throw invalidField('strategy', 'does not match the authenticated strategy');
+  const symbol = normaliseSymbol(f.symbolRaw);
+  if (symbol === null) throw invalidField(f.symbolField, 'not a symbol');
+  if (ctx.strategy.symbols && !ctx.strategy.symbols.includes(symbol)) throw invalidField(f.symbolField, 'symbol not enabled for this strategy');
+  const core = {
+    strategy: ctx.strategy.id,
+    symbol,
+    intent: f.trade.intent,
+    side: f.trade.side,
+    quantity: f.trade.quantity,
+    targetPosition: f.trade.targetPosition,
+    orderType: f.order[0],
+    limitPrice: f.order[1],
+    price: rest.price,
+    externalOrderId: rest.externalOrderId,
+    alertTime: rest.alertTime,
+  };
+  return {
+    signalId: signalIdFor(core, headerKey(ctx) ?? rest.bodyKey),
+    source,
+    account: ctx.strategy.account,
+    ...core,
+    reportedPosition: rest.reportedPosition,
+    receivedAt: ctx.receivedAt,
+    hlc: ctx.hlc,
+  };
+}
+
+/**
+ * A TradingView alert. Intent: `intent` if given; else a target when `market_position` is given
+ * (long +size, short −size, flat → FLAT), so a repeated or late alert cannot flip the position;
+ * else a delta from action/contracts.
+ */
+export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
+  const b = check(tradingViewSchema, body);
+  const reported =
+    b.market_position === 'flat' ? 0
+    : b.market_position !== undefined && b.market_position_size !== undefined
+      ? (b.market_position === 'long' ? 1 : -1) * b.market_position_size
+      : null;
+  let trade: Trade;
+  const intent = b.intent ?? (b.market_position !== undefined ? 'target' : 'delta');
+  switch (intent) {
+    case 'delta':
+      trade = { intent: 'DELTA', side: side(b.action), quantity: b.contracts, targetPosition: null };
+      break;
+    case 'flat':
+      trade = FLAT;
+      break;
+    case 'target': {
+      if (b.market_position === undefined) throw invalidField('market_position', 'required for a target intent');
+      if (b.market_position === 'flat') { trade = FLAT; break; }
+      const size = b.market_position_size;
+      if (size === undefined) throw invalidField('market_position_size', 'required when market_position is long or short');
+      if (size === 0) throw invalidField('market_position_size', 'must be > 0 when market_position is long or short');
+      trade = { intent: 'TARGET', side: null, quantity: size, targetPosition: reported };
+      break;
+    }
+    default: {
+      const never: never = intent;
+      throw new Error(`unhandled intent ${String(never)}`);
+    }
+  }
+  return build(
+    'TRADINGVIEW',
+    ctx,
+    { strategy: b.strategy, symbolRaw: b.ticker, symbolField: 'ticker', trade, order: orderType(b.order_type, b.limit_price, ['order_type', 'limit_price']) },
+    { price: b.price ?? null, reportedPosition: reported, externalOrderId: b.order_id ?? null, alertTime: b.time ?? null, bodyKey: b.idempotency_key },
+  );
+}
+
+/** A signed strategy runtime's order intent. Each intent takes exactly its own fields. */
+export function signedSignal(body: unknown, ctx: SignalContext): Signal {
+  const b = check(signedSchema, body);
+  let trade: Trade;
+  switch (b.intent) {
+    case 'delta':
+      if (b.side === undefined) throw invalidField('side', 'required for a delta intent');
+      if (b.quantity === undefined) throw invalidField('quantity', 'required for a delta intent');
+      if (b.target !== undefined) throw invalidField('target', 'only for a target intent');
+      trade = { intent: 'DELTA', side: side(b.side), quantity: b.quantity, targetPosition: null };
+      break;
+    case 'target':
+      if (b.target === undefined) throw invalidField('target', 'required for a target intent');
+      if (b.side !== undefined) throw invalidField('side', 'only for a delta intent');
+      if (b.quantity !== undefined) throw invalidField('quantity', 'only for a delta intent');
+      trade = b.target === 0 ? FLAT : { intent: 'TARGET', side: null, quantity: Math.abs(b.target), targetPosition: b.target };
+      break;
+    case 'flat':
+      for (const k of ['side', 'quantity', 'target'] as const) if (b[k] !== undefined) throw invalidField(k, 'not for a flat intent');
+      trade = FLAT;
+      break;
+    default: {
+      const never: never = b.intent;
+      throw new Error(`unhandled intent ${String(never)}`);
+    }
+  }
+  return build(
+    'SIGNED',
+    ctx,
+    { strategy: b.strategy, symbolRaw: b.symbol, symbolField: 'symbol', trade, order: orderType(b.orderType, b.limitPrice, ['orderType', 'limitPrice']) },
+    { price: b.price ?? null, reportedPosition: null, externalOrderId: null, alertTime: b.time ?? null, bodyKey: b.idempotencyKey },
+  );
+}

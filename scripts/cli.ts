@@ -1,0 +1,48 @@
+// order-router command line. `start` runs the pipeline (all components, or --only some of them);
+// `paper-venue` runs the paper venue as its own process.
+import { parseArgs } from 'node:util';
+import { COMPONENTS, startPipeline, type Component } from './pipeline.ts';
+import { ConfigError } from '../streams/runtime/env.ts';
+
+const usage = `usage:
+  order-router start [--only ${COMPONENTS.join(',')}]   run the pipeline (default: every component)
+  order-router paper-venue                          run the paper venue (PAPER_VENUE_PORT, default 7070)`;
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: { only: { type: 'string' } } });
+      const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = only?.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
+      if (bad?.length) throw new ConfigError(`--only: unknown component ${bad.join(', ')} (expected ${COMPONENTS.join(', ')})`);
+      const pipeline = await startPipeline({ components: only as Component[] | undefined });
+      onSignal(() => pipeline.stop());
+      return;
+    }
+    case 'paper-venue': {
+      await import('../connectors/paper/main.ts');
+      return;
+    }
+    default:
+      console.error(usage);
+      process.exitCode = 2;
+  }
+}
+
+/** Graceful shutdown: stop taking work, finish in-flight, flush, commit, leave the group. */
+function onSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = () => {
+    if (stopping) return;
+    stopping = true;
+    stop().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof ConfigError ? e.message : e);
+  process.exit(1);
+});

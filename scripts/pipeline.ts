@@ -1,0 +1,111 @@
+// The composition root: builds each component from the environment and starts the ones asked for.
+// `npm start` runs them all in one process; `order-router start --only decide` runs one kind, so
+// they can be scaled, restarted and killed one at a time.
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
+import { createAccept } from '../edge/accept.ts';
+import { createEdgeApp } from '../edge/app.ts';
+import { loadEdgeConfig } from '../edge/config.ts';
+import { createConnectorRuntime } from '../connectors/runtime.ts';
+import { createPaperClient } from '../connectors/paper/client.ts';
+import { createDecideProcessor } from '../streams/decide/processor.ts';
+import { createProjection } from '../streams/projection/processor.ts';
+import { createPool, migrate, type Pool } from '../streams/runtime/db.ts';
+import { loadRuntimeEnv, type RuntimeEnv } from '../streams/runtime/env.ts';
+import { createHlc } from '../streams/runtime/hlc.ts';
+import { AccountPartitioner, createKafka } from '../streams/runtime/kafka.ts';
+import { createLogger } from '../streams/runtime/log.ts';
+import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../streams/runtime/topics.ts';
+
+export const COMPONENTS = ['edge', 'decide', 'connector', 'projection'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export interface Pipeline { env: RuntimeEnv; topics: Topics; edgeUrl: string | null; stop(): Promise<void> }
+
+interface Stoppable { name: string; stop(): Promise<void> }
+
+/** Creates topics and registers every schema; safe to run from every process at start. */
+export async function prepare(env: RuntimeEnv, kafka: Kafka, codec: Codec): Promise<Topics> {
+  const topics = topicNames(env.TOPIC_PREFIX);
+  const admin = kafka.admin();
+  await admin.connect();
+  try { await ensureTopics(admin, topics, env.TOPIC_PARTITIONS); } finally { await admin.disconnect(); }
+  for (const k of Object.keys(topics) as TopicKey[]) await codec.register(topics[k], TOPIC_SCHEMA[k] as RecordName);
+  return topics;
+}
+
+export async function startPipeline(opts: { components?: readonly Component[]; env?: NodeJS.ProcessEnv; log?: Logger } = {}): Promise<Pipeline> {
+  const rawEnv = opts.env ?? process.env;
+  const env = loadRuntimeEnv(rawEnv);
+  const log = opts.log ?? createLogger('order-router', env.LOG_LEVEL);
+  const want = new Set(opts.components ?? COMPONENTS);
+  const kafka = createKafka(env, [...want].join('+'), log);
+  const codec = createCodec(env.SCHEMA_REGISTRY_URL);
+  const hlc = createHlc();
+  const group = (name: string) => `${env.TOPIC_PREFIX}order-router-${name}`;
+  const txId = (name: string) => `${env.TOPIC_PREFIX}order-router-${name}-${env.INSTANCE_ID}`;
+
+  const needsDb = want.has('edge') || want.has('projection');
+  if (needsDb) await migrate(env);
+  const topics = await prepare(env, kafka, codec);
+  const pool: Pool | null = needsDb ? createPool(env) : null;
+  const started: Stoppable[] = [];
+  let edgeUrl: string | null = null;
+
+  try {
+    if (want.has('projection')) {
+      const p = createProjection({ kafka, pool: pool!, codec, log: log.child({ component: 'projection' }), topic: topics.executions, groupId: group('projection') });
+      await p.start();
+      started.push({ name: 'projection', stop: () => p.stop() });
+    }
+    if (want.has('connector')) {
+      const paperUrl = rawEnv.PAPER_VENUE_URL ?? 'http://127.0.0.1:7070';
+      const client = createPaperClient({ baseUrl: paperUrl, venue: 'paper', timeoutMs: Number(rawEnv.VENUE_TIMEOUT_MS ?? 2000) });
+      const c = createConnectorRuntime({
+        kafka, codec, log: log.child({ component: 'connector' }), hlc, topics, client,
+        groupId: group('connector-paper'), transactionalId: txId('connector-paper'),
+        quoteSymbols: ['AAPL', 'MSFT', 'BTCUSD', 'ETHUSD', 'EURUSD'],
+      });
+      await c.start();
+      started.push({ name: 'connector', stop: () => c.stop() });
+    }
+    if (want.has('decide')) {
+      const d = createDecideProcessor({ kafka, codec, log: log.child({ component: 'decide' }), hlc, topics, groupId: group('decide'), transactionalId: txId('decide') });
+      await d.start();
+      started.push({ name: 'decide', stop: () => d.stop() });
+    }
+    if (want.has('edge')) {
+      const edgeConfig = loadEdgeConfig(rawEnv);
+      const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
+      await producer.connect();
+      let ready = true;
+      const app = createEdgeApp({
+        config: edgeConfig, log: log.child({ component: 'edge' }), clock: Date.now, hlc: () => hlc.now(),
+        accept: createAccept({ producer, pool: pool!, codec, topic: topics.signals }), ready: () => ready,
+      });
+      edgeUrl = await app.listen({ port: edgeConfig.port, host: edgeConfig.host });
+      log.info({ url: edgeUrl }, 'edge listening');
+      started.push({ name: 'edge', stop: async () => { ready = false; await app.close(); await producer.disconnect(); } });
+    }
+  } catch (e) {
+    await stopAll(started, log);
+    await pool?.end();
+    throw e;
+  }
+
+  return {
+    env, topics, edgeUrl,
+    async stop() {
+      await stopAll(started, log);
+      await pool?.end();
+    },
+  };
+}
+
+/** Front door first (stop taking work), then the processors behind it, each finishing its batch. */
+async function stopAll(started: Stoppable[], log: Logger): Promise<void> {
+  for (const s of [...started].reverse()) {
+    try { await s.stop(); } catch (e) { log.warn({ err: e, component: s.name }, 'stop failed'); }
+  }
+}

@@ -1,0 +1,229 @@
+// One signal in, one decision out: size the intent, route it, run the risk checks, and on approval
+// shape the order. Pure and read-only over state and config; the clock, the ids and the hlc come in
+// with the input, so a replay decides exactly as the live run did.
+import type { Control, Order, RiskDecision, Side, Signal, VenueCost, Verdict } from '../../schemas/types.ts';
+import { route, type RouteRefusal, type RouteResult } from '../router/route.ts';
+import { isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
+import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
+import { sizeIntent } from './intent.ts';
+import { hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
+
+export type DecisionReason = GateReason | RouteRefusal | 'AT_TARGET' | 'DUPLICATE_SIGNAL' | 'INVALID_SIGNAL';
+
+export interface DecideInput {
+  readonly signal: Signal;
+  /** Wall clock, epoch ms. */
+  readonly now: number;
+  readonly decisionId: string;
+  /** Minted by the shell for every decision; used only when the verdict is APPROVED. */
+  readonly orderId: string;
+  readonly hlc: number;
+}
+
+export interface DecideResult {
+  decision: RiskDecision;
+  order: Order | null;
+  /** Control records to publish, e.g. the account halt on a daily-loss breach. */
+  controls: Control[];
+}
+
+/**
+ * The venue's idempotency key: the orderId without dashes, first 32 characters. For a UUID that is
+ * all 32 hex digits (so distinct orders never share one) and it fits every venue's limit
+ * (Binance: 36 characters of [A-Za-z0-9._:/-]).
+ */
+export function clientOrderIdFor(orderId: string): string {
+  return orderId.replace(/-/g, '').slice(0, 32);
+}
+
+/** The event that folds a decision back into the gate state. */
+export function decidedEvent(input: DecideInput, result: DecideResult): GateEvent {
+  return { kind: 'decided', decision: result.decision, order: result.order, alertTime: input.signal.alertTime };
+}
+
+export function decide(input: DecideInput, state: GateState, config: ControlConfig): DecideResult {
+  const { signal, now } = input;
+  const account = state.accounts.get(signal.account);
+  const book = account?.symbols.get(signal.symbol);
+  const positionBefore = book === undefined ? 0 : book.position + book.open;
+  if (hasDecided(state, signal.signalId)) {
+    return verdict(input, 'NO_ACTION', 'DUPLICATE_SIGNAL', null, positionBefore, null, 0, [], null, []);
+  }
+  const limits = resolveLimits(config, signal.account, signal.strategy, signal.symbol);
+
+  // Today's P&L and the account's exposure in other symbols, both at the marks.
+  let dayPnl = 0;
+  let grossOthers = 0;
+  if (account !== undefined) {
+    dayPnl = account.realizedToday;
+    for (const [symbol, held] of account.symbols) {
+      const mark = state.marks.get(symbol);
+      if (mark !== undefined) dayPnl += (mark.mid - held.avgPrice) * held.position;
+      if (symbol !== signal.symbol) grossOthers += Math.abs((held.position + held.open) * (mark?.mid ?? held.avgPrice));
+    }
+  }
+  const controls = lossBreachControls(input, config, limits, dayPnl);
+
+  const sizing = sizeIntent(signal, positionBefore);
+  if (sizing.kind === 'none') {
+    const detail = sizing.reason === 'AT_TARGET'
+      ? stringify({ targetPosition: sizing.target, positionBefore, drift: sizing.drift })
+      : stringify({ problem: sizing.problem });
+    const outcome: Verdict = sizing.reason === 'AT_TARGET' ? 'NO_ACTION' : 'DENIED';
+    return verdict(input, outcome, sizing.reason, detail, positionBefore, null, 0, [], null, controls);
+  }
+
+  const costModel = config.costModel;
+  const mark = state.marks.get(signal.symbol);
+  const freshMark = mark !== undefined && now - mark.at <= costModel.maxQuoteAgeMs ? mark.mid : null;
+  // A recent alert close is better evidence of price than a stale mark.
+  const refPrice = signal.orderType === 'LIMIT' ? signal.limitPrice : freshMark ?? signal.price ?? mark?.mid ?? null;
+  const assetClass = config.symbols.get(signal.symbol);
+  let routed: RouteResult | null = null;
+  if (assetClass !== undefined && refPrice !== null) {
+    routed = route(
+      {
+        symbol: signal.symbol,
+        assetClass,
+        side: sizing.side,
+        quantity: sizing.quantity,
+        orderType: signal.orderType,
+        limitPrice: signal.limitPrice,
+        refPrice,
+        reducing: reduces(positionBefore, sizing.side, sizing.quantity),
+        now,
+      },
+      state,
+      costModel,
+      config.states.venue,
+    );
+  }
+
+  const proposed: ProposedOrder = routed !== null && routed.ok
+    ? { side: sizing.side, quantity: routed.quantity, orderType: signal.orderType, limitPrice: routed.limitPrice }
+    : { side: sizing.side, quantity: sizing.quantity, orderType: signal.orderType, limitPrice: signal.limitPrice };
+  const arrivalMid = routed !== null && routed.ok ? routed.arrivalMid : null;
+  const ctx: CheckContext = {
+    signal,
+    now,
+    config,
+    limits,
+    positionBefore,
+    price: proposed.limitPrice ?? arrivalMid ?? refPrice,
+    mid: arrivalMid ?? freshMark,
+    grossOthers,
+    dayPnl,
+    ordersInWindow: ordersInWindow(account?.strategies.get(signal.strategy), now),
+    lastAlertTime: account?.strategies.get(signal.strategy)?.lastAlertTime ?? null,
+  };
+  const candidates = routed === null ? [] : routed.candidates;
+
+  const denial = runChecks(proposed, ctx);
+  if (denial !== null) {
+    const detail = stringify({ quantity: proposed.quantity, ...denial.detail, targetPosition: sizing.target, drift: sizing.drift });
+    return verdict(input, 'DENIED', denial.reason, detail, positionBefore, proposed.side, 0, candidates, null, controls);
+  }
+  if (routed === null || !routed.ok) {
+    const reason: RouteRefusal = routed === null ? 'NO_VENUE' : routed.reason;
+    const detail = stringify({ ...(routed === null ? { symbol: signal.symbol } : routed.detail), targetPosition: sizing.target });
+    return verdict(input, 'DENIED', reason, detail, positionBefore, proposed.side, 0, candidates, null, controls);
+  }
+
+  const order: Order = {
+    orderId: input.orderId,
+    clientOrderId: clientOrderIdFor(input.orderId),
+    signalId: signal.signalId,
+    decisionId: input.decisionId,
+    account: signal.account,
+    strategy: signal.strategy,
+    symbol: signal.symbol,
+    venue: routed.venue,
+    side: proposed.side,
+    quantity: proposed.quantity,
+    orderType: signal.orderType,
+    limitPrice: proposed.limitPrice,
+    // A market order must not rest at a venue after the moment it was priced for.
+    timeInForce: signal.orderType === 'MARKET' ? 'IOC' : 'DAY',
+    signalPrice: signal.price,
+    arrivalMid,
+    createdAt: now,
+    hlc: input.hlc,
+  };
+  // The happy path carries a detail only when there is something to explain.
+  const rounded = proposed.quantity !== sizing.quantity;
+  const detail = sizing.drift !== null || routed.missingQuotes !== null || rounded
+    ? stringify({ drift: sizing.drift, missingQuotes: routed.missingQuotes?.join(',') ?? null, sizedQuantity: rounded ? sizing.quantity : null })
+    : null;
+  return verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
+}
+
+/** Drop nulls so a detail shows only what was compared or noted. */
+function stringify(detail: Record<string, DetailValue>): string {
+  const kept: Record<string, DetailValue> = {};
+  for (const key in detail) if (detail[key] !== null) kept[key] = detail[key];
+  return JSON.stringify(kept);
+}
+
+function lossBreachControls(input: DecideInput, config: ControlConfig, limits: Limits, dayPnl: number): Control[] {
+  if (!isLossBreached(dayPnl, limits)) return [];
+  const account = input.signal.account;
+  const current = config.states.account.get(account) ?? 'ACTIVE';
+  // Already there: re-publishing would be harmless (compacted, same value) but noisy.
+  if (severity(current) >= severity(limits.lossBreachState)) return [];
+  return [
+    {
+      controlId: `${input.decisionId}:loss-breach`,
+      kind: 'TRADING_STATE',
+      scope: 'ACCOUNT',
+      target: account,
+      state: limits.lossBreachState,
+      payload: null,
+      actor: 'risk-gate',
+      reason: `DAILY_LOSS_LIMIT: pnl ${dayPnl} <= -${limits.dailyLossLimit}`,
+      at: input.now,
+      hlc: input.hlc,
+    },
+  ];
+}
+
+/**
+ * `side` is the sized side even on a denial, so the log shows which way the signal would have traded;
+ * `quantity` stays 0 unless an order exists (the RiskDecision schema's rule).
+ */
+function verdict(
+  input: DecideInput,
+  outcome: Verdict,
+  reason: DecisionReason | null,
+  detail: string | null,
+  positionBefore: number,
+  side: Side | null,
+  quantity: number,
+  candidates: VenueCost[],
+  order: Order | null,
+  controls: Control[],
+): DecideResult {
+  const signal = input.signal;
+  return {
+    decision: {
+      decisionId: input.decisionId,
+      signalId: signal.signalId,
+      account: signal.account,
+      strategy: signal.strategy,
+      symbol: signal.symbol,
+      verdict: outcome,
+      reason,
+      detail,
+      orderId: order === null ? null : order.orderId,
+      venue: order === null ? null : order.venue,
+      side,
+      quantity,
+      positionBefore,
+      candidates,
+      signalHlc: signal.hlc,
+      decidedAt: input.now,
+      hlc: input.hlc,
+    },
+    order,
+    controls,
+  };
+}

@@ -1,0 +1,271 @@
+// The one definition of a position. The risk gate, the Postgres projection, the auditor's rebuild and
+// the P&L views all fold `executions` through `evolve`, so they cannot disagree about what a position is.
+// Pure: no I/O, no clock; the time a state carries is the hlc of the event that last changed it.
+import type { ExecutionReport, Side } from '../../schemas/types.ts';
+import { RouterError } from '../runtime/errors.ts';
+
+/** What a position is keyed by. `positionKey` joins it with '|' (account, symbol, venue never contain one). */
+export type PositionKey = Pick<ExecutionReport, 'account' | 'symbol' | 'venue'>;
+
+export const positionKey = (k: PositionKey): string => `${k.account}|${k.symbol}|${k.venue}`;
+
+/** A fill as it counts now, after any corrections. */
+export interface EffectiveFill {
+  executionId: string;
+  side: Side;
+  /** Signed: BUY > 0, SELL < 0. Kept on a bust so that a later correction can reinstate the fill. */
+  qty: number;
+  price: number;
+  fee: number;
+  /** A busted fill stays listed so that a replay of the original is still recognised as already seen. */
+  busted: boolean;
+}
+
+/** A correction or bust that arrived before the fill it references; applied when that fill arrives. */
+export interface PendingAmendment {
+  executionId: string;
+  type: 'CORRECTION' | 'BUST';
+  refExecutionId: string;
+  lastQty: number;
+  lastPrice: number;
+  fee: number;
+}
+
+/**
+ * Plain data (JSON round-trips exactly), so the projection can store it as is.
+ * The fill list and the amendment ids grow with the position's life: a venue's correction may arrive days
+ * after the fill, so the state must still know every fill to amend it. The Postgres projection persists
+ * them with the state for the same reason.
+ */
+export interface PositionState {
+  account: string;
+  symbol: string;
+  venue: string;
+  /** Signed: long > 0, short < 0. */
+  quantity: number;
+  /** Average cost of the open quantity; 0 when flat. */
+  avgPrice: number;
+  /** Quote currency, fees not included. */
+  realizedPnl: number;
+  fees: number;
+  /** Effective (non-busted) fills. */
+  fillCount: number;
+  /** The last event that changed this state (an amendment parked for later counts). */
+  lastExecutionId: string;
+  /** hlc of that event. */
+  updatedAt: number;
+  /** Every fill seen, in arrival order, with its current effect. */
+  fills: EffectiveFill[];
+  /** Corrections and busts already applied. */
+  amendmentIds: string[];
+  /** Corrections and busts waiting for their fill, in arrival order. */
+  pendingAmendments: PendingAmendment[];
+}
+
+/** Lookups over a state's lists; rebuilt per `evolve` call, kept alive across a batch fold. */
+interface Index {
+  fillAt: Map<string, number>;
+  /** Applied and pending amendment ids. */
+  amendments: Set<string>;
+}
+
+const indexOf = (s: PositionState): Index => ({
+  fillAt: new Map(s.fills.map((f, i) => [f.executionId, i])),
+  amendments: new Set([...s.amendmentIds, ...s.pendingAmendments.map((p) => p.executionId)]),
+});
+
+const emptyState = (e: ExecutionReport): PositionState => ({
+  account: e.account, symbol: e.symbol, venue: e.venue,
+  quantity: 0, avgPrice: 0, realizedPnl: 0, fees: 0, fillCount: 0,
+  lastExecutionId: '', updatedAt: 0,
+  fills: [], amendmentIds: [], pendingAmendments: [],
+});
+
+// Shallow: fill entries are replaced, never mutated, so sharing them with the previous state is safe.
+const cloneState = (s: PositionState): PositionState => ({
+  ...s, fills: s.fills.slice(), amendmentIds: s.amendmentIds.slice(), pendingAmendments: s.pendingAmendments.slice(),
+});
+
+/**
+ * Applies one execution report. Returns the same object when the event changes nothing (ACK, REJECT,
+ * CANCEL, a zero-quantity fill, any duplicate), so a caller can skip the write with `next === prev`.
+ * With no state yet, an event that changes nothing returns undefined rather than inventing a flat row.
+ * Throws a non-retriable RouterError for a correction or bust without refExecutionId: the shell
+ * dead-letters it rather than the fold silently guessing.
+ */
+export function evolve(state: PositionState, event: ExecutionReport): PositionState;
+export function evolve(state: PositionState | undefined, event: ExecutionReport): PositionState | undefined;
+export function evolve(state: PositionState | undefined, event: ExecutionReport): PositionState | undefined {
+  const draft = state ? cloneState(state) : emptyState(event);
+  return apply(draft, event, indexOf(draft)) ? draft : state;
+}
+
+/** The batch fold used by audits and rebuilds. Same `apply` as `evolve`, on states it owns, so O(1) per fill. */
+export function foldPositions(events: Iterable<ExecutionReport>): Map<string, PositionState> {
+  const owned = new Map<string, { state: PositionState; index: Index }>();
+  for (const e of events) {
+    const key = positionKey(e);
+    const entry = owned.get(key);
+    if (entry) { apply(entry.state, e, entry.index); continue; }
+    const state = emptyState(e);
+    const index = indexOf(state);
+    if (apply(state, e, index)) owned.set(key, { state, index });
+  }
+  return new Map([...owned].map(([k, v]) => [k, v.state]));
+}
+
+export interface PositionRow {
+  account_id: string;
+  symbol: string;
+  venue: string;
+  quantity: number;
+  avg_price: number;
+  realized_pnl: number;
+  fees: number;
+  fill_count: number;
+}
+
+// 1e-9 absorbs float noise from different operation orders; -0 becomes 0 so rows compare equal.
+const round9 = (x: number): number => {
+  const r = Math.round(x * 1e9) / 1e9;
+  return r === 0 ? 0 : r;
+};
+
+/** The row the Postgres projection writes. */
+export const positionRow = (s: PositionState): PositionRow => ({
+  account_id: s.account,
+  symbol: s.symbol,
+  venue: s.venue,
+  quantity: round9(s.quantity),
+  avg_price: round9(s.avgPrice),
+  realized_pnl: round9(s.realizedPnl),
+  fees: round9(s.fees),
+  fill_count: s.fillCount,
+});
+
+// ---- mutation of an owned draft; only `evolve` (on a clone) and `foldPositions` call these ----
+
+function apply(s: PositionState, e: ExecutionReport, ix: Index): boolean {
+  switch (e.type) {
+    case 'ACK':
+    case 'REJECT':
+    case 'CANCEL':
+      return false;
+    case 'PARTIAL_FILL':
+    case 'FILL':
+      return applyFill(s, e, ix);
+    case 'CORRECTION':
+    case 'BUST':
+      return applyAmendment(s, e, e.type, ix);
+    default: {
+      const unhandled: never = e.type;
+      throw new RouterError('UNKNOWN_EXEC_TYPE', `position fold: unknown execution type ${String(unhandled)}`);
+    }
+  }
+}
+
+function applyFill(s: PositionState, e: ExecutionReport, ix: Index): boolean {
+  // A FILL carrying only the terminal status (lastQty 0) moves nothing.
+  if (!(e.lastQty > 0)) return false;
+  if (ix.fillAt.has(e.executionId) || ix.amendments.has(e.executionId)) return false;
+  const fill: EffectiveFill = {
+    executionId: e.executionId, side: e.side, qty: signed(e.side, e.lastQty), price: e.lastPrice, fee: e.fee, busted: false,
+  };
+  ix.fillAt.set(fill.executionId, s.fills.length);
+  s.fills.push(fill);
+  touch(s, e);
+  const waiting = s.pendingAmendments.filter((p) => p.refExecutionId === fill.executionId);
+  if (waiting.length === 0) {
+    addTrade(s, fill);
+    return true;
+  }
+  // Parked amendments apply in the order they arrived, so the latest still wins.
+  const i = s.fills.length - 1;
+  for (const p of waiting) {
+    s.fills[i] = amend(s.fills[i], p);
+    s.amendmentIds.push(p.executionId);
+  }
+  s.pendingAmendments = s.pendingAmendments.filter((p) => p.refExecutionId !== fill.executionId);
+  recompute(s);
+  return true;
+}
+
+function applyAmendment(s: PositionState, e: ExecutionReport, type: 'CORRECTION' | 'BUST', ix: Index): boolean {
+  const ref = e.refExecutionId;
+  if (!ref) {
+    throw new RouterError('AMENDMENT_WITHOUT_REF', `${type} ${e.executionId} has no refExecutionId`, {
+      context: { venue: e.venue, clientOrderId: e.clientOrderId },
+    });
+  }
+  if (ix.amendments.has(e.executionId) || ix.fillAt.has(e.executionId)) return false;
+  ix.amendments.add(e.executionId);
+  const amendment: PendingAmendment = {
+    executionId: e.executionId, type, refExecutionId: ref, lastQty: e.lastQty, lastPrice: e.lastPrice, fee: e.fee,
+  };
+  touch(s, e);
+  const i = ix.fillAt.get(ref);
+  if (i === undefined) {
+    // The venue's statement can overtake the fill (another partition, a replay from a time); dropping the
+    // amendment would leave the position wrong forever, so it waits for its fill.
+    s.pendingAmendments.push(amendment);
+    return true;
+  }
+  s.fills[i] = amend(s.fills[i], amendment);
+  s.amendmentIds.push(e.executionId);
+  recompute(s);
+  return true;
+}
+
+// Latest wins: each amendment replaces the fill's effect outright, so a correction after a bust
+// reinstates the fill. The side is the original fill's: changing the side is a bust plus a new fill.
+// A correction to a quantity of 0 counts as a bust: a zero fill is not a fill.
+function amend(f: EffectiveFill, a: PendingAmendment): EffectiveFill {
+  if (a.type === 'BUST' || !(a.lastQty > 0)) return { ...f, busted: true };
+  return { ...f, qty: signed(f.side, a.lastQty), price: a.lastPrice, fee: a.fee, busted: false };
+}
+
+const signed = (side: Side, qty: number): number => (side === 'BUY' ? qty : -qty);
+
+function touch(s: PositionState, e: ExecutionReport): void {
+  s.lastExecutionId = e.executionId;
+  s.updatedAt = e.hlc;
+}
+
+// Replays the effective fills from flat with the very operations `addTrade` uses incrementally, so an
+// amended state and a never-amended one with the same effective fills are bit-identical.
+function recompute(s: PositionState): void {
+  s.quantity = 0; s.avgPrice = 0; s.realizedPnl = 0; s.fees = 0; s.fillCount = 0;
+  for (const f of s.fills) if (!f.busted) addTrade(s, f);
+}
+
+/**
+ * Average cost. Adding to the open side moves avgPrice to the weighted average; reducing realises
+ * (price − avgPrice) × closed × sign and keeps avgPrice; crossing zero closes the old side in full and
+ * opens the rest at the trade price.
+ */
+function addTrade(s: PositionState, f: EffectiveFill): void {
+  s.fees += f.fee;
+  s.fillCount += 1;
+  const q = s.quantity;
+  const t = f.qty;
+  if (q === 0) {
+    s.quantity = t; s.avgPrice = f.price;
+    return;
+  }
+  if (Math.sign(q) === Math.sign(t)) {
+    const next = q + t;
+    s.avgPrice = (Math.abs(q) * s.avgPrice + Math.abs(t) * f.price) / Math.abs(next);
+    s.quantity = next;
+    return;
+  }
+  const closed = Math.min(Math.abs(t), Math.abs(q));
+  s.realizedPnl += (f.price - s.avgPrice) * closed * Math.sign(q);
+  const next = q + t;
+  // 0.1 + 0.2 - 0.3 is not 0 in doubles; a residue that small is a flat position, not a tiny short.
+  if (Math.abs(next) <= 1e-12 * Math.max(Math.abs(q), Math.abs(t))) {
+    s.quantity = 0; s.avgPrice = 0;
+  } else {
+    s.quantity = next;
+    if (Math.sign(next) !== Math.sign(q)) s.avgPrice = f.price;
+  }
+}

@@ -1,0 +1,56 @@
+// Kafka client factory and the account partitioner: every record of one account lands on the same
+// partition of every topic, so one processor instance owns each account's state.
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type ICustomPartitioner, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { RuntimeEnv } from './env.ts';
+
+export const ACCOUNT_HEADER = 'account';
+
+export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kafka {
+  const config: KafkaConfig = {
+    clientId: `${env.KAFKA_CLIENT_ID}-${clientId}`,
+    brokers: [...env.KAFKA_BROKERS],
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { initialRetryTime: 100, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...rest } = entry;
+      // Our producers bound their retries on purpose (a processor aborts and re-reads, the edge answers
+      // 503); exactly-once rests on transactions and idempotent ids, not on endless retries.
+      if (message.startsWith('Limiting retries for the idempotent producer')) return;
+      const fields = { namespace, broker: rest.broker, error: rest.error };
+      if (level <= logLevel.ERROR) log.error(fields, message);
+      else if (level === logLevel.WARN) log.warn(fields, message);
+    },
+  };
+  if (env.KAFKA_SSL === 'true') config.ssl = env.KAFKA_SSL_CA_FILE ? { ca: [readFileSync(env.KAFKA_SSL_CA_FILE, 'utf8')] } : true;
+  if (env.KAFKA_SASL_MECHANISM) {
+    config.sasl = {
+      mechanism: env.KAFKA_SASL_MECHANISM,
+      username: env.KAFKA_SASL_USERNAME ?? '',
+      password: env.KAFKA_SASL_PASSWORD ?? '',
+    } as SASLOptions;
+  }
+  return new Kafka(config);
+}
+
+/** FNV-1a: stable across processes and languages, cheap, good enough spread for account ids. */
+export function accountHash(account: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < account.length; i++) {
+    h ^= account.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export const partitionForAccount = (account: string, partitions: number): number => accountHash(account) % partitions;
+
+export const AccountPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
+  const header = message.headers?.[ACCOUNT_HEADER];
+  if (header === undefined) throw new Error(`record without an ${ACCOUNT_HEADER} header cannot be partitioned`);
+  const account = Buffer.isBuffer(header) ? header.toString() : String(header);
+  return partitionForAccount(account, partitionMetadata.length);
+};

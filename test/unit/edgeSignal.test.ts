@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EdgeError } from '../../edge/errors.ts';
+import { normaliseSymbol, parseJsonBody, signedSignal, tradingViewSignal } from '../../edge/signal.ts';
+import type { SignalContext } from '../../edge/signal.ts';
+
+const SECRET = 'tv-secret-0123456789abcdef';
+const ctx: SignalContext = { strategy: { id: 'trend-1', account: 'acc-7', symbols: undefined }, receivedAt: 1_700_000_000_123, hlc: 1_700_000_000_123_000 };
+
+// What a TradingView strategy alert renders to, placeholders filled as strings.
+const alert = (over: Record<string, unknown> = {}) => ({
+  secret: SECRET,
+  strategy: 'trend-1',
+  ticker: 'NASDAQ:aapl',
+  action: 'buy',
+  contracts: '10',
+  ...over,
+});
+
+const fieldOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof EdgeError, String(err));
+    assert.equal(err.statusCode, 400);
+    assert.equal(err.code, 'INVALID_FIELD');
+    assert.ok(!err.message.includes(SECRET));
+    return err.field;
+  }
+  assert.fail('expected a 400');
+};
+
+describe('TradingView alert', () => {
+  it('parses the JSON body and the text/plain form alike', () => {
+    const text = JSON.stringify(alert());
+    const fromJson = tradingViewSignal(parseJsonBody(Buffer.from(text)), ctx);
+    const fromText = tradingViewSignal(parseJsonBody(text), ctx);
+    assert.deepEqual(fromJson, fromText);
+    assert.deepEqual(fromJson, {
+      signalId: fromJson.signalId,
+      source: 'TRADINGVIEW',
+      account: 'acc-7',
+      strategy: 'trend-1',
+      symbol: 'AAPL',
+      intent: 'DELTA',
+      side: 'BUY',
+      quantity: 10,
+      targetPosition: null,
+      orderType: 'MARKET',
+      limitPrice: null,
+      price: null,
+      reportedPosition: null,
+      externalOrderId: null,
+      alertTime: null,
+      receivedAt: ctx.receivedAt,
+      hlc: ctx.hlc,
+    });
+    assert.match(fromJson.signalId, /^[0-9a-f]{64}$/);
+  });
+
+  it('accepts numeric strings and numbers, and refuses numeric garbage naming the field', () => {
+    const s = tradingViewSignal(alert({ contracts: '0.5', price: '187.25', order_type: 'limit', limit_price: 187.1, time: '2024-03-01T14:30:00Z' }), ctx);
+    assert.equal(s.quantity, 0.5);
+    assert.equal(s.price, 187.25);
+    assert.equal(s.orderType, 'LIMIT');
+    assert.equal(s.limitPrice, 187.1);
+    assert.equal(s.alertTime, Date.parse('2024-03-01T14:30:00Z'));
+    assert.equal(tradingViewSignal(alert({ contracts: '1e2' }), ctx).quantity, 100);
+    for (const bad of ['', ' 1', '0x10', 'ten', 'NaN', 'Infinity', '1e999', '1,5', '0', '-3', true, null]) {
+      assert.equal(fieldOf(() => tradingViewSignal(alert({ contracts: bad }), ctx)), 'contracts', String(bad));
+    }
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ price: '{{close}}' }), ctx)), 'price');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ time: 'yesterday' }), ctx)), 'time');
+  });
+
+  it('reads market_position as a target: long +size, short -size, flat → FLAT', () => {
+    const long = tradingViewSignal(alert({ market_position: 'long', market_position_size: '5' }), ctx);
+    assert.deepEqual([long.intent, long.side, long.quantity, long.targetPosition, long.reportedPosition], ['TARGET', null, 5, 5, 5]);
+    const short = tradingViewSignal(alert({ action: 'sell', market_position: 'short', market_position_size: '3' }), ctx);
+    assert.deepEqual([short.intent, short.side, short.quantity, short.targetPosition], ['TARGET', null, 3, -3]);
+    const flat = tradingViewSignal(alert({ action: 'sell', market_position: 'flat', market_position_size: '0' }), ctx);
+    assert.deepEqual([flat.intent, flat.side, flat.quantity, flat.targetPosition, flat.reportedPosition], ['FLAT', null, 0, 0, 0]);
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ market_position: 'long' }), ctx)), 'market_position_size');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ market_position: 'sideways' }), ctx)), 'market_position');
+  });
+
+  it('lets an explicit intent win', () => {
+    const delta = tradingViewSignal(alert({ intent: 'delta', action: 'sell', market_position: 'short', market_position_size: '3' }), ctx);
+    assert.deepEqual([delta.intent, delta.side, delta.quantity, delta.reportedPosition], ['DELTA', 'SELL', 10, -3]);
+    assert.equal(tradingViewSignal(alert({ intent: 'flat' }), ctx).intent, 'FLAT');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ intent: 'target' }), ctx)), 'market_position');
+  });
+
+  it('normalises the ticker: upper case, exchange prefix dropped', () => {
+    assert.equal(tradingViewSignal(alert({ ticker: 'BINANCE:btcusdt' }), ctx).symbol, 'BTCUSDT');
+    assert.equal(normaliseSymbol('EURUSD'), 'EURUSD');
+    assert.equal(normaliseSymbol('BINANCE:BTCUSDT.P'), 'BTCUSDT.P');
+    assert.equal(normaliseSymbol('CME_MINI:ES1!'), 'ES1!');
+    assert.equal(normaliseSymbol('A:B:C'), null);
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ ticker: 'AA PL' }), ctx)), 'ticker');
+  });
+
+  it('gives the same id for the same alert fired twice, another for another alert', () => {
+    const a = alert({ order_id: 'Long', time: '2024-03-01T14:30:00Z', price: '187.25' });
+    const first = tradingViewSignal(a, { ...ctx, receivedAt: 1, hlc: 1 });
+    const again = tradingViewSignal(JSON.parse(JSON.stringify(a)), { ...ctx, receivedAt: 2, hlc: 2 });
+    assert.equal(first.signalId, again.signalId);
+    // "10" and 10 are the same quantity, so the same alert.
+    assert.equal(tradingViewSignal({ ...a, contracts: 10 }, ctx).signalId, first.signalId);
+    assert.notEqual(tradingViewSignal({ ...a, time: '2024-03-01T14:31:00Z' }, ctx).signalId, first.signalId);
+    assert.notEqual(tradingViewSignal({ ...a, action: 'sell' }, ctx).signalId, first.signalId);
+  });
+
+  it('takes the Idempotency-Key header over the body key, scoped by strategy', () => {
+    assert.equal(tradingViewSignal(alert({ idempotency_key: 'body-1' }), ctx).signalId, 'trend-1:body-1');
+    assert.equal(tradingViewSignal(alert({ idempotency_key: 'body-1' }), { ...ctx, idempotencyKey: 'hdr-1' }).signalId, 'trend-1:hdr-1');
+    assert.equal(fieldOf(() => tradingViewSignal(alert(), { ...ctx, idempotencyKey: 'a b' })), 'Idempotency-Key');
+  });
+
+  it('names bad, missing and unknown fields', () => {
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ action: 'hold' }), ctx)), 'action');
+    const { action: _drop, ...noAction } = alert();
+    assert.equal(fieldOf(() => tradingViewSignal(noAction, ctx)), 'action');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ leverage: 10 }), ctx)), 'leverage');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ order_type: 'limit' }), ctx)), 'limit_price');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ limit_price: '10' }), ctx)), 'limit_price');
+  });
+
+  it('refuses symbols the strategy is not enabled for', () => {
+    const only = { ...ctx, strategy: { ...ctx.strategy, symbols: ['MSFT'] } };
+    assert.equal(fieldOf(() => tradingViewSignal(alert(), only)), 'ticker');
+    assert.equal(tradingViewSignal(alert({ ticker: 'NASDAQ:MSFT' }), only).symbol, 'MSFT');
+  });
+
+  it('takes the account from config, never from the body', () => {
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ account: 'someone-else' }), ctx)), 'account');
+  });
+});
+
+describe('JSON body', () => {
+  it('refuses __proto__, constructor and prototype keys at any depth', () => {
+    assert.equal(fieldOf(() => parseJsonBody('{"__proto__":{"admin":true},"ticker":"AAPL"}')), '__proto__');
+    assert.equal(fieldOf(() => parseJsonBody('{"a":{"b":[{"constructor":{"prototype":1}}]}}')), 'constructor');
+    assert.equal(fieldOf(() => parseJsonBody('{"\\u005f_proto__":1}')), '__proto__');
+    assert.equal(({} as Record<string, unknown>).admin, undefined);
+  });
+
+  it('refuses non-JSON and non-objects without echoing the text', () => {
+    assert.equal(fieldOf(() => parseJsonBody(`{"secret":"${SECRET}",`)), 'body');
+    assert.equal(fieldOf(() => parseJsonBody('[1,2]')), 'body');
+    assert.equal(fieldOf(() => parseJsonBody('"x"')), 'body');
+    assert.equal(fieldOf(() => parseJsonBody('')), 'body');
+    assert.deepEqual(parseJsonBody('\uFEFF{"a":1}'), { a: 1 });
+  });
+});
+
+describe('signed strategy body', () => {
+  const body = (over: Record<string, unknown> = {}) => ({ strategy: 'trend-1', symbol: 'aapl', intent: 'delta', side: 'sell', quantity: 2, ...over });
+
+  it('builds delta, target and flat signals', () => {
+    const d = signedSignal(body({ orderType: 'limit', limitPrice: 190, time: 1_700_000_000_000 }), ctx);
+    assert.deepEqual([d.source, d.intent, d.side, d.quantity, d.orderType, d.limitPrice, d.alertTime], ['SIGNED', 'DELTA', 'SELL', 2, 'LIMIT', 190, 1_700_000_000_000]);
+    const t = signedSignal({ strategy: 'trend-1', symbol: 'AAPL', intent: 'target', target: -4 }, ctx);
+    assert.deepEqual([t.intent, t.side, t.quantity, t.targetPosition], ['TARGET', null, 4, -4]);
+    const zero = signedSignal({ strategy: 'trend-1', symbol: 'AAPL', intent: 'target', target: 0 }, ctx);
+    assert.equal(zero.intent, 'FLAT');
+    const f = signedSignal({ strategy: 'trend-1', symbol: 'AAPL', intent: 'flat', idempotencyKey: 'k-1' }, ctx);
+    assert.deepEqual([f.intent, f.quantity, f.targetPosition, f.signalId], ['FLAT', 0, 0, 'trend-1:k-1']);
+  });
+
+  it('requires each intent\'s own fields and refuses the others', () => {
+    assert.equal(fieldOf(() => signedSignal(body({ side: undefined }), ctx)), 'side');
+    assert.equal(fieldOf(() => signedSignal(body({ quantity: undefined }), ctx)), 'quantity');
+    assert.equal(fieldOf(() => signedSignal(body({ target: 3 }), ctx)), 'target');
+    assert.equal(fieldOf(() => signedSignal({ strategy: 'trend-1', symbol: 'AAPL', intent: 'target' }, ctx)), 'target');
+    assert.equal(fieldOf(() => signedSignal(body({ intent: 'flat' }), ctx)), 'side');
+    assert.equal(fieldOf(() => signedSignal(body({ intent: 'sideways' }), ctx)), 'intent');
+    assert.equal(fieldOf(() => signedSignal(body({ secret: 'x' }), ctx)), 'secret');
+    assert.equal(fieldOf(() => signedSignal(body({ strategy: 'other' }), ctx)), 'strategy');
+  });
+});

@@ -1,0 +1,275 @@
+// Each risk check at its boundary (just under, at, just over), trading states at every level, and the
+// LIMITS control that feeds them.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Control, ControlKind, Scope, Signal, TradingState } from '../../schemas/types.ts';
+import {
+  CHECKS,
+  checkDailyLoss,
+  checkMaxGrossExposure,
+  checkMaxOrderNotional,
+  checkMaxOrderQty,
+  checkMaxPosition,
+  checkOrderRate,
+  checkOutOfOrder,
+  checkPriceCollar,
+  checkStaleSignal,
+  checkTradingState,
+  checkUnknownSymbol,
+  runChecks,
+  type Check,
+  type CheckContext,
+  type ProposedOrder,
+} from '../../streams/decide/checks.ts';
+import {
+  InvalidControlError,
+  applyControl,
+  defaultControlConfig,
+  resolveLimits,
+  validateControl,
+  type ControlConfig,
+  type Limits,
+} from '../../streams/decide/config.ts';
+
+const NOW = 1_700_000_000_000;
+
+const LIMITS: Limits = {
+  maxPosition: 100,
+  maxOrderQty: 50,
+  maxOrderNotional: 5_000,
+  maxGrossExposure: 20_000,
+  dailyLossLimit: 1_000,
+  lossBreachState: 'HALTED',
+  maxOrdersPerMinute: 5,
+  priceCollarBps: 100,
+  maxSignalAgeMs: 10_000,
+};
+
+function signal(overrides: Partial<Signal> = {}): Signal {
+  return {
+    signalId: 'sig-1', source: 'SIGNED', account: 'acc1', strategy: 'trend', symbol: 'AAPL', intent: 'DELTA',
+    side: 'BUY', quantity: 10, targetPosition: null, orderType: 'MARKET', limitPrice: null, price: 100,
+    reportedPosition: null, externalOrderId: null, alertTime: NOW - 1_000, receivedAt: NOW - 900, hlc: 1,
+    ...overrides,
+  };
+}
+
+function control(kind: ControlKind, scope: Scope, target: string, more: { state?: TradingState; payload?: unknown } = {}): Control {
+  return {
+    controlId: `c-${kind}-${scope}-${target}`, kind, scope, target, state: more.state ?? null,
+    payload: more.payload === undefined ? null : typeof more.payload === 'string' ? more.payload : JSON.stringify(more.payload),
+    actor: 'test', reason: null, at: NOW, hlc: 1,
+  };
+}
+
+function ctx(overrides: Partial<CheckContext> = {}, config: ControlConfig = defaultControlConfig()): CheckContext {
+  return {
+    signal: signal(), now: NOW, config, limits: LIMITS, positionBefore: 0, price: 100, mid: 100,
+    grossOthers: 0, dayPnl: 0, ordersInWindow: 0, lastAlertTime: null, ...overrides,
+  };
+}
+
+const buy = (quantity: number, limitPrice: number | null = null): ProposedOrder =>
+  ({ side: 'BUY', quantity, orderType: limitPrice === null ? 'MARKET' : 'LIMIT', limitPrice });
+const sell = (quantity: number, limitPrice: number | null = null): ProposedOrder =>
+  ({ side: 'SELL', quantity, orderType: limitPrice === null ? 'MARKET' : 'LIMIT', limitPrice });
+
+interface Boundary {
+  name: string;
+  check: Check;
+  reason: string;
+  under: [ProposedOrder, Partial<CheckContext>];
+  at: [ProposedOrder, Partial<CheckContext>];
+  over: [ProposedOrder, Partial<CheckContext>];
+}
+
+const boundaries: Boundary[] = [
+  { name: 'max order quantity 50', check: checkMaxOrderQty, reason: 'MAX_ORDER_QTY', under: [buy(49), {}], at: [buy(50), {}], over: [buy(50.0001), {}] },
+  {
+    name: 'max order notional 5000 at price 100', check: checkMaxOrderNotional, reason: 'MAX_ORDER_NOTIONAL',
+    under: [buy(49.99), {}], at: [buy(50), {}], over: [buy(50.01), {}],
+  },
+  {
+    name: 'max position 100 from a long 60', check: checkMaxPosition, reason: 'MAX_POSITION',
+    under: [buy(39), { positionBefore: 60 }], at: [buy(40), { positionBefore: 60 }], over: [buy(41), { positionBefore: 60 }],
+  },
+  {
+    name: 'max position 100 from a short 60', check: checkMaxPosition, reason: 'MAX_POSITION',
+    under: [sell(39), { positionBefore: -60 }], at: [sell(40), { positionBefore: -60 }], over: [sell(41), { positionBefore: -60 }],
+  },
+  {
+    name: 'max gross exposure 20000 with 15000 elsewhere', check: checkMaxGrossExposure, reason: 'MAX_GROSS_EXPOSURE',
+    under: [buy(49), { grossOthers: 15_000 }], at: [buy(50), { grossOthers: 15_000 }], over: [buy(51), { grossOthers: 15_000 }],
+  },
+  {
+    name: 'order rate 5 per minute', check: checkOrderRate, reason: 'ORDER_RATE',
+    under: [buy(1), { ordersInWindow: 3 }], at: [buy(1), { ordersInWindow: 4 }], over: [buy(1), { ordersInWindow: 5 }],
+  },
+  {
+    name: 'price collar 100 bps above the mid', check: checkPriceCollar, reason: 'PRICE_COLLAR',
+    under: [buy(1, 100.99), {}], at: [buy(1, 101), {}], over: [buy(1, 101.01), {}],
+  },
+  {
+    name: 'price collar 100 bps below the mid', check: checkPriceCollar, reason: 'PRICE_COLLAR',
+    under: [sell(1, 99.01), {}], at: [sell(1, 99), {}], over: [sell(1, 98.99), {}],
+  },
+  {
+    name: 'stale signal after 10 s', check: checkStaleSignal, reason: 'STALE_SIGNAL',
+    under: [buy(1), { signal: signal({ alertTime: NOW - 9_999 }) }],
+    at: [buy(1), { signal: signal({ alertTime: NOW - 10_000 }) }],
+    over: [buy(1), { signal: signal({ alertTime: NOW - 10_001 }) }],
+  },
+  {
+    name: 'out of order against the last alert', check: checkOutOfOrder, reason: 'OUT_OF_ORDER_SIGNAL',
+    under: [buy(1), { lastAlertTime: NOW - 5_001 }],
+    at: [buy(1), { lastAlertTime: NOW - 1_000 }],
+    over: [buy(1), { lastAlertTime: NOW - 999 }],
+  },
+];
+
+describe('risk checks at their boundaries', () => {
+  for (const b of boundaries) {
+    it(`${b.name}: just under and at pass, just over denies ${b.reason}`, () => {
+      assert.equal(b.check(b.under[0], ctx(b.under[1])), null, 'just under');
+      assert.equal(b.check(b.at[0], ctx(b.at[1])), null, 'at the limit');
+      const denial = b.check(b.over[0], ctx(b.over[1]));
+      assert.equal(denial?.reason, b.reason, 'just over');
+      assert.ok(Object.keys(denial.detail).length >= 2, 'the detail names the compared values');
+    });
+  }
+
+  it('daily loss 1000: a loss just under passes; at the limit or beyond is a breach (breach means pnl <= -limit)', () => {
+    assert.equal(checkDailyLoss(buy(1), ctx({ dayPnl: -999.99 })), null);
+    assert.equal(checkDailyLoss(buy(1), ctx({ dayPnl: -1_000 }))?.reason, 'DAILY_LOSS_LIMIT');
+    assert.equal(checkDailyLoss(buy(1), ctx({ dayPnl: -1_000.01 }))?.reason, 'DAILY_LOSS_LIMIT');
+  });
+
+  it('daily loss with lossBreachState REDUCING still lets the position shrink', () => {
+    const reducing = { ...LIMITS, lossBreachState: 'REDUCING' as const };
+    assert.equal(checkDailyLoss(sell(10), ctx({ dayPnl: -2_000, limits: reducing, positionBefore: 30 })), null);
+    assert.equal(checkDailyLoss(buy(10), ctx({ dayPnl: -2_000, limits: reducing, positionBefore: 30 }))?.reason, 'DAILY_LOSS_LIMIT');
+  });
+
+  it('a position already over a lowered limit may still be reduced', () => {
+    assert.equal(checkMaxPosition(sell(10), ctx({ positionBefore: 150 })), null);
+    assert.equal(checkMaxPosition(buy(1), ctx({ positionBefore: 150 }))?.reason, 'MAX_POSITION');
+  });
+
+  it('an order without any price is refused NO_PRICE, and a limit order without a fresh mid too', () => {
+    assert.equal(checkMaxOrderNotional(buy(1), ctx({ price: null }))?.reason, 'NO_PRICE');
+    assert.equal(checkPriceCollar(buy(1, 100), ctx({ mid: null }))?.reason, 'NO_PRICE');
+    assert.equal(checkPriceCollar(buy(1), ctx({ mid: null })), null, 'market orders are not collared');
+  });
+
+  it('an unknown symbol is denied, a configured one passes', () => {
+    assert.equal(checkUnknownSymbol(buy(1), ctx()), null);
+    assert.deepEqual(checkUnknownSymbol(buy(1), ctx({ signal: signal({ symbol: 'DOGEUSD' }) })), {
+      reason: 'UNKNOWN_SYMBOL', detail: { symbol: 'DOGEUSD' },
+    });
+  });
+});
+
+describe('trading states', () => {
+  const levels: [Scope, string][] = [['DESK', '*'], ['ACCOUNT', 'acc1'], ['STRATEGY', 'trend'], ['SYMBOL', 'AAPL']];
+  for (const [scope, target] of levels) {
+    it(`given ${scope} HALTED, when any order is checked, then TRADING_HALTED names the ${scope} level`, () => {
+      const config = applyControl(defaultControlConfig(), control('TRADING_STATE', scope, target, { state: 'HALTED' }));
+      const denial = checkTradingState(sell(1), ctx({ positionBefore: 10 }, config));
+      assert.equal(denial?.reason, 'TRADING_HALTED');
+      assert.equal(denial.detail.scope, scope);
+      assert.equal(denial.detail.target, target);
+    });
+  }
+
+  it('halting another account or strategy does not touch this one', () => {
+    let config = applyControl(defaultControlConfig(), control('TRADING_STATE', 'ACCOUNT', 'acc2', { state: 'HALTED' }));
+    config = applyControl(config, control('TRADING_STATE', 'STRATEGY', 'meanrev', { state: 'HALTED' }));
+    assert.equal(checkTradingState(buy(1), ctx({}, config)), null);
+  });
+
+  it('the worst level wins, and clearing a halt (state null) restores trading', () => {
+    let config = applyControl(defaultControlConfig(), control('TRADING_STATE', 'ACCOUNT', 'acc1', { state: 'REDUCING' }));
+    config = applyControl(config, control('TRADING_STATE', 'STRATEGY', 'trend', { state: 'HALTED' }));
+    assert.equal(checkTradingState(sell(1), ctx({ positionBefore: 10 }, config))?.reason, 'TRADING_HALTED');
+    config = applyControl(config, control('TRADING_STATE', 'STRATEGY', 'trend'));
+    assert.equal(checkTradingState(sell(1), ctx({ positionBefore: 10 }, config)), null);
+  });
+
+  it('REDUCING admits an order that shrinks |position| and denies one that grows or flips it', () => {
+    const config = applyControl(defaultControlConfig(), control('TRADING_STATE', 'ACCOUNT', 'acc1', { state: 'REDUCING' }));
+    assert.equal(checkTradingState(sell(20), ctx({ positionBefore: 50 }, config)), null, 'long 50, sell 20');
+    assert.equal(checkTradingState(sell(50), ctx({ positionBefore: 50 }, config)), null, 'long 50, sell all');
+    assert.equal(checkTradingState(buy(5), ctx({ positionBefore: -50 }, config)), null, 'short 50, buy 5');
+    assert.equal(checkTradingState(buy(10), ctx({ positionBefore: 50 }, config))?.reason, 'TRADING_REDUCING', 'grows');
+    assert.equal(checkTradingState(sell(60), ctx({ positionBefore: 50 }, config))?.reason, 'TRADING_REDUCING', 'flips');
+    assert.equal(checkTradingState(sell(1), ctx({ positionBefore: 0 }, config))?.reason, 'TRADING_REDUCING', 'opens');
+  });
+});
+
+describe('check order', () => {
+  it('runs in the documented order and the first denial wins', () => {
+    assert.deepEqual(
+      CHECKS.map((c) => c.name),
+      ['checkTradingState', 'checkUnknownSymbol', 'checkStaleSignal', 'checkOutOfOrder', 'checkMaxOrderQty', 'checkMaxOrderNotional',
+        'checkMaxPosition', 'checkMaxGrossExposure', 'checkDailyLoss', 'checkOrderRate', 'checkPriceCollar'],
+    );
+    const config = applyControl(defaultControlConfig(), control('TRADING_STATE', 'DESK', '*', { state: 'HALTED' }));
+    const everythingWrong = ctx({ signal: signal({ symbol: 'NOPE', alertTime: NOW - 60_000 }), dayPnl: -5_000, ordersInWindow: 99 }, config);
+    assert.equal(runChecks(buy(500), everythingWrong)?.reason, 'TRADING_HALTED');
+    assert.equal(runChecks(buy(500), { ...everythingWrong, config: defaultControlConfig() })?.reason, 'UNKNOWN_SYMBOL');
+    assert.equal(runChecks(buy(10), ctx()), null);
+  });
+});
+
+describe('LIMITS controls', () => {
+  it('resolve per account, strategy and symbol over the desk defaults, tightest override winning', () => {
+    let config = applyControl(defaultControlConfig(), control('LIMITS', 'DESK', '*', { payload: { maxOrderQty: 300, maxOrdersPerMinute: 10 } }));
+    config = applyControl(config, control('LIMITS', 'ACCOUNT', 'acc1', { payload: { maxOrderQty: 800, maxGrossExposure: 1_000 } }));
+    config = applyControl(config, control('LIMITS', 'STRATEGY', 'trend', { payload: { maxOrdersPerMinute: 3 } }));
+    const aapl = resolveLimits(config, 'acc1', 'trend', 'AAPL');
+    assert.equal(aapl.maxOrderQty, 800, 'the account override loosens the desk default');
+    assert.equal(aapl.maxOrdersPerMinute, 3);
+    assert.equal(aapl.maxGrossExposure, 1_000);
+    assert.equal(resolveLimits(config, 'acc1', 'trend', 'BTCUSD').maxOrderQty, 5, 'BTCUSD symbol limit is tighter than the account');
+    assert.equal(resolveLimits(config, 'acc2', 'other', 'XYZ').maxOrderQty, 300, 'desk default where nothing overrides');
+    assert.equal(resolveLimits(config, 'acc2', 'other', 'AAPL').maxOrderQty, 5_000, 'a symbol override replaces the desk default');
+  });
+
+  it('a later record for the same key replaces the earlier one (compaction-safe), and a null payload removes it', () => {
+    let config = applyControl(defaultControlConfig(), control('LIMITS', 'ACCOUNT', 'acc1', { payload: { maxOrderQty: 7, maxPosition: 9 } }));
+    config = applyControl(config, control('LIMITS', 'ACCOUNT', 'acc1', { payload: { maxOrderQty: 8 } }));
+    assert.equal(resolveLimits(config, 'acc1', 's', 'XYZ').maxOrderQty, 8);
+    assert.equal(resolveLimits(config, 'acc1', 's', 'XYZ').maxPosition, 1_000, 'maxPosition 9 went with the replaced record');
+    config = applyControl(config, control('LIMITS', 'ACCOUNT', 'acc1'));
+    assert.equal(resolveLimits(config, 'acc1', 's', 'XYZ').maxOrderQty, 1_000);
+  });
+
+  it('applyControl is pure: the config given is unchanged', () => {
+    const before = defaultControlConfig();
+    applyControl(before, control('TRADING_STATE', 'ACCOUNT', 'acc1', { state: 'HALTED' }));
+    assert.equal(before.states.account.size, 0);
+  });
+
+  const bad: [string, Control, string][] = [
+    ['a negative limit', control('LIMITS', 'ACCOUNT', 'acc1', { payload: { maxPosition: -1 } }), 'payload.maxPosition'],
+    ['a misspelt field', control('LIMITS', 'DESK', '*', { payload: { maxPositon: 5 } }), 'payload.maxPositon'],
+    ['an unknown breach state', control('LIMITS', 'DESK', '*', { payload: { lossBreachState: 'PANIC' } }), 'payload.lossBreachState'],
+    ['a zero daily loss limit', control('LIMITS', 'STRATEGY', 's', { payload: { dailyLossLimit: 0 } }), 'payload.dailyLossLimit'],
+    ['text that is not JSON', control('LIMITS', 'SYMBOL', 'AAPL', { payload: '{maxPosition: 1' }), 'payload'],
+    ['limits on a venue', control('LIMITS', 'VENUE', 'paper', { payload: {} }), 'scope'],
+    ['a desk record with a named target', control('LIMITS', 'DESK', 'acc1', { payload: {} }), 'target'],
+    ['a venue lot size of zero', control('COST_MODEL', 'VENUE', 'x', { payload: { instruments: { AAPL: { venueSymbol: 'A', lotSize: 0, tickSize: 0.01 } } } }), 'payload.instruments.AAPL.lotSize'],
+  ];
+  for (const [name, c, field] of bad) {
+    it(`refuses ${name}, naming ${field}`, () => {
+      assert.equal(validateControl(c)?.field, field);
+      assert.throws(() => applyControl(defaultControlConfig(), c), (e: unknown) => {
+        assert.ok(e instanceof InvalidControlError);
+        assert.equal(e.code, 'INVALID_CONTROL');
+        assert.equal(e.retriable, false);
+        assert.equal(e.field, field);
+        return true;
+      });
+    });
+  }
+});
