@@ -142,6 +142,8 @@ export interface RiskDecision {
   /** Position + open orders the decision was sized against */
   positionBefore: number;
   candidates: VenueCost[];
+  /** The signal's alert time, for the out-of-order check after a restart */
+  alertTime: null | number;
   signalHlc: number;
   /** Wall clock, epoch ms */
   decidedAt: number;

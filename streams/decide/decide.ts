@@ -219,6 +219,7 @@ function verdict(
       quantity,
       positionBefore,
       candidates,
+      alertTime: signal.alertTime,
       signalHlc: signal.hlc,
       decidedAt: input.now,
       hlc: input.hlc,

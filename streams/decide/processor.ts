@@ -32,11 +32,14 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
   let state: GateState = initialGateState();
   let config: ControlConfig = o.initialConfig ?? defaultControlConfig();
   let tail: Tail | null = null;
-  // Alert times of decided signals, needed to rebuild the out-of-order check from the log.
-  const alertTimes = new Map<string, number | null>();
-
   const applyDecided = (decision: RiskDecision, order: Order | null) =>
-    evolveGate(state, { kind: 'decided', decision, order, alertTime: alertTimes.get(decision.signalId) ?? null }, config.costModel.ewmaAlpha);
+    evolveGate(state, { kind: 'decided', decision, order, alertTime: decision.alertTime }, config.costModel.ewmaAlpha);
+
+  /** Today's P&L, de-duplication sets and rate windows roll at UTC midnight. */
+  const rollDay = (now: number) => {
+    const day = new Date(now).toISOString().slice(0, 10);
+    if (state.day !== day) evolveGate(state, { kind: 'dayRoll', day });
+  };
 
   /** Everything the gate knows, from the log: own decisions first, then control, quotes and executions. */
   async function rebuild(): Promise<void> {
@@ -50,7 +53,11 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
       else { const ord = await codec.decode('Order', m.value!); orders.set(ord.orderId, ord); }
     });
     decisions.sort((a, b) => a.hlc - b.hlc);
-    for (const d of decisions) applyDecided(d, d.orderId ? orders.get(d.orderId) ?? null : null);
+    for (const d of decisions) {
+      rollDay(d.decidedAt);
+      applyDecided(d, d.orderId ? orders.get(d.orderId) ?? null : null);
+    }
+    rollDay(clock());
     tail = await startTail(o.kafka, [topics.control, topics.quotes, topics.executions], async (topic, m) => {
       if (m.value === null) return;
       try {
@@ -65,8 +72,6 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
     o.log.info({ decisions: decisions.length }, 'gate state rebuilt');
   }
 
-  let committed: { decision: RiskDecision; order: Order | null }[] = [];
-
   async function handle(messages: KafkaMessage[], partition: number): Promise<OutRecord[]> {
     const out: OutRecord[] = [];
     for (const m of messages) {
@@ -78,12 +83,11 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
         continue;
       }
       if (hasDecided(state, signal.signalId)) continue; // a repeat: decided once, never again
-      const ids = idsFor(signal.signalId);
-      const result = decide({ signal, now: clock(), hlc: o.hlc.now(), ...ids }, state, config);
-      alertTimes.set(signal.signalId, signal.alertTime);
+      const now = clock();
+      rollDay(now);
+      const result = decide({ signal, now, hlc: o.hlc.now(), ...idsFor(signal.signalId) }, state, config);
       // Applied now so later signals of the batch see it; undone by a rebuild if the batch aborts.
       applyDecided(result.decision, result.order);
-      committed.push(result);
       out.push({ topic: topics.riskDecisions, key: signal.signalId, value: codec.encode(topics.riskDecisions, result.decision), account: signal.account });
       if (result.order) out.push({ topic: topics.orders, key: result.order.orderId, value: codec.encode(topics.orders, result.order), account: signal.account });
       for (const c of result.controls) out.push(controlRecord(c));
@@ -106,8 +110,7 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
 
   const loop = createTransactionalLoop({
     kafka: o.kafka, log: o.log, groupId: o.groupId, transactionalId: o.transactionalId, topic: topics.signals, handle,
-    onCommitted() { committed = []; },
-    async onAbort() { committed = []; await rebuild(); },
+    async onAbort() { await rebuild(); },
   });
 
   return {

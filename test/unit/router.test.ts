@@ -201,7 +201,7 @@ function learn(state: GateState, venue: string, side: Side, mid: number, price: 
     alertTime: null,
     decision: {
       decisionId: `d-${n}`, signalId: `s-${n}`, account: 'acc', strategy: 'st', symbol: 'AAPL', verdict: 'APPROVED', reason: null,
-      detail: null, orderId, venue, side, quantity: 1, positionBefore: 0, candidates: [], signalHlc: 0, decidedAt: NOW, hlc: 0,
+      detail: null, orderId, venue, side, quantity: 1, positionBefore: 0, candidates: [], alertTime: null, signalHlc: 0, decidedAt: NOW, hlc: 0,
     },
     order: {
       orderId, clientOrderId: orderId, signalId: `s-${n}`, decisionId: `d-${n}`, account: 'acc', strategy: 'st', symbol: 'AAPL', venue,
