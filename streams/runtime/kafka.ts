@@ -20,6 +20,8 @@ export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kaf
       // Our producers bound their retries on purpose (a processor aborts and re-reads, the edge answers
       // 503); exactly-once rests on transactions and idempotent ids, not on endless retries.
       if (message.startsWith('Limiting retries for the idempotent producer')) return;
+      // Right after a commit the coordinator may still be completing it; consume.ts retries these.
+      if (`${message} ${String(rest.error)}`.includes('another concurrent operation on the same transaction')) return;
       const fields = { namespace, broker: rest.broker, error: rest.error };
       if (level <= logLevel.ERROR) log.error(fields, message);
       else if (level === logLevel.WARN) log.warn(fields, message);
