@@ -17,7 +17,7 @@ const upsertSql = `INSERT INTO positions (account_id, symbol, venue, quantity, a
     realized_pnl = EXCLUDED.realized_pnl, fees = EXCLUDED.fees, fill_count = EXCLUDED.fill_count, updated_at = now()`;
 
 export function createProjection(o: ProjectionOptions) {
-  const consumer = o.kafka.consumer({ groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 20, sessionTimeout: 15000, heartbeatInterval: 1000 });
+  const consumer = o.kafka.consumer({ groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 20, sessionTimeout: 6000, heartbeatInterval: 1000 });
   // Folded states by position key, kept to apply later corrections; loaded from the table on first use.
   const cache = new Map<string, PositionState | undefined>();
 

@@ -103,7 +103,7 @@ export function createTransactionalLoop(o: TransactionalLoopOptions): Transactio
     createPartitioner: AccountPartitioner, transactionTimeout: 30000,
   });
   const consumer = o.kafka.consumer({
-    groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 20, sessionTimeout: 15000, heartbeatInterval: 1000,
+    groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 20, sessionTimeout: 6000, heartbeatInterval: 1000,
   });
   return {
     producer, consumer,
