@@ -7,11 +7,20 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK_DIR="${ORDER_ROUTER_STACK_DIR:-$ROOT/.stack}"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")"
 KAFKA_HOME="$STACK_DIR/kafka-$KAFKA_VERSION"
-KAFKA_PORT="${KAFKA_PORT:-9092}"
-KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
-REGISTRY_PORT="${SCHEMA_REGISTRY_PORT:-8081}"
-PG_HOST="${PGHOST:-127.0.0.1}"
-PG_PORT="${PGPORT:-5432}"
+# Services are found through the same variables the code reads; a loopback address that does not
+# answer is started here, anything else must already run.
+FIRST_BROKER="${KAFKA_BROKERS:-127.0.0.1:9092}"; FIRST_BROKER="${FIRST_BROKER%%,*}"
+KAFKA_HOST="${FIRST_BROKER%:*}"
+KAFKA_PORT="${FIRST_BROKER##*:}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+REGISTRY_URL="${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081}"
+REGISTRY_HOSTPORT="${REGISTRY_URL#*://}"; REGISTRY_HOSTPORT="${REGISTRY_HOSTPORT%%/*}"
+REGISTRY_HOST="${REGISTRY_HOSTPORT%:*}"
+REGISTRY_PORT="${REGISTRY_HOSTPORT##*:}"
+PG_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/order_router}"
+PG_HOSTPORT="${PG_URL#*://}"; PG_HOSTPORT="${PG_HOSTPORT#*@}"; PG_HOSTPORT="${PG_HOSTPORT%%/*}"
+PG_HOST="${PG_HOSTPORT%:*}"
+PG_PORT="${PG_HOSTPORT##*:}"; [ "$PG_PORT" = "$PG_HOSTPORT" ] && PG_PORT=5432
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -31,8 +40,11 @@ kafka_libs() {
   fi
 }
 
+is_loopback() { case "$1" in 127.*|localhost) return 0 ;; *) return 1 ;; esac; }
+
 kafka_up() {
-  if port_open 127.0.0.1 "$KAFKA_PORT"; then log "kafka already answers on 127.0.0.1:$KAFKA_PORT"; return; fi
+  if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then log "kafka already answers on $KAFKA_HOST:$KAFKA_PORT"; return; fi
+  is_loopback "$KAFKA_HOST" || { log "kafka does not answer on $KAFKA_HOST:$KAFKA_PORT (KAFKA_BROKERS)"; exit 1; }
   command -v java >/dev/null || { log "java is required to run Kafka (apt-get install -y openjdk-17-jre-headless)"; exit 1; }
   command -v mvn >/dev/null || { log "mvn is required to fetch Kafka (apt-get install -y maven)"; exit 1; }
   kafka_libs
@@ -79,10 +91,11 @@ PROPS
 }
 
 registry_up() {
-  if port_open 127.0.0.1 "$REGISTRY_PORT"; then log "schema registry already answers on 127.0.0.1:$REGISTRY_PORT"; return; fi
+  if port_open "$REGISTRY_HOST" "$REGISTRY_PORT"; then log "schema registry already answers on $REGISTRY_HOST:$REGISTRY_PORT"; return; fi
+  is_loopback "$REGISTRY_HOST" || { log "schema registry does not answer at $REGISTRY_URL (SCHEMA_REGISTRY_URL)"; exit 1; }
   log "starting schema registry on 127.0.0.1:$REGISTRY_PORT"
   cd "$ROOT"
-  KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}" SCHEMA_REGISTRY_PORT="$REGISTRY_PORT" \
+  KAFKA_BROKERS="$KAFKA_HOST:$KAFKA_PORT" SCHEMA_REGISTRY_PORT="$REGISTRY_PORT" \
     nohup node --import tsx schemas/registry/main.ts </dev/null >"$STACK_DIR/registry.log" 2>&1 &
   echo $! >"$STACK_DIR/registry.pid"
   local i
@@ -96,7 +109,7 @@ registry_up() {
 
 postgres_up() {
   if port_open "$PG_HOST" "$PG_PORT"; then return; fi
-  if [ "$PG_HOST" = 127.0.0.1 ] && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+  if is_loopback "$PG_HOST" && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
     log "starting local postgres"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start >&2 || true
     wait_port "$PG_HOST" "$PG_PORT" 30 postgres && return
@@ -120,9 +133,9 @@ mkdir -p "$STACK_DIR"
 case "${1:-up}" in
   up)
     postgres_up
-    [ -n "${KAFKA_BROKERS:-}" ] || kafka_up
-    [ -n "${SCHEMA_REGISTRY_URL:-}" ] || registry_up
-    log "ready: kafka 127.0.0.1:$KAFKA_PORT, registry http://127.0.0.1:$REGISTRY_PORT, postgres $PG_HOST:$PG_PORT" ;;
+    kafka_up
+    registry_up
+    log "ready: kafka $KAFKA_HOST:$KAFKA_PORT, registry $REGISTRY_URL, postgres $PG_HOST:$PG_PORT" ;;
   down) stop_pid registry; stop_pid kafka ;;
   reset) stop_pid registry; stop_pid kafka; rm -rf "$STACK_DIR/kafka" ;;
   kafka-libs) kafka_libs ;;
