@@ -18,7 +18,7 @@ const run = promisify(execFile);
 const loadgenPath = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
 const SECRET = 'bench-secret-0123456789abcdef';
 const STRATEGIES = Array.from({ length: 6 }, (_, i) => ({ id: `bench-${i}`, account: `BENCH-${i}`, secrets: [SECRET] }));
-const SYMBOLS = ['AAPL', 'MSFT', 'EURUSD'];
+const SYMBOLS = ['AAPL', 'MSFT'];
 
 export interface PathRate {
   rate: number; sent: number; accepted: number; filled: number; achievedPerSec: number;
