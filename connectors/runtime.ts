@@ -1,120 +1,347 @@
-// The shared runtime around every venue: consumes `orders` for its venue, submits safely (a timeout or
-// a 5xx is an UNKNOWN outcome resolved by looking the order up, never by sending blindly again), and
-// writes the outcome to `executions` in the same Kafka transaction as the consumer offset.
+// The shared runtime around every venue. It consumes `orders` for its venue and submits safely (a
+// timeout or a 5xx is an UNKNOWN outcome resolved by looking the order up, never by sending blindly
+// again), writing the outcome to `executions` in the same Kafka transaction as the consumer offset.
+// Everything else the venue says (push events, polls, reconciliation) goes through the same pure diff
+// (reconcile.ts), so overlapping sources can never double a fill. Repeated failures open a breaker that
+// halts the venue on `control`; probes lift the halt once the venue answers and state is reconciled.
+import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
-import type { ExecutionReport, Order } from '../schemas/types.ts';
-import { createMutex, createTransactionalLoop, readToEnd, accountHeaders, type OutRecord } from '../streams/runtime/consume.ts';
-import { AccountPartitioner } from '../streams/runtime/kafka.ts';
-import { isRetriable } from '../streams/runtime/errors.ts';
+import type { Control, ExecutionReport, Order } from '../schemas/types.ts';
+import { accountHeaders, createMutex, readToEnd, type OutRecord } from '../streams/runtime/consume.ts';
+import { errorCode, isRetriable } from '../streams/runtime/errors.ts';
 import type { Hlc } from '../streams/runtime/hlc.ts';
+import { AccountPartitioner } from '../streams/runtime/kafka.ts';
+import { startTail, type Tail } from '../streams/runtime/tail.ts';
 import type { Topics } from '../streams/runtime/topics.ts';
-import { contextOf, reportFromAmendment, reportsFromState, type OrderContext } from './reports.ts';
+import { closedBreaker, connectorActor, mayResume, probeDue, stepBreaker, venueControlKey, venueStateControl, type BreakerConfig, type BreakerInput } from './breaker.ts';
+import { VenueError } from './http.ts';
+import { createOrderLoop } from './orderLoop.ts';
+import { applyReport, diffAmendment, diffOrder, filledQty, knownFromOrder, needsPolling, type Diff, type KnownOrder } from './reconcile.ts';
+import type { Stamp } from './reports.ts';
 import type { VenueClient, VenueEvent, VenueOrderRequest, VenueOrderState } from './venue.ts';
 
 export interface ConnectorOptions {
   kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; client: VenueClient;
   groupId: string; transactionalId: string; clock?: () => number;
-  submitAttempts?: number; backoffMs?: number; quoteSymbols?: string[]; quoteIntervalMs?: number;
+  /** Submit attempts per order before the batch is aborted and re-read. */
+  submitAttempts?: number; backoffMs?: number; maxBackoffMs?: number;
+  quoteSymbols?: string[]; quoteIntervalMs?: number;
+  /** Period of the housekeeping timer: probes, silent-stream polling, reconciliation. */
+  tickMs?: number;
+  /** No event nor heartbeat for this long and the push stream counts as dead: open orders are polled. */
+  streamSilentMs?: number;
+  reconcileIntervalMs?: number;
+  /** Filled orders are re-read for corrections and busts this long after their last fill. */
+  amendmentWindowMs?: number;
+  /** Look-ups per reconciliation for amendments (rate limits); the rest wait for the next round. */
+  amendmentLookups?: number;
+  breaker?: Partial<BreakerConfig>;
+  /** An order older than this when it can finally be sent is rejected (STALE_ORDER) rather than sent late. */
+  maxOrderAgeMs?: number;
 }
 
+export interface ConnectorStatus { state: 'starting' | 'running' | 'halted' | 'stopped'; reason: string | null; streamSilent: boolean; knownOrders: number }
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Any client's error may carry the venue's Retry-After as `retryAfterMs`. */
+const retryAfter = (e: unknown): number => {
+  const v = typeof e === 'object' && e !== null ? (e as { retryAfterMs?: unknown }).retryAfterMs : null;
+  return typeof v === 'number' && v > 0 ? v : 0;
+};
+type Staged = Diff & { cid: string };
 
 export function createConnectorRuntime(o: ConnectorOptions) {
   const venue = o.client.venue;
   const clock = o.clock ?? Date.now;
-  const attempts = o.submitAttempts ?? 5;
-  const backoff = o.backoffMs ?? 100;
+  const cfg = {
+    attempts: o.submitAttempts ?? 5, backoffMs: o.backoffMs ?? 100, maxBackoffMs: o.maxBackoffMs ?? 5_000, tickMs: o.tickMs ?? 1_000,
+    streamSilentMs: o.streamSilentMs ?? 30_000, reconcileIntervalMs: o.reconcileIntervalMs ?? 60_000,
+    amendmentWindowMs: o.amendmentWindowMs ?? 86_400_000, amendmentLookups: o.amendmentLookups ?? 50,
+    breaker: { failuresToOpen: 5, probeIntervalMs: 2_000, maxProbeIntervalMs: 30_000, ...o.breaker },
+  };
   const log = o.log.child({ venue });
-  // Execution ids already on `executions`: the venue's repeats (stream + poll + retry) are dropped here.
-  const seen = new Set<string>();
-  const contexts = new Map<string, OrderContext>(); // by clientOrderId, for events pushed by the venue
+  const known = new Map<string, KnownOrder>(); // by clientOrderId: the fold of `executions` (+ `orders`)
+  const seen = new Set<string>(); // execution ids on `executions`
+  const parked = new Map<string, VenueEvent[]>(); // events for orders not consumed yet
+  const attempted = new Set<string>(); // submitted by this instance: a re-read looks up first
+  const warnedUnknown = new Set<string>();
   const lock = createMutex();
-  let unsubscribe: (() => void) | null = null;
-  let quoteTimer: NodeJS.Timeout | null = null;
   const sideProducer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
+  let breaker = closedBreaker();
+  let latestControl: Control | null = null;
+  let state: ConnectorStatus['state'] = 'starting';
+  let reconciled = false, loopStarted = false, stopped = false, ticking = false, silent = false;
+  let blockedUntil = 0; // a venue's Retry-After: no call of ours goes out before it
+  let assignedAt = 0, lastEventAt = clock(), lastReconcileAt = clock(), amendmentCursor = 0;
+  let staged: Staged[] = [];
+  let timer: NodeJS.Timeout | null = null, quoteTimer: NodeJS.Timeout | null = null;
+  let unsubscribe: (() => void) | null = null;
+  let controlTail: Tail | null = null;
 
-  const stamp = () => ({ recordedAt: clock(), hlc: () => o.hlc.now() });
+  const stamp = (): Stamp => ({ recordedAt: clock(), hlc: () => o.hlc.now() });
   const toRecord = (e: ExecutionReport): OutRecord => ({ topic: o.topics.executions, key: e.orderId, value: o.codec.encode(o.topics.executions, e), account: e.account });
+  const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+  // ---- breaker and control ----
+  function feed(input: BreakerInput): void {
+    const r = stepBreaker(breaker, input, clock(), cfg.breaker);
+    breaker = r.state;
+    if (r.transition === 'HALT' && breaker.mode === 'OPEN') {
+      state = 'halted';
+      log.error({ reason: breaker.reason }, 'venue halted: circuit breaker open');
+      loop.pause();
+      void writeControl('HALTED', breaker.reason);
+    } else if (r.transition === 'RESUME') {
+      state = 'running';
+      log.info('venue answers again and is reconciled: resuming');
+      if (mayResume(latestControl, venue)) void writeControl('ACTIVE', 'venue reachable and reconciled');
+      loop.resume();
+      if (!loopStarted) void startLoop().catch((e) => log.error({ err: message(e) }, 'order loop did not start'));
+    }
+  }
+
+  async function writeControl(to: 'HALTED' | 'ACTIVE', reason: string): Promise<void> {
+    const c = venueStateControl(venue, to, reason, randomUUID(), clock(), o.hlc.now());
+    try {
+      await sideProducer.send({ topic: o.topics.control, acks: -1, messages: [{ key: venueControlKey(venue), value: o.codec.encode(o.topics.control, c), headers: accountHeaders(venue) }] });
+      latestControl = c;
+    } catch (e) {
+      log.error({ err: e, to }, 'venue trading state not written to control');
+    }
+  }
+
+  /** Every venue call goes through here: failures that say "the venue is not answering" feed the breaker. */
+  async function call<T>(operation: string, fn: () => Promise<T>, probing = false): Promise<T> {
+    if (breaker.mode === 'OPEN' && !probing) throw new VenueError('VENUE_HALTED', `${venue} ${operation}: venue halted (${breaker.reason})`, { venue, operation });
+    while (clock() < blockedUntil) await sleep(blockedUntil - clock());
+    try {
+      const v = await fn();
+      if (!probing) feed({ kind: 'success' });
+      return v;
+    } catch (e) {
+      const wait = retryAfter(e);
+      if (wait > 0) blockedUntil = Math.max(blockedUntil, clock() + wait);
+      // A clock-skew refusal is the venue answering; the client re-learns the offset.
+      if (!probing) feed(isRetriable(e) && errorCode(e) !== 'VENUE_CLOCK_SKEW' ? { kind: 'failure', reason: `${operation}: ${message(e)}` } : { kind: 'success' });
+      throw e;
+    }
+  }
+
+  // ---- writing what the venue said ----
+  async function applyView(cid: string, compute: (k: KnownOrder) => Diff): Promise<void> {
+    await lock(async () => {
+      const k = known.get(cid);
+      if (!k) return;
+      const d = compute(k);
+      const out = d.reports.filter((r) => !seen.has(r.executionId));
+      if (out.length > 0) {
+        await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {
+          const rec = toRecord(r);
+          return { key: rec.key, value: rec.value, headers: accountHeaders(rec.account) };
+        }) });
+      }
+      for (const r of out) seen.add(r.executionId);
+      known.set(cid, d.next);
+    });
+  }
+
+  async function onVenueEvent(ev: VenueEvent): Promise<void> {
+    lastEventAt = clock();
+    const cid = ev.kind === 'order' ? ev.order.clientOrderId : ev.clientOrderId;
+    if (!known.has(cid)) {
+      // A fill can overtake its order (a restart, a slow consumer): kept until the order is read.
+      const list = parked.get(cid) ?? [];
+      if (parked.size < 10_000 && list.length < 100) parked.set(cid, [...list, ev]);
+      return;
+    }
+    const observedAt = clock();
+    if (ev.kind === 'order') return applyView(cid, (k) => diffOrder(k, ev.order, observedAt, stamp()));
+    let unknownFill = false;
+    const amendment = ev.kind === 'correction'
+      ? { kind: ev.kind, tradeId: ev.tradeId, quantity: ev.quantity, price: ev.price, fee: ev.fee, venueTime: ev.venueTime }
+      : { kind: ev.kind, tradeId: ev.tradeId, venueTime: ev.venueTime };
+    await applyView(cid, (k) => { const d = diffAmendment(k, amendment, stamp()); unknownFill = d.unknownFill; return d; });
+    if (unknownFill) await pollOrders([cid]);
+  }
+
+  function flushParked(cid: string): void {
+    const events = parked.get(cid);
+    if (!events) return;
+    parked.delete(cid);
+    void (async () => { for (const ev of events) await onVenueEvent(ev); })().catch((e) => log.error({ err: e, clientOrderId: cid }, 'parked venue event not recorded'));
+  }
+
+  async function pollOrders(cids: string[], probing = false): Promise<void> {
+    for (let i = 0; i < cids.length; i += 4) {
+      await Promise.all(cids.slice(i, i + 4).map(async (cid) => {
+        const observedAt = clock();
+        const s = await call('lookup', () => o.client.lookup(cid), probing);
+        if (s) await applyView(cid, (k) => diffOrder(k, s, observedAt, stamp()));
+      }));
+    }
+  }
+
+  /** The venue's open orders and our unfinished ones, compared with `executions`; 'full' also looks for amendments. */
+  async function reconcile(kind: 'start' | 'full' | 'poll', probing = false): Promise<void> {
+    const observedAt = clock();
+    const open = await call('openOrders', () => o.client.openOrders(), probing);
+    for (const s of open) {
+      if (known.has(s.clientOrderId)) await applyView(s.clientOrderId, (k) => diffOrder(k, s, observedAt, stamp()));
+      else if (!warnedUnknown.has(s.clientOrderId)) {
+        warnedUnknown.add(s.clientOrderId);
+        log.warn({ clientOrderId: s.clientOrderId, venueOrderId: s.venueOrderId }, 'open order at the venue that is not on `orders`; left alone');
+      }
+    }
+    const openIds = new Set(open.map((s) => s.clientOrderId));
+    const pending = [...known.values()].filter((k) => needsPolling(k)
+      && (k.acked || attempted.has(k.ctx.clientOrderId) || kind === 'start')
+      && (!openIds.has(k.ctx.clientOrderId) || k.venueFilledQty > filledQty(k) + 1e-9));
+    await pollOrders(pending.map((k) => k.ctx.clientOrderId), probing);
+    if (kind === 'poll') return;
+    const polled = new Set(pending.map((k) => k.ctx.clientOrderId));
+    const recent = [...known.values()].filter((k) => k.lastFillAt !== null && observedAt - k.lastFillAt < cfg.amendmentWindowMs && !polled.has(k.ctx.clientOrderId));
+    if (recent.length === 0) return;
+    recent.sort((a, b) => (b.lastFillAt ?? 0) - (a.lastFillAt ?? 0));
+    const start = amendmentCursor % recent.length;
+    const slice = [...recent.slice(start), ...recent.slice(0, start)].slice(0, cfg.amendmentLookups);
+    amendmentCursor = start + slice.length;
+    await pollOrders(slice.map((k) => k.ctx.clientOrderId), probing);
+  }
+
+  async function ensureConnected(): Promise<void> {
+    if (unsubscribe) return;
+    await o.client.connect();
+    unsubscribe = o.client.onEvent((ev) => { onVenueEvent(ev).catch((e) => log.error({ err: e }, 'venue event not recorded')); });
+  }
+
+  async function probe(): Promise<void> {
+    try {
+      const health = await o.client.health();
+      if (!health.up) throw new Error(health.detail ?? 'health check failed');
+      await ensureConnected();
+      await reconcile(reconciled ? 'full' : 'start', true);
+      reconciled = true;
+      feed({ kind: 'probe-ok' });
+    } catch (e) {
+      feed({ kind: 'probe-failed', reason: message(e) });
+      log.warn({ err: message(e), nextProbeInMs: breaker.mode === 'OPEN' ? breaker.nextProbeAt - clock() : null }, 'venue probe failed; still halted');
+    }
+  }
+
+  async function tick(): Promise<void> {
+    if (ticking || stopped) return;
+    ticking = true;
+    try {
+      const now = clock();
+      if (breaker.mode === 'OPEN') { if (probeDue(breaker, now)) await probe(); return; }
+      const quiet = now - Math.max(lastEventAt, o.client.lastStreamActivity?.() ?? 0);
+      if ((quiet > cfg.streamSilentMs) !== silent) {
+        silent = !silent;
+        if (silent) log.warn({ quietMs: quiet }, 'push stream silent: polling open orders');
+        else log.info('push stream alive again');
+      }
+      if (now - lastReconcileAt >= cfg.reconcileIntervalMs) { lastReconcileAt = now; await reconcile('full'); }
+      else if (silent) await reconcile('poll');
+    } catch (e) {
+      log.warn({ err: message(e) }, 'reconciliation round failed');
+    } finally {
+      ticking = false;
+    }
+  }
+
+  // ---- the order loop ----
+  // Exponential with jitter, so that instances retrying after one outage do not hit the venue in step;
+  // a venue's Retry-After is already enforced in `call`.
+  const backoff = (i: number) => {
+    const exp = Math.min(cfg.maxBackoffMs, cfg.backoffMs * 2 ** i);
+    return exp / 2 + Math.random() * (exp / 2);
+  };
 
   /** Resolves an order at the venue exactly once, whatever fails on the way. */
-  async function submitSafely(order: Order): Promise<VenueOrderState> {
+  async function submitSafely(order: Order, lookupFirst: boolean): Promise<VenueOrderState> {
     const req: VenueOrderRequest = {
       clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
       orderType: order.orderType, limitPrice: order.limitPrice, timeInForce: order.timeInForce,
     };
     let lastError: unknown;
-    for (let i = 0; i < attempts; i++) {
+    for (let i = 0; i < cfg.attempts; i++) {
       try {
-        // After a failure whose outcome is unknown, look first: the venue may have the order already.
-        if (i > 0) {
-          const found = await o.client.lookup(order.clientOrderId);
+        // After any failure the outcome may be unknown: the venue may hold the order already.
+        if (i > 0 || lookupFirst) {
+          const found = await call('lookup', () => o.client.lookup(order.clientOrderId));
           if (found) return found;
         }
-        return await o.client.submit(req);
+        attempted.add(order.clientOrderId);
+        return await call('submit', () => o.client.submit(req));
       } catch (e) {
         lastError = e;
-        if (!isRetriable(e)) throw e;
-        log.warn({ clientOrderId: order.clientOrderId, attempt: i + 1, code: (e as { code?: string }).code }, 'submit outcome unknown; will look up');
-        await sleep(backoff * 2 ** i * (0.5 + Math.random() / 2));
+        if (!isRetriable(e) || breaker.mode === 'OPEN') throw e;
+        log.warn({ clientOrderId: order.clientOrderId, attempt: i + 1, code: errorCode(e) }, 'submit outcome unknown or refused for now; will look up before any resend');
+        await sleep(backoff(i));
       }
     }
     throw lastError;
   }
 
-  function fresh(reports: ExecutionReport[]): ExecutionReport[] {
-    return reports.filter((r) => !seen.has(r.executionId));
+  const rejected = (order: Order, reason: string): VenueOrderState => ({
+    clientOrderId: order.clientOrderId, venueOrderId: '', symbol: order.symbol, side: order.side, quantity: order.quantity,
+    status: 'REJECTED', filledQty: 0, fills: [], rejectReason: reason, venueTime: clock(),
+  });
+
+  async function handleOrder(order: Order): Promise<Staged> {
+    const cid = order.clientOrderId;
+    let k = known.get(cid);
+    if (!k) { k = knownFromOrder(order); known.set(cid, k); flushParked(cid); }
+    if (k.acked || k.rejected) return { cid, reports: [], next: k }; // its outcome is recorded already
+    const lookupFirst = attempted.has(cid) || order.createdAt <= assignedAt;
+    const observedAt = clock();
+    try {
+      if (o.maxOrderAgeMs !== undefined && observedAt - order.createdAt > o.maxOrderAgeMs) {
+        const found = lookupFirst ? await call('lookup', () => o.client.lookup(cid)) : null;
+        return { cid, ...diffOrder(k, found ?? rejected(order, 'STALE_ORDER'), observedAt, stamp()) };
+      }
+      return { cid, ...diffOrder(k, await submitSafely(order, lookupFirst), observedAt, stamp()) };
+    } catch (e) {
+      if (isRetriable(e)) throw e; // venue unreachable: abort; the order is re-read once it answers
+      const venueCode = e instanceof VenueError && e.venueCode ? `:${e.venueCode}` : '';
+      log.warn({ clientOrderId: cid, code: errorCode(e), err: message(e) }, 'order refused by the venue');
+      return { cid, ...diffOrder(k, rejected(order, `${errorCode(e)}${venueCode}`), observedAt, stamp()) };
+    }
   }
 
-  const loop = createTransactionalLoop({
+  const loop = createOrderLoop({
     kafka: o.kafka, log, groupId: o.groupId, transactionalId: o.transactionalId, topic: o.topics.orders,
     serialize: lock,
+    onAssigned() { assignedAt = clock(); },
     async handle(messages) {
-      const out: ExecutionReport[] = [];
-      const orders = await Promise.all(messages.map((m) => o.codec.decode('Order', m.value!)));
-      await Promise.all(orders.filter((ord) => ord.venue === venue).map(async (order) => {
-        const ctx = contextOf(order);
-        contexts.set(order.clientOrderId, ctx);
-        let reports: ExecutionReport[];
-        try {
-          reports = reportsFromState(ctx, await submitSafely(order), stamp());
-        } catch (e) {
-          if (isRetriable(e)) throw e; // venue unreachable: abort, the order is re-read and retried
-          const reason = (e as { code?: string }).code ?? 'VENUE_REJECTED';
-          reports = reportsFromState(ctx, {
-            clientOrderId: order.clientOrderId, venueOrderId: '', symbol: order.symbol, side: order.side, quantity: order.quantity,
-            status: 'REJECTED', filledQty: 0, fills: [], rejectReason: reason, venueTime: clock(),
-          }, stamp());
-        }
-        out.push(...fresh(reports));
-      }));
-      pending = out;
-      return out.map(toRecord);
+      staged = [];
+      if (breaker.mode === 'OPEN') throw new VenueError('VENUE_HALTED', `${venue}: halted (${breaker.reason}); orders wait`, { venue, operation: 'submit' });
+      const orders = (await Promise.all(messages.map((m) => o.codec.decode('Order', m.value!)))).filter((ord) => ord.venue === venue);
+      const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
+      const results = await Promise.all(unique.map(handleOrder));
+      staged = results;
+      return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId))).map(toRecord);
     },
-    onCommitted() { for (const r of pending) seen.add(r.executionId); pending = []; },
-    async onAbort() { pending = []; },
+    onCommitted() {
+      for (const r of staged) { known.set(r.cid, r.next); for (const x of r.reports) seen.add(x.executionId); }
+      staged = [];
+    },
+    onAbort(e) { staged = []; log.warn({ err: message(e) }, 'order batch aborted; it will be read again'); },
   });
-  let pending: ExecutionReport[] = [];
 
-  async function onVenueEvent(ev: VenueEvent): Promise<void> {
-    const cid = ev.kind === 'order' ? ev.order.clientOrderId : ev.clientOrderId;
-    const ctx = contexts.get(cid);
-    if (!ctx) return; // not ours yet: the order loop will report it from the submit answer
-    const reports = ev.kind === 'order' ? reportsFromState(ctx, ev.order, stamp()) : [reportFromAmendment(ctx, ev, stamp())];
-    await lock(async () => {
-      const out = fresh(reports);
-      if (out.length === 0) return;
-      await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {
-        const rec = toRecord(r);
-        return { key: rec.key, value: rec.value, headers: accountHeaders(rec.account) };
-      }) });
-      for (const r of out) seen.add(r.executionId);
-    });
+  async function startLoop(): Promise<void> {
+    if (loopStarted || stopped) return;
+    loopStarted = true;
+    assignedAt = clock();
+    await loop.start();
+    state = 'running';
+    log.info({ known: known.size }, 'connector consuming orders');
   }
 
   async function publishQuotes(): Promise<void> {
-    if (!o.client.quotes || !o.quoteSymbols?.length) return;
+    if (!o.client.quotes || !o.quoteSymbols?.length || breaker.mode === 'OPEN') return;
     const quotes = await o.client.quotes(o.quoteSymbols);
     await sideProducer.send({ topic: o.topics.quotes, messages: quotes.map((q) => ({
       key: `${venue}|${q.symbol}`, headers: accountHeaders(`${venue}|${q.symbol}`),
@@ -124,27 +351,55 @@ export function createConnectorRuntime(o: ConnectorOptions) {
 
   return {
     async start() {
-      // What `executions` already holds for this venue: never written twice.
-      await readToEnd(o.kafka, [o.topics.executions], async (_t, m) => {
+      // What `orders` and `executions` already hold for this venue: the starting point of every diff.
+      await readToEnd(o.kafka, [o.topics.orders, o.topics.executions], async (topic, m) => {
+        if (topic === o.topics.orders) {
+          const ord = await o.codec.decode('Order', m.value!);
+          if (ord.venue !== venue) return;
+          const k = known.get(ord.clientOrderId);
+          known.set(ord.clientOrderId, k ? { ...k, quantity: ord.quantity } : knownFromOrder(ord));
+          return;
+        }
         const e = await o.codec.decode('ExecutionReport', m.value!);
         if (e.venue !== venue) return;
         seen.add(e.executionId);
-        if (!contexts.has(e.clientOrderId)) contexts.set(e.clientOrderId, contextOf(e));
+        known.set(e.clientOrderId, applyReport(known.get(e.clientOrderId), e));
       });
-      await o.client.connect();
+      controlTail = await startTail(o.kafka, [o.topics.control], async (_t, m) => {
+        if (m.key?.toString() === venueControlKey(venue) && m.value) latestControl = await o.codec.decode('Control', m.value);
+      });
+      await controlTail.caughtUp;
       await sideProducer.connect();
-      unsubscribe = o.client.onEvent((ev) => { onVenueEvent(ev).catch((e) => log.error({ err: e }, 'venue event not recorded')); });
-      await loop.start();
-      if (o.quoteSymbols?.length) {
-        quoteTimer = setInterval(() => { publishQuotes().catch((e) => log.warn({ err: e }, 'quotes not published')); }, o.quoteIntervalMs ?? 500);
+      try {
+        await ensureConnected();
+        await reconcile('start');
+        reconciled = true;
+      } catch (e) {
+        // Fail closed: without knowing what the venue holds, sending more could double what it has.
+        const reason = `cannot reconcile with ${venue} on start: ${message(e)}`;
+        log.error({ err: message(e) }, `${reason}; not consuming orders until it answers`);
+        feed({ kind: 'trip', reason });
       }
-      log.info({ known: seen.size }, 'connector started');
+      timer = setInterval(() => { void tick(); }, cfg.tickMs);
+      if (o.quoteSymbols?.length) {
+        quoteTimer = setInterval(() => { publishQuotes().catch((e) => log.warn({ err: message(e) }, 'quotes not published')); }, o.quoteIntervalMs ?? 500);
+      }
+      if (breaker.mode === 'CLOSED') {
+        if (latestControl?.state === 'HALTED' && latestControl.actor === connectorActor(venue)) await writeControl('ACTIVE', 'reconciled on start');
+        await startLoop();
+      }
     },
+    status: (): ConnectorStatus => ({ state, reason: breaker.mode === 'OPEN' ? breaker.reason : null, streamSilent: silent, knownOrders: known.size }),
     async stop() {
+      stopped = true;
+      state = 'stopped';
+      if (timer) clearInterval(timer);
       if (quoteTimer) clearInterval(quoteTimer);
       unsubscribe?.();
-      await loop.stop();
+      if (loopStarted) await loop.stop();
       await lock(async () => {});
+      while (ticking) await sleep(10);
+      await controlTail?.stop();
       await sideProducer.disconnect();
       await o.client.disconnect();
     },

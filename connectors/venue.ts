@@ -39,6 +39,12 @@ export interface VenueOrderState {
   fills: VenueFill[];
   rejectReason: string | null;
   venueTime: number;
+  /**
+   * True when `fills` is the venue's whole statement of the order's fills (e.g. a look-up that also
+   * read the trade history), so a fill we recorded and the venue no longer lists was busted. Leave
+   * unset when the state carries only some fills (a push event with the latest trade).
+   */
+  fillsComplete?: boolean;
 }
 
 /** What a venue pushes: an order changed, or a fill was amended after the fact. */
@@ -51,6 +57,11 @@ export interface VenueQuote { symbol: string; bid: number; ask: number; bidSize:
 
 export interface VenueHealth { up: boolean; latencyMs: number | null; detail: string | null }
 
+/**
+ * Errors a client throws: anything with `retriable: true` (e.g. a RouterError) is retried, a timeout or
+ * 5xx on submit being resolved by look-up first; `retryAfterMs` (a venue's Retry-After) holds every
+ * call to the venue back that long; `code` ends up in a REJECT's reason for the rest.
+ */
 export interface VenueClient {
   readonly venue: string;
   connect(): Promise<void>;
@@ -62,8 +73,17 @@ export interface VenueClient {
   lookup(clientOrderId: string): Promise<VenueOrderState | null>;
   /** Open orders and recent fills, for reconciliation. */
   openOrders(): Promise<VenueOrderState[]>;
-  /** Push stream of order changes and amendments; returns an unsubscribe function. */
+  /**
+   * Push stream of order changes and amendments; returns an unsubscribe function. A state pushed here
+   * may carry only the fills it reports (see fillsComplete): the runtime merges by trade id.
+   */
   onEvent(listener: (event: VenueEvent) => void): () => void;
+  /**
+   * Epoch ms of the last frame (event or heartbeat) seen on the push stream, or null when none is
+   * open. Lets the runtime tell a quiet market from a dead stream and poll in the latter case; a
+   * client without it is judged by its events alone.
+   */
+  lastStreamActivity?(): number | null;
   /** Optional market data. */
   quotes?(symbols: string[]): Promise<VenueQuote[]>;
   health(): Promise<VenueHealth>;

@@ -98,6 +98,8 @@ export function createPaperClient({
   // The venue's event sequence when we connected: streams opened later replay from here, so an event
   // raised between connect() and the stream being established is not lost.
   let connectedAtSeq: number | null = null;
+  // Bytes on the event stream (events or the server's pings): the runtime's evidence the stream is alive.
+  let lastActivity: number | null = null;
 
   async function call<S extends z.ZodType>(
     operation: string, method: string, path: string, schema: S,
@@ -107,6 +109,7 @@ export function createPaperClient({
     const context = { venue, operation, clientOrderId: opts.clientOrderId ?? null };
     let status: number;
     let text: string;
+    let retryAfterHeader: string | null;
     try {
       const res = await fetch(`${root}${path}`, {
         method,
@@ -115,6 +118,7 @@ export function createPaperClient({
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
+      retryAfterHeader = res.headers.get('retry-after');
       text = await res.text();
     } catch (err) {
       if (err instanceof Error && err.name === 'TimeoutError') {
@@ -136,7 +140,11 @@ export function createPaperClient({
       const detail = body.success ? `${body.data.code}${body.data.message ? `: ${body.data.message}` : ''}` : 'no error body';
       const code = status >= 500 || status === 429 ? 'VENUE_UNAVAILABLE' : 'VENUE_REJECTED';
       const field = body.success ? (body.data.field ?? null) : null;
-      throw new PaperVenueError(code, `${about}: HTTP ${status} (${detail})`, { ...context, status, venueCode, field });
+      const error = new PaperVenueError(code, `${about}: HTTP ${status} (${detail})`, { ...context, status, venueCode, field });
+      // The runtime holds every call back for a venue's Retry-After (see VenueClient).
+      const retryAfter = Number(retryAfterHeader);
+      if (status === 429 && retryAfter > 0) Object.assign(error, { retryAfterMs: retryAfter * 1000 });
+      throw error;
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -179,6 +187,7 @@ export function createPaperClient({
         const idle = new AbortController();
         let idleTimer = setTimeout(() => idle.abort(), streamIdleMs);
         const touch = (): void => {
+          lastActivity = Date.now();
           clearTimeout(idleTimer);
           idleTimer = setTimeout(() => idle.abort(), streamIdleMs);
         };
@@ -249,6 +258,7 @@ export function createPaperClient({
       return (await must('openOrders', 'GET', '/v1/orders?status=open', ordersSchema)).map(toDomain);
     },
     onEvent: subscribe,
+    lastStreamActivity: () => lastActivity,
     async quotes(symbols: string[]): Promise<VenueQuote[]> {
       if (symbols.length === 0) return [];
       const list = encodeURIComponent(symbols.map(toVenue).join(','));
