@@ -33,10 +33,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 /** A fresh pipeline (own topics and schema) with limits opened wide, so the bench measures the path, not the gate. */
 export async function benchPipeline(tag: string, components?: Component[]) {
   const stamp = `${tag}${Date.now().toString(36)}`;
-  const log = createLogger('bench', 'error');
+  const level = process.env.BENCH_LOG_LEVEL ?? 'error';
+  const log = createLogger('bench', level);
   const venue = createPaperVenueServer({ config: parsePaperConfig({ seed: 5 }), log });
   const env: NodeJS.ProcessEnv = {
-    ...process.env, TOPIC_PREFIX: `bench-${stamp}.`, PG_SCHEMA: `bench_${stamp}`, LOG_LEVEL: 'error', EDGE_PORT: '0',
+    ...process.env, TOPIC_PREFIX: `bench-${stamp}.`, PG_SCHEMA: `bench_${stamp}`, LOG_LEVEL: level, EDGE_PORT: '0',
     ORDER_ROUTER_STRATEGIES: JSON.stringify(STRATEGIES), PAPER_VENUE_URL: await venue.start(0, '127.0.0.1'),
   };
   const pipeline = await startPipeline({ env, log, components });
