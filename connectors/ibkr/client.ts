@@ -1,0 +1,176 @@
+// VenueClient for Interactive Brokers over the Client Portal Web API (the gateway). Wire format:
+//   POST   /iserver/account/{acct}/orders  {orders:[{acctId, conid, orderType, side, quantity, tif, price?, cOID}]}
+//          → [{order_id, order_status}] | [{id, message[], messageIds[]}] (a question) | {error}
+//   POST   /iserver/reply/{replyId} {confirmed}          same answers as above, possibly more questions
+//   DELETE /iserver/account/{acct}/order/{orderId}       {msg, order_id} | {error}
+//   GET    /iserver/account/order/status/{orderId}       one order, numbers as strings
+//   GET    /iserver/account/orders                       {orders:[… order_ref = our cOID …]}  (paced 1/5 s)
+//   GET    /iserver/account/trades?days=N                [{execution_id, order_ref, size, price, commission}] (paced)
+//   POST   /tickle · GET /iserver/auth/status · POST /iserver/auth/ssodh/init · GET /iserver/accounts
+//   WS     /v1/api/ws                                    `sor+{}` / `str+{}` topics
+// The cOID is the idempotency key: the gateway refuses a cOID it already has, and a retry of ours
+// looks the order up first.
+import type { Logger } from 'pino';
+import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
+import type { IbkrConfig } from './config.ts';
+import { IbkrError, maskAccount } from './errors.ts';
+import { createIbkrHttp } from './http.ts';
+import { createIbkrOrders } from './orders.ts';
+import { decideQuestion, parsePlaceReply, type IbkrStatus } from './parse.ts';
+import { createIbkrSession } from './session.ts';
+import { startIbkrStream, type IbkrStream } from './stream.ts';
+import { toVenue } from './symbols.ts';
+
+export interface IbkrClientOptions {
+  config: IbkrConfig;
+  log?: Logger;
+  clock?: () => number;
+  fetchImpl?: typeof fetch;
+}
+
+const DUPLICATE = /already (registered|exists|in use)|duplicate/i;
+const ACCOUNTS_FIRST = /\/accounts/i;
+const ORDER_TYPES = { MARKET: 'MKT', LIMIT: 'LMT' } as const;
+
+/** The shared interface plus the stream-liveness probe the runtime uses to tell quiet from dead. */
+export type IbkrClient = VenueClient & { lastStreamActivity(): number | null };
+
+export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: IbkrClientOptions): IbkrClient {
+  const http = createIbkrHttp(config, fetchImpl);
+  const session = createIbkrSession(config, http, log);
+  const orders = createIbkrOrders(config, http, log, clock);
+  const acct = encodeURIComponent(config.accountId);
+  // When this process last sent each cOID: a live-orders snapshot older than that cannot say "absent".
+  const attempts = new Map<string, number>();
+  let stream: IbkrStream | null = null;
+  let subscribers = 0;
+
+  http.onSessionLost(() => session.markLost('HTTP 401'));
+
+  const rejected = (operation: string, cid: string, text: string): IbkrError =>
+    new IbkrError('VENUE_REJECTED', `ibkr ${operation} ${cid}: ${maskAccount(text, config.accountId).slice(0, 200)}`, { operation, clientOrderId: cid });
+
+  function placedState(order: VenueOrderRequest, orderId: string, status: IbkrStatus): VenueOrderState {
+    const terminal = status === 'Inactive' ? 'REJECTED' : status === 'Cancelled' || status === 'ApiCancelled' ? 'CANCELED' : 'NEW';
+    return {
+      clientOrderId: order.clientOrderId, venueOrderId: orderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
+      status: terminal, filledQty: 0, fills: [], rejectReason: terminal === 'REJECTED' ? 'Inactive' : null, venueTime: clock(),
+    };
+  }
+
+  async function lookup(cid: string): Promise<VenueOrderState | null> {
+    return orders.lookup(cid, attempts.get(cid) ?? 0);
+  }
+
+  async function place(order: VenueOrderRequest, retriedAccounts = false): Promise<VenueOrderState> {
+    const cid = order.clientOrderId;
+    const contract = toVenue(order.symbol);
+    if (!contract) throw new IbkrError('VENUE_UNKNOWN_SYMBOL', `ibkr submit ${cid}: no IBKR contract for ${order.symbol}`, { operation: 'submit', clientOrderId: cid });
+    const line: Record<string, unknown> = {
+      acctId: config.accountId, conid: contract.conid, secType: `${contract.conid}:${contract.secType}`, cOID: cid,
+      orderType: ORDER_TYPES[order.orderType], side: order.side, quantity: order.quantity, tif: order.timeInForce,
+    };
+    if (order.orderType === 'LIMIT') line.price = order.limitPrice;
+    attempts.set(cid, Date.now());
+    let res = await http.request({ operation: 'submit', method: 'POST', path: `/iserver/account/${acct}/orders`, body: { orders: [line] }, clientOrderId: cid });
+    for (let round = 0; ; round += 1) {
+      const reply = parsePlaceReply(res.json);
+      if (!reply) throw new IbkrError('VENUE_BAD_RESPONSE', `ibkr submit ${cid}: unreadable answer`, { operation: 'submit', clientOrderId: cid, status: res.status });
+      switch (reply.kind) {
+        case 'placed':
+          orders.remember(cid, reply.orderId);
+          return placedState(order, reply.orderId, reply.status);
+        case 'question': {
+          const decision = round >= config.confirm.maxRounds ? { confirm: false as const, refused: 'too many questions' } : decideQuestion(reply, config.confirm);
+          if (!decision.confirm) {
+            // Saying no explicitly lets the gateway drop the parked order instead of holding it.
+            await http.request({ operation: 'reply', method: 'POST', path: `/iserver/reply/${encodeURIComponent(reply.replyId)}`, body: { confirmed: false }, clientOrderId: cid }).catch(() => undefined);
+            throw new IbkrError('VENUE_CONFIRMATION_REFUSED', `ibkr submit ${cid}: confirmation ${decision.refused} is not on the allow-list`, {
+              operation: 'submit', clientOrderId: cid, messageId: reply.messageIds.find((m) => m === decision.refused) ?? null,
+            });
+          }
+          log?.info({ venue: 'ibkr', clientOrderId: cid, messageIds: reply.messageIds }, 'ibkr confirmation answered');
+          res = await http.request({ operation: 'reply', method: 'POST', path: `/iserver/reply/${encodeURIComponent(reply.replyId)}`, body: { confirmed: true }, clientOrderId: cid });
+          continue;
+        }
+        case 'error': {
+          if (DUPLICATE.test(reply.message)) {
+            const found = await orders.lookup(cid, Date.now());
+            if (found) return found;
+          }
+          if (ACCOUNTS_FIRST.test(reply.message) && !retriedAccounts) {
+            await session.queryAccounts();
+            return place(order, true);
+          }
+          throw rejected('submit', cid, reply.message);
+        }
+        default: {
+          const never: never = reply;
+          throw new Error(`unhandled place reply ${JSON.stringify(never)}`);
+        }
+      }
+    }
+  }
+
+  const client: IbkrClient = {
+    venue: 'ibkr',
+    async connect() {
+      await session.start();
+    },
+    async disconnect() {
+      session.stop();
+      stream?.stop();
+      stream = null;
+    },
+    async submit(order) {
+      // Never send an order into a session we know is dead: the answer would be a 401 at best.
+      if (!session.isUp() && !(await session.probe()).authenticated) {
+        throw new IbkrError('VENUE_SESSION_EXPIRED', `ibkr submit ${order.clientOrderId}: brokerage session not authenticated`, { operation: 'submit', clientOrderId: order.clientOrderId });
+      }
+      if (attempts.has(order.clientOrderId)) {
+        const found = await lookup(order.clientOrderId);
+        if (found) return found;
+      }
+      return place(order);
+    },
+    async cancel(cid) {
+      const orderId = await orders.resolve(cid, attempts.get(cid) ?? 0);
+      if (!orderId) throw new IbkrError('VENUE_NOT_FOUND', `ibkr cancel ${cid}: no such order at the gateway`, { operation: 'cancel', clientOrderId: cid });
+      const res = await http.request({ operation: 'cancel', method: 'DELETE', path: `/iserver/account/${acct}/order/${encodeURIComponent(orderId)}`, clientOrderId: cid });
+      const error = res.json && typeof res.json === 'object' && 'error' in res.json ? String((res.json as { error: unknown }).error) : null;
+      const state = await orders.lookup(cid, 0);
+      if (!state) throw new IbkrError('VENUE_NOT_FOUND', `ibkr cancel ${cid}: order vanished`, { operation: 'cancel', clientOrderId: cid });
+      // A final order comes back unchanged (the gateway says it cannot cancel a filled order).
+      if (error && (state.status === 'NEW' || state.status === 'PARTIALLY_FILLED')) throw rejected('cancel', cid, error);
+      return state;
+    },
+    lookup,
+    openOrders: () => orders.openOrders(),
+    onEvent(listener) {
+      const unsubscribe = orders.subscribe(listener);
+      subscribers += 1;
+      stream ??= startIbkrStream(config, orders, session, log);
+      return () => {
+        unsubscribe();
+        subscribers -= 1;
+        if (subscribers === 0) {
+          stream?.stop();
+          stream = null;
+        }
+      };
+    },
+    lastStreamActivity: () => stream?.lastActivity() ?? null,
+    async health(): Promise<VenueHealth> {
+      const started = performance.now();
+      try {
+        const status = await session.probe();
+        const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+        if (status.authenticated && status.connected) return { up: true, latencyMs, detail: status.competing ? 'competing session' : null };
+        return { up: false, latencyMs, detail: status.connected ? 'brokerage session not authenticated' : 'gateway not connected to IBKR' };
+      } catch (err) {
+        return { up: false, latencyMs: null, detail: err instanceof IbkrError ? `${err.code}: ${err.message}` : 'health probe failed' };
+      }
+    },
+  };
+  return client;
+}

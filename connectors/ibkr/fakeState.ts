@@ -1,0 +1,143 @@
+// The fake gateway's book: orders keyed by the gateway's order id, executions, counters and the
+// faults tests switch on. No HTTP here; fake.ts renders these in the gateway's wire format.
+import type { IbkrStatus } from './parse.ts';
+
+export interface FakeIbkrOrder {
+  orderId: number;
+  cOID: string;
+  conid: number;
+  side: 'BUY' | 'SELL';
+  totalSize: number;
+  filled: number;
+  notional: number;
+  status: IbkrStatus;
+  orderType: 'MKT' | 'LMT';
+  price: number | null;
+  tif: string;
+  updatedAt: number;
+}
+
+export interface FakeIbkrTrade {
+  executionId: string;
+  orderId: number;
+  cOID: string;
+  conid: number;
+  side: 'BUY' | 'SELL';
+  size: number;
+  price: number;
+  commission: number;
+  time: number;
+}
+
+export interface FakeQuestion { messageId: string | null; text: string }
+
+export interface FakeIbkrFaults {
+  /** Questions the next order must get through, one per round, before it is placed. */
+  questions: FakeQuestion[];
+  /** Order POSTs (or confirming replies) that place the order and never answer. */
+  dropSubmits: number;
+  /** Which requests the one-shot faults below hit (the client's background poll shares the gateway). */
+  faultPath: RegExp;
+  /** Requests answered 503 before any work. */
+  serverErrors: number;
+  /** Requests answered 429 with Retry-After. */
+  rateLimited: number;
+  retryAfterSec: number;
+  /** Enforced like the gateway's global limit when > 0. */
+  maxRequestsPerSecond: number;
+  sessionExpired: boolean;
+  /** Whether POST /iserver/auth/ssodh/init brings an expired session back (the SSO login still stands). */
+  reauthAllowed: boolean;
+  outage: boolean;
+  /** The websocket stays open but sends nothing: no heartbeats, no sor/str. */
+  silentStream: boolean;
+  /** The next order POST answers this status; `created` says whether the order exists anyway. */
+  failSubmit: { status: number; created: boolean } | null;
+  /** The next order POST answers 429 with this Retry-After (seconds). */
+  rateLimitSubmitSec: number | null;
+  /** Share of a market order filled at once (1 = all, 0 = rests until fill()). */
+  marketFillRatio: number;
+}
+
+export const REFERENCE_PRICES: Readonly<Record<number, number>> = { 265598: 190.12, 272093: 421.5, 12087792: 1.0843 };
+
+export function createFakeIbkrState(clock: () => number) {
+  const orders = new Map<number, FakeIbkrOrder>();
+  const byCoid = new Map<string, number>();
+  const trades: FakeIbkrTrade[] = [];
+  /** Extra rows /trades lists again (the gateway repeats executions across calls and days). */
+  const repeats: FakeIbkrTrade[] = [];
+  const counters = { ordersCreated: 0, requests: 0, tradesCreated: 0, cancels: 0, rateLimitViolations: 0 };
+  const submits = new Map<string, number>(); // order POSTs received per cOID
+  let nextOrderId = 1_799_796_000;
+  let nextExec = 0x6576fd38;
+  const faults: FakeIbkrFaults = {
+    questions: [], faultPath: /./, dropSubmits: 0, serverErrors: 0, rateLimited: 0, retryAfterSec: 1, maxRequestsPerSecond: 0,
+    sessionExpired: false, reauthAllowed: false, outage: false, silentStream: false, failSubmit: null, rateLimitSubmitSec: null, marketFillRatio: 1,
+  };
+  const orderListeners: ((o: FakeIbkrOrder) => void)[] = [];
+  const tradeListeners: ((t: FakeIbkrTrade) => void)[] = [];
+
+  const changed = (o: FakeIbkrOrder): void => {
+    o.updatedAt = clock();
+    for (const l of orderListeners) l(o);
+  };
+
+  function create(line: { cOID: string; conid: number; side: 'BUY' | 'SELL'; quantity: number; orderType: 'MKT' | 'LMT'; price: number | null; tif: string }): FakeIbkrOrder {
+    const order: FakeIbkrOrder = {
+      orderId: nextOrderId++, cOID: line.cOID, conid: line.conid, side: line.side, totalSize: line.quantity, filled: 0, notional: 0,
+      status: 'Submitted', orderType: line.orderType, price: line.price, tif: line.tif, updatedAt: clock(),
+    };
+    orders.set(order.orderId, order);
+    byCoid.set(order.cOID, order.orderId);
+    counters.ordersCreated += 1;
+    changed(order);
+    const size = faults.marketFillRatio >= 1 ? order.totalSize : Math.floor(order.totalSize * faults.marketFillRatio);
+    if (order.orderType === 'MKT' && size > 0) fill(order, size, REFERENCE_PRICES[order.conid] ?? 100);
+    return order;
+  }
+
+  function fill(order: FakeIbkrOrder, size: number, price: number): FakeIbkrTrade {
+    const qty = Math.min(size, order.totalSize - order.filled);
+    if (qty <= 0) throw new Error(`order ${order.cOID} has nothing left to fill`);
+    nextExec += 1;
+    const trade: FakeIbkrTrade = {
+      executionId: `0000e0d5.${nextExec.toString(16)}.01.01`, orderId: order.orderId, cOID: order.cOID, conid: order.conid, side: order.side,
+      size: qty, price, commission: Math.max(1, Math.round(qty * 0.005 * 100) / 100), time: clock(),
+    };
+    trades.push(trade);
+    counters.tradesCreated += 1;
+    order.filled = Math.round((order.filled + qty) * 1e9) / 1e9;
+    order.notional += qty * price;
+    if (order.filled >= order.totalSize) order.status = 'Filled';
+    for (const l of tradeListeners) l(trade);
+    changed(order);
+    return trade;
+  }
+
+  function cancel(order: FakeIbkrOrder): boolean {
+    if (order.status === 'Filled' || order.status === 'Cancelled' || order.status === 'Inactive') return false;
+    order.status = 'Cancelled';
+    counters.cancels += 1;
+    changed(order);
+    return true;
+  }
+
+  /** The gateway stops listing an execution: our model of a bust (IBKR has no bust message). */
+  function bust(executionId: string): boolean {
+    const before = trades.length + repeats.length;
+    for (const list of [trades, repeats]) {
+      for (let i = list.length - 1; i >= 0; i -= 1) if (list[i].executionId === executionId) list.splice(i, 1);
+    }
+    return trades.length + repeats.length < before;
+  }
+
+  return {
+    orders, trades, repeats, counters, submits, faults, create, fill, cancel, bust,
+    byCoid: (cOID: string) => { const id = byCoid.get(cOID); return id === undefined ? undefined : orders.get(id); },
+    onOrder: (l: (o: FakeIbkrOrder) => void) => { orderListeners.push(l); },
+    onTrade: (l: (t: FakeIbkrTrade) => void) => { tradeListeners.push(l); },
+  };
+}
+
+export type FakeIbkrState = ReturnType<typeof createFakeIbkrState>;
