@@ -36,6 +36,8 @@ export interface EdgeDeps {
   accept: (signal: Signal) => Promise<{ duplicate: boolean }>;
   ready: () => boolean;
   registry?: Registry;
+  /** More route plugins (the ops API), registered after the edge's own hooks and error handler. */
+  extraRoutes?: (app: FastifyInstance) => void;
 }
 
 /** Log paths that may carry a secret. Bodies and the signature header are never logged at all. */
@@ -239,6 +241,7 @@ export function createEdgeApp(deps: EdgeDeps): FastifyInstance {
     deps.ready() ? reply.send({ status: 'ready' }) : reply.code(503).send({ status: 'unavailable' }),
   );
   app.get('/metrics', async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  deps.extraRoutes?.(app);
 
   return app;
 }

@@ -7,6 +7,7 @@ import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
 import { createAccept } from '../edge/accept.ts';
 import { createEdgeApp } from '../edge/app.ts';
 import { loadEdgeConfig } from '../edge/config.ts';
+import { startOps } from '../edge/ops/index.ts';
 import { createConnectorRuntime } from '../connectors/runtime.ts';
 import { createPaperClient } from '../connectors/paper/client.ts';
 import { createDecideProcessor } from '../streams/decide/processor.ts';
@@ -71,18 +72,21 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       started.push({ name: 'connector', stop: () => c.stop() });
     }
     if (want.has('decide')) {
-      const d = createDecideProcessor({ kafka, codec, log: log.child({ component: 'decide' }), hlc, topics, groupId: group('decide'), transactionalId: txId('decide') });
+      const d = createDecideProcessor({ kafka, codec, log: log.child({ component: 'decide' }), hlc, topics, groupId: group('decide'), transactionalIdBase: group('decide') });
       await d.start();
       started.push({ name: 'decide', stop: () => d.stop() });
     }
     if (want.has('edge')) {
       const edgeConfig = loadEdgeConfig(rawEnv);
+      const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });
+      started.push({ name: 'ops', stop: () => ops.stop() });
       const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
       await producer.connect();
       let ready = true;
       const app = createEdgeApp({
         config: edgeConfig, log: log.child({ component: 'edge' }), clock: Date.now, hlc: () => hlc.now(),
         accept: createAccept({ producer, pool: pool!, codec, topic: topics.signals }), ready: () => ready,
+        extraRoutes: (a) => ops.register(a),
       });
       edgeUrl = await app.listen({ port: edgeConfig.port, host: edgeConfig.host });
       log.info({ url: edgeUrl }, 'edge listening');

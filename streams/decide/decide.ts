@@ -6,7 +6,7 @@ import { route, type RouteRefusal, type RouteResult } from '../router/route.ts';
 import { isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
 import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
 import { sizeIntent } from './intent.ts';
-import { hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
+import { averageCost, equity, hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
 
 export type DecisionReason = GateReason | RouteRefusal | 'AT_TARGET' | 'DUPLICATE_SIGNAL' | 'INVALID_SIGNAL';
 
@@ -55,11 +55,10 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   let dayPnl = 0;
   let grossOthers = 0;
   if (account !== undefined) {
-    dayPnl = account.realizedToday;
     for (const [symbol, held] of account.symbols) {
       const mark = state.marks.get(symbol);
-      if (mark !== undefined) dayPnl += (mark.mid - held.avgPrice) * held.position;
-      if (symbol !== signal.symbol) grossOthers += Math.abs((held.position + held.open) * (mark?.mid ?? held.avgPrice));
+      dayPnl += equity(held, mark) - held.startEquity;
+      if (symbol !== signal.symbol) grossOthers += Math.abs((held.position + held.open) * (mark?.mid ?? averageCost(held)));
     }
   }
   const controls = lossBreachControls(input, config, limits, dayPnl);

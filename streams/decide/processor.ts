@@ -1,26 +1,34 @@
-// The decide processor: `signals` → risk gate → router → `risk-decisions` + `orders`, one Kafka
-// transaction per batch with the consumer offsets inside (exactly-once). It holds no rules: it decodes,
-// keeps the gate's state current from the topics, calls `decide`, and writes what it returns.
+// The decide processor: `signals` → risk gate → router → `risk-decisions` + `orders` (+ `control` on a
+// loss breach), one Kafka transaction per batch with the consumer offsets inside. It holds no rules:
+// it decodes, keeps the gate's state current from the topics, calls `decide`, and writes what it returns.
+//
+// State: on start, every decision and order is read to the end (so fills find their orders), then one
+// tail follows control, quotes, executions, decisions and orders from the beginning for as long as the
+// processor runs. Every instance therefore folds every account's books, and a partition handed over in
+// a rebalance only needs the tail to reach the end of `risk-decisions` (see loop.ts) before deciding.
 import { createHash } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
 import type { Control, DeadLetter, Order, RiskDecision, Signal } from '../../schemas/types.ts';
-import { createTransactionalLoop, readToEnd, type OutRecord } from '../runtime/consume.ts';
+import { readToEnd, type OutRecord } from '../runtime/consume.ts';
 import { errorCode } from '../runtime/errors.ts';
 import type { Hlc } from '../runtime/hlc.ts';
-import { startTail, type Tail } from '../runtime/tail.ts';
 import type { Topics } from '../runtime/topics.ts';
 import { applyControl, defaultControlConfig, type ControlConfig } from './config.ts';
 import { decide } from './decide.ts';
-import { evolveGate, hasDecided, initialGateState, type GateState } from './state.ts';
+import { startLogTail, type LogTail } from './logTail.ts';
+import { createPartitionedLoop } from './loop.ts';
+import { evolveGate, hasDecided, initialGateState, utcDay, type GateState } from './state.ts';
 
 export interface DecideProcessorOptions {
-  kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; groupId: string; transactionalId: string;
+  kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; groupId: string;
+  /** Shared by all instances; one transactional id per signals partition is derived from it (loop.ts). */
+  transactionalIdBase: string;
   clock?: () => number; initialConfig?: ControlConfig;
 }
 
-/** Deterministic ids: a batch re-read after an abort mints the same ids again. */
+/** Deterministic ids: a batch re-read after an abort, or by another instance, mints the same ids again. */
 const idsFor = (signalId: string) => {
   const h = createHash('sha256').update(signalId).digest('hex').slice(0, 32);
   return { decisionId: `dec-${h}`, orderId: `ord-${h}` };
@@ -31,48 +39,59 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
   const { topics, codec } = o;
   let state: GateState = initialGateState();
   let config: ControlConfig = o.initialConfig ?? defaultControlConfig();
-  let tail: Tail | null = null;
+  let tail: LogTail | null = null;
+  /** False from the start of a rebuild until it completes: no decision is made from partial state. */
+  let ready = false;
   const applyDecided = (decision: RiskDecision, order: Order | null) =>
     evolveGate(state, { kind: 'decided', decision, order, alertTime: decision.alertTime }, config.costModel.ewmaAlpha);
 
   /** Today's P&L, de-duplication sets and rate windows roll at UTC midnight. */
-  const rollDay = (now: number) => {
-    const day = new Date(now).toISOString().slice(0, 10);
-    if (state.day !== day) evolveGate(state, { kind: 'dayRoll', day });
-  };
+  const rollDay = (now: number) => evolveGate(state, { kind: 'dayRoll', day: utcDay(now) });
 
-  /** Everything the gate knows, from the log: own decisions first, then control, quotes and executions. */
+  async function onRecord(topic: string, m: KafkaMessage): Promise<void> {
+    if (m.value === null) return;
+    try {
+      switch (topic) {
+        case topics.control: config = applyControl(config, await codec.decode('Control', m.value)); return;
+        case topics.quotes: evolveGate(state, { kind: 'quote', quote: await codec.decode('Quote', m.value) }); return;
+        case topics.executions:
+          evolveGate(state, { kind: 'execution', report: await codec.decode('ExecutionReport', m.value) }, config.costModel.ewmaAlpha);
+          return;
+        case topics.riskDecisions: applyDecided(await codec.decode('RiskDecision', m.value), null); return;
+        case topics.orders: evolveGate(state, { kind: 'order', order: await codec.decode('Order', m.value) }); return;
+        default: o.log.warn({ topic }, 'record from an unexpected topic');
+      }
+    } catch (e) {
+      o.log.error({ err: e, topic, offset: m.offset }, 'state record skipped');
+    }
+  }
+
+  /** Everything the gate knows, from the log: own decisions first, then the tail of every input. */
   async function rebuild(): Promise<void> {
+    ready = false;
     await tail?.stop();
+    tail = null;
     state = initialGateState();
     config = o.initialConfig ?? defaultControlConfig();
     const decisions: RiskDecision[] = [];
     const orders = new Map<string, Order>();
     await readToEnd(o.kafka, [topics.riskDecisions, topics.orders], async (topic, m) => {
-      if (topic === topics.riskDecisions) decisions.push(await codec.decode('RiskDecision', m.value!));
-      else { const ord = await codec.decode('Order', m.value!); orders.set(ord.orderId, ord); }
+      if (m.value === null) return;
+      if (topic === topics.riskDecisions) decisions.push(await codec.decode('RiskDecision', m.value));
+      else { const ord = await codec.decode('Order', m.value); orders.set(ord.orderId, ord); }
     });
     decisions.sort((a, b) => a.hlc - b.hlc);
-    for (const d of decisions) {
-      rollDay(d.decidedAt);
-      applyDecided(d, d.orderId ? orders.get(d.orderId) ?? null : null);
-    }
+    for (const d of decisions) applyDecided(d, d.orderId ? orders.get(d.orderId) ?? null : null);
+    // Executions read from here on that were recorded before today count in the day's start, not its P&L.
     rollDay(clock());
-    tail = await startTail(o.kafka, [topics.control, topics.quotes, topics.executions], async (topic, m) => {
-      if (m.value === null) return;
-      try {
-        if (topic === topics.control) config = applyControl(config, await codec.decode('Control', m.value));
-        else if (topic === topics.quotes) evolveGate(state, { kind: 'quote', quote: await codec.decode('Quote', m.value) });
-        else evolveGate(state, { kind: 'execution', report: await codec.decode('ExecutionReport', m.value) }, config.costModel.ewmaAlpha);
-      } catch (e) {
-        o.log.error({ err: e, topic, offset: m.offset }, 'state record skipped');
-      }
-    });
+    tail = await startLogTail(o.kafka, [topics.control, topics.quotes, topics.executions, topics.riskDecisions, topics.orders], onRecord, o.log);
     await tail.caughtUp;
+    ready = true;
     o.log.info({ decisions: decisions.length }, 'gate state rebuilt');
   }
 
   async function handle(messages: KafkaMessage[], partition: number): Promise<OutRecord[]> {
+    if (!ready) await rebuild(); // the rebuild after an abort failed: try again before deciding anything
     const out: OutRecord[] = [];
     for (const m of messages) {
       let signal: Signal;
@@ -82,12 +101,13 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
         out.push(deadLetter(m, partition, e));
         continue;
       }
-      if (hasDecided(state, signal.signalId)) continue; // a repeat: decided once, never again
+      if (hasDecided(state, signal.signalId)) continue; // a repeat, or decided by the partition's previous owner
       const now = clock();
       rollDay(now);
       const result = decide({ signal, now, hlc: o.hlc.now(), ...idsFor(signal.signalId) }, state, config);
-      // Applied now so later signals of the batch see it; undone by a rebuild if the batch aborts.
+      // Applied now so later signals see them; undone by a rebuild if the transaction aborts.
       applyDecided(result.decision, result.order);
+      for (const c of result.controls) config = applyControl(config, c);
       out.push({ topic: topics.riskDecisions, key: signal.signalId, value: codec.encode(topics.riskDecisions, result.decision), account: signal.account });
       if (result.order) out.push({ topic: topics.orders, key: result.order.orderId, value: codec.encode(topics.orders, result.order), account: signal.account });
       for (const c of result.controls) out.push(controlRecord(c));
@@ -108,8 +128,13 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
     return { topic: topics.deadLetters, key: m.key?.toString() ?? '', value: codec.encode(topics.deadLetters, dl), account: String(partition) };
   }
 
-  const loop = createTransactionalLoop({
-    kafka: o.kafka, log: o.log, groupId: o.groupId, transactionalId: o.transactionalId, topic: topics.signals, handle,
+  const loop = createPartitionedLoop({
+    kafka: o.kafka, log: o.log, groupId: o.groupId, transactionalIdBase: o.transactionalIdBase, topic: topics.signals, handle,
+    async onAssigned(partitions, keepAlive) {
+      if (!ready) await rebuild();
+      await tail!.barrier([topics.riskDecisions, topics.orders], keepAlive);
+      o.log.info({ partitions }, 'state current for the assigned partitions');
+    },
     async onAbort() { await rebuild(); },
   });
 
@@ -124,5 +149,6 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
     },
     /** For tests and the ops API: the gate's current view. */
     state: () => state,
+    config: () => config,
   };
 }

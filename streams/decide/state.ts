@@ -2,47 +2,21 @@
 //
 // evolveGate MUTATES the state in place and returns it: it runs once per record on the hot path,
 // and copying maps per event would cost more than the decision itself. `decide` only reads.
-// State is per account (the signals topic is partitioned by account, so one instance owns each
-// account's books); market data and fill quality are shared by the accounts an instance owns.
+// State is per account (the signals topic is partitioned by account, so one instance decides for
+// each account); every instance folds every decision, order, fill and quote it reads from the
+// topics, so a partition handed over in a rebalance arrives with its books already current.
 //
-// Positions here are the gate's own signed quantity per account and symbol (all venues together).
-// Corrections and busts are honoured for fills of today and yesterday; P&L after an amendment is
-// approximate (average-price accounting is order dependent). The authoritative fold is
-// streams/positions/fold.ts; the gate will take its positions from there.
+// Days roll forward only, by event time (an execution's recordedAt, a decision's decidedAt) or by the
+// shell's clock: a record from an earlier day, seen late, never counts in today's P&L (see books.ts).
 import type { ExecutionReport, Order, Quote, RiskDecision, Side } from '../../schemas/types.ts';
 import { DEFAULT_COST_MODEL_DESK, quoteTime } from '../router/costModel.ts';
+import { foldExecution, newAccountBook, startDay, symbolBook, type AccountBook, type Mark, type StrategyBook } from './books.ts';
+
+export type { AccountBook, Mark, StrategyBook, SymbolBook } from './books.ts';
+export { averageCost, dayPnl, equity } from './books.ts';
 
 export const RATE_WINDOW_MS = 60_000;
 const EPSILON = 1e-9;
-
-export interface SymbolBook {
-  /** Signed filled quantity: long > 0. */
-  position: number;
-  /** Signed quantity of approved orders not yet filled, cancelled or rejected: buys > 0. */
-  open: number;
-  /** Average price of the position for today's P&L; re-marked at the day roll. */
-  avgPrice: number;
-}
-
-export interface StrategyBook {
-  /** Times of approved orders inside the rate window, oldest first. */
-  orderTimes: number[];
-  /** Latest alert time decided for this strategy: an older alert is out of order. */
-  lastAlertTime: number | null;
-}
-
-export interface AccountBook {
-  symbols: Map<string, SymbolBook>;
-  strategies: Map<string, StrategyBook>;
-  /** Realized P&L since the day roll, net of fees. */
-  realizedToday: number;
-}
-
-export interface Mark {
-  mid: number;
-  /** Our clock (ms) when the quote was recorded. */
-  at: number;
-}
 
 export interface FillQuality {
   /** EWMA of fill slippage in bps against the arrival mid; positive = paid more than the mid. */
@@ -59,16 +33,18 @@ export interface OpenOrder {
   arrivalMid: number | null;
 }
 
-interface FillRecord {
-  account: string;
-  symbol: string;
-  side: Side;
-  qty: number;
-  price: number;
-  fee: number;
+/**
+ * What arrived about an order before its decision did: the topics are read concurrently, so another
+ * instance's fill or order record can overtake its decision. Applied when the decision arrives.
+ */
+export interface EarlyNews {
+  filled: number;
+  closed: boolean;
+  arrivalMid: number | null;
 }
 
 export interface GateState {
+  /** UTC day (YYYY-MM-DD) that today's P&L, de-duplication sets and early news belong to. */
   day: string | null;
   accounts: Map<string, AccountBook>;
   /** Canonical symbol → latest mid from any venue. */
@@ -79,16 +55,19 @@ export interface GateState {
   fillQuality: Map<string, Map<string, FillQuality>>;
   /** Approved orders with quantity still working, by orderId. */
   orders: Map<string, OpenOrder>;
-  /** Fills (and amendments) by executionId, today and the day before: de-duplication and corrections. */
-  fills: Map<string, FillRecord>;
-  previousFills: Map<string, FillRecord>;
   /** Signal ids decided today and the day before. Older repeats are caught by STALE_SIGNAL. */
   decided: Set<string>;
   previouslyDecided: Set<string>;
+  /** By orderId, today and the day before. */
+  early: Map<string, EarlyNews>;
+  previousEarly: Map<string, EarlyNews>;
 }
 
 export type GateEvent =
+  /** A decision (ours just made, or any instance's read back from `risk-decisions`). */
   | { kind: 'decided'; decision: RiskDecision; order: Order | null; alertTime: number | null }
+  /** An order read back from `orders`: only its arrival mid is news. */
+  | { kind: 'order'; order: Order }
   | { kind: 'execution'; report: ExecutionReport; order?: Order }
   | { kind: 'quote'; quote: Quote }
   | { kind: 'dayRoll'; day: string };
@@ -101,11 +80,25 @@ export function initialGateState(): GateState {
     quotes: new Map(),
     fillQuality: new Map(),
     orders: new Map(),
-    fills: new Map(),
-    previousFills: new Map(),
     decided: new Set(),
     previouslyDecided: new Set(),
+    early: new Map(),
+    previousEarly: new Map(),
   };
+}
+
+const DAY_MS = 86_400_000;
+let lastDayNumber = Number.NaN;
+let lastDay = '';
+
+/** YYYY-MM-DD in UTC. Remembers the last answer: formatting a date costs more than a whole risk check. */
+export function utcDay(epochMs: number): string {
+  const dayNumber = Math.floor(epochMs / DAY_MS);
+  if (dayNumber !== lastDayNumber) {
+    lastDay = new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+    lastDayNumber = dayNumber;
+  }
+  return lastDay;
 }
 
 /** The shell may skip a repeated signal outright; decide answers NO_ACTION DUPLICATE_SIGNAL. */
@@ -117,9 +110,16 @@ export function hasDecided(state: GateState, signalId: string): boolean {
 export function ordersInWindow(book: StrategyBook | undefined, now: number): number {
   if (book === undefined) return 0;
   const times = book.orderTimes;
-  let i = times.length;
-  while (i > 0 && times[i - 1] > now - RATE_WINDOW_MS) i--;
-  return times.length - i;
+  const from = now - RATE_WINDOW_MS;
+  // Binary search for the first time inside the window: the list may hold a busy minute.
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid] > from) hi = mid;
+    else lo = mid + 1;
+  }
+  return times.length - lo;
 }
 
 /** Mutates and returns `state`. `ewmaAlpha` is the cost model's; pass config.costModel.ewmaAlpha. */
@@ -128,6 +128,9 @@ export function evolveGate(state: GateState, event: GateEvent, ewmaAlpha: number
     case 'decided':
       onDecided(state, event.decision, event.order, event.alertTime);
       return state;
+    case 'order':
+      onOrder(state, event.order);
+      return state;
     case 'execution':
       onExecution(state, event.report, event.order, ewmaAlpha);
       return state;
@@ -135,7 +138,7 @@ export function evolveGate(state: GateState, event: GateEvent, ewmaAlpha: number
       onQuote(state, event.quote);
       return state;
     case 'dayRoll':
-      onDayRoll(state, event.day);
+      rollTo(state, event.day);
       return state;
     default: {
       const unknown: never = event;
@@ -147,26 +150,51 @@ export function evolveGate(state: GateState, event: GateEvent, ewmaAlpha: number
 function accountBook(state: GateState, account: string): AccountBook {
   let book = state.accounts.get(account);
   if (book === undefined) {
-    book = { symbols: new Map(), strategies: new Map(), realizedToday: 0 };
+    book = newAccountBook();
     state.accounts.set(account, book);
-  }
-  return book;
-}
-
-function symbolBook(account: AccountBook, symbol: string): SymbolBook {
-  let book = account.symbols.get(symbol);
-  if (book === undefined) {
-    book = { position: 0, open: 0, avgPrice: 0 };
-    account.symbols.set(symbol, book);
   }
   return book;
 }
 
 const signed = (side: Side, qty: number): number => (side === 'BUY' ? qty : -qty);
 
+function earlyNews(state: GateState, orderId: string): EarlyNews {
+  let news = state.early.get(orderId) ?? state.previousEarly.get(orderId);
+  if (news === undefined) {
+    news = { filled: 0, closed: false, arrivalMid: null };
+    state.early.set(orderId, news);
+  }
+  return news;
+}
+
+function takeEarlyNews(state: GateState, orderId: string): EarlyNews | undefined {
+  const news = state.early.get(orderId) ?? state.previousEarly.get(orderId);
+  if (news !== undefined) {
+    state.early.delete(orderId);
+    state.previousEarly.delete(orderId);
+  }
+  return news;
+}
+
+/** Sorted insert: decisions read back from several partitions arrive out of time order. */
+function insertTime(times: number[], t: number): void {
+  let i = times.length;
+  while (i > 0 && times[i - 1] > t) i--;
+  if (i === times.length) times.push(t);
+  else times.splice(i, 0, t);
+  // Times that left the window are dropped in bulk: shifting the array on every order would cost
+  // more than the search that skips them.
+  const from = times[times.length - 1] - RATE_WINDOW_MS;
+  if (times[0] > from) return;
+  let drop = 0;
+  while (drop < times.length && times[drop] <= from) drop++;
+  if (drop >= 64 || drop * 2 >= times.length) times.splice(0, drop);
+}
+
 function onDecided(state: GateState, decision: RiskDecision, order: Order | null, alertTime: number | null): void {
-  // Applying the same decision twice (or a DUPLICATE_SIGNAL decision) must change nothing.
+  // Applying the same decision twice (ours, then read back from the topic) must change nothing.
   if (hasDecided(state, decision.signalId)) return;
+  rollTo(state, utcDay(decision.decidedAt));
   state.decided.add(decision.signalId);
   const account = accountBook(state, decision.account);
   let strategy = account.strategies.get(decision.strategy);
@@ -178,68 +206,68 @@ function onDecided(state: GateState, decision: RiskDecision, order: Order | null
   if (alertTime !== null && (strategy.lastAlertTime === null || alertTime > strategy.lastAlertTime)) {
     strategy.lastAlertTime = alertTime;
   }
-  if (decision.verdict !== 'APPROVED' || order === null) return;
-  const times = strategy.orderTimes;
-  times.push(decision.decidedAt);
-  while (times.length > 0 && times[0] <= decision.decidedAt - RATE_WINDOW_MS) times.shift();
-  symbolBook(account, order.symbol).open += signed(order.side, order.quantity);
-  state.orders.set(order.orderId, {
-    account: order.account,
-    symbol: order.symbol,
-    venue: order.venue,
-    side: order.side,
-    leaves: order.quantity,
-    arrivalMid: order.arrivalMid,
+  if (decision.verdict !== 'APPROVED' || decision.orderId === null || decision.side === null || decision.venue === null) return;
+  insertTime(strategy.orderTimes, decision.decidedAt);
+  // The decision carries everything the books need; the order adds only the arrival mid.
+  const early = takeEarlyNews(state, decision.orderId);
+  const leaves = decision.quantity - (early?.filled ?? 0);
+  if (early?.closed === true || leaves <= EPSILON) return;
+  symbolBook(account, decision.symbol).open += signed(decision.side, leaves);
+  state.orders.set(decision.orderId, {
+    account: decision.account,
+    symbol: decision.symbol,
+    venue: decision.venue,
+    side: decision.side,
+    leaves,
+    arrivalMid: order?.arrivalMid ?? early?.arrivalMid ?? null,
   });
 }
 
+function onOrder(state: GateState, order: Order): void {
+  const working = state.orders.get(order.orderId);
+  if (working !== undefined) working.arrivalMid ??= order.arrivalMid;
+  else if (!hasDecided(state, order.signalId)) earlyNews(state, order.orderId).arrivalMid = order.arrivalMid;
+}
+
 function onExecution(state: GateState, report: ExecutionReport, order: Order | undefined, alpha: number): void {
+  const day = utcDay(report.recordedAt);
+  rollTo(state, day);
+  const earlier = day < state.day!;
   switch (report.type) {
     case 'ACK':
       return;
     case 'PARTIAL_FILL':
     case 'FILL': {
-      if (state.fills.has(report.executionId) || state.previousFills.has(report.executionId)) return;
       const account = accountBook(state, report.account);
-      applyFill(account, symbolBook(account, report.symbol), signed(report.side, report.lastQty), report.lastPrice, report.fee);
-      state.fills.set(report.executionId, {
-        account: report.account, symbol: report.symbol, side: report.side, qty: report.lastQty, price: report.lastPrice, fee: report.fee,
-      });
+      const fresh = foldExecution(symbolBook(account, report.symbol), report, state.marks.get(report.symbol), earlier);
       const working = state.orders.get(report.orderId);
-      if (working !== undefined) {
-        const filled = Math.min(report.lastQty, working.leaves);
-        working.leaves -= filled;
-        symbolBook(account, working.symbol).open -= signed(working.side, filled);
-        if (report.type === 'FILL' || report.leavesQty <= 0 || working.leaves <= EPSILON) closeOrder(state, report.orderId, working);
+      if (fresh) {
+        if (working !== undefined) {
+          const filled = Math.min(report.lastQty, working.leaves);
+          working.leaves -= filled;
+          symbolBook(account, working.symbol).open -= signed(working.side, filled);
+        } else {
+          earlyNews(state, report.orderId).filled += report.lastQty;
+        }
+        learnSlippage(state, report, working?.arrivalMid ?? order?.arrivalMid ?? state.early.get(report.orderId)?.arrivalMid ?? null, alpha);
       }
-      learnSlippage(state, report, working?.arrivalMid ?? order?.arrivalMid ?? null, alpha);
+      const done = report.type === 'FILL' || report.leavesQty <= 0;
+      if (working !== undefined && (done || working.leaves <= EPSILON)) closeOrder(state, report.orderId, working);
+      else if (working === undefined && done) earlyNews(state, report.orderId).closed = true;
       return;
     }
     case 'CANCEL':
     case 'REJECT': {
       const working = state.orders.get(report.orderId);
       if (working !== undefined) closeOrder(state, report.orderId, working);
+      else earlyNews(state, report.orderId).closed = true;
       return;
     }
     case 'CORRECTION':
-    case 'BUST': {
-      if (state.fills.has(report.executionId) || state.previousFills.has(report.executionId)) return;
-      const ref = report.refExecutionId === null
-        ? undefined
-        : state.fills.get(report.refExecutionId) ?? state.previousFills.get(report.refExecutionId);
-      // An amendment of a fill older than yesterday is left to the positions fold.
-      if (ref === undefined) return;
-      const account = accountBook(state, ref.account);
-      const book = symbolBook(account, ref.symbol);
-      applyFill(account, book, -signed(ref.side, ref.qty), ref.price, -ref.fee);
-      const bust = report.type === 'BUST';
-      ref.qty = bust ? 0 : report.lastQty;
-      ref.price = bust ? ref.price : report.lastPrice;
-      ref.fee = bust ? 0 : report.fee;
-      applyFill(account, book, signed(ref.side, ref.qty), ref.price, ref.fee);
-      state.fills.set(report.executionId, { ...ref, qty: 0, fee: 0 });
+    case 'BUST':
+      // The fold finds the amended fill however old it is, or parks the amendment until it arrives.
+      foldExecution(symbolBook(accountBook(state, report.account), report.symbol), report, state.marks.get(report.symbol), earlier);
       return;
-    }
     default: {
       const unknown: never = report.type;
       throw new Error(`unhandled execution type ${String(unknown)}`);
@@ -252,24 +280,6 @@ function closeOrder(state: GateState, orderId: string, working: OpenOrder): void
   if (account !== undefined) symbolBook(account, working.symbol).open -= signed(working.side, working.leaves);
   working.leaves = 0;
   state.orders.delete(orderId);
-}
-
-/** Average-price accounting; `qty` signed. Realized P&L is booked on the closed part. */
-function applyFill(account: AccountBook, book: SymbolBook, qty: number, price: number, fee: number): void {
-  account.realizedToday -= fee;
-  if (qty === 0) return;
-  const pos = book.position;
-  let next = pos + qty;
-  if (Math.abs(next) < EPSILON) next = 0;
-  if (pos === 0 || pos > 0 === qty > 0) {
-    book.avgPrice = (book.avgPrice * Math.abs(pos) + price * Math.abs(qty)) / Math.abs(next);
-  } else {
-    const closed = Math.min(Math.abs(qty), Math.abs(pos));
-    account.realizedToday += (price - book.avgPrice) * closed * Math.sign(pos);
-    if (next === 0) book.avgPrice = 0;
-    else if (next > 0 !== pos > 0) book.avgPrice = price;
-  }
-  book.position = next;
 }
 
 function learnSlippage(state: GateState, report: ExecutionReport, arrivalMid: number | null, alpha: number): void {
@@ -307,19 +317,13 @@ function onQuote(state: GateState, quote: Quote): void {
   }
 }
 
-/** Today's P&L restarts: positions carry into the new day at the mark. */
-function onDayRoll(state: GateState, day: string): void {
-  if (state.day === day) return;
+/** Forward only. Today's P&L restarts from the equity at the current marks; positions carry over. */
+function rollTo(state: GateState, day: string): void {
+  if (state.day !== null && day <= state.day) return;
   state.day = day;
-  for (const account of state.accounts.values()) {
-    account.realizedToday = 0;
-    for (const [symbol, book] of account.symbols) {
-      const mark = state.marks.get(symbol);
-      if (book.position !== 0 && mark !== undefined) book.avgPrice = mark.mid;
-    }
-  }
-  state.previousFills = state.fills;
-  state.fills = new Map();
+  for (const account of state.accounts.values()) startDay(account, state.marks);
   state.previouslyDecided = state.decided;
   state.decided = new Set();
+  state.previousEarly = state.early;
+  state.early = new Map();
 }

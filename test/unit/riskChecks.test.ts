@@ -129,7 +129,7 @@ const boundaries: Boundary[] = [
 
 describe('risk checks at their boundaries', () => {
   for (const b of boundaries) {
-    it(`${b.name}: just under and at pass, just over denies ${b.reason}`, () => {
+    it(`given ${b.name}, when an order is just under, at and just over it, then only just over is denied ${b.reason}`, () => {
       assert.equal(b.check(b.under[0], ctx(b.under[1])), null, 'just under');
       assert.equal(b.check(b.at[0], ctx(b.at[1])), null, 'at the limit');
       const denial = b.check(b.over[0], ctx(b.over[1]));
@@ -148,6 +148,22 @@ describe('risk checks at their boundaries', () => {
     const reducing = { ...LIMITS, lossBreachState: 'REDUCING' as const };
     assert.equal(checkDailyLoss(sell(10), ctx({ dayPnl: -2_000, limits: reducing, positionBefore: 30 })), null);
     assert.equal(checkDailyLoss(buy(10), ctx({ dayPnl: -2_000, limits: reducing, positionBefore: 30 }))?.reason, 'DAILY_LOSS_LIMIT');
+  });
+
+  it('given no alert time, when the signal is checked for age, then the edge receipt time dates it', () => {
+    const noAlert = (receivedAt: number) => ctx({ signal: signal({ alertTime: null, receivedAt }) });
+    assert.equal(checkStaleSignal(buy(1), noAlert(NOW - 10_000)), null);
+    assert.equal(checkStaleSignal(buy(1), noAlert(NOW - 10_001))?.reason, 'STALE_SIGNAL');
+    assert.equal(checkOutOfOrder(buy(1), { ...noAlert(NOW), lastAlertTime: NOW }), null, 'no alert time: nothing to order by');
+  });
+
+  it('given gross exposure already over the limit, when an order shrinks it, then it passes; when it grows it, denied', () => {
+    assert.equal(checkMaxGrossExposure(sell(10), ctx({ grossOthers: 25_000, positionBefore: 30 })), null);
+    assert.equal(checkMaxGrossExposure(buy(1), ctx({ grossOthers: 25_000, positionBefore: 30 }))?.reason, 'MAX_GROSS_EXPOSURE');
+  });
+
+  it('given maxOrdersPerMinute 0, when any order is checked, then it is denied ORDER_RATE', () => {
+    assert.equal(checkOrderRate(buy(1), ctx({ limits: { ...LIMITS, maxOrdersPerMinute: 0 } }))?.reason, 'ORDER_RATE');
   });
 
   it('a position already over a lowered limit may still be reduced', () => {

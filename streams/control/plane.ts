@@ -1,0 +1,98 @@
+// The control plane's shell: a producer for `control`, the mirror that tails `control` into Postgres,
+// and the reconciler that runs once the mirror has caught up: every Postgres row whose key the topic
+// lacks (a new environment, a topic recreated) is produced again, so the processors see what ops set.
+// Only missing keys are republished: a record the topic holds is never overwritten from Postgres,
+// because a newer one (a loss-breach halt) may not have been mirrored yet.
+import type { Kafka, Producer } from 'kafkajs';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Codec } from '../../schemas/codec.ts';
+import type { Control } from '../../schemas/types.ts';
+import { accountHeaders } from '../runtime/consume.ts';
+import { AccountPartitioner } from '../runtime/kafka.ts';
+import { startTail, type Tail } from '../runtime/tail.ts';
+import { controlKey } from './model.ts';
+import { allRows, listAudit, listLimits, listStates } from './store.ts';
+import { createControlWriter, type ChangeResult, type Publish } from './writer.ts';
+import type { ControlRequest } from './model.ts';
+import type { AuditView, LimitsView, StateView } from './store.ts';
+import type { Scope } from '../../schemas/types.ts';
+
+export interface ControlPlane {
+  change(req: ControlRequest): Promise<ChangeResult>;
+  limits(): Promise<LimitsView[]>;
+  states(): Promise<StateView[]>;
+  audit(q: { limit: number; before?: string; scope?: Scope; target?: string }): Promise<AuditView[]>;
+}
+
+export interface ControlPlaneOptions {
+  kafka: Kafka;
+  pool: pg.Pool;
+  codec: Codec;
+  topic: string;
+  log: Logger;
+  hlc: () => number;
+  clock?: () => number;
+  publishTimeoutMs?: number;
+  /** Tests replace the producer to see what a Kafka outage does. */
+  publish?: Publish;
+}
+
+export interface RunningControlPlane extends ControlPlane { stop(): Promise<void> }
+
+export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
+  let producer: Producer | null = null;
+  let publish = o.publish;
+  if (publish === undefined) {
+    const p = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
+    await p.connect();
+    producer = p;
+    publish = async (control: Control, key: string) => {
+      const [meta] = await p.send({
+        topic: o.topic, acks: -1,
+        messages: [{ key, value: o.codec.encode(o.topic, control), headers: accountHeaders(control.target) }],
+      });
+      return String(meta.baseOffset ?? meta.offset);
+    };
+  }
+  const writer = createControlWriter({ pool: o.pool, publish, log: o.log, clock: o.clock, hlc: o.hlc, publishTimeoutMs: o.publishTimeoutMs });
+
+  const onTopic = new Set<string>();
+  let tail: Tail | null = null;
+  try {
+    tail = await startTail(o.kafka, [o.topic], async (_topic, m) => {
+      if (m.value === null) return;
+      try {
+        const control = await o.codec.decode('Control', m.value);
+        onTopic.add(controlKey(control.kind, control.scope, control.target));
+        await writer.mirror(control, m.offset);
+      } catch (e) {
+        // The record still reached the processors (which refuse it themselves if it is invalid).
+        o.log.error({ err: e, offset: m.offset }, 'control record not mirrored');
+      }
+    });
+    await tail.caughtUp;
+    let republished = 0;
+    for (const row of await allRows(o.pool)) {
+      if (onTopic.has(controlKey(row.kind, row.scope, row.target))) continue;
+      await writer.republish(row);
+      republished += 1;
+    }
+    if (republished > 0) o.log.warn({ republished }, 'control rows missing from the topic were republished');
+  } catch (e) {
+    await tail?.stop();
+    await producer?.disconnect();
+    throw e;
+  }
+
+  return {
+    change: (req) => writer.change(req),
+    limits: () => listLimits(o.pool),
+    states: () => listStates(o.pool),
+    audit: (q) => listAudit(o.pool, q),
+    async stop() {
+      await tail?.stop();
+      await producer?.disconnect();
+    },
+  };
+}

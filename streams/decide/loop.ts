@@ -1,0 +1,150 @@
+// Exactly-once consume-transform-produce for a processor that several instances share through one
+// consumer group, built for kafkajs, which cannot send the consumer group metadata with sendOffsets
+// (no KIP-447): the broker would accept an offset commit from an instance that already lost the partition.
+//
+// Zombie fencing: one transactional producer PER INPUT PARTITION, with an id derived from the group and
+// the partition (`<base>.p<n>`), not from the instance. Whoever is assigned partition n initialises
+// that id before touching the partition; the coordinator then bumps the epoch, finishes or aborts
+// the previous owner's open transaction, and refuses everything the previous owner sends after that.
+// This is Kafka Streams' original exactly-once design (EOS v1). A per-instance id (what a restart
+// fences) cannot fence an instance that was dropped from the group while still alive (a long GC
+// pause, a network split), and one dead with an open transaction would hold read_committed readers
+// back for the whole transaction timeout.
+//
+// Once fenced in, and before the first batch of the new assignment, `onAssigned` runs: the decide
+// processor waits there until its state holds every decision committed so far, so signals the
+// previous owner decided but whose offsets we were handed before its last commit are recognised and
+// skipped. Producers are re-initialised on every assignment, even for partitions kept: whether another
+// member held one in between cannot be known here.
+import type { Consumer, Kafka, KafkaMessage, Producer, IHeaders } from 'kafkajs';
+import type { Logger } from 'pino';
+import { accountHeaders, type OutRecord } from '../runtime/consume.ts';
+import { AccountPartitioner } from '../runtime/kafka.ts';
+
+export interface PartitionedLoopOptions {
+  kafka: Kafka;
+  log: Logger;
+  groupId: string;
+  /** Shared by every instance of the processor: `<base>.p<partition>`. */
+  transactionalIdBase: string;
+  topic: string;
+  /** Turns one partition's batch into output records. May update staged state; `onAbort` undoes it. */
+  handle(messages: KafkaMessage[], partition: number): Promise<OutRecord[]>;
+  /** After the producers of a new assignment are fenced in, before its first batch. */
+  onAssigned(partitions: number[], keepAlive: () => Promise<void>): Promise<void>;
+  onAbort(error: unknown): Promise<void>;
+}
+
+export interface PartitionedLoop { start(): Promise<void>; stop(): Promise<void>; consumer: Consumer }
+
+const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'INVALID_TXN_STATE']);
+
+/** The coordinator answers CONCURRENT_TRANSACTIONS while it completes the previous commit; retry shortly. */
+async function whileConcurrent<T>(fn: () => Promise<T>, tries = 50): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if ((e as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || i >= tries) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(5 * i, 50)));
+    }
+  }
+}
+
+export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoop {
+  const consumer = o.kafka.consumer({
+    groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 20, sessionTimeout: 15000, heartbeatInterval: 1000,
+  });
+  const producers = new Map<number, Producer>();
+  let assignment: number[] = [];
+  let generation = 0;
+  let synced = -1;
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assignment = [...(payload.memberAssignment[o.topic] ?? [])].sort((a, b) => a - b);
+    generation += 1;
+    o.log.info({ partitions: assignment }, 'partitions assigned');
+  });
+
+  async function retireProducers(): Promise<void> {
+    await Promise.all([...producers.values()].map((p) => p.disconnect().catch(() => {})));
+    producers.clear();
+  }
+
+  async function sync(extra: number, keepAlive: () => Promise<void>): Promise<void> {
+    const gen = generation;
+    const partitions = assignment.includes(extra) ? assignment : [...assignment, extra];
+    await retireProducers();
+    for (const p of partitions) {
+      const producer = o.kafka.producer({
+        transactionalId: `${o.transactionalIdBase}.p${p}`, idempotent: true, maxInFlightRequests: 1,
+        createPartitioner: AccountPartitioner, transactionTimeout: 30000,
+      });
+      await producer.connect();
+      // kafkajs initialises the transactional id lazily; an empty transaction does it now, which is
+      // the moment the previous owner is fenced and its open transaction completed or aborted.
+      const txn = await whileConcurrent(() => producer.transaction());
+      await txn.abort();
+      producers.set(p, producer);
+    }
+    await o.onAssigned(partitions, keepAlive);
+    synced = gen;
+  }
+
+  async function runTransaction(producer: Producer, messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
+    const txn = await producer.transaction();
+    try {
+      const out = await o.handle(messages, partition);
+      if (out.length > 0) {
+        const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
+        for (const r of out) {
+          let list = byTopic.get(r.topic);
+          if (!list) byTopic.set(r.topic, (list = []));
+          list.push({ key: r.key, value: r.value, headers: accountHeaders(r.account, r.headers) });
+        }
+        await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([t, m]) => ({ topic: t, messages: m })) }));
+      }
+      const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+      await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] }));
+      await txn.commit();
+    } catch (e) {
+      await txn.abort().catch(() => {});
+      throw e;
+    }
+  }
+
+  return {
+    consumer,
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, isRunning, isStale, heartbeat }) => {
+          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          try {
+            if (synced !== generation || !producers.has(batch.partition)) await sync(batch.partition, heartbeat);
+            await runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition);
+            await heartbeat();
+          } catch (e) {
+            const type = (e as { type?: string }).type;
+            if (type !== undefined && FENCED.has(type)) {
+              // Another member owns the partition now; this instance re-syncs after its next join.
+              o.log.warn({ partition: batch.partition, type }, 'producer fenced: partition taken over');
+              synced = -1;
+            } else {
+              o.log.warn({ err: e, partition: batch.partition }, 'transaction aborted; batch will be re-read');
+            }
+            await o.onAbort(e);
+            throw e;
+          }
+        },
+      });
+    },
+    async stop() {
+      await consumer.disconnect();
+      await retireProducers();
+    },
+  };
+}
