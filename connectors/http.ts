@@ -134,12 +134,23 @@ export function createRateGate({ clock = Date.now, limit, softRatio = 0.8, windo
     },
     observeUsed(v) { roll(clock()); used = Math.max(used, v); },
     observeRemaining(remaining, resetAt) {
-      const now = clock();
-      roll(now);
-      used = Math.max(used, limit - remaining);
-      if (remaining <= limit - soft && resetAt !== null && resetAt > now) blockedUntil = Math.max(blockedUntil, resetAt);
+      // The venue's window is its own (Alpaca's reset time), not our minute: only its reset unblocks.
+      if (remaining <= limit - soft && resetAt !== null && resetAt > clock()) blockedUntil = Math.max(blockedUntil, resetAt);
     },
     blockFor(ms) { blockedUntil = Math.max(blockedUntil, clock() + ms); },
     snapshot: () => ({ used, blockedUntil }),
   };
+}
+
+/**
+ * A credential: readable only through reveal(), so a config object that reaches a log, JSON or
+ * util.inspect prints [redacted] instead of the key.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) { this.#value = value; }
+  reveal(): string { return this.#value; }
+  toJSON(): string { return '[redacted]'; }
+  toString(): string { return '[redacted]'; }
+  [Symbol.for('nodejs.util.inspect.custom')](): string { return '[redacted]'; }
 }

@@ -32,6 +32,8 @@ export interface KnownOrder {
   fills: ReadonlyMap<string, KnownFill>;
   /** The venue's latest filled quantity: while above our fills, some fills are still to come. */
   venueFilledQty: number;
+  /** The venue called the order finished (filled, canceled, expired): a bust does not reopen it. */
+  venueDone: boolean;
   /** recordedAt of the latest fill or amendment: bounds how long the venue is asked for amendments. */
   lastFillAt: number | null;
 }
@@ -41,7 +43,7 @@ const same = (a: number, b: number) => Math.abs(a - b) <= EPS * Math.max(1, Math
 
 export const knownFromOrder = (o: Order): KnownOrder => ({
   ctx: contextOf(o), quantity: o.quantity, venueOrderId: null, acked: false, rejected: false, canceled: false,
-  fills: new Map(), venueFilledQty: 0, lastFillAt: null,
+  fills: new Map(), venueFilledQty: 0, venueDone: false, lastFillAt: null,
 });
 
 /** Quantity filled as things stand now: corrections applied, busts removed. */
@@ -56,14 +58,14 @@ export function needsPolling(k: KnownOrder): boolean {
   if (k.rejected) return false;
   const cum = filledQty(k);
   if (k.venueFilledQty > cum + EPS) return true;
-  return !k.canceled && (k.quantity === 0 || cum < k.quantity - EPS);
+  return !k.canceled && !k.venueDone && (k.quantity === 0 || cum < k.quantity - EPS);
 }
 
 /** Folds one report into what we know. Repeats change nothing. */
 export function applyReport(k: KnownOrder | undefined, e: ExecutionReport): KnownOrder {
   const cur: KnownOrder = k ?? {
     ctx: contextOf(e), quantity: 0, venueOrderId: null, acked: false, rejected: false, canceled: false,
-    fills: new Map(), venueFilledQty: 0, lastFillAt: null,
+    fills: new Map(), venueFilledQty: 0, venueDone: false, lastFillAt: null,
   };
   const next: KnownOrder = { ...cur, venueOrderId: cur.venueOrderId ?? e.venueOrderId };
   switch (e.type) {
@@ -82,7 +84,7 @@ export function applyReport(k: KnownOrder | undefined, e: ExecutionReport): Know
       });
       return {
         ...next, acked: true, fills, quantity: next.quantity || roundQty(e.cumQty + e.leavesQty),
-        venueFilledQty: Math.max(next.venueFilledQty, e.cumQty), lastFillAt: e.recordedAt,
+        venueFilledQty: Math.max(next.venueFilledQty, e.cumQty), venueDone: next.venueDone || e.leavesQty === 0, lastFillAt: e.recordedAt,
       };
     }
     case 'CORRECTION':
@@ -139,7 +141,8 @@ export function diffOrder(k: KnownOrder, s: VenueOrderState, observedAt: number,
     }
   }
   if ((s.status === 'CANCELED' || s.status === 'EXPIRED') && !cur.canceled) add(cancelReport(ctx, s, filledQty(cur), stamp));
-  return { reports, next: { ...cur, venueFilledQty: s.filledQty } };
+  const done = s.status === 'FILLED' || s.status === 'CANCELED' || s.status === 'EXPIRED';
+  return { reports, next: { ...cur, venueFilledQty: s.filledQty, venueDone: cur.venueDone || done } };
 }
 
 /**

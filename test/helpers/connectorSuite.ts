@@ -82,7 +82,12 @@ export function runConnectorSuite(name: string, makeVenue: MakeVenue): void {
     const codec = createCodec(runtimeEnv.SCHEMA_REGISTRY_URL);
     const hlc = createHlc();
     const logLines: string[] = [];
-    const log = pino({ level: 'debug' }, new Writable({ write(chunk, _enc, done) { logLines.push(String(chunk)); done(); } }));
+    // Captured (for the credential check); CONNECTOR_SUITE_LOG=1 also prints them.
+    const log = pino({ level: 'debug' }, new Writable({ write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      if (process.env.CONNECTOR_SUITE_LOG) process.stderr.write(chunk);
+      done();
+    } }));
     const executions: ExecutionReport[] = [];
     const controls: Control[] = [];
     let topics: Topics;

@@ -1,0 +1,101 @@
+// Alpaca payloads → domain. Pure: schemas for what we read (unknown fields pass), and converters from
+// Alpaca's strings-for-numbers to VenueOrderState / VenueFill / VenueEvent.
+import { z } from 'zod';
+import type { Side } from '../../schemas/types.ts';
+import type { VenueEvent, VenueFill, VenueOrderState, VenueOrderStatus } from '../venue.ts';
+import { fromVenue } from './symbols.ts';
+
+const num = z.union([z.string(), z.number()]).transform((v) => Number(v)).pipe(z.number().finite());
+const time = z.string().transform((v) => Date.parse(v)).pipe(z.number().finite());
+
+export const orderSchema = z.object({
+  id: z.string(),
+  client_order_id: z.string(),
+  symbol: z.string(),
+  side: z.enum(['buy', 'sell']),
+  qty: num.nullable(),
+  filled_qty: num,
+  filled_avg_price: num.nullable(),
+  status: z.string(),
+  created_at: time,
+  updated_at: time.nullable(),
+  submitted_at: time.nullable(),
+});
+export type AlpacaOrder = z.output<typeof orderSchema>;
+
+export const activitySchema = z.object({
+  id: z.string(),
+  activity_type: z.literal('FILL'),
+  transaction_time: time,
+  price: num,
+  qty: num,
+  order_id: z.string(),
+});
+export type AlpacaFillActivity = z.output<typeof activitySchema>;
+
+export const tradeUpdateSchema = z.object({
+  stream: z.literal('trade_updates'),
+  data: z.object({
+    event: z.string(),
+    execution_id: z.string().nullish(),
+    timestamp: time.nullish(),
+    price: num.nullish(),
+    qty: num.nullish(),
+    order: orderSchema,
+  }),
+});
+
+/** Non-final states while nothing is filled read as NEW; done_for_day may resume the next session. */
+export function statusOf(o: Pick<AlpacaOrder, 'status' | 'filled_qty'>): VenueOrderStatus {
+  const open: VenueOrderStatus = o.filled_qty > 0 ? 'PARTIALLY_FILLED' : 'NEW';
+  switch (o.status) {
+    case 'filled': return 'FILLED';
+    case 'canceled': case 'replaced': return 'CANCELED';
+    case 'expired': return 'EXPIRED';
+    case 'rejected': return 'REJECTED';
+    case 'partially_filled': return 'PARTIALLY_FILLED';
+    // new, accepted, pending_new, accepted_for_bidding, pending_cancel, pending_replace, calculated,
+    // stopped, suspended, done_for_day, held: still working as far as our fills are concerned.
+    default: return open;
+  }
+}
+
+const side = (s: 'buy' | 'sell'): Side => (s === 'buy' ? 'BUY' : 'SELL');
+
+/**
+ * Activity ids read `<timestamp>::<uuid>`; the uuid is taken as the execution id the stream reports
+ * for the same fill, so both paths de-duplicate to one trade id.
+ */
+export const tradeIdOfActivity = (id: string): string => id.split('::')[1] ?? id;
+
+export const fillFromActivity = (a: AlpacaFillActivity): VenueFill => ({
+  // Equities trade commission-free; regulatory fees arrive later as separate FEE activities.
+  tradeId: tradeIdOfActivity(a.id), quantity: a.qty, price: a.price, fee: 0, venueTime: a.transaction_time,
+});
+
+export function orderState(o: AlpacaOrder, fills: VenueFill[], fillsComplete: boolean): VenueOrderState {
+  return {
+    clientOrderId: o.client_order_id, venueOrderId: o.id, symbol: fromVenue(o.symbol), side: side(o.side),
+    quantity: o.qty ?? 0, status: statusOf(o), filledQty: o.filled_qty, fills,
+    rejectReason: o.status === 'rejected' ? 'ALPACA_REJECTED' : null,
+    venueTime: o.updated_at ?? o.submitted_at ?? o.created_at, ...(fillsComplete ? { fillsComplete: true } : {}),
+  };
+}
+
+/**
+ * The order's fills as a statement: only when the activities add up to what the order says is filled,
+ * since the two endpoints can lag each other and a short statement would read as a bust.
+ */
+export function stateWithActivities(o: AlpacaOrder, activities: AlpacaFillActivity[]): VenueOrderState {
+  const fills = activities.filter((a) => a.order_id === o.id).map(fillFromActivity);
+  const sum = fills.reduce((s, f) => s + f.quantity, 0);
+  return orderState(o, fills, Math.abs(sum - o.filled_qty) < 1e-9);
+}
+
+/** A trade_updates message → the order's new state, carrying the fill it reports (if any). */
+export function eventFromTradeUpdate(msg: z.output<typeof tradeUpdateSchema>): VenueEvent {
+  const { event, execution_id, price, qty, timestamp, order } = msg.data;
+  const isFill = (event === 'fill' || event === 'partial_fill') && execution_id && price != null && qty != null;
+  const fills: VenueFill[] = isFill ? [{ tradeId: execution_id, quantity: qty, price, fee: 0, venueTime: timestamp ?? order.updated_at ?? order.created_at }] : [];
+  return { kind: 'order', order: orderState(order, fills, false) };
+}
