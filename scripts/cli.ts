@@ -3,10 +3,12 @@
 import { parseArgs } from 'node:util';
 import { COMPONENTS, startPipeline, type Component } from './pipeline.ts';
 import { ConfigError } from '../streams/runtime/env.ts';
+import { AUDIT_USAGE } from '../streams/audit/args.ts';
 
 const usage = `usage:
   order-router start [--only ${COMPONENTS.join(',')}]   run the pipeline (default: every component)
-  order-router paper-venue                          run the paper venue (PAPER_VENUE_PORT, default 7070)`;
+  order-router paper-venue                          run the paper venue (PAPER_VENUE_PORT, default 7070)
+${AUDIT_USAGE}`;
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -22,6 +24,12 @@ async function main(): Promise<void> {
     }
     case 'paper-venue': {
       await import('../connectors/paper/main.ts');
+      return;
+    }
+    case 'replay':
+    case 'audit': {
+      const { runAuditCommand } = await import('../streams/audit/commands.ts');
+      process.exitCode = await runAuditCommand(command, rest);
       return;
     }
     default:

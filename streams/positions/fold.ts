@@ -190,6 +190,12 @@ function applyFill(s: PositionState, e: ExecutionReport, ix: Index): boolean {
   return true;
 }
 
+/**
+ * The one event `evolve` refuses: an amendment that names no fill. Shells test this first and skip the
+ * event (it stays in the log) rather than stall a partition on it; rebuilds skip it the same way.
+ */
+export const refusedByFold = (e: ExecutionReport): boolean => (e.type === 'CORRECTION' || e.type === 'BUST') && !e.refExecutionId;
+
 function applyAmendment(s: PositionState, e: ExecutionReport, type: 'CORRECTION' | 'BUST', ix: Index): boolean {
   const ref = e.refExecutionId;
   if (!ref) {

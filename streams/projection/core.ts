@@ -1,0 +1,131 @@
+// The projection's per-batch decision, pure: given one partition's batch, what Postgres already holds
+// for it and the chain head, which rows to write. The shell (projector.ts + a store) loads the inputs
+// and writes the plan in one transaction; the audit rebuild and the property test drive the same code.
+import type { ExecutionReport } from '../../schemas/types.ts';
+import { linkHash } from '../audit/chain.ts';
+import { hlcToMillis } from '../runtime/hlc.ts';
+import { evolve, positionKey, positionRow, refusedByFold, type PositionState } from '../positions/fold.ts';
+
+export interface IncomingExecution { offset: string; event: ExecutionReport }
+
+export interface StoredExecution { partition: number; offset: string; event: ExecutionReport; hash: string }
+
+/** One event's effect on its position: the state after it and what it changed, for P&L by day. */
+export interface HistoryRow {
+  executionId: string;
+  type: ExecutionReport['type'];
+  partition: number;
+  offset: string;
+  account: string;
+  strategy: string;
+  symbol: string;
+  venue: string;
+  /** Our hlc of the event, as epoch ms: the day its P&L is booked on. */
+  bookedAt: number;
+  quantity: number;
+  avgPrice: number;
+  realizedPnl: number;
+  fees: number;
+  fillCount: number;
+  quantityDelta: number;
+  realizedPnlDelta: number;
+  feesDelta: number;
+}
+
+export interface BatchInput {
+  partition: number;
+  /** Decoded records of one partition, in offset order. */
+  messages: readonly IncomingExecution[];
+  /** First offset Postgres does not hold yet; earlier records are re-deliveries. */
+  from: bigint;
+  /** Hash of the partition's last stored row (GENESIS_HASH when none). */
+  prevHash: string;
+  /** Execution ids of this batch that Postgres already holds (the same event at an earlier offset). */
+  stored: ReadonlySet<string>;
+  /** The current state of every position in `positionsToLoad` (undefined: none yet). */
+  states: ReadonlyMap<string, PositionState | undefined>;
+}
+
+export interface BatchPlan {
+  executions: StoredExecution[];
+  history: HistoryRow[];
+  /** The final state of each position the batch changed. */
+  positions: Map<string, PositionState>;
+  /** Chain head after the batch. */
+  lastHash: string;
+  /** The offset to commit: one past the batch's last record. */
+  nextOffset: bigint;
+  redelivered: number;
+  duplicates: number;
+  /** Stored and chained, but left out of the fold (see refusedByFold). */
+  refused: ExecutionReport[];
+}
+
+const fresh = (messages: readonly IncomingExecution[], from: bigint) => messages.filter((m) => BigInt(m.offset) >= from);
+
+/** The positions the shell must load before planning. */
+export const positionsToLoad = (messages: readonly IncomingExecution[], from: bigint): string[] =>
+  [...new Set(fresh(messages, from).map((m) => positionKey(m.event)))];
+
+/** The execution ids the shell must look up in Postgres before planning. */
+export const idsToCheck = (messages: readonly IncomingExecution[], from: bigint): string[] =>
+  [...new Set(fresh(messages, from).map((m) => m.event.executionId))];
+
+/** `evolve` that skips what the fold refuses: how a shell folds and how it rebuilds a state from rows. */
+export function applyEvent(state: PositionState | undefined, e: ExecutionReport): PositionState | undefined {
+  return refusedByFold(e) ? state : evolve(state, e);
+}
+
+/** A position's state from its stored events, in the order they were stored. */
+export const stateFromLog = (events: Iterable<ExecutionReport>): PositionState | undefined => {
+  let s: PositionState | undefined;
+  for (const e of events) s = applyEvent(s, e);
+  return s;
+};
+
+export function planBatch(input: BatchInput): BatchPlan {
+  const { partition, messages, from } = input;
+  const plan: BatchPlan = {
+    executions: [], history: [], positions: new Map(), lastHash: input.prevHash,
+    nextOffset: messages.length === 0 ? from : BigInt(messages[messages.length - 1].offset) + 1n,
+    redelivered: 0, duplicates: 0, refused: [],
+  };
+  const working = new Map(input.states);
+  const seen = new Set<string>();
+  for (const { offset, event: e } of messages) {
+    if (BigInt(offset) < from) { plan.redelivered++; continue; }
+    // The executions table is keyed by execution id: a venue's repeat at a later offset is the same fact.
+    if (input.stored.has(e.executionId) || seen.has(e.executionId)) { plan.duplicates++; continue; }
+    seen.add(e.executionId);
+    plan.lastHash = linkHash(plan.lastHash, e, partition, offset);
+    plan.executions.push({ partition, offset, event: e, hash: plan.lastHash });
+    if (refusedByFold(e)) { plan.refused.push(e); continue; }
+    const key = positionKey(e);
+    if (!working.has(key)) throw new Error(`planBatch: position ${key} was not loaded`);
+    const before = working.get(key);
+    const after = evolve(before, e);
+    if (after === undefined || after === before) continue;
+    working.set(key, after);
+    plan.positions.set(key, after);
+    plan.history.push(historyRow(before, after, e, partition, offset));
+  }
+  return plan;
+}
+
+// Rounded like the positions row, so a day's sum of deltas matches the row to well under a cent.
+const round9 = (x: number): number => {
+  const r = Math.round(x * 1e9) / 1e9;
+  return r === 0 ? 0 : r;
+};
+
+export function historyRow(before: PositionState | undefined, after: PositionState, e: ExecutionReport, partition: number, offset: string): HistoryRow {
+  const row = positionRow(after);
+  return {
+    executionId: e.executionId, type: e.type, partition, offset,
+    account: after.account, strategy: e.strategy, symbol: after.symbol, venue: after.venue, bookedAt: hlcToMillis(e.hlc),
+    quantity: row.quantity, avgPrice: row.avg_price, realizedPnl: row.realized_pnl, fees: row.fees, fillCount: row.fill_count,
+    quantityDelta: round9(after.quantity - (before?.quantity ?? 0)),
+    realizedPnlDelta: round9(after.realizedPnl - (before?.realizedPnl ?? 0)),
+    feesDelta: round9(after.fees - (before?.fees ?? 0)),
+  };
+}

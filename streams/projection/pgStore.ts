@@ -1,0 +1,140 @@
+// The projection's tables in Postgres: one SQL transaction per batch. Rows go in with unnest over one
+// array per column, so a batch of thousands is a handful of statements.
+import type pg from 'pg';
+import { positionRow, type PositionState } from '../positions/fold.ts';
+import type { BatchPlan } from './core.ts';
+import type { ProjectionStore, ProjectionTx } from './projector.ts';
+import { EXECUTION_COLUMNS, executionValues, fromExecutionRow, type ExecutionRow } from './rows.ts';
+
+const EXECUTION_TYPES: Record<(typeof EXECUTION_COLUMNS)[number], string> = {
+  execution_id: 'text', kafka_partition: 'int', kafka_offset: 'bigint', type: 'text', order_id: 'text',
+  client_order_id: 'text', venue_order_id: 'text', venue_trade_id: 'text', signal_id: 'text', account_id: 'text',
+  strategy: 'text', symbol: 'text', venue: 'text', side: 'text', last_qty: 'float8', last_price: 'float8',
+  cum_qty: 'float8', leaves_qty: 'float8', fee: 'float8', ref_execution_id: 'text', reason: 'text',
+  venue_time: 'timestamptz', recorded_at: 'timestamptz', hlc: 'bigint',
+};
+
+const HISTORY_COLUMNS = [
+  ['execution_id', 'text'], ['type', 'text'], ['kafka_partition', 'int'], ['kafka_offset', 'bigint'], ['account_id', 'text'],
+  ['strategy', 'text'], ['symbol', 'text'], ['venue', 'text'], ['booked_at', 'timestamptz'], ['quantity', 'float8'],
+  ['avg_price', 'float8'], ['realized_pnl', 'float8'], ['fees', 'float8'], ['fill_count', 'int'],
+  ['quantity_delta', 'float8'], ['realized_pnl_delta', 'float8'], ['fees_delta', 'float8'],
+] as const;
+
+const POSITION_COLUMNS = [
+  ['account_id', 'text'], ['symbol', 'text'], ['venue', 'text'], ['quantity', 'float8'], ['avg_price', 'float8'],
+  ['realized_pnl', 'float8'], ['fees', 'float8'], ['fill_count', 'int'],
+] as const;
+
+/** What the projection writes, per table: all an audit can rebuild (other columns are operational). */
+export const PROJECTED_COLUMNS = {
+  executions: [...EXECUTION_COLUMNS, 'hash'],
+  position_history: HISTORY_COLUMNS.map(([c]) => c),
+  positions: POSITION_COLUMNS.map(([c]) => c),
+} as const;
+
+const unnestInsert = (table: string, columns: readonly (readonly [string, string])[]) =>
+  `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')}) SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})`;
+
+const insertExecutions = unnestInsert('executions', [...EXECUTION_COLUMNS.map((c) => [c, EXECUTION_TYPES[c]] as const), ['hash', 'text'] as const]);
+const insertHistory = unnestInsert('position_history', HISTORY_COLUMNS);
+const upsertPositions = `${unnestInsert('positions', POSITION_COLUMNS).replace(') SELECT *', ', updated_at) SELECT *, now()')}
+  ON CONFLICT (account_id, symbol, venue) DO UPDATE SET quantity = EXCLUDED.quantity, avg_price = EXCLUDED.avg_price,
+    realized_pnl = EXCLUDED.realized_pnl, fees = EXCLUDED.fees, fill_count = EXCLUDED.fill_count, updated_at = now()`;
+
+/** Rows → one array per column. */
+function columns(rows: unknown[][], width: number): unknown[][] {
+  const out: unknown[][] = Array.from({ length: width }, () => []);
+  for (const r of rows) for (let i = 0; i < width; i++) out[i].push(r[i]);
+  return out;
+}
+
+export function createPgStore(pool: pg.Pool, consumer: string, topic: string): ProjectionStore {
+  function txOn(client: pg.PoolClient): ProjectionTx {
+    return {
+      async nextOffset(partition) {
+        const { rows } = await client.query<{ next_offset: string }>(
+          'SELECT next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE',
+          [consumer, topic, partition],
+        );
+        return rows.length > 0 ? BigInt(rows[0].next_offset) : 0n;
+      },
+      async storedIds(ids) {
+        const { rows } = await client.query<{ execution_id: string }>('SELECT execution_id FROM executions WHERE execution_id = ANY($1::text[])', [ids]);
+        return new Set(rows.map((r) => r.execution_id));
+      },
+      async lastHash(partition) {
+        const { rows } = await client.query<{ hash: string | null }>(
+          'SELECT hash FROM executions WHERE kafka_partition = $1 ORDER BY kafka_offset DESC LIMIT 1', [partition]);
+        return rows[0]?.hash ?? null;
+      },
+      async positionEvents(key) {
+        const [account, symbol, venue] = key.split('|');
+        const { rows } = await client.query<ExecutionRow>(
+          'SELECT * FROM executions WHERE account_id = $1 AND symbol = $2 AND venue = $3 ORDER BY kafka_partition, kafka_offset',
+          [account, symbol, venue],
+        );
+        return rows.map(fromExecutionRow);
+      },
+      async write(partition, plan) {
+        await writePlan(client, plan);
+        await client.query(
+          `INSERT INTO consumer_offsets (consumer, topic, kafka_partition, next_offset) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (consumer, topic, kafka_partition) DO UPDATE SET next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset)`,
+          [consumer, topic, partition, plan.nextOffset.toString()],
+        );
+      },
+    };
+  }
+
+  return {
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      // A checked-out client has no listener: a server restart between two statements would be an
+      // uncaught 'error' and kill the process. The failing statement reports it instead.
+      const onError = (e: Error) => { broken = e; };
+      client.on('error', onError);
+      try {
+        await client.query('BEGIN');
+        const result = await fn(txOn(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (e) {
+        broken = e as Error;
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        client.off('error', onError);
+        // A connection that failed mid-transaction may be dead (server restart): never reuse it.
+        client.release(broken);
+      }
+    },
+  };
+}
+
+/** The plan's rows; also used by the audit rebuild to fill its scratch schema. */
+export async function writePlan(client: pg.ClientBase, plan: Pick<BatchPlan, 'executions' | 'history' | 'positions'>): Promise<void> {
+  if (plan.executions.length > 0) {
+    const rows = plan.executions.map((r) => [...executionValues(r.event, r.partition, r.offset), r.hash]);
+    await client.query(insertExecutions, columns(rows, EXECUTION_COLUMNS.length + 1));
+  }
+  if (plan.history.length > 0) {
+    const rows = plan.history.map((h) => [
+      h.executionId, h.type, h.partition, h.offset, h.account, h.strategy, h.symbol, h.venue, new Date(h.bookedAt), h.quantity,
+      h.avgPrice, h.realizedPnl, h.fees, h.fillCount, h.quantityDelta, h.realizedPnlDelta, h.feesDelta,
+    ]);
+    await client.query(insertHistory, columns(rows, HISTORY_COLUMNS.length));
+  }
+  if (plan.positions.size > 0) {
+    await writePositions(client, [...plan.positions.values()]);
+  }
+}
+
+export async function writePositions(client: pg.ClientBase, states: Iterable<PositionState>): Promise<void> {
+  const rows = [...states].map((s) => {
+    const r = positionRow(s);
+    return [r.account_id, r.symbol, r.venue, r.quantity, r.avg_price, r.realized_pnl, r.fees, r.fill_count];
+  });
+  if (rows.length > 0) await client.query(upsertPositions, columns(rows, POSITION_COLUMNS.length));
+}
