@@ -18,9 +18,10 @@ import type { Topics } from '../streams/runtime/topics.ts';
 import { closedBreaker, connectorActor, mayResume, probeDue, stepBreaker, venueControlKey, venueStateControl, type BreakerConfig, type BreakerInput } from './breaker.ts';
 import { VenueError } from './http.ts';
 import { createOrderLoop } from './orderLoop.ts';
-import { applyReport, diffAmendment, diffOrder, filledQty, knownFromOrder, needsPolling, type Diff, type KnownOrder } from './reconcile.ts';
+import { applyReport, diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
-import type { VenueClient, VenueEvent, VenueOrderRequest, VenueOrderState } from './venue.ts';
+import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
+import { createVenueSync } from './venueSync.ts';
 
 export interface ConnectorOptions {
   kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; client: VenueClient;
@@ -64,9 +65,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   const log = o.log.child({ venue });
   const known = new Map<string, KnownOrder>(); // by clientOrderId: the fold of `executions` (+ `orders`)
   const seen = new Set<string>(); // execution ids on `executions`
-  const parked = new Map<string, VenueEvent[]>(); // events for orders not consumed yet
   const attempted = new Set<string>(); // submitted by this instance: a re-read looks up first
-  const warnedUnknown = new Set<string>();
   const lock = createMutex();
   const sideProducer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
   let breaker = closedBreaker();
@@ -74,7 +73,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   let state: ConnectorStatus['state'] = 'starting';
   let reconciled = false, loopStarted = false, stopped = false, ticking = false, silent = false;
   let blockedUntil = 0; // a venue's Retry-After: no call of ours goes out before it
-  let assignedAt = 0, lastEventAt = clock(), lastReconcileAt = clock(), amendmentCursor = 0;
+  let assignedAt = 0, lastReconcileAt = clock();
   let staged: Staged[] = [];
   let timer: NodeJS.Timeout | null = null, quoteTimer: NodeJS.Timeout | null = null;
   let unsubscribe: (() => void) | null = null;
@@ -129,91 +128,21 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     }
   }
 
-  // ---- writing what the venue said ----
-  async function applyView(cid: string, compute: (k: KnownOrder) => Diff): Promise<void> {
-    await lock(async () => {
-      const k = known.get(cid);
-      if (!k) return;
-      const d = compute(k);
-      const out = d.reports.filter((r) => !seen.has(r.executionId));
-      if (out.length > 0) {
-        await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {
-          const rec = toRecord(r);
-          return { key: rec.key, value: rec.value, headers: accountHeaders(rec.account) };
-        }) });
-      }
-      for (const r of out) seen.add(r.executionId);
-      known.set(cid, d.next);
-    });
-  }
-
-  async function onVenueEvent(ev: VenueEvent): Promise<void> {
-    lastEventAt = clock();
-    const cid = ev.kind === 'order' ? ev.order.clientOrderId : ev.clientOrderId;
-    if (!known.has(cid)) {
-      // A fill can overtake its order (a restart, a slow consumer): kept until the order is read.
-      const list = parked.get(cid) ?? [];
-      if (parked.size < 10_000 && list.length < 100) parked.set(cid, [...list, ev]);
-      return;
-    }
-    const observedAt = clock();
-    if (ev.kind === 'order') return applyView(cid, (k) => diffOrder(k, ev.order, observedAt, stamp()));
-    let unknownFill = false;
-    const amendment = ev.kind === 'correction'
-      ? { kind: ev.kind, tradeId: ev.tradeId, quantity: ev.quantity, price: ev.price, fee: ev.fee, venueTime: ev.venueTime }
-      : { kind: ev.kind, tradeId: ev.tradeId, venueTime: ev.venueTime };
-    await applyView(cid, (k) => { const d = diffAmendment(k, amendment, stamp()); unknownFill = d.unknownFill; return d; });
-    if (unknownFill) await pollOrders([cid]);
-  }
-
-  function flushParked(cid: string): void {
-    const events = parked.get(cid);
-    if (!events) return;
-    parked.delete(cid);
-    void (async () => { for (const ev of events) await onVenueEvent(ev); })().catch((e) => log.error({ err: e, clientOrderId: cid }, 'parked venue event not recorded'));
-  }
-
-  async function pollOrders(cids: string[], probing = false): Promise<void> {
-    for (let i = 0; i < cids.length; i += 4) {
-      await Promise.all(cids.slice(i, i + 4).map(async (cid) => {
-        const observedAt = clock();
-        const s = await call('lookup', () => o.client.lookup(cid), probing);
-        if (s) await applyView(cid, (k) => diffOrder(k, s, observedAt, stamp()));
-      }));
-    }
-  }
-
-  /** The venue's open orders and our unfinished ones, compared with `executions`; 'full' also looks for amendments. */
-  async function reconcile(kind: 'start' | 'full' | 'poll', probing = false): Promise<void> {
-    const observedAt = clock();
-    const open = await call('openOrders', () => o.client.openOrders(), probing);
-    for (const s of open) {
-      if (known.has(s.clientOrderId)) await applyView(s.clientOrderId, (k) => diffOrder(k, s, observedAt, stamp()));
-      else if (!warnedUnknown.has(s.clientOrderId)) {
-        warnedUnknown.add(s.clientOrderId);
-        log.warn({ clientOrderId: s.clientOrderId, venueOrderId: s.venueOrderId }, 'open order at the venue that is not on `orders`; left alone');
-      }
-    }
-    const openIds = new Set(open.map((s) => s.clientOrderId));
-    const pending = [...known.values()].filter((k) => needsPolling(k)
-      && (k.acked || attempted.has(k.ctx.clientOrderId) || kind === 'start')
-      && (!openIds.has(k.ctx.clientOrderId) || k.venueFilledQty > filledQty(k) + 1e-9));
-    await pollOrders(pending.map((k) => k.ctx.clientOrderId), probing);
-    if (kind === 'poll') return;
-    const polled = new Set(pending.map((k) => k.ctx.clientOrderId));
-    const recent = [...known.values()].filter((k) => k.lastFillAt !== null && observedAt - k.lastFillAt < cfg.amendmentWindowMs && !polled.has(k.ctx.clientOrderId));
-    if (recent.length === 0) return;
-    recent.sort((a, b) => (b.lastFillAt ?? 0) - (a.lastFillAt ?? 0));
-    const start = amendmentCursor % recent.length;
-    const slice = [...recent.slice(start), ...recent.slice(0, start)].slice(0, cfg.amendmentLookups);
-    amendmentCursor = start + slice.length;
-    await pollOrders(slice.map((k) => k.ctx.clientOrderId), probing);
-  }
+  const sync = createVenueSync({
+    client: o.client, log, clock, stamp, known, seen, attempted, lock, call,
+    amendmentWindowMs: cfg.amendmentWindowMs, amendmentLookups: cfg.amendmentLookups,
+    async write(out) {
+      await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {
+        const rec = toRecord(r);
+        return { key: rec.key, value: rec.value, headers: accountHeaders(rec.account) };
+      }) });
+    },
+  });
 
   async function ensureConnected(): Promise<void> {
     if (unsubscribe) return;
     await o.client.connect();
-    unsubscribe = o.client.onEvent((ev) => { onVenueEvent(ev).catch((e) => log.error({ err: e }, 'venue event not recorded')); });
+    unsubscribe = o.client.onEvent((ev) => { sync.onVenueEvent(ev).catch((e) => log.error({ err: e }, 'venue event not recorded')); });
   }
 
   async function probe(): Promise<void> {
@@ -221,7 +150,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       const health = await o.client.health();
       if (!health.up) throw new Error(health.detail ?? 'health check failed');
       await ensureConnected();
-      await reconcile(reconciled ? 'full' : 'start', true);
+      await sync.reconcile(reconciled ? 'full' : 'start', true);
       reconciled = true;
       feed({ kind: 'probe-ok' });
     } catch (e) {
@@ -236,14 +165,14 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     try {
       const now = clock();
       if (breaker.mode === 'OPEN') { if (probeDue(breaker, now)) await probe(); return; }
-      const quiet = now - Math.max(lastEventAt, o.client.lastStreamActivity?.() ?? 0);
+      const quiet = now - Math.max(sync.lastEventAt(), o.client.lastStreamActivity?.() ?? 0);
       if ((quiet > cfg.streamSilentMs) !== silent) {
         silent = !silent;
         if (silent) log.warn({ quietMs: quiet }, 'push stream silent: polling open orders');
         else log.info('push stream alive again');
       }
-      if (now - lastReconcileAt >= cfg.reconcileIntervalMs) { lastReconcileAt = now; await reconcile('full'); }
-      else if (silent) await reconcile('poll');
+      if (now - lastReconcileAt >= cfg.reconcileIntervalMs) { lastReconcileAt = now; await sync.reconcile('full'); }
+      else if (silent) await sync.reconcile('poll');
     } catch (e) {
       log.warn({ err: message(e) }, 'reconciliation round failed');
     } finally {
@@ -270,7 +199,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       try {
         // After any failure the outcome may be unknown: the venue may hold the order already.
         if (i > 0 || lookupFirst) {
-          const found = await call('lookup', () => o.client.lookup(order.clientOrderId));
+          const found = await call('lookup', () => o.client.lookup(order.clientOrderId, order.symbol));
           if (found) return found;
         }
         attempted.add(order.clientOrderId);
@@ -293,13 +222,13 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   async function handleOrder(order: Order): Promise<Staged> {
     const cid = order.clientOrderId;
     let k = known.get(cid);
-    if (!k) { k = knownFromOrder(order); known.set(cid, k); flushParked(cid); }
+    if (!k) { k = knownFromOrder(order); known.set(cid, k); sync.flushParked(cid); }
     if (k.acked || k.rejected) return { cid, reports: [], next: k }; // its outcome is recorded already
     const lookupFirst = attempted.has(cid) || order.createdAt <= assignedAt;
     const observedAt = clock();
     try {
       if (o.maxOrderAgeMs !== undefined && observedAt - order.createdAt > o.maxOrderAgeMs) {
-        const found = lookupFirst ? await call('lookup', () => o.client.lookup(cid)) : null;
+        const found = lookupFirst ? await call('lookup', () => o.client.lookup(cid, order.symbol)) : null;
         return { cid, ...diffOrder(k, found ?? rejected(order, 'STALE_ORDER'), observedAt, stamp()) };
       }
       return { cid, ...diffOrder(k, await submitSafely(order, lookupFirst), observedAt, stamp()) };
@@ -372,7 +301,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       await sideProducer.connect();
       try {
         await ensureConnected();
-        await reconcile('start');
+        await sync.reconcile('start');
         reconciled = true;
       } catch (e) {
         // Fail closed: without knowing what the venue holds, sending more could double what it has.

@@ -68,9 +68,10 @@ export interface VenueClient {
   disconnect(): Promise<void>;
   /** Idempotent by clientOrderId: a repeat returns the existing order, never a second one. */
   submit(order: VenueOrderRequest): Promise<VenueOrderState>;
-  cancel(clientOrderId: string): Promise<VenueOrderState>;
+  /** `symbol` (canonical) is passed when known: some venues (Binance) key orders by symbol + id. */
+  cancel(clientOrderId: string, symbol?: string): Promise<VenueOrderState>;
   /** null when the venue has no order with that id. */
-  lookup(clientOrderId: string): Promise<VenueOrderState | null>;
+  lookup(clientOrderId: string, symbol?: string): Promise<VenueOrderState | null>;
   /** Open orders and recent fills, for reconciliation. */
   openOrders(): Promise<VenueOrderState[]>;
   /**
