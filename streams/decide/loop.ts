@@ -121,12 +121,11 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, isRunning, isStale, heartbeat }) => {
+        eachBatch: async ({ batch, isRunning, isStale, heartbeat, resolveOffset }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           try {
             if (synced !== generation || !producers.has(batch.partition)) await sync(batch.partition, heartbeat);
             await runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition);
-            await heartbeat();
           } catch (e) {
             const type = (e as { type?: string }).type;
             if (type !== undefined && FENCED.has(type)) {
@@ -139,6 +138,11 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
             await o.onAbort(e);
             throw e;
           }
+          // Committed: move kafkajs's fetch position past the batch (and its transaction marker).
+          // Without auto-resolve nothing else does, and the same batch would be fetched again forever.
+          resolveOffset(batch.messages[batch.messages.length - 1].offset);
+          // A rebalance noticed here is not a failed transaction: the batch is committed.
+          await heartbeat().catch((e: unknown) => o.log.info({ err: e }, 'heartbeat after commit: group rebalancing'));
         },
       });
     },
