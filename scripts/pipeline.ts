@@ -9,7 +9,7 @@ import { createEdgeApp } from '../edge/app.ts';
 import { loadEdgeConfig } from '../edge/config.ts';
 import { startOps } from '../edge/ops/index.ts';
 import { createConnectorRuntime } from '../connectors/runtime.ts';
-import { createPaperClient } from '../connectors/paper/client.ts';
+import { selectVenues } from '../connectors/select.ts';
 import { createDecideProcessor } from '../streams/decide/processor.ts';
 import { createProjection } from '../streams/projection/processor.ts';
 import { createPool, migrate, type Pool } from '../streams/runtime/db.ts';
@@ -61,15 +61,15 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       started.push({ name: 'projection', stop: () => p.stop() });
     }
     if (want.has('connector')) {
-      const paperUrl = rawEnv.PAPER_VENUE_URL ?? 'http://127.0.0.1:7070';
-      const client = createPaperClient({ baseUrl: paperUrl, venue: 'paper', timeoutMs: Number(rawEnv.VENUE_TIMEOUT_MS ?? 2000) });
-      const c = createConnectorRuntime({
-        kafka, codec, log: log.child({ component: 'connector' }), hlc, topics, client,
-        groupId: group('connector-paper'), transactionalId: txId('connector-paper'),
-        quoteSymbols: ['AAPL', 'MSFT', 'BTCUSD', 'ETHUSD', 'EURUSD'],
-      });
-      await c.start();
-      started.push({ name: 'connector', stop: () => c.stop() });
+      // One runtime per venue (VENUES=paper,alpaca,binance); each fails closed on its own.
+      for (const v of selectVenues(rawEnv, log.child({ component: 'venue' }))) {
+        const c = createConnectorRuntime({
+          kafka, codec, log: log.child({ component: 'connector' }), hlc, topics, client: v.client,
+          groupId: group(`connector-${v.name}`), transactionalId: txId(`connector-${v.name}`), quoteSymbols: v.quoteSymbols,
+        });
+        await c.start();
+        started.push({ name: `connector-${v.name}`, stop: () => c.stop() });
+      }
     }
     if (want.has('decide')) {
       const d = createDecideProcessor({ kafka, codec, log: log.child({ component: 'decide' }), hlc, topics, groupId: group('decide'), transactionalIdBase: group('decide') });

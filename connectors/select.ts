@@ -1,0 +1,43 @@
+// Which venues a connector process runs, from the environment: VENUES=paper,alpaca,binance (default
+// paper), each configured by its own variables (see the venue's config.ts). Credentials are read here
+// and handed to the client inside Secret wrappers; nothing in this file logs them.
+import type { Logger } from 'pino';
+import { alpacaConfigFromEnv } from './alpaca/config.ts';
+import { createAlpacaClient } from './alpaca/client.ts';
+import { binanceConfigFromEnv } from './binance/config.ts';
+import { createBinanceClient } from './binance/client.ts';
+import { createPaperClient } from './paper/client.ts';
+import type { VenueClient } from './venue.ts';
+
+export const VENUE_NAMES = ['paper', 'alpaca', 'binance'] as const;
+export type VenueName = (typeof VENUE_NAMES)[number];
+
+export interface SelectedVenue { name: VenueName; client: VenueClient; quoteSymbols: string[] }
+
+export function venueNames(env: NodeJS.ProcessEnv): VenueName[] {
+  const names = (env.VENUES ?? 'paper').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(VENUE_NAMES as readonly string[]).includes(n)) throw new Error(`VENUES: unknown venue ${n} (known: ${VENUE_NAMES.join(', ')})`);
+  }
+  return [...new Set(names)] as VenueName[];
+}
+
+export function selectVenues(env: NodeJS.ProcessEnv, log: Logger): SelectedVenue[] {
+  return venueNames(env).map((name): SelectedVenue => {
+    switch (name) {
+      case 'paper':
+        return {
+          name, quoteSymbols: ['AAPL', 'MSFT', 'BTCUSD', 'ETHUSD', 'EURUSD'],
+          client: createPaperClient({ baseUrl: env.PAPER_VENUE_URL ?? 'http://127.0.0.1:7070', venue: 'paper', timeoutMs: Number(env.VENUE_TIMEOUT_MS ?? 2000), log }),
+        };
+      case 'alpaca':
+        return { name, quoteSymbols: [], client: createAlpacaClient(alpacaConfigFromEnv(env), { log }) };
+      case 'binance':
+        return { name, quoteSymbols: [], client: createBinanceClient(binanceConfigFromEnv(env), { log }) };
+      default: {
+        const never: never = name;
+        throw new Error(`unhandled venue ${String(never)}`);
+      }
+    }
+  });
+}
