@@ -56,6 +56,7 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', clock = Date.no
   let nextReply = 0;
   let heartbeat: NodeJS.Timeout | null = null;
   let blockedUntil = 0; // a Retry-After we sent: requests before it are violations
+  let blockedSince = 0;
   const lastFrame = new Map<string, { topic: string; frame: string }>(); // by cOID, for repeats
 
   const send = (topic: string, frame: string): void => {
@@ -82,7 +83,8 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', clock = Date.no
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     state.counters.requests += 1;
-    if (clock() < blockedUntil) state.counters.rateLimitViolations += 1;
+    // Requests already on the wire when the 429 left (a 50 ms grace) are not the client ignoring it.
+    if (clock() < blockedUntil && clock() > blockedSince + 50) state.counters.rateLimitViolations += 1;
     const f = state.faults;
     if (f.outage) return reply.code(503).send({ error: 'Service Unavailable' });
     const path = req.url.split('?')[0];
@@ -135,7 +137,8 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', clock = Date.no
     state.submits.set(cOID, (state.submits.get(cOID) ?? 0) + 1);
     const f = state.faults;
     if (f.rateLimitSubmitSec !== null) {
-      blockedUntil = clock() + f.rateLimitSubmitSec * 1000;
+      blockedSince = clock();
+      blockedUntil = blockedSince + f.rateLimitSubmitSec * 1000;
       const seconds = f.rateLimitSubmitSec;
       f.rateLimitSubmitSec = null;
       return reply.code(429).header('retry-after', String(seconds)).send({ error: 'Too Many Requests' });
@@ -185,8 +188,10 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', clock = Date.no
     if (!req.url?.startsWith('/v1/api/ws') || state.faults.outage) { socket.destroy(); return; }
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.set(ws, new Set());
-      ws.send(JSON.stringify({ topic: 'system', success: 'fakeuser', isFT: false, isPaper: true }));
-      ws.send(JSON.stringify({ topic: 'sts', args: { authenticated: !state.faults.sessionExpired } }));
+      if (!state.faults.silentStream) {
+        ws.send(JSON.stringify({ topic: 'system', success: 'fakeuser', isFT: false, isPaper: true }));
+        ws.send(JSON.stringify({ topic: 'sts', args: { authenticated: !state.faults.sessionExpired } }));
+      }
       ws.on('message', (data) => {
         const text = data.toString();
         const topic = /^(sor|str)\+/.exec(text)?.[1];

@@ -117,7 +117,9 @@ export function createIbkrOrders(config: IbkrConfig, http: IbkrHttp, log: Logger
         if (batch.has(id) || entry.firstSeenAt > snapshotAt - TRADES_LAG_MS) continue;
         trades.delete(id);
         const cid = cidOf(entry.trade);
-        if (cid) changed.add(cid);
+        if (!cid) continue;
+        emit({ kind: 'bust', clientOrderId: cid, tradeId: id, venueTime: clock() });
+        changed.add(cid);
       }
     }
     return changed;

@@ -87,7 +87,6 @@ export function startIbkrStream(config: IbkrConfig, orders: IbkrOrders, session:
     socket = ws;
     ws.on('open', () => {
       delay = config.reconnectMs;
-      lastFrameAt = Date.now();
       touch();
       ws.send('sor+{}');
       ws.send('str+{}');

@@ -42,6 +42,7 @@ export function createFakeMt5Bridge({ accountId = 'a1b2c3d4-fake-4e5f-mt5', toke
   const held = new Set<ServerResponse>();
   const base = `/users/current/accounts/${accountId}`;
   let blockedUntil = 0;
+  let blockedSince = 0;
 
   function withhold(reply: FastifyReply): FastifyReply {
     reply.hijack();
@@ -53,7 +54,8 @@ export function createFakeMt5Bridge({ accountId = 'a1b2c3d4-fake-4e5f-mt5', toke
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     state.counters.requests += 1;
-    if (clock() < blockedUntil) state.counters.rateLimitViolations += 1;
+    // Requests already on the wire when the 429 left (a 50 ms grace) are not the client ignoring it.
+    if (clock() < blockedUntil && clock() > blockedSince + 50) state.counters.rateLimitViolations += 1;
     if (state.faults.outage) return reply.code(503).send({ id: 1, error: 'InternalError', message: 'Service unavailable' });
     if (req.headers['auth-token'] !== token) return reply.code(401).send({ id: 1, error: 'UnauthorizedError', message: 'Authorization failed' });
     if (!req.url.startsWith(base)) return notFound(reply, 'MetaTrader account');
@@ -80,7 +82,8 @@ export function createFakeMt5Bridge({ accountId = 'a1b2c3d4-fake-4e5f-mt5', toke
     const comment = typeof b.comment === 'string' ? b.comment : '';
     state.submits.set(comment, (state.submits.get(comment) ?? 0) + 1);
     if (f.rateLimitTradeSec !== null) {
-      blockedUntil = clock() + f.rateLimitTradeSec * 1000;
+      blockedSince = clock();
+      blockedUntil = blockedSince + f.rateLimitTradeSec * 1000;
       f.rateLimitTradeSec = null;
       return reply.code(429).send({ id: 1, error: 'TooManyRequestsError', message: 'Too many requests', metadata: { recommendedRetryTime: isoOf(blockedUntil) } });
     }
