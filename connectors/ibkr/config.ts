@@ -53,7 +53,14 @@ export function parseIbkrConfig(input: unknown): IbkrConfig {
     const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`invalid ibkr config: ${detail}`);
   }
-  for (const pattern of result.data.confirm.texts) new RegExp(pattern, 'i'); // fail at start, not on the first question
+  // Fail at start, not on the first question.
+  result.data.confirm.texts.forEach((pattern, i) => {
+    try {
+      new RegExp(pattern, 'i');
+    } catch {
+      throw new Error(`invalid ibkr config: confirm.texts.${i}: not a regular expression`);
+    }
+  });
   return deepFreeze(result.data);
 }
 

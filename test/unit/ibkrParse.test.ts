@@ -130,3 +130,23 @@ describe('ibkr websocket frames', () => {
     assert.deepEqual(frames[6], { kind: 'auth', authenticated: false });
   });
 });
+
+describe('ibkr config and redaction', () => {
+  it('parses with defaults, names a bad field without echoing it, and redacts for logs', async () => {
+    const { parseIbkrConfig, describeIbkrConfig, loadIbkrConfig, wsUrlOf } = await import('../../connectors/ibkr/config.ts');
+    const c = loadIbkrConfig({ IBKR_ACCOUNT_ID: 'U7654321', IBKR_SESSION_COOKIE: 'cookie-value-9' });
+    assert.equal(c.baseUrl, 'https://localhost:5000/v1/api');
+    assert.equal(wsUrlOf(c), 'wss://localhost:5000/v1/api/ws');
+    assert.deepEqual(c.confirm.messageIds, ['o163', 'o354', 'o383']);
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.confirm));
+    const shown = JSON.stringify(describeIbkrConfig(c));
+    assert.ok(!shown.includes('U7654321') && !shown.includes('cookie-value-9'));
+    assert.match(shown, /\*\*\*\*\*321/);
+    assert.throws(() => parseIbkrConfig({ accountId: 'not valid!' }), (e: Error) => /accountId/.test(e.message) && !e.message.includes('not valid!'));
+    assert.throws(() => parseIbkrConfig({ accountId: 'U1234567', confirm: { texts: ['('] } }), /confirm\.texts\.0: not a regular expression/);
+  });
+  it('masks the account id in gateway texts', async () => {
+    const { maskAccount } = await import('../../connectors/ibkr/errors.ts');
+    assert.equal(maskAccount('Account U7654321 is not valid', 'U7654321'), 'Account *****321 is not valid');
+  });
+});

@@ -141,3 +141,17 @@ describe('mt5 orders and deals', () => {
     ]);
   });
 });
+
+describe('mt5 config', () => {
+  it('takes credentials from the environment, names bad fields, and redacts for logs', async () => {
+    const { loadMt5Config, parseMt5Config, describeMt5Config } = await import('../../connectors/mt5/config.ts');
+    const c = loadMt5Config({ MT5_ACCOUNT_ID: '865d3a4d-3803-486d-bdf3-a85679d9fad2', MT5_BRIDGE_TOKEN: 'tok-0123456789abcdef-secret', MT5_MAGIC: '4242' });
+    assert.equal(c.magic, 4242);
+    assert.equal(c.pollMs, 1_000);
+    assert.ok(Object.isFrozen(c));
+    const shown = JSON.stringify(describeMt5Config(c));
+    assert.ok(!shown.includes('tok-0123456789abcdef-secret') && !shown.includes('865d3a4d-3803-486d-bdf3-a85679d9fad2'));
+    assert.throws(() => parseMt5Config({ accountId: 'a', token: 'short' }), (e: Error) => /token/.test(e.message) && !e.message.includes('short'));
+    assert.throws(() => loadMt5Config({ MT5_ACCOUNT_ID: 'a', MT5_BRIDGE_TOKEN: 'tok-0123456789abcdef', MT5_MAGIC: 'x' }), /magic/);
+  });
+});
