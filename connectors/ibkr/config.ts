@@ -2,6 +2,7 @@
 // frozen. The account id and the optional session cookie come from the environment and are never logged
 // (describeIbkrConfig is the only view of the config meant for logs).
 import { z } from 'zod';
+import { Secret } from '../http.ts';
 
 export const ibkrConfigSchema = z.object({
   /** The Client Portal gateway (self-signed TLS: trust it with NODE_EXTRA_CA_CERTS). */
@@ -36,7 +37,8 @@ export const ibkrConfigSchema = z.object({
   }).prefault({}),
 }).strict();
 
-export type IbkrConfig = Readonly<z.output<typeof ibkrConfigSchema>>;
+/** The parsed config; the session cookie sits in a Secret, so a dumped config prints [redacted]. */
+export type IbkrConfig = Readonly<Omit<z.output<typeof ibkrConfigSchema>, 'sessionCookie'> & { sessionCookie?: Secret }>;
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
@@ -61,7 +63,8 @@ export function parseIbkrConfig(input: unknown): IbkrConfig {
       throw new Error(`invalid ibkr config: confirm.texts.${i}: not a regular expression`);
     }
   });
-  return deepFreeze(result.data);
+  const { sessionCookie, ...rest } = result.data;
+  return deepFreeze({ ...rest, ...(sessionCookie === undefined ? {} : { sessionCookie: new Secret(sessionCookie) }) });
 }
 
 /** Env: IBKR_BASE_URL, IBKR_WS_URL, IBKR_ACCOUNT_ID (required), IBKR_SESSION_COOKIE; `overrides` win. */
@@ -84,5 +87,5 @@ export function wsUrlOf(config: IbkrConfig): string {
 /** What a log may show of the config. */
 export function describeIbkrConfig(config: IbkrConfig): Record<string, unknown> {
   const { accountId, sessionCookie, ...rest } = config;
-  return { ...rest, accountId: `${'*'.repeat(Math.max(0, accountId.length - 3))}${accountId.slice(-3)}`, sessionCookie: sessionCookie ? '[set]' : '[unset]' };
+  return { ...rest, accountId: `${'*'.repeat(Math.max(0, accountId.length - 3))}${accountId.slice(-3)}`, sessionCookie: sessionCookie ? '[redacted]' : '[unset]' };
 }

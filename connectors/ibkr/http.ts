@@ -61,7 +61,7 @@ export function createIbkrHttp(config: IbkrConfig, fetchImpl: typeof fetch = fet
     await admit(req.pacing);
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'order-router' };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
-    if (config.sessionCookie) headers.cookie = `api=${config.sessionCookie}`;
+    if (config.sessionCookie) headers.cookie = `api=${config.sessionCookie.reveal()}`;
     let res: Response;
     let text: string;
     try {

@@ -82,7 +82,7 @@ export function startIbkrStream(config: IbkrConfig, orders: IbkrOrders, session:
   function open(): void {
     if (stopped) return;
     const headers: Record<string, string> = { 'user-agent': 'order-router' };
-    if (config.sessionCookie) headers.cookie = `api=${config.sessionCookie}`;
+    if (config.sessionCookie) headers.cookie = `api=${config.sessionCookie.reveal()}`;
     const ws = new WebSocket(wsUrlOf(config), { headers, handshakeTimeout: config.timeoutMs });
     socket = ws;
     ws.on('open', () => {

@@ -2,6 +2,7 @@
 // only here, parsed once and frozen. The bridge token and account id come from the environment and are
 // never logged (describeMt5Config is the only view of the config meant for logs).
 import { z } from 'zod';
+import { Secret } from '../http.ts';
 
 export const mt5ConfigSchema = z.object({
   /** The bridge's trading API (MetaApi: the client API host of the account's region). */
@@ -30,7 +31,8 @@ export const mt5ConfigSchema = z.object({
   slippagePoints: z.number().int().min(0).default(20),
 }).strict();
 
-export type Mt5Config = Readonly<z.output<typeof mt5ConfigSchema>>;
+/** The parsed config; the token sits in a Secret, so a dumped config prints [redacted]. */
+export type Mt5Config = Readonly<Omit<z.output<typeof mt5ConfigSchema>, 'token'> & { token: Secret }>;
 
 /** Parses and freezes; a bad value throws a message naming the field (never its value). */
 export function parseMt5Config(input: unknown): Mt5Config {
@@ -39,7 +41,7 @@ export function parseMt5Config(input: unknown): Mt5Config {
     const detail = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`invalid mt5 config: ${detail}`);
   }
-  return Object.freeze(result.data);
+  return Object.freeze({ ...result.data, token: new Secret(result.data.token) });
 }
 
 /** Env: MT5_BRIDGE_URL, MT5_PROVISIONING_URL, MT5_ACCOUNT_ID and MT5_BRIDGE_TOKEN (required), MT5_MAGIC. */

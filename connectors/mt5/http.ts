@@ -29,7 +29,7 @@ export function createMt5Http(config: Mt5Config, clock: () => number = Date.now)
     const about = req.clientOrderId ? `mt5 ${req.operation} ${req.clientOrderId}` : `mt5 ${req.operation}`;
     const ctx = { operation: req.operation, clientOrderId: req.clientOrderId ?? null };
     await gate.take();
-    const headers: Record<string, string> = { accept: 'application/json', 'auth-token': config.token };
+    const headers: Record<string, string> = { accept: 'application/json', 'auth-token': config.token.reveal() };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     const url = `${roots[req.api ?? 'client']}${account}${req.path}`;
     const ans = await venueFetch(url, { method: req.method, headers, body: req.body === undefined ? undefined : JSON.stringify(req.body) },

@@ -139,6 +139,7 @@ describe('ibkr config and redaction', () => {
     assert.equal(wsUrlOf(c), 'wss://localhost:5000/v1/api/ws');
     assert.deepEqual(c.confirm.messageIds, ['o163', 'o354', 'o383']);
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.confirm));
+    assert.ok(!JSON.stringify(c).includes('cookie-value-9'), 'a dumped config keeps the cookie hidden');
     const shown = JSON.stringify(describeIbkrConfig(c));
     assert.ok(!shown.includes('U7654321') && !shown.includes('cookie-value-9'));
     assert.match(shown, /\*\*\*\*\*321/);

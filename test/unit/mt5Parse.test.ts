@@ -149,6 +149,8 @@ describe('mt5 config', () => {
     assert.equal(c.magic, 4242);
     assert.equal(c.pollMs, 1_000);
     assert.ok(Object.isFrozen(c));
+    assert.ok(!JSON.stringify(c).includes('tok-0123456789abcdef-secret'), 'a dumped config keeps the token hidden');
+    assert.equal(c.token.reveal(), 'tok-0123456789abcdef-secret');
     const shown = JSON.stringify(describeMt5Config(c));
     assert.ok(!shown.includes('tok-0123456789abcdef-secret') && !shown.includes('865d3a4d-3803-486d-bdf3-a85679d9fad2'));
     assert.throws(() => parseMt5Config({ accountId: 'a', token: 'short' }), (e: Error) => /token/.test(e.message) && !e.message.includes('short'));
