@@ -100,6 +100,9 @@ function check<T>(schema: z.ZodType<T>, body: unknown): T {
 
 /** Upper-case and drop a TradingView exchange prefix (`BINANCE:BTCUSDT` → `BTCUSDT`). Suffixes such as `.P` are kept: mapping is the connectors' job. */
 export function normaliseSymbol(raw: string): string | null {
+  // Checked before upper-casing: Unicode case mapping turns 'ſpy' into SPY and 'ﬁ' into FI, so a
+  // non-ASCII ticker would otherwise trade a different, real instrument instead of being refused.
+  if (!/^[\x21-\x7e]+$/.test(raw)) return null;
   const upper = raw.toUpperCase();
   const m = /^(?:[A-Z0-9_]+:)?([A-Z0-9][A-Z0-9._/!-]{0,31})$/.exec(upper);
   return m ? m[1] : null;

@@ -8,7 +8,7 @@ import type { Strategy } from './harness.ts';
 export interface HttpAnswer { status: number; body: string; headers: http.IncomingHttpHeaders }
 
 export interface HttpClient {
-  request(url: string, o?: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer; timeoutMs?: number }): Promise<HttpAnswer>;
+  request(url: string, o?: { method?: string; headers?: Record<string, string | string[]>; body?: string | Buffer; timeoutMs?: number; fresh?: boolean }): Promise<HttpAnswer>;
   close(): void;
 }
 
@@ -20,7 +20,7 @@ export function createHttpClient(maxSockets = 64): HttpClient {
       return new Promise((resolve, reject) => {
         const headers: Record<string, string | string[] | number> = { ...o.headers };
         if (o.body !== undefined && headers['content-length'] === undefined) headers['content-length'] = Buffer.byteLength(o.body);
-        const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? 'GET', headers }, (res) => {
+        const req = http.request({ agent: o.fresh ? false : agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? 'GET', headers }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));

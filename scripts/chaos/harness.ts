@@ -118,6 +118,8 @@ function capture(proc: ChildProcess, keep: number, onLine?: (line: string) => vo
 export interface ManagedOptions {
   /** What `start()` spawns: arguments after `node --import tsx`. */
   args: string[];
+  /** Node options before `--import tsx` (e.g. --cpu-prof). */
+  nodeArgs?: string[];
   env: NodeJS.ProcessEnv;
   name: string;
   /** Resolves once the process serves (e.g. an HTTP health answer). */
@@ -147,7 +149,7 @@ export class Managed {
 
   start(): void {
     if (this.alive) throw new Error(`${this.o.name} already running`);
-    const proc = spawn(process.execPath, ['--import', 'tsx', ...this.o.args], { cwd: ROOT, env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...(this.o.nodeArgs ?? []), '--import', 'tsx', ...this.o.args], { cwd: ROOT, env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     this.starts++;
     this.wanted = true;
@@ -195,12 +197,12 @@ export class Managed {
 const httpOk = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
 
 /** One pipeline component kind as its own process (`scripts/cli.ts start --only <kind>`). */
-export function component(run: RunEnv, kind: string, o: { instance?: number; edgePort?: number; env?: Record<string, string>; onLine?: (line: string) => void } = {}): Managed {
+export function component(run: RunEnv, kind: string, o: { instance?: number; edgePort?: number; env?: Record<string, string>; onLine?: (line: string) => void; nodeArgs?: string[] } = {}): Managed {
   const instance = o.instance ?? 0;
   const env: NodeJS.ProcessEnv = { ...run.env, INSTANCE_ID: String(instance), ...o.env };
   if (kind === 'edge') env.EDGE_PORT = String(o.edgePort ?? 0);
   return new Managed({
-    name: `${kind}#${instance}`, args: ['scripts/cli.ts', 'start', '--only', kind], env, onLine: o.onLine,
+    name: `${kind}#${instance}`, args: ['scripts/cli.ts', 'start', '--only', kind], env, onLine: o.onLine, nodeArgs: o.nodeArgs,
     ready: kind === 'edge' && o.edgePort ? httpOk(`http://127.0.0.1:${o.edgePort}/readyz`) : undefined,
   });
 }
