@@ -1,0 +1,107 @@
+// The read-only query database: an in-memory DuckDB whose views read the Parquet files. Defence in
+// depth, each enough on its own for its part: the lexical guard (guard.ts), a prepared statement that
+// must be a SELECT, file access limited to the data folder with the configuration locked, a timeout that
+// interrupts the connection, and a row cap.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
+import { DATASETS, type Dataset } from './columns.ts';
+import { checkReadOnlySql, SqlRefused } from './guard.ts';
+import { sqlString } from './parquet.ts';
+import { pnlSql, type PnlOptions, type QueryResult } from './report.ts';
+import { viewStatements } from './views.ts';
+
+export class QueryError extends Error {
+  constructor(readonly code: 'SQL_REFUSED' | 'BAD_SQL' | 'QUERY_TIMEOUT', message: string) { super(message); this.name = 'QueryError'; }
+}
+
+export interface AnalyticsDb {
+  query(sql: string, opts?: { maxRows?: number; timeoutMs?: number }): Promise<QueryResult>;
+  pnl(o: Pick<PnlOptions, 'by' | 'from' | 'to'>): Promise<QueryResult>;
+  close(): void;
+}
+
+export interface AnalyticsDbOptions { dir: string; timeoutMs: number; maxRows: number; threads?: number }
+
+const hasParquet = (root: string, d: Dataset): boolean => {
+  const folder = join(root, d.name);
+  if (!existsSync(folder)) return false;
+  return readdirSync(folder).some((day) => day.startsWith('date=') && readdirSync(join(folder, day)).some((f) => f.endsWith('.parquet')));
+};
+
+const INTEGER_TYPES = new Set<DuckDBTypeId>([
+  DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.DECIMAL,
+]);
+
+/** JSON-safe cells: 64-bit integers and decimals as numbers when exact, else as text. */
+export function toJsonRows(reader: DuckDBResultReader, limit: number): unknown[][] {
+  const numeric = reader.columnTypes().map((t) => INTEGER_TYPES.has(t.typeId));
+  return reader.getRowsJson().slice(0, limit).map((row) => row.map((v, i) => {
+    if (!numeric[i] || typeof v !== 'string') return v;
+    const n = Number(v);
+    return Number.isFinite(n) && (Number.isSafeInteger(n) || !/^-?\d+$/.test(v)) ? n : v;
+  }));
+}
+
+export async function openAnalyticsDb(o: AnalyticsDbOptions): Promise<AnalyticsDb> {
+  const root = o.dir.replace(/\/+$/, '');
+  const instance = await DuckDBInstance.create(':memory:', { threads: String(o.threads ?? 4) });
+  const admin = await instance.connect();
+  let present = DATASETS.map((d) => hasParquet(root, d));
+
+  for (const s of viewStatements(root, (d) => present[DATASETS.indexOf(d)])) await admin.run(s);
+  // From here on: files only under the data folder, no extensions, no settings changes.
+  await admin.run(`SET allowed_directories = [${sqlString(`${root}/`)}]`);
+  await admin.run('SET enable_external_access = false');
+  await admin.run('SET autoinstall_known_extensions = false');
+  await admin.run('SET autoload_known_extensions = false');
+  await admin.run('SET lock_configuration = true');
+
+  // A dataset's first file turns its empty view into one over the files (views may still be created
+  // after the lock: it covers settings, and the files are inside the allowed folder).
+  async function refreshViews(): Promise<void> {
+    if (present.every(Boolean)) return;
+    const now = DATASETS.map((d) => hasParquet(root, d));
+    if (now.every((v, i) => v === present[i])) return;
+    present = now;
+    for (const s of viewStatements(root, (d) => present[DATASETS.indexOf(d)])) await admin.run(s);
+  }
+
+  async function run(sql: string, maxRows: number, timeoutMs: number, checked: boolean): Promise<QueryResult> {
+    const text = checked ? sql : checkReadOnlySql(sql);
+    await refreshViews();
+    const con: DuckDBConnection = await instance.connect();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; con.interrupt(); }, timeoutMs);
+    try {
+      const extracted = await con.extractStatements(text).catch((e: Error) => { throw new QueryError('BAD_SQL', e.message); });
+      if (extracted.count !== 1) throw new QueryError('SQL_REFUSED', `one statement only: found ${extracted.count}`);
+      const prepared = await extracted.prepare(0).catch((e: Error) => { throw new QueryError('BAD_SQL', e.message); });
+      if (prepared.statementType !== StatementType.SELECT) {
+        throw new QueryError('SQL_REFUSED', `read-only endpoint: ${StatementType[prepared.statementType]} statements are not allowed`);
+      }
+      const reader = await prepared.streamAndReadUntil(maxRows + 1);
+      return {
+        columns: reader.columnNames().map((name, i) => ({ name, type: reader.columnType(i).toString() })),
+        rows: toJsonRows(reader, maxRows),
+        truncated: reader.currentRowCount > maxRows,
+      };
+    } catch (e) {
+      if (timedOut) throw new QueryError('QUERY_TIMEOUT', `query interrupted after ${timeoutMs} ms`);
+      if (e instanceof QueryError || e instanceof SqlRefused) throw e;
+      throw new QueryError('BAD_SQL', (e as Error).message);
+    } finally {
+      clearTimeout(timer);
+      con.closeSync();
+    }
+  }
+
+  return {
+    query: (sql, q = {}) => run(sql, Math.min(q.maxRows ?? o.maxRows, o.maxRows), q.timeoutMs ?? o.timeoutMs, false),
+    pnl: (p) => run(pnlSql(p), o.maxRows, o.timeoutMs, true),
+    close() {
+      admin.closeSync();
+      instance.closeSync();
+    },
+  };
+}

@@ -1,0 +1,178 @@
+// The analytics sink: executions, orders, risk decisions and signals → Parquet files by day, with a
+// manifest per topic partition. Exactly-once without Kafka transactions: the manifest is the record of
+// what is written (file renamed, then manifest), offsets are committed to Kafka only after it, and on
+// (re)start a partition is reconciled with its manifest and re-reading starts from the manifest's
+// nextOffset, whatever Kafka's committed offset says.
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Codec } from '../schemas/codec.ts';
+import type { ExecutionReport } from '../schemas/types.ts';
+import { createMutex } from '../streams/runtime/consume.ts';
+import type { Topics } from '../streams/runtime/topics.ts';
+import { DATASETS, executionsDataset, type Dataset, type RowContext } from './columns.ts';
+import type { AnalyticsConfig } from './config.ts';
+import { recordWrite, type Manifest } from './manifest.ts';
+import { createParquetWriter, type ParquetWriter } from './parquet.ts';
+import { createPnlFold, type PnlFold } from './pnlFold.ts';
+import { compactPartition, reconcilePartition, saveManifest, writeBatch, type Fault } from './store.ts';
+import { join } from 'node:path';
+
+export interface AnalyticsSinkOptions {
+  kafka: Kafka;
+  codec: Codec;
+  log: Logger;
+  topics: Topics;
+  groupId: string;
+  config: Pick<AnalyticsConfig, 'ANALYTICS_DIR' | 'ANALYTICS_FLUSH_MS' | 'ANALYTICS_COMPACT_EVERY_MS' | 'ANALYTICS_SMALL_FILE_ROWS' | 'ANALYTICS_COMPACT_MIN_FILES'>;
+  /** Fault injection for tests: throwing here is a crash at that point. */
+  fault?: Fault;
+}
+
+export interface AnalyticsSink {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Runs a compaction pass now (also runs every ANALYTICS_COMPACT_EVERY_MS). */
+  compactNow(): Promise<void>;
+}
+
+interface PartitionState {
+  dataset: Dataset;
+  manifest: Manifest;
+  /** Executions only: the position fold, rebuilt from this partition's files on open. */
+  fold: PnlFold | null;
+  /** Whether the first batch since opening has been checked against the manifest's nextOffset. */
+  positioned: boolean;
+}
+
+/** Rebuilds the position fold from a partition's own files: the rows the fold has seen, in log order. */
+async function rebuildFold(writer: ParquetWriter, root: string, m: Manifest, log: Logger): Promise<PnlFold> {
+  const fold = createPnlFold({ onRefused: (e) => log.warn({ executionId: e.executionId }, 'amendment without refExecutionId: no P&L effect') });
+  const files = m.files.map((f) => join(root, f.path));
+  // ACK, REJECT and CANCEL never move a position; skipping them keeps a rebuild cheap.
+  const n = await writer.readRecords(executionsDataset as Dataset, files, (r) => { fold.apply(r as unknown as ExecutionReport); },
+    "type NOT IN ('ACK', 'REJECT', 'CANCEL')");
+  if (n > 0) log.info({ partition: m.partition, events: n }, 'position fold rebuilt from Parquet');
+  return fold;
+}
+
+export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
+  const root = o.config.ANALYTICS_DIR;
+  const byTopic = new Map(DATASETS.map((d) => [o.topics[d.topic], d]));
+  const serial = createMutex();
+  const parts = new Map<string, PartitionState>();
+  let writer: ParquetWriter | null = null;
+  let consumer: Consumer | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let rejoined = false;
+  let failures = 0;
+
+  async function open(dataset: Dataset, partition: number): Promise<PartitionState> {
+    const manifest = await reconcilePartition(root, dataset.name, partition, o.log);
+    const fold = dataset === executionsDataset ? await rebuildFold(writer!, root, manifest, o.log) : null;
+    const state: PartitionState = { dataset, manifest, fold, positioned: false };
+    parts.set(`${dataset.name}:${partition}`, state);
+    return state;
+  }
+
+  /** Writes what is new in `messages`; returns the offset to commit, or null when it moved the consumer instead. */
+  async function handle(c: Consumer, topic: string, partition: number, messages: KafkaMessage[]): Promise<number | null> {
+    if (rejoined) { parts.clear(); rejoined = false; }
+    const dataset = byTopic.get(topic)!;
+    const p = parts.get(`${dataset.name}:${partition}`) ?? await open(dataset, partition);
+    if (!p.positioned) {
+      p.positioned = true;
+      // Kafka's committed offset can be past the manifest (files lost, data folder wiped): go back once.
+      // Once only, because offsets also skip legitimately (transaction markers, compaction).
+      if (Number(messages[0].offset) > p.manifest.nextOffset) {
+        c.seek({ topic, partition, offset: String(p.manifest.nextOffset) });
+        return null;
+      }
+    }
+    const rows: RowContext<unknown>[] = [];
+    for (const m of messages) {
+      const offset = Number(m.offset);
+      if (offset < p.manifest.nextOffset || m.value === null) continue; // already in a file / tombstone
+      let rec: unknown;
+      try {
+        rec = await o.codec.decode(dataset.record, m.value);
+      } catch (e) {
+        o.log.error({ err: e, topic, partition, offset }, 'undecodable record left out of Parquet');
+        continue;
+      }
+      rows.push({ rec, partition, offset, pnl: p.fold ? p.fold.apply(rec as ExecutionReport) : null });
+    }
+    const next = Number(messages[messages.length - 1].offset) + 1;
+    if (next <= p.manifest.nextOffset) return p.manifest.nextOffset;
+    if (rows.length > 0) {
+      p.manifest = await writeBatch({ root, writer: writer!, dataset, manifest: p.manifest, rows, nextOffset: next, fault: o.fault });
+    } else {
+      p.manifest = recordWrite(p.manifest, [], next);
+      await saveManifest(root, p.manifest);
+    }
+    return next;
+  }
+
+  async function compactAll(): Promise<void> {
+    for (const [key, p] of parts) {
+      try {
+        p.manifest = await compactPartition({
+          root, writer: writer!, manifest: p.manifest, log: o.log,
+          smallRows: o.config.ANALYTICS_SMALL_FILE_ROWS, minFiles: o.config.ANALYTICS_COMPACT_MIN_FILES,
+        });
+      } catch (e) {
+        o.log.error({ err: e, partition: key }, 'compaction failed; the partition is reconciled before its next batch');
+        parts.delete(key);
+      }
+    }
+  }
+
+  return {
+    async start() {
+      writer = await createParquetWriter();
+      const cons = o.kafka.consumer({
+        groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: o.config.ANALYTICS_FLUSH_MS, minBytes: 1 << 20,
+        maxBytesPerPartition: 16 << 20, sessionTimeout: 30_000, heartbeatInterval: 3000,
+      });
+      consumer = cons;
+      cons.on(cons.events.GROUP_JOIN, () => { rejoined = true; });
+      await cons.connect();
+      await cons.subscribe({ topics: [...byTopic.keys()], fromBeginning: true });
+      await cons.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          const { topic, partition } = batch;
+          try {
+            const commit = await serial(() => handle(cons, topic, partition, batch.messages));
+            if (commit === null) return;
+            await o.fault?.('committing', { dataset: byTopic.get(topic)!.name, partition });
+            failures = 0;
+            // The manifest already covers these offsets; a failed commit only means re-reading and skipping.
+            await cons.commitOffsets([{ topic, partition, offset: String(commit) }])
+              .catch((e: unknown) => o.log.warn({ err: e, topic, partition }, 'offset commit failed; the manifest keeps the position'));
+          } catch (e) {
+            // Memory may be ahead of disk (a fold fed rows that were never written): reopen from disk and
+            // re-read from the last manifest we know, after a pause that grows with repeated failures.
+            const p = parts.get(`${byTopic.get(topic)!.name}:${partition}`);
+            parts.delete(`${byTopic.get(topic)!.name}:${partition}`);
+            failures++;
+            o.log.error({ err: e, topic, partition }, 'analytics batch failed; reconciling and re-reading');
+            cons.seek({ topic, partition, offset: String(p?.manifest.nextOffset ?? batch.messages[0].offset) });
+            await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** Math.min(failures, 7), 10_000)));
+          }
+          await heartbeat();
+        },
+      });
+      timer = setInterval(() => { void serial(compactAll); }, o.config.ANALYTICS_COMPACT_EVERY_MS);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await consumer?.disconnect();
+      await serial(async () => {});
+      writer?.close();
+      writer = null;
+    },
+    compactNow: () => serial(compactAll),
+  };
+}
