@@ -83,8 +83,11 @@ function step(r: TrailRecord): TrailStep {
   }
 }
 
+const CAUSAL_RANK: Record<TrailRecord['kind'], number> = { signal: 0, decision: 1, order: 2, execution: 3 };
+
 export function buildTrail(query: string, signalId: string | null, records: readonly TrailRecord[]): Trail {
-  const steps = records.map(step).sort((a, b) => a.hlc - b.hlc);
+  // A decision and its order share one hlc; on a tie the causal order decides.
+  const steps = records.map(step).sort((a, b) => a.hlc - b.hlc || CAUSAL_RANK[a.kind] - CAUSAL_RANK[b.kind]);
   const warnings: string[] = [];
   const of = <K extends TrailRecord['kind']>(k: K) => records.filter((r): r is Extract<TrailRecord, { kind: K }> => r.kind === k);
   const decisions = of('decision');

@@ -81,13 +81,14 @@ export async function verifyAudit(d: VerifyDeps): Promise<VerifyReport> {
 
     // Only what the projection writes: operational columns (updated_at, projected_at) are not history.
     const compare = async (table: keyof typeof PROJECTED_COLUMNS, keySql: string, on: string) => {
-      const only = (alias: string) => `(SELECT jsonb_object_agg(k, v) FROM jsonb_each(to_jsonb(${alias})) AS c(k, v) WHERE k = ANY($1::text[]))`;
+      const cols = PROJECTED_COLUMNS[table];
+      const row = (alias: string) => `ROW(${cols.map((c) => `${alias}.${c}`).join(', ')})`;
       const { rows } = await client.query<{ key: string; l: Record<string, unknown> | null; r: Record<string, unknown> | null }>(
-        `SELECT key, l, r FROM (
-           SELECT ${keySql} AS key, ${only('l')} AS l, ${only('r')} AS r
-           FROM ${live}.${table} l FULL JOIN ${scratch}.${table} r ON ${on}) j
-         WHERE l IS DISTINCT FROM r ORDER BY key`, [PROJECTED_COLUMNS[table]]);
-      for (const row of rows) differences.push(...diffRow(table, row.key, row.l, row.r));
+        `SELECT ${keySql} AS key, to_jsonb(l) AS l, to_jsonb(r) AS r
+         FROM ${live}.${table} l FULL JOIN ${scratch}.${table} r ON ${on}
+         WHERE ${row('l')} IS DISTINCT FROM ${row('r')} ORDER BY 1`);
+      const pick = (o: Record<string, unknown> | null) => (o === null ? null : Object.fromEntries(cols.map((c) => [c, o[c]])));
+      for (const x of rows) differences.push(...diffRow(table, x.key, pick(x.l), pick(x.r)));
     };
     await compare('positions', `concat_ws('|', coalesce(l.account_id, r.account_id), coalesce(l.symbol, r.symbol), coalesce(l.venue, r.venue))`,
       'l.account_id = r.account_id AND l.symbol = r.symbol AND l.venue = r.venue');

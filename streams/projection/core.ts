@@ -4,7 +4,7 @@
 import type { ExecutionReport } from '../../schemas/types.ts';
 import { linkHash } from '../audit/chain.ts';
 import { hlcToMillis } from '../runtime/hlc.ts';
-import { evolve, positionKey, positionRow, refusedByFold, type PositionState } from '../positions/fold.ts';
+import { evolveEach, positionKey, positionRow, refusedByFold, type PositionState } from '../positions/fold.ts';
 
 export interface IncomingExecution { offset: string; event: ExecutionReport }
 
@@ -71,17 +71,9 @@ export const positionsToLoad = (messages: readonly IncomingExecution[], from: bi
 export const idsToCheck = (messages: readonly IncomingExecution[], from: bigint): string[] =>
   [...new Set(fresh(messages, from).map((m) => m.event.executionId))];
 
-/** `evolve` that skips what the fold refuses: how a shell folds and how it rebuilds a state from rows. */
-export function applyEvent(state: PositionState | undefined, e: ExecutionReport): PositionState | undefined {
-  return refusedByFold(e) ? state : evolve(state, e);
-}
-
-/** A position's state from its stored events, in the order they were stored. */
-export const stateFromLog = (events: Iterable<ExecutionReport>): PositionState | undefined => {
-  let s: PositionState | undefined;
-  for (const e of events) s = applyEvent(s, e);
-  return s;
-};
+/** A position's state from its stored events, in the order they were stored, skipping what the fold refuses. */
+export const stateFromLog = (events: Iterable<ExecutionReport>): PositionState | undefined =>
+  evolveEach(undefined, [...events].filter((e) => !refusedByFold(e)));
 
 export function planBatch(input: BatchInput): BatchPlan {
   const { partition, messages, from } = input;
@@ -90,9 +82,11 @@ export function planBatch(input: BatchInput): BatchPlan {
     nextOffset: messages.length === 0 ? from : BigInt(messages[messages.length - 1].offset) + 1n,
     redelivered: 0, duplicates: 0, refused: [],
   };
-  const working = new Map(input.states);
+  // The chain follows the log; the fold runs per position (one copy of each state per batch).
+  const byPosition = new Map<string, IncomingExecution[]>();
   const seen = new Set<string>();
-  for (const { offset, event: e } of messages) {
+  for (const m of messages) {
+    const { offset, event: e } = m;
     if (BigInt(offset) < from) { plan.redelivered++; continue; }
     // The executions table is keyed by execution id: a venue's repeat at a later offset is the same fact.
     if (input.stored.has(e.executionId) || seen.has(e.executionId)) { plan.duplicates++; continue; }
@@ -101,16 +95,27 @@ export function planBatch(input: BatchInput): BatchPlan {
     plan.executions.push({ partition, offset, event: e, hash: plan.lastHash });
     if (refusedByFold(e)) { plan.refused.push(e); continue; }
     const key = positionKey(e);
-    if (!working.has(key)) throw new Error(`planBatch: position ${key} was not loaded`);
-    const before = working.get(key);
-    const after = evolve(before, e);
-    if (after === undefined || after === before) continue;
-    working.set(key, after);
-    plan.positions.set(key, after);
-    plan.history.push(historyRow(before, after, e, partition, offset));
+    if (!input.states.has(key)) throw new Error(`planBatch: position ${key} was not loaded`);
+    const list = byPosition.get(key);
+    if (list) list.push(m);
+    else byPosition.set(key, [m]);
   }
+  for (const [key, list] of byPosition) {
+    const before = input.states.get(key);
+    const offsets = new Map(list.map((m) => [m.event, m.offset]));
+    let prev: Totals = before ?? NONE;
+    const after = evolveEach(before, list.map((m) => m.event), (s, e) => {
+      plan.history.push(historyRow(prev, s, e, partition, offsets.get(e)!));
+      prev = { quantity: s.quantity, realizedPnl: s.realizedPnl, fees: s.fees };
+    });
+    if (after !== undefined && after !== before) plan.positions.set(key, after);
+  }
+  plan.history.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
   return plan;
 }
+
+type Totals = Pick<PositionState, 'quantity' | 'realizedPnl' | 'fees'>;
+const NONE: Totals = { quantity: 0, realizedPnl: 0, fees: 0 };
 
 // Rounded like the positions row, so a day's sum of deltas matches the row to well under a cent.
 const round9 = (x: number): number => {
@@ -118,14 +123,14 @@ const round9 = (x: number): number => {
   return r === 0 ? 0 : r;
 };
 
-export function historyRow(before: PositionState | undefined, after: PositionState, e: ExecutionReport, partition: number, offset: string): HistoryRow {
+export function historyRow(before: Totals, after: Readonly<PositionState>, e: ExecutionReport, partition: number, offset: string): HistoryRow {
   const row = positionRow(after);
   return {
     executionId: e.executionId, type: e.type, partition, offset,
     account: after.account, strategy: e.strategy, symbol: after.symbol, venue: after.venue, bookedAt: hlcToMillis(e.hlc),
     quantity: row.quantity, avgPrice: row.avg_price, realizedPnl: row.realized_pnl, fees: row.fees, fillCount: row.fill_count,
-    quantityDelta: round9(after.quantity - (before?.quantity ?? 0)),
-    realizedPnlDelta: round9(after.realizedPnl - (before?.realizedPnl ?? 0)),
-    feesDelta: round9(after.fees - (before?.fees ?? 0)),
+    quantityDelta: round9(after.quantity - before.quantity),
+    realizedPnlDelta: round9(after.realizedPnl - before.realizedPnl),
+    feesDelta: round9(after.fees - before.fees),
   };
 }

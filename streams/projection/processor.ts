@@ -24,7 +24,10 @@ export function createProjection(o: ProjectionOptions) {
       await consumer.run({
         eachBatch: async ({ batch, heartbeat }) => {
           if (batch.messages.length === 0) return;
-          const messages = await Promise.all(batch.messages.map(async (m) => ({ offset: m.offset, event: await o.codec.decode('ExecutionReport', m.value!) })));
+          // One at a time: the first record of a new schema id fetches it once; in parallel, every
+          // record of the batch would ask the registry for it.
+          const messages = [];
+          for (const m of batch.messages) messages.push({ offset: m.offset, event: await o.codec.decode('ExecutionReport', m.value!) });
           let plan;
           try {
             plan = await projector.applyBatch(batch.partition, messages);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { ExecType, ExecutionReport, Side } from '../../schemas/types.ts';
-import { evolve, foldPositions, positionKey, positionRow, type PositionState } from '../../streams/positions/fold.ts';
+import { evolve, evolveEach, foldPositions, positionKey, positionRow, type PositionState } from '../../streams/positions/fold.ts';
 
 // mulberry32: tiny, seedable, good enough to drive a generator.
 const prng = (seed: number) => {
@@ -113,6 +113,21 @@ function checkSeed(seed: number): void {
   assert.deepStrictEqual(incremental, batch, 'incremental fold differs from foldPositions');
   assert.deepStrictEqual(foldIncrementally(events, new Map(), true), batch, 'JSON round trip changes the fold');
   for (const [k, s] of batch) assert.deepStrictEqual(positionRow(incremental.get(k)!), positionRow(s));
+
+  // (1b) evolveEach (the projection's batch path) equals chained evolve, from scratch or resumed mid-way,
+  // and never touches the state it resumes from.
+  const byKey = new Map<string, ExecutionReport[]>();
+  for (const e of events) byKey.set(positionKey(e), [...(byKey.get(positionKey(e)) ?? []), e]);
+  const each = new Map<string, PositionState>();
+  for (const [k, list] of byKey) {
+    const cut = Math.floor(list.length / 2);
+    const head = evolveEach(undefined, list.slice(0, cut));
+    const frozen = structuredClone(head);
+    const s = evolveEach(head, list.slice(cut));
+    assert.deepStrictEqual(head, frozen, `evolveEach mutated the state it resumed from (${k})`);
+    if (s) each.set(k, s);
+  }
+  assert.deepStrictEqual(each, batch, 'evolveEach differs from foldPositions');
 
   // (2) replaying the whole log again changes nothing, down to object identity.
   for (const e of events) {
