@@ -73,6 +73,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   let state: ConnectorStatus['state'] = 'starting';
   let reconciled = false, loopStarted = false, stopped = false, ticking = false, silent = false;
   let blockedUntil = 0; // a venue's Retry-After: no call of ours goes out before it
+  let unwrittenControl: { to: 'HALTED' | 'ACTIVE'; reason: string } | null = null; // retried by the timer
   let assignedAt = 0, lastReconcileAt = clock();
   let staged: Staged[] = [];
   let timer: NodeJS.Timeout | null = null, quoteTimer: NodeJS.Timeout | null = null;
@@ -106,8 +107,11 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     try {
       await sideProducer.send({ topic: o.topics.control, acks: -1, messages: [{ key: venueControlKey(venue), value: o.codec.encode(o.topics.control, c), headers: accountHeaders(venue) }] });
       latestControl = c;
+      unwrittenControl = null;
     } catch (e) {
-      log.error({ err: e, to }, 'venue trading state not written to control');
+      // A halt that never reaches the router is no halt: the timer writes it again.
+      unwrittenControl = { to, reason };
+      log.error({ err: message(e), to }, 'venue trading state not written to control; will retry');
     }
   }
 
@@ -164,6 +168,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     ticking = true;
     try {
       const now = clock();
+      if (unwrittenControl) await writeControl(unwrittenControl.to, unwrittenControl.reason);
       if (breaker.mode === 'OPEN') { if (probeDue(breaker, now)) await probe(); return; }
       const quiet = now - Math.max(sync.lastEventAt(), o.client.lastStreamActivity?.() ?? 0);
       if ((quiet > cfg.streamSilentMs) !== silent) {
