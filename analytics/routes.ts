@@ -12,6 +12,17 @@ export interface AnalyticsRoutesOptions {
   preHandler?: preHandlerHookHandler | preHandlerHookHandler[];
 }
 
+/**
+ * A preHandler that lets through any caller an `Authorization: Bearer` check accepts (any ops role:
+ * quants are viewers), e.g. `requireBearer(ops.auth)`.
+ */
+export const requireBearer = (auth: { authenticate(header: string | undefined): Promise<unknown> }): preHandlerHookHandler =>
+  async (req, reply) => {
+    if (!(await auth.authenticate(req.headers.authorization))) {
+      await reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'UNAUTHORIZED' } });
+    }
+  };
+
 const errorBody = {
   type: 'object', required: ['error'],
   properties: { error: { type: 'object', required: ['code'], properties: { code: { type: 'string' }, field: { type: 'string' }, message: { type: 'string' } } } },

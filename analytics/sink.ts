@@ -3,6 +3,8 @@
 // what is written (file renamed, then manifest), offsets are committed to Kafka only after it, and on
 // (re)start a partition is reconciled with its manifest and re-reading starts from the manifest's
 // nextOffset, whatever Kafka's committed offset says.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
@@ -15,7 +17,6 @@ import { recordWrite, type Manifest } from './manifest.ts';
 import { createParquetWriter, type ParquetWriter } from './parquet.ts';
 import { createPnlFold, type PnlFold } from './pnlFold.ts';
 import { compactPartition, reconcilePartition, saveManifest, writeBatch, type Fault } from './store.ts';
-import { join } from 'node:path';
 
 export interface AnalyticsSinkOptions {
   kafka: Kafka;
@@ -65,6 +66,7 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
   let timer: NodeJS.Timeout | null = null;
   let rejoined = false;
   let failures = 0;
+  const stopping = new AbortController();
 
   async function open(dataset: Dataset, partition: number): Promise<PartitionState> {
     const manifest = await reconcilePartition(root, dataset.name, partition, o.log);
@@ -158,7 +160,7 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
             failures++;
             o.log.error({ err: e, topic, partition }, 'analytics batch failed; reconciling and re-reading');
             cons.seek({ topic, partition, offset: String(p?.manifest.nextOffset ?? batch.messages[0].offset) });
-            await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** Math.min(failures, 7), 10_000)));
+            await sleep(Math.min(100 * 2 ** Math.min(failures, 7), 10_000), undefined, { signal: stopping.signal }).catch(() => {});
           }
           await heartbeat();
         },
@@ -167,6 +169,7 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
       timer.unref();
     },
     async stop() {
+      stopping.abort();
       if (timer) clearInterval(timer);
       await consumer?.disconnect();
       await serial(async () => {});

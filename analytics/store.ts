@@ -168,6 +168,8 @@ export async function verifyFiles(root: string, countRows: (absPath: string) => 
       }
     }
   }
+  // Folders with no manifest yet count too: a crash before a partition's first manifest leaves files there.
+  for (const entry of await listDir(root)) if (!entry.startsWith('_') && !entry.startsWith('.')) datasets.add(entry);
   for (const dataset of datasets) {
     for (const path of await listDatasetFiles(root, dataset)) {
       if (path.endsWith('.parquet') && !listed.has(path)) problems.push({ path, problem: 'not in any manifest' });

@@ -4,11 +4,13 @@ import { parseArgs } from 'node:util';
 import { COMPONENTS, startPipeline, type Component } from './pipeline.ts';
 import { ConfigError } from '../streams/runtime/env.ts';
 import { AUDIT_USAGE } from '../streams/audit/args.ts';
+import { ANALYTICS_USAGE } from '../analytics/cli.ts';
 
 const usage = `usage:
   order-router start [--only ${COMPONENTS.join(',')}]   run the pipeline (default: every component)
   order-router paper-venue                          run the paper venue (PAPER_VENUE_PORT, default 7070)
-${AUDIT_USAGE}`;
+${AUDIT_USAGE}
+${ANALYTICS_USAGE}`;
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -30,6 +32,13 @@ async function main(): Promise<void> {
     case 'audit': {
       const { runAuditCommand } = await import('../streams/audit/commands.ts');
       process.exitCode = await runAuditCommand(command, rest);
+      return;
+    }
+    case 'pnl':
+    case 'query':
+    case 'analytics-verify': {
+      const { runAnalyticsCommand } = await import('../analytics/cli.ts');
+      process.exitCode = await runAnalyticsCommand(command, rest);
       return;
     }
     default:

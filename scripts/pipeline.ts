@@ -3,6 +3,10 @@
 // they can be scaled, restarted and killed one at a time.
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { loadAnalyticsConfig } from '../analytics/config.ts';
+import { openAnalyticsDb } from '../analytics/db.ts';
+import { analyticsRoutes, requireBearer } from '../analytics/routes.ts';
+import { createAnalyticsSink } from '../analytics/sink.ts';
 import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
 import { createAccept } from '../edge/accept.ts';
 import { createEdgeApp } from '../edge/app.ts';
@@ -19,7 +23,7 @@ import { AccountPartitioner, createKafka } from '../streams/runtime/kafka.ts';
 import { createLogger } from '../streams/runtime/log.ts';
 import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../streams/runtime/topics.ts';
 
-export const COMPONENTS = ['edge', 'decide', 'connector', 'projection'] as const;
+export const COMPONENTS = ['edge', 'decide', 'connector', 'projection', 'sink'] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export interface Pipeline { env: RuntimeEnv; topics: Topics; edgeUrl: string | null; stop(): Promise<void> }
@@ -60,6 +64,11 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       await p.start();
       started.push({ name: 'projection', stop: () => p.stop() });
     }
+    if (want.has('sink')) {
+      const s = createAnalyticsSink({ kafka, codec, log: log.child({ component: 'sink' }), topics, groupId: group('analytics-sink'), config: loadAnalyticsConfig(rawEnv) });
+      await s.start();
+      started.push({ name: 'sink', stop: () => s.stop() });
+    }
     if (want.has('connector')) {
       // One runtime per venue (VENUES=paper,alpaca,binance); each fails closed on its own.
       for (const v of selectVenues(rawEnv, log.child({ component: 'venue' }))) {
@@ -88,6 +97,11 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         accept: createAccept({ producer, pool: pool!, codec, topic: topics.signals }), ready: () => ready,
         extraRoutes: (a) => ops.register(a),
       });
+      // Read-only SQL over the sink's Parquet files (same ANALYTICS_DIR), for any ops token.
+      const analyticsConfig = loadAnalyticsConfig(rawEnv);
+      const analyticsDb = await openAnalyticsDb({ dir: analyticsConfig.ANALYTICS_DIR, timeoutMs: analyticsConfig.ANALYTICS_QUERY_TIMEOUT_MS, maxRows: analyticsConfig.ANALYTICS_QUERY_MAX_ROWS });
+      started.push({ name: 'analytics-api', stop: async () => analyticsDb.close() });
+      await app.register(analyticsRoutes, { db: analyticsDb, preHandler: requireBearer(ops.auth) });
       edgeUrl = await app.listen({ port: edgeConfig.port, host: edgeConfig.host });
       log.info({ url: edgeUrl }, 'edge listening');
       started.push({ name: 'edge', stop: async () => { ready = false; await app.close(); await producer.disconnect(); } });
