@@ -72,6 +72,9 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
   }
 
   async function sync(extra: number, keepAlive: () => Promise<void>): Promise<void> {
+    // An instance thawed from a long pause may not know yet that it lost its partitions: a heartbeat
+    // first makes it find out (and rejoin) instead of fencing the members that now own them.
+    await keepAlive();
     const gen = generation;
     const partitions = assignment.includes(extra) ? assignment : [...assignment, extra];
     await retireProducers();
@@ -91,9 +94,13 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
     synced = gen;
   }
 
+  /** Set once `handle` may have staged state that only a commit makes true. */
+  let staged = false;
+
   async function runTransaction(producer: Producer, messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
     const txn = await producer.transaction();
     try {
+      staged = true;
       const out = await o.handle(messages, partition);
       if (out.length > 0) {
         const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
@@ -107,6 +114,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
       await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] }));
       await txn.commit();
+      staged = false;
     } catch (e) {
       await txn.abort().catch(() => {});
       throw e;
@@ -128,15 +136,19 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
             await runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition);
           } catch (e) {
             const type = (e as { type?: string }).type;
-            if (type !== undefined && FENCED.has(type)) {
+            const fenced = type !== undefined && FENCED.has(type);
+            if (fenced) {
               // Another member owns the partition now; this instance re-syncs after its next join.
               o.log.warn({ partition: batch.partition, type }, 'producer fenced: partition taken over');
               synced = -1;
             } else {
               o.log.warn({ err: e, partition: batch.partition }, 'transaction aborted; batch will be re-read');
             }
-            await o.onAbort(e);
-            throw e;
+            if (staged) await o.onAbort(e);
+            staged = false;
+            // kafkajs gives up on a consumer for good after a non-retriable error; being fenced is
+            // ordinary here, so the consumer retries, rejoins and carries on with what it is given.
+            throw fenced ? Object.assign(new Error(`producer fenced on partition ${batch.partition}`), { retriable: true }) : e;
           }
           // Committed: move kafkajs's fetch position past the batch (and its transaction marker).
           // Without auto-resolve nothing else does, and the same batch would be fetched again forever.

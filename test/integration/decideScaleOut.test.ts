@@ -1,8 +1,10 @@
-// Two decide instances sharing the signals partitions, as separate processes: the second starts while
-// signals are flowing (a rebalance mid-stream), then the first is killed with SIGKILL (its open
-// transaction, if any, is fenced by whoever takes its partitions). Every signal is decided exactly once
-// and every approved decision has exactly one order.
-import { after, before, describe, it } from 'node:test';
+// Two decide instances sharing the signals partitions, as separate processes (`order-router start
+// --only decide`, INSTANCE_ID a and b). Each scenario runs on its own topics: signals flow the whole
+// time, and every signal must end up decided exactly once, with exactly one order per approval.
+//  - rebalance: the second instance starts mid-stream, then the first is killed with SIGKILL;
+//  - zombie: one instance is frozen (SIGSTOP) past its session timeout, its partitions move to the
+//    other, then it is thawed (SIGCONT) and carries on with whatever it held: it must be fenced.
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -19,20 +21,36 @@ import type { Topics } from '../../streams/runtime/topics.ts';
 import { isolatedEnv, readAll, testKafka, waitFor } from '../helpers/env.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SIGNALS = 600;
 const ACCOUNTS = 40;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Instance { child: ChildProcess; output: string[]; exited: Promise<number | null> }
+interface Instance { child: ChildProcess; output: string[]; exited: Promise<number | null>; joins(): number }
 
-describe('decide scale-out', () => {
+const instances: Instance[] = [];
+const producers: Producer[] = [];
+after(async () => {
+  await Promise.all(producers.map((p) => p.disconnect()));
+  for (const i of instances) {
+    if (i.child.exitCode !== null || i.child.signalCode !== null) continue;
+    i.child.kill('SIGCONT');
+    i.child.kill('SIGTERM');
+  }
+  const giveUp = () => new Promise((r) => setTimeout(r, 15_000).unref());
+  await Promise.all(instances.map((i) => Promise.race([i.exited, giveUp()])));
+});
+
+async function setup() {
   const env = isolatedEnv({ LOG_LEVEL: 'info' });
-  let topics: Topics;
-  let codec: Codec;
-  let producer: Producer;
-  const instances: Instance[] = [];
+  const kafka = testKafka(env);
+  const codec = createCodec(loadRuntimeEnv(env).SCHEMA_REGISTRY_URL);
+  const topics = await prepare(loadRuntimeEnv(env), kafka, codec);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
+  await producer.connect();
+  producers.push(producer);
+  const sent: string[] = [];
+  let n = 0;
 
-  function startInstance(id: string): Instance {
+  function start(id: string): Instance {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'start', '--only', 'decide'], {
       cwd: root, env: { ...env, INSTANCE_ID: id }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -40,75 +58,96 @@ describe('decide scale-out', () => {
     child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
     child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const instance = { child, output, exited };
+    const instance = { child, output, exited, joins: () => (output.join('').match(/partitions assigned/g) ?? []).length };
     instances.push(instance);
     return instance;
   }
 
-  before(async () => {
-    const kafka = testKafka(env);
-    codec = createCodec(loadRuntimeEnv(env).SCHEMA_REGISTRY_URL);
-    topics = await prepare(loadRuntimeEnv(env), kafka, codec);
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
-    await producer.connect();
-  });
-  after(async () => {
-    await producer?.disconnect();
-    for (const i of instances) if (i.child.exitCode === null && i.child.signalCode === null) i.child.kill('SIGTERM');
-    const giveUp = () => new Promise((r) => setTimeout(r, 15_000).unref());
-    await Promise.all(instances.map((i) => Promise.race([i.exited, giveUp()])));
-  });
-
-  function signal(n: number): Signal {
-    const account = `SO-${n % ACCOUNTS}`;
-    const now = Date.now();
-    return {
-      signalId: `so-${n}-${randomUUID()}`, source: 'SIGNED', account, strategy: `so-strategy-${n % ACCOUNTS}`, symbol: 'AAPL', intent: 'DELTA',
-      side: n % 3 === 0 ? 'SELL' : 'BUY', quantity: 1, targetPosition: null, orderType: 'MARKET', limitPrice: null, price: 190,
-      reportedPosition: null, externalOrderId: null, alertTime: now, receivedAt: now, hlc: now * 1000,
-    };
-  }
-
-  it('given a second instance joining mid-stream and the first killed, then every signal is decided once and every approval has one order', async () => {
-    const a = startInstance('a');
-    await waitFor('instance a to join the group', async () => a.output.join('').includes('partitions assigned'), 60_000);
-
-    const sent: string[] = [];
-    let b: Instance | null = null;
-    for (let n = 0; n < SIGNALS; n++) {
-      const s = signal(n);
+  /** One signal every `gapMs`, across ACCOUNTS accounts and strategies, for `count` signals. */
+  async function send(count: number, gapMs: number, at?: (i: number) => void): Promise<void> {
+    for (let i = 0; i < count; i++, n++) {
+      const now = Date.now();
+      const s: Signal = {
+        signalId: `so-${n}-${randomUUID()}`, source: 'SIGNED', account: `SO-${n % ACCOUNTS}`, strategy: `so-strategy-${n % ACCOUNTS}`, symbol: 'AAPL',
+        intent: 'DELTA', side: n % 3 === 0 ? 'SELL' : 'BUY', quantity: 1, targetPosition: null, orderType: 'MARKET', limitPrice: null, price: 190,
+        reportedPosition: null, externalOrderId: null, alertTime: now, receivedAt: now, hlc: now * 1000,
+      };
       sent.push(s.signalId);
       await producer.send({ topic: topics.signals, acks: -1, messages: [{ key: s.signalId, value: codec.encode(topics.signals, s), headers: accountHeaders(s.account) }] });
-      if (n === SIGNALS / 3) b = startInstance('b');
-      if (n === (2 * SIGNALS) / 3) a.child.kill('SIGKILL');
-      await sleep(20);
+      at?.(i);
+      await sleep(gapMs);
     }
-    assert.ok(b !== null);
+  }
 
-    const decisions = await waitFor('a decision for every signal', async () => {
-      const all = await Promise.all((await readAll(env, topics.riskDecisions)).map((m) => codec.decode('RiskDecision', m.value!)));
-      const distinct = new Set(all.map((d) => d.signalId));
-      return sent.every((id) => distinct.has(id)) ? all : null;
-    }, 120_000, 1000);
-    // Anything a late or fenced transaction might still add would show up here.
-    await sleep(2000);
-    const final = await Promise.all((await readAll(env, topics.riskDecisions)).map((m) => codec.decode('RiskDecision', m.value!)));
-    assert.ok(final.length >= decisions.length);
+  async function assertExactlyOnce(): Promise<void> {
+    try {
+      await assertDecidedOnce(env, topics, codec, sent);
+    } catch (e) {
+      for (const i of instances) console.error(`--- ${i.child.pid}\n${i.output.join('')}`);
+      throw e;
+    }
+  }
 
-    const perSignal = new Map<string, number>();
-    for (const d of final) perSignal.set(d.signalId, (perSignal.get(d.signalId) ?? 0) + 1);
-    const twice = [...perSignal].filter(([, count]) => count !== 1);
-    assert.deepEqual(twice, [], 'signals decided more than once');
-    assert.equal(perSignal.size, SIGNALS);
+  return { start, send, assertExactlyOnce };
+}
 
-    const orders = await Promise.all((await readAll(env, topics.orders)).map((m) => codec.decode('Order', m.value!)));
-    const approved = final.filter((d) => d.verdict === 'APPROVED');
-    assert.ok(approved.length > 0, 'some signals were approved');
-    assert.equal(orders.length, approved.length, 'one order per approved decision');
-    assert.deepEqual(new Set(orders.map((o) => o.decisionId)), new Set(approved.map((d) => d.decisionId)));
+async function assertDecidedOnce(env: NodeJS.ProcessEnv, topics: Topics, codec: Codec, sent: string[]): Promise<void> {
+  const decisionsNow = async () => Promise.all((await readAll(env, topics.riskDecisions)).map((m) => codec.decode('RiskDecision', m.value!)));
+  await waitFor('a decision for every signal', async () => {
+    const distinct = new Set((await decisionsNow()).map((d) => d.signalId));
+    return sent.every((id) => distinct.has(id));
+  }, 120_000, 1000);
+  // Anything a late or fenced transaction might still add would show up by now.
+  await sleep(2000);
+  const decisions = await decisionsNow();
+  const perSignal = new Map<string, number>();
+  for (const d of decisions) perSignal.set(d.signalId, (perSignal.get(d.signalId) ?? 0) + 1);
+  assert.deepEqual([...perSignal].filter(([, count]) => count !== 1), [], 'signals decided more than once');
+  assert.equal(perSignal.size, sent.length);
 
-    const bLog = b.output.join('');
-    assert.ok((bLog.match(/partitions assigned/g) ?? []).length >= 2, 'b was assigned partitions again after a was killed');
+  const orders = await Promise.all((await readAll(env, topics.orders)).map((m) => codec.decode('Order', m.value!)));
+  const approved = decisions.filter((d) => d.verdict === 'APPROVED');
+  assert.ok(approved.length > 0, 'some signals were approved');
+  assert.equal(orders.length, approved.length, 'one order per approved decision');
+  assert.deepEqual(new Set(orders.map((o) => o.decisionId)), new Set(approved.map((d) => d.decisionId)));
+}
+
+describe('decide scale-out', () => {
+  it('given a second instance joining mid-stream and the first killed, then every signal is decided once and every approval has one order', async () => {
+    const { start, send, assertExactlyOnce } = await setup();
+    const a = start('a');
+    await waitFor('instance a to join the group', async () => a.joins() > 0, 60_000);
+    let b: Instance | null = null;
+    await send(600, 20, (i) => {
+      if (i === 200) b = start('b');
+      if (i === 400) a.child.kill('SIGKILL');
+    });
+    await assertExactlyOnce();
+    assert.ok(b !== null && (b as Instance).joins() >= 2, 'b was assigned partitions again after a was killed');
     assert.equal(await Promise.race([a.exited, sleep(100).then(() => 'running')]), null, 'a died by the signal');
+  });
+
+  it('given an instance frozen past its session and thawed after its partitions moved, then it is fenced and decides nothing twice', async () => {
+    const { start, send, assertExactlyOnce } = await setup();
+    const a = start('a');
+    const b = start('b');
+    await waitFor('both instances in the group', async () => a.joins() > 0 && b.joins() > 0 && a.joins() + b.joins() >= 3, 60_000);
+    await send(100, 20);
+    a.child.kill('SIGSTOP');
+    const syncs = () => b.output.join('').split('state current for the assigned partitions').length - 1;
+    const bJoins = b.joins();
+    const bSyncs = syncs();
+    // Signals keep coming while a is frozen; b takes a's partitions once a's session (15 s) expires,
+    // and a is thawed only after that, so it resumes as a zombie.
+    let thawed = false;
+    await send(900, 25, () => {
+      if (!thawed && b.joins() > bJoins && syncs() > bSyncs) {
+        a.child.kill('SIGCONT');
+        thawed = true;
+      }
+    });
+    assert.ok(thawed, 'b took over while a was frozen');
+    await send(100, 20);
+    await assertExactlyOnce();
   });
 });
