@@ -4,15 +4,20 @@
 import type { Control } from '../schemas/types.ts';
 
 export interface BreakerConfig {
-  /** Consecutive failed venue calls that open the breaker. */
+  /** Consecutive failed venue calls that open the breaker... */
   failuresToOpen: number;
+  /**
+   * ...provided they span at least this long: a burst of concurrent calls failing together (one slow
+   * moment under load) is not an outage.
+   */
+  minFailureSpanMs: number;
   /** First wait before probing an open breaker; doubles per failed probe up to maxProbeIntervalMs. */
   probeIntervalMs: number;
   maxProbeIntervalMs: number;
 }
 
 export type BreakerState =
-  | { mode: 'CLOSED'; failures: number; lastReason: string | null }
+  | { mode: 'CLOSED'; failures: number; firstFailureAt: number | null; lastReason: string | null }
   | { mode: 'OPEN'; since: number; reason: string; nextProbeAt: number; failedProbes: number };
 
 export type BreakerInput =
@@ -25,7 +30,7 @@ export type BreakerInput =
 
 export type BreakerTransition = 'HALT' | 'RESUME' | null;
 
-export const closedBreaker = (): BreakerState => ({ mode: 'CLOSED', failures: 0, lastReason: null });
+export const closedBreaker = (): BreakerState => ({ mode: 'CLOSED', failures: 0, firstFailureAt: null, lastReason: null });
 
 const open = (now: number, reason: string, c: BreakerConfig): BreakerState => ({
   mode: 'OPEN', since: now, reason, failedProbes: 0, nextProbeAt: now + c.probeIntervalMs,
@@ -38,8 +43,11 @@ export function stepBreaker(s: BreakerState, input: BreakerInput, now: number, c
       return { state: s.mode === 'CLOSED' ? closedBreaker() : s, transition: null };
     case 'failure':
       if (s.mode === 'OPEN') return { state: s, transition: null };
-      if (s.failures + 1 >= c.failuresToOpen) return { state: open(now, input.reason, c), transition: 'HALT' };
-      return { state: { mode: 'CLOSED', failures: s.failures + 1, lastReason: input.reason }, transition: null };
+    {
+      const firstFailureAt = s.firstFailureAt ?? now;
+      if (s.failures + 1 >= c.failuresToOpen && now - firstFailureAt >= c.minFailureSpanMs) return { state: open(now, input.reason, c), transition: 'HALT' };
+      return { state: { mode: 'CLOSED', failures: s.failures + 1, firstFailureAt, lastReason: input.reason }, transition: null };
+    }
     case 'trip':
       if (s.mode === 'OPEN') return { state: s, transition: null };
       return { state: open(now, input.reason, c), transition: 'HALT' };

@@ -28,6 +28,8 @@ export interface ConnectorOptions {
   groupId: string; transactionalId: string; clock?: () => number;
   /** Submit attempts per order before the batch is aborted and re-read. */
   submitAttempts?: number; backoffMs?: number; maxBackoffMs?: number;
+  /** Orders of one batch in flight at the venue at once: a burst must not time itself out. */
+  submitConcurrency?: number;
   quoteSymbols?: string[]; quoteIntervalMs?: number;
   /** Period of the housekeeping timer: probes, silent-stream polling, reconciliation. */
   tickMs?: number;
@@ -60,7 +62,8 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     attempts: o.submitAttempts ?? 5, backoffMs: o.backoffMs ?? 100, maxBackoffMs: o.maxBackoffMs ?? 5_000, tickMs: o.tickMs ?? 1_000,
     streamSilentMs: o.streamSilentMs ?? 30_000, reconcileIntervalMs: o.reconcileIntervalMs ?? 60_000,
     amendmentWindowMs: o.amendmentWindowMs ?? 86_400_000, amendmentLookups: o.amendmentLookups ?? 50,
-    breaker: { failuresToOpen: 5, probeIntervalMs: 2_000, maxProbeIntervalMs: 30_000, ...o.breaker },
+    breaker: { failuresToOpen: 5, minFailureSpanMs: 2_000, probeIntervalMs: 2_000, maxProbeIntervalMs: 30_000, ...o.breaker },
+    submitConcurrency: o.submitConcurrency ?? 16,
   };
   const log = o.log.child({ venue });
   const known = new Map<string, KnownOrder>(); // by clientOrderId: the fold of `executions` (+ `orders`)
@@ -254,7 +257,8 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       if (breaker.mode === 'OPEN') throw new VenueError('VENUE_HALTED', `${venue}: halted (${breaker.reason}); orders wait`, { venue, operation: 'submit' });
       const orders = (await Promise.all(messages.map((m) => o.codec.decode('Order', m.value!)))).filter((ord) => ord.venue === venue);
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
-      const results = await Promise.all(unique.map(handleOrder));
+      const results: Staged[] = [];
+      for (let i = 0; i < unique.length; i += cfg.submitConcurrency) results.push(...await Promise.all(unique.slice(i, i + cfg.submitConcurrency).map(handleOrder)));
       staged = results;
       return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId))).map(toRecord);
     },

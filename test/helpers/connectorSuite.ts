@@ -71,7 +71,7 @@ export type MakeVenue = (deps: { log: Logger }) => Promise<VenueUnderTest>;
 
 const RUNTIME = {
   tickMs: 100, streamSilentMs: 1_200, reconcileIntervalMs: 800, submitAttempts: 6, backoffMs: 50, maxBackoffMs: 1_000,
-  breaker: { failuresToOpen: 3, probeIntervalMs: 300, maxProbeIntervalMs: 1_000 },
+  breaker: { failuresToOpen: 3, minFailureSpanMs: 200, probeIntervalMs: 300, maxProbeIntervalMs: 1_000 },
 };
 
 export function runConnectorSuite(name: string, makeVenue: MakeVenue): void {

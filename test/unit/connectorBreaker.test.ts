@@ -5,7 +5,7 @@ import { closedBreaker, mayResume, probeDue, stepBreaker, venueStateControl, typ
 import { createRateGate, Secret } from '../../connectors/http.ts';
 import { inspect } from 'node:util';
 
-const cfg = { failuresToOpen: 3, probeIntervalMs: 100, maxProbeIntervalMs: 400 };
+const cfg = { failuresToOpen: 3, minFailureSpanMs: 50, probeIntervalMs: 100, maxProbeIntervalMs: 400 };
 
 describe('connector breaker (pure)', () => {
   it('opens after consecutive failures, not after failures a success interrupts', () => {
@@ -15,9 +15,10 @@ describe('connector breaker (pure)', () => {
     step({ kind: 'failure', reason: 'a' });
     step({ kind: 'failure', reason: 'b' });
     step({ kind: 'success' });
-    step({ kind: 'failure', reason: 'c' });
+    step({ kind: 'failure', reason: 'c' }, 940);
+    step({ kind: 'failure', reason: 'd' }, 950);
+    assert.equal(step({ kind: 'failure', reason: 'e' }, 960), null, 'failures bunched in 20 ms are a burst, not an outage');
     assert.equal(cur().mode, 'CLOSED');
-    step({ kind: 'failure', reason: 'd' });
     assert.equal(step({ kind: 'failure', reason: 'e' }, 1_000), 'HALT');
     const open = cur();
     assert.equal(open.mode === 'OPEN' && open.reason, 'e');
