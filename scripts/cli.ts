@@ -5,12 +5,14 @@ import { COMPONENTS, startPipeline, type Component } from './pipeline.ts';
 import { ConfigError } from '../streams/runtime/env.ts';
 import { AUDIT_USAGE } from '../streams/audit/args.ts';
 import { ANALYTICS_USAGE } from '../analytics/cli.ts';
+import { OPS_TOKEN_USAGE } from '../edge/ops/tokenCommand.ts';
 
 const usage = `usage:
   order-router start [--only ${COMPONENTS.join(',')}]   run the pipeline (default: every component)
   order-router paper-venue                          run the paper venue (PAPER_VENUE_PORT, default 7070)
 ${AUDIT_USAGE}
-${ANALYTICS_USAGE}`;
+${ANALYTICS_USAGE}
+${OPS_TOKEN_USAGE}`;
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -39,6 +41,11 @@ async function main(): Promise<void> {
     case 'analytics-verify': {
       const { runAnalyticsCommand } = await import('../analytics/cli.ts');
       process.exitCode = await runAnalyticsCommand(command, rest);
+      return;
+    }
+    case 'ops-token': {
+      const { runOpsTokenCommand } = await import('../edge/ops/tokenCommand.ts');
+      process.exitCode = await runOpsTokenCommand(rest);
       return;
     }
     default:

@@ -142,3 +142,9 @@ export async function addToken(db: Db, name: string, role: Role, digest: Buffer)
     [name, role, digest],
   );
 }
+
+/** True when a live token of that name existed. */
+export async function revokeToken(db: Db, name: string): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE ops_tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL', [name]);
+  return (rowCount ?? 0) > 0;
+}

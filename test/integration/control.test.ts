@@ -4,7 +4,9 @@
 // control records gets them back from Postgres.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { Producer } from 'kafkajs';
 import { prepare, startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
@@ -191,6 +193,18 @@ describe('control plane', () => {
       );
     }
     assert.deepEqual(await snapshot(), before);
+  });
+
+  it('given a token made with `order-router ops-token`, then it works with its role until revoked; only its hash is stored', async () => {
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'ops-token', ...args], { env });
+    const token = (await cli('--name', 'dash', '--role', 'viewer')).stdout.trim();
+    assert.ok(token.length >= 32);
+    assert.equal((await ops('GET', '/states', token)).status, 200);
+    assert.equal((await ops('POST', '/halt', token, { scope: 'desk' })).status, 403);
+    const stored = (await pool.query("SELECT encode(token_sha256, 'hex') AS h FROM ops_tokens WHERE name = 'dash'")).rows[0].h;
+    assert.notEqual(stored, token);
+    await cli('--name', 'dash', '--revoke');
+    assert.equal((await ops('GET', '/states', token)).status, 401);
   });
 
   it('the audit trail is insert-only', async () => {
