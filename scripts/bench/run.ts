@@ -1,0 +1,72 @@
+// npm run bench: measures, in one run, the in-process decision, the whole path at fixed rates beside
+// the raw Kafka floor at the same rates, edge ingest and the analytics sink; writes bench/report.json
+// and prints a summary. Options: BENCH_RATES (default 500,1000,2000), BENCH_SECONDS (default 5).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
+import { createKafka } from '../../streams/runtime/kafka.ts';
+import { createLogger } from '../../streams/runtime/log.ts';
+import { benchFloor } from './floor.ts';
+import { benchIngest } from './ingest.ts';
+import { benchPath } from './path.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const rates = (process.env.BENCH_RATES ?? '500,1000,2000').split(',').map(Number);
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+async function versions() {
+  const pkg = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const env = loadRuntimeEnv();
+  const client = new pg.Client({ connectionString: env.DATABASE_URL });
+  await client.connect();
+  const pgVersion = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+  await client.end();
+  const kafka = readFileSync(join(root, 'scripts/kafka/pom.xml'), 'utf8').match(/<kafka.version>(.*)<\/kafka.version>/)?.[1];
+  return { node: process.version, kafka, kafkajs: pkg('kafkajs'), fastify: pkg('fastify'), postgres: pgVersion, duckdb: pkg('@duckdb/node-api') };
+}
+
+async function main(): Promise<void> {
+  const env = loadRuntimeEnv();
+  const kafka = createKafka(env, 'bench', createLogger('bench', 'error'));
+  const report: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}` },
+    versions: await versions(),
+    settings: { rates, secondsPerRate: seconds, note: 'broker, registry, Postgres, pipeline and load generator share this machine' },
+  };
+
+  say('decide: in-process risk + route');
+  report.decide = await (await import('./decide.ts')).benchDecide();
+
+  say(`path: ${rates.join(', ')} alerts/s for ${seconds} s each`);
+  const path = await benchPath(rates, seconds, say);
+  say('floor: raw kafkajs produce → consume at the same rates');
+  const floor: Awaited<ReturnType<typeof benchFloor>>[] = [];
+  for (const rate of rates) {
+    const f = await benchFloor(kafka, rate, seconds);
+    floor.push(f);
+    say(`floor ${rate}/s: p50 ${f.p50ms} ms p99 ${f.p99ms} ms`);
+  }
+  report.path = path;
+  report.floor = floor;
+  report.pathOverFloor = path.map((p, i) => ({ rate: p.rate, p99Ratio: floor[i].p99ms > 0 ? Math.round((p.toVenue.p99ms / floor[i].p99ms) * 100) / 100 : null }));
+  report.maxSustainedUnder50msP99 = Math.max(0, ...path.filter((p) => p.toVenue.p99ms < 50 && p.accepted >= p.sent * 0.99).map((p) => p.rate));
+
+  say('ingest: edge → signals (acks=all), load from a separate process');
+  report.ingest = await benchIngest(seconds, 64);
+
+  say('sink: Arrow → Parquet and the P&L query over one million fills');
+  report.sink = await (await import('./sink.ts')).benchSink();
+
+  mkdirSync(join(root, 'bench'), { recursive: true });
+  const file = join(root, 'bench', 'report.json');
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(JSON.stringify(report, null, 2));
+  say(`wrote ${file}`);
+}
+
+main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
