@@ -7,6 +7,7 @@ import { startPipeline } from './pipeline.ts';
 import { createPool } from '../streams/runtime/db.ts';
 import { createLogger } from '../streams/runtime/log.ts';
 import { readTrail, printPositions, printTrail } from './report.ts';
+import { execFileSync } from 'node:child_process';
 
 const SECRETS = { 'trend-1': 'demo-trend-secret-7f3a9c21', 'meanrev-2': 'demo-meanrev-secret-b81d44e0' } as const;
 type Strategy = keyof typeof SECRETS;
@@ -70,6 +71,10 @@ async function main(): Promise<void> {
     const trail = await readTrail(env, pipeline.topics, accepted, 30000);
     printTrail(trail);
     await printPositions(pool, venueUrl);
+    // The same fills through the Parquet sink, answered by DuckDB: the quants' view of the run.
+    await sleep(2500);
+    console.log('\nP&L from DuckDB over the Parquet files (`order-router pnl --by account,strategy,symbol`)');
+    console.log(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'pnl', '--by', 'account,strategy,symbol'], { env, encoding: 'utf8' }));
   } finally {
     await pool.end();
     await pipeline.stop();
