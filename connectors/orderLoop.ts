@@ -6,7 +6,7 @@
 // halt can pause consumption.
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { accountHeaders, type OutRecord } from '../streams/runtime/consume.ts';
+import { accountHeaders, whileConcurrent, type OutRecord } from '../streams/runtime/consume.ts';
 import { AccountPartitioner } from '../streams/runtime/kafka.ts';
 
 export interface OrderLoopOptions {
@@ -25,17 +25,6 @@ export interface OrderLoopOptions {
   serialize<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** The coordinator answers CONCURRENT_TRANSACTIONS while it completes the previous commit; retry shortly. */
-async function whileConcurrent<T>(fn: () => Promise<T>, tries = 50): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if ((e as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || i >= tries) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(5 * i, 50)));
-    }
-  }
-}
 
 export function createOrderLoop(o: OrderLoopOptions) {
   const producer = o.kafka.producer({

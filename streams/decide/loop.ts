@@ -18,7 +18,7 @@
 // member held one in between cannot be known here.
 import type { Consumer, Kafka, KafkaMessage, Producer, IHeaders } from 'kafkajs';
 import type { Logger } from 'pino';
-import { accountHeaders, type OutRecord } from '../runtime/consume.ts';
+import { accountHeaders, whileConcurrent, type OutRecord } from '../runtime/consume.ts';
 import { AccountPartitioner } from '../runtime/kafka.ts';
 
 export interface PartitionedLoopOptions {
@@ -39,17 +39,6 @@ export interface PartitionedLoop { start(): Promise<void>; stop(): Promise<void>
 
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'INVALID_TXN_STATE']);
 
-/** The coordinator answers CONCURRENT_TRANSACTIONS while it completes the previous commit; retry shortly. */
-async function whileConcurrent<T>(fn: () => Promise<T>, tries = 50): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if ((e as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || i >= tries) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(5 * i, 50)));
-    }
-  }
-}
 
 export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoop {
   const consumer = o.kafka.consumer({
