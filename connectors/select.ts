@@ -1,4 +1,4 @@
-// Which venues a connector process runs, from the environment: VENUES=paper,alpaca,binance (default
+// Which venues a connector process runs, from the environment: VENUES=paper,alpaca,binance,ibkr,mt5 (default
 // paper), each configured by its own variables (see the venue's config.ts). Credentials are read here
 // and handed to the client inside Secret wrappers; nothing in this file logs them.
 import type { Logger } from 'pino';
@@ -6,10 +6,14 @@ import { alpacaConfigFromEnv } from './alpaca/config.ts';
 import { createAlpacaClient } from './alpaca/client.ts';
 import { binanceConfigFromEnv } from './binance/config.ts';
 import { createBinanceClient } from './binance/client.ts';
+import { loadIbkrConfig } from './ibkr/config.ts';
+import { createIbkrClient } from './ibkr/client.ts';
+import { loadMt5Config } from './mt5/config.ts';
+import { createMt5Client } from './mt5/client.ts';
 import { createPaperClient } from './paper/client.ts';
 import type { VenueClient } from './venue.ts';
 
-export const VENUE_NAMES = ['paper', 'alpaca', 'binance'] as const;
+export const VENUE_NAMES = ['paper', 'alpaca', 'binance', 'ibkr', 'mt5'] as const;
 export type VenueName = (typeof VENUE_NAMES)[number];
 
 export interface SelectedVenue { name: VenueName; client: VenueClient; quoteSymbols: string[] }
@@ -34,6 +38,10 @@ export function selectVenues(env: NodeJS.ProcessEnv, log: Logger): SelectedVenue
         return { name, quoteSymbols: [], client: createAlpacaClient(alpacaConfigFromEnv(env), { log }) };
       case 'binance':
         return { name, quoteSymbols: [], client: createBinanceClient(binanceConfigFromEnv(env), { log }) };
+      case 'ibkr':
+        return { name, quoteSymbols: [], client: createIbkrClient({ config: loadIbkrConfig(env), log }) };
+      case 'mt5':
+        return { name, quoteSymbols: [], client: createMt5Client({ config: loadMt5Config(env), log }) };
       default: {
         const never: never = name;
         throw new Error(`unhandled venue ${String(never)}`);
