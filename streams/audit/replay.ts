@@ -48,8 +48,8 @@ export async function replay(d: ReplayDeps, cmd: Extract<AuditCommand, { kind: '
       const line = replayLine(t.topic, partition, m, value);
       const text = toJsonLine(error === undefined ? line : { ...line, error, raw: m.value! });
       summary.printed++;
-      if (!d.out.write(`${text}\n`)) await once(d.out, 'drain');
-      if (cmd.limit !== null && summary.printed >= cmd.limit) return 'stop';
+      if (!d.out.write(`${text}\n`)) await once(d.out, 'drain').catch(() => { closed = true; });
+      if (closed || (cmd.limit !== null && summary.printed >= cmd.limit)) return 'stop';
     }, (p) => bar?.update(Number(p.read)));
   } finally {
     bar?.stop();

@@ -31,7 +31,25 @@ export interface VerifyDeps {
 const CHUNK = 5000;
 const PAGE = 5000;
 
-export async function verifyAudit(d: VerifyDeps): Promise<VerifyReport> {
+/** Postgres went away (restart, failover) mid-check: the check is read-only, so it simply starts over. */
+const connectionLost = (e: unknown): boolean => {
+  const code = (e as { code?: string }).code ?? '';
+  return code.startsWith('57P') || code.startsWith('08') || code === 'ECONNREFUSED' || code === 'ECONNRESET'
+    || /Connection terminated/.test((e as Error).message ?? '');
+};
+
+export async function verifyAudit(d: VerifyDeps, attempts = 3): Promise<VerifyReport> {
+  for (let i = 1; ; i++) {
+    try {
+      return await verifyOnce(d);
+    } catch (e) {
+      if (i >= attempts || !connectionLost(e)) throw e;
+      await new Promise((r) => setTimeout(r, 1000 * i));
+    }
+  }
+}
+
+async function verifyOnce(d: VerifyDeps): Promise<VerifyReport> {
   const live = pg.escapeIdentifier(d.schema);
   const scratchName = `${d.schema}_audit_${randomBytes(4).toString('hex')}`;
   const scratch = pg.escapeIdentifier(scratchName);

@@ -113,6 +113,13 @@ export function createPgStore(pool: pg.Pool, consumer: string, topic: string): P
   };
 }
 
+/** Every partition's next offset to project, as committed with the rows. */
+export async function storedOffsets(pool: pg.Pool, consumer: string, topic: string): Promise<Map<number, bigint>> {
+  const { rows } = await pool.query<{ kafka_partition: number; next_offset: string }>(
+    'SELECT kafka_partition, next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2', [consumer, topic]);
+  return new Map(rows.map((r) => [r.kafka_partition, BigInt(r.next_offset)]));
+}
+
 /** The plan's rows; also used by the audit rebuild to fill its scratch schema. */
 export async function writePlan(client: pg.ClientBase, plan: Pick<BatchPlan, 'executions' | 'history' | 'positions'>): Promise<void> {
   if (plan.executions.length > 0) {

@@ -6,15 +6,42 @@ import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Codec } from '../../schemas/codec.ts';
 import { createProjector } from './projector.ts';
-import { createPgStore } from './pgStore.ts';
+import { createPgStore, storedOffsets } from './pgStore.ts';
 
 export interface ProjectionOptions { kafka: Kafka; pool: pg.Pool; codec: Codec; log: Logger; topic: string; groupId: string }
 
 export function createProjection(o: ProjectionOptions) {
   const consumer = o.kafka.consumer({ groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 20, sessionTimeout: 15000, heartbeatInterval: 1000 });
   const projector = createProjector(createPgStore(o.pool, o.groupId, o.topic));
-  // Postgres, not Kafka, holds the authoritative offset; a new assignment must not trust cached state.
-  consumer.on(consumer.events.GROUP_JOIN, () => projector.reset());
+  let generation = 0;
+  let stopped = false;
+
+  // Postgres, not Kafka, holds the authoritative offsets (committed with the rows). A new assignment
+  // drops cached state and stays paused until it is positioned at them: Kafka's committed offsets may be
+  // ahead (a fresh PG_SCHEMA to rebuild into) and must never make the projection skip records.
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    projector.reset();
+    const partitions = payload.memberAssignment[o.topic] ?? [];
+    const mine = ++generation;
+    if (partitions.length === 0) return;
+    consumer.pause([{ topic: o.topic, partitions }]);
+    void resumeAtStoredOffsets(partitions, mine);
+  });
+
+  async function resumeAtStoredOffsets(partitions: number[], mine: number): Promise<void> {
+    for (let attempt = 1; !stopped && mine === generation; attempt++) {
+      try {
+        const stored = await storedOffsets(o.pool, o.groupId, o.topic);
+        if (stopped || mine !== generation) return;
+        for (const p of partitions) consumer.seek({ topic: o.topic, partition: p, offset: (stored.get(p) ?? 0n).toString() });
+        consumer.resume([{ topic: o.topic, partitions }]);
+        return;
+      } catch (e) {
+        o.log.warn({ err: e, attempt }, 'projection cannot read its offsets from Postgres yet; partitions stay paused');
+        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5000)));
+      }
+    }
+  }
 
   return {
     consumer,
@@ -43,6 +70,9 @@ export function createProjection(o: ProjectionOptions) {
         },
       });
     },
-    stop: () => consumer.disconnect(),
+    async stop() {
+      stopped = true;
+      await consumer.disconnect();
+    },
   };
 }

@@ -18,7 +18,8 @@ import { prepare, startPipeline, type Pipeline } from '../../scripts/pipeline.ts
 import { runAuditCommand } from '../../streams/audit/commands.ts';
 import { verifyAudit } from '../../streams/audit/verify.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
-import { createPool, type Pool } from '../../streams/runtime/db.ts';
+import { createProjection } from '../../streams/projection/processor.ts';
+import { createPool, migrate, type Pool } from '../../streams/runtime/db.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner, partitionForAccount } from '../../streams/runtime/kafka.ts';
 import { topicNames } from '../../streams/runtime/topics.ts';
@@ -91,10 +92,11 @@ describe('audit: replay, verify, trail on the real stack', () => {
     await prepare(runtime, kafka, codec);
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
     await producer.connect();
-    // The desk's default order rate (60 per minute per strategy) would deny most of a burst.
+    // The desk's default order rate (60 per minute per strategy) would deny most of a burst, and on a
+    // busy machine a signal can wait longer than the default 15 s for its decision.
     const limits: Control = {
       controlId: 'audit-test-limits', kind: 'LIMITS', scope: 'DESK', target: '*', state: null, actor: 'audit-test', reason: 'load test',
-      payload: JSON.stringify({ maxOrdersPerMinute: 1_000_000, maxGrossExposure: 1e12, dailyLossLimit: 1e12 }), at: Date.now(), hlc: hlc++,
+      payload: JSON.stringify({ maxOrdersPerMinute: 1_000_000, maxGrossExposure: 1e12, dailyLossLimit: 1e12, maxSignalAgeMs: 600_000 }), at: Date.now(), hlc: hlc++,
     };
     await producer.send({ topic: topics.control, acks: -1, messages: [{ key: 'LIMITS|DESK|*', value: codec.encode(topics.control, limits), headers: accountHeaders('*') }] });
     // Market data ticking, so the market maker's book refills between orders and prices move (P&L).
@@ -246,5 +248,25 @@ describe('audit: replay, verify, trail on the real stack', () => {
     const report = await verify();
     assert.ok(report.ok, JSON.stringify({ ...report, differences: report.differences.slice(0, 5) }));
     assert.equal(report.notYetProjected, 0);
+  });
+
+  it('rebuilds the whole log into a fresh PG_SCHEMA although Kafka holds the group at the end', async () => {
+    const runtime = loadRuntimeEnv(env);
+    const expected = new Set((await executions()).map((e) => e.executionId)).size;
+    await pipeline.stop();
+    pipeline = undefined as unknown as Pipeline;
+    const fresh = { DATABASE_URL: runtime.DATABASE_URL, PG_SCHEMA: `${runtime.PG_SCHEMA}_rebuild` };
+    await migrate(fresh);
+    const freshPool = createPool(fresh);
+    const projection = createProjection({ kafka, pool: freshPool, codec, log: testLog(), topic: topics.executions, groupId: `${runtime.TOPIC_PREFIX}order-router-projection` });
+    try {
+      await projection.start();
+      await waitFor('the rebuild', async () => Number((await freshPool.query('SELECT count(*) AS n FROM executions')).rows[0].n) === expected, 60_000, 250);
+      const report = await verifyAudit({ kafka, codec, pool: freshPool, schema: fresh.PG_SCHEMA, topic: topics.executions, consumer: `${runtime.TOPIC_PREFIX}order-router-projection` });
+      assert.ok(report.ok && report.stored === expected, JSON.stringify({ ...report, differences: report.differences.slice(0, 5) }));
+    } finally {
+      await projection.stop();
+      await freshPool.end();
+    }
   });
 });
