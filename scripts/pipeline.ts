@@ -3,6 +3,7 @@
 // they can be scaled, restarted and killed one at a time.
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { loadAnalyticsConfig } from '../analytics/config.ts';
 import { openAnalyticsDb } from '../analytics/db.ts';
 import { analyticsRoutes, requireBearer } from '../analytics/routes.ts';
@@ -10,10 +11,11 @@ import { createAnalyticsSink } from '../analytics/sink.ts';
 import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
 import { createAccept } from '../edge/accept.ts';
 import { createEdgeApp } from '../edge/app.ts';
+import { consumerSpecs, startDashboard, type ConnectorProbe } from '../edge/dashboard/index.ts';
 import { loadEdgeConfig } from '../edge/config.ts';
 import { startOps } from '../edge/ops/index.ts';
 import { createConnectorRuntime } from '../connectors/runtime.ts';
-import { selectVenues } from '../connectors/select.ts';
+import { selectVenues, venueNames } from '../connectors/select.ts';
 import { createDecideProcessor } from '../streams/decide/processor.ts';
 import { createProjection } from '../streams/projection/processor.ts';
 import { createPool, migrate, type Pool } from '../streams/runtime/db.ts';
@@ -57,6 +59,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
   const pool: Pool | null = needsDb ? createPool(env) : null;
   const started: Stoppable[] = [];
   let edgeUrl: string | null = null;
+  const probes: ConnectorProbe[] = []; // connectors in this process, for the dashboard's venue health
 
   try {
     if (want.has('projection')) {
@@ -78,6 +81,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         });
         await c.start();
         started.push({ name: `connector-${v.name}`, stop: () => c.stop() });
+        probes.push({ venue: v.name, status: () => c.status(), health: () => v.client.health() });
       }
     }
     if (want.has('decide')) {
@@ -89,12 +93,13 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       const edgeConfig = loadEdgeConfig(rawEnv);
       const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });
       started.push({ name: 'ops', stop: () => ops.stop() });
+      const registry = new Registry();
       const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
       await producer.connect();
       let ready = true;
       const app = createEdgeApp({
         config: edgeConfig, log: log.child({ component: 'edge' }), clock: Date.now, hlc: () => hlc.now(),
-        accept: createAccept({ producer, pool: pool!, codec, topic: topics.signals }), ready: () => ready,
+        accept: createAccept({ producer, pool: pool!, codec, topic: topics.signals }), ready: () => ready, registry,
         extraRoutes: (a) => ops.register(a),
       });
       // Read-only SQL over the sink's Parquet files (same ANALYTICS_DIR), for any ops token.
@@ -102,6 +107,15 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       const analyticsDb = await openAnalyticsDb({ dir: analyticsConfig.ANALYTICS_DIR, timeoutMs: analyticsConfig.ANALYTICS_QUERY_TIMEOUT_MS, maxRows: analyticsConfig.ANALYTICS_QUERY_MAX_ROWS });
       started.push({ name: 'analytics-api', stop: async () => analyticsDb.close() });
       await app.register(analyticsRoutes, { db: analyticsDb, preHandler: requireBearer(ops.auth) });
+      const dashboard = await startDashboard({
+        kafka, codec, pool: pool!, topics, log: log.child({ component: 'dashboard' }), auth: ops.auth, env: rawEnv, registry, analytics: analyticsDb,
+        strategies: edgeConfig.strategies.map((s) => ({ id: s.id, account: s.account })),
+        consumers: consumerSpecs(topics, group, venueNames(rawEnv)), venues: venueNames(rawEnv), connectors: probes,
+      });
+      if (dashboard) {
+        started.push({ name: 'dashboard', stop: () => dashboard.stop() });
+        dashboard.register(app);
+      }
       edgeUrl = await app.listen({ port: edgeConfig.port, host: edgeConfig.host });
       log.info({ url: edgeUrl }, 'edge listening');
       started.push({ name: 'edge', stop: async () => { ready = false; await app.close(); await producer.disconnect(); } });
