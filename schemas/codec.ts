@@ -45,7 +45,9 @@ export interface Codec {
 export function createCodec(registryUrl: string): Codec {
   const registry = new SchemaRegistry({ host: registryUrl });
   const writers = new Map<string, { id: number; type: avro.Type; header: Buffer }>();
-  const readers = new Map<string, avro.Type | { resolver: avro.Resolver; reader: avro.Type }>();
+  type Reader = avro.Type | { resolver: avro.Resolver; reader: avro.Type };
+  const readers = new Map<string, Reader>();
+  const resolving = new Map<string, Promise<Reader>>();
 
   async function writerSchema(id: number): Promise<avro.Type> {
     const res = await fetch(`${registryUrl}/schemas/ids/${id}`);
@@ -74,10 +76,18 @@ export function createCodec(registryUrl: string): Codec {
       const key = `${name}:${id}`;
       let r = readers.get(key);
       if (r === undefined) {
-        const reader = avroType(name);
-        const writer = await writerSchema(id);
-        r = writer.equals(reader) ? reader : { resolver: reader.createResolver(writer), reader };
-        readers.set(key, r);
+        // One registry fetch per schema id, however many records of a batch wait for it.
+        let pending = resolving.get(key);
+        if (pending === undefined) {
+          pending = writerSchema(id).then((writer) => {
+            const reader = avroType(name);
+            const made = writer.equals(reader) ? reader : { resolver: reader.createResolver(writer), reader };
+            readers.set(key, made);
+            return made;
+          }).finally(() => resolving.delete(key));
+          resolving.set(key, pending);
+        }
+        r = await pending;
       }
       const body = buf.subarray(5);
       if ('resolver' in r) return r.reader.fromBuffer(body, r.resolver, true) as RecordTypes[typeof name];
