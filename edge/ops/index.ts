@@ -8,6 +8,7 @@ import type { Codec } from '../../schemas/codec.ts';
 import { startControlPlane, type RunningControlPlane } from '../../streams/control/plane.ts';
 import { findToken } from '../../streams/control/store.ts';
 import { createOpsAuth, parseOpsTokens, type OpsAuth } from './auth.ts';
+import { controlPublisher, costModelRoutes, createCostModelStore } from './costModel.ts';
 import { opsRoutes } from './routes.ts';
 
 export interface Ops {
@@ -29,12 +30,19 @@ export async function startOps(o: {
     kafka: o.kafka, pool: o.pool, codec: o.codec, topic: o.controlTopic, log: o.log, hlc: o.hlc,
     publishTimeoutMs: o.env.OPS_PUBLISH_TIMEOUT_MS ? Number(o.env.OPS_PUBLISH_TIMEOUT_MS) : undefined,
   });
+  const publishTimeoutMs = o.env.OPS_PUBLISH_TIMEOUT_MS ? Number(o.env.OPS_PUBLISH_TIMEOUT_MS) : undefined;
+  const costPublisher = await controlPublisher(o.kafka, o.codec, o.controlTopic);
+  const costStore = createCostModelStore({ pool: o.pool, publish: costPublisher.publish, log: o.log, hlc: o.hlc, publishTimeoutMs });
   return {
     plane,
     auth,
     register(app) {
       app.register(opsRoutes({ plane, auth, log: o.log }), { prefix: '/ops' });
+      app.register(costModelRoutes({ store: costStore, auth }), { prefix: '/ops' });
     },
-    stop: () => plane.stop(),
+    async stop() {
+      await costPublisher.stop();
+      await plane.stop();
+    },
   };
 }

@@ -28,6 +28,9 @@ export const venueModelSchema = z.strictObject({
   enabled: z.boolean().default(false),
   // A venue is "degraded" exactly when it carries a non-zero penalty; ops or a health monitor set it.
   degradedPenaltyBps: z.number().min(0).default(0),
+  // A shadow venue never takes live flow: each live order it could have taken gets a twin on
+  // `orders-shadow`, filled against the same market data, so its quality is measured before go-live.
+  shadow: z.boolean().default(false),
   fees: z.partialRecord(z.enum(ASSET_CLASSES), feeSchema).default({}),
   instruments: z.record(z.string().min(1), instrumentSchema).default({}),
 });
@@ -48,6 +51,7 @@ export const symbolModelSchema = z.strictObject({ assetClass: z.enum(ASSET_CLASS
 export interface VenueModel {
   readonly enabled: boolean;
   readonly degradedPenaltyBps: number;
+  readonly shadow: boolean;
   readonly fees: Readonly<Partial<Record<AssetClass, FeeSchedule>>>;
   /** Canonical symbol → listing; a venue routes only what it lists. */
   readonly instruments: ReadonlyMap<string, Instrument>;
@@ -76,6 +80,7 @@ export function toVenueModel(doc: z.output<typeof venueModelSchema>): VenueModel
   return {
     enabled: doc.enabled,
     degradedPenaltyBps: doc.degradedPenaltyBps,
+    shadow: doc.shadow,
     fees: doc.fees,
     instruments: new Map(Object.entries(doc.instruments)),
   };

@@ -1,7 +1,7 @@
 // Venue choice: the cheapest expected cost among venues that list the instrument, are enabled and
 // not halted. Pure: quotes and learned fill quality come in as a MarketView, the clock as `now`.
 import type { OrderType, Side, TradingState, VenueCost } from '../../schemas/types.ts';
-import { feeBps, halfSpreadBps, usableMid, type AssetClass, type CostModel, type QuoteView } from './costModel.ts';
+import { buildCostModel, feeBps, halfSpreadBps, usableMid, type AssetClass, type CostModel, type QuoteView } from './costModel.ts';
 
 /** Read-only market data the router consults; the gate state satisfies it structurally. */
 export interface MarketView {
@@ -90,7 +90,8 @@ export function route(
   const ranked = model.ranked;
   for (let i = 0; i < ranked.length; i++) {
     const { name, model: venue } = ranked[i];
-    if (!venue.enabled) continue;
+    // Shadow venues are priced in shadowRoutes, never here: they must not take live flow.
+    if (!venue.enabled || venue.shadow) continue;
     const instrument = venue.instruments.get(req.symbol);
     if (instrument === undefined) continue;
     const fee = venue.fees[req.assetClass];
@@ -155,4 +156,32 @@ export function route(
     candidates,
     missingQuotes,
   };
+}
+
+export interface ShadowRoute {
+  readonly venue: string;
+  readonly route: RouteApproved;
+  /** The shadow venue's expected cost by the same model, to compare with what its fills cost. */
+  readonly costBps: number;
+}
+
+/**
+ * Where each shadow venue would have sent the order: the same pricing, rounding and refusals as a
+ * live route, one venue at a time (a shadow venue needs no `enabled`: it is measured before it is
+ * switched on). A halted shadow venue gets no twin, exactly as it would get no live order.
+ */
+export function shadowRoutes(
+  req: RouteRequest,
+  market: MarketView,
+  model: CostModel,
+  venueStates: ReadonlyMap<string, TradingState>,
+): ShadowRoute[] {
+  const out: ShadowRoute[] = [];
+  for (const { name, model: venue } of model.ranked) {
+    if (!venue.shadow) continue;
+    const alone = buildCostModel(model, new Map([[name, { ...venue, enabled: true, shadow: false }]]));
+    const r = route(req, market, alone, venueStates);
+    if (r.ok) out.push({ venue: name, route: r, costBps: r.candidates[0].costBps });
+  }
+  return out;
 }
