@@ -12,8 +12,10 @@ export type Pool = pg.Pool;
 /** A pool whose connections all use PG_SCHEMA, so tests and environments can share one database. */
 export function createPool(env: Pick<RuntimeEnv, 'DATABASE_URL' | 'PG_SCHEMA'>, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max, options: `-c search_path=${env.PG_SCHEMA}` });
-  // An idle client losing its server (Postgres restart) must not crash the process.
+  // A client losing its server (Postgres restart) must not crash the process: idle clients report on
+  // the pool, checked-out ones on themselves; either way the next query fails and is retried.
   pool.on('error', () => {});
+  pool.on('connect', (client) => { client.on('error', () => {}); });
   return pool;
 }
 
