@@ -2,7 +2,8 @@
 // shape the order. Pure and read-only over state and config; the clock, the ids and the hlc come in
 // with the input, so a replay decides exactly as the live run did.
 import type { Control, Order, RiskDecision, Side, Signal, VenueCost, Verdict } from '../../schemas/types.ts';
-import { route, type RouteRefusal, type RouteResult } from '../router/route.ts';
+import { route, shadowRoutes, type RouteRefusal, type RouteRequest, type RouteResult } from '../router/route.ts';
+import { shadowTwins, type ShadowTwin } from '../shadow/twin.ts';
 import { isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
 import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
 import { sizeIntent } from './intent.ts';
@@ -25,6 +26,8 @@ export interface DecideResult {
   order: Order | null;
   /** Control records to publish, e.g. the account halt on a daily-loss breach. */
   controls: Control[];
+  /** One twin of the approved order per shadow venue, for `orders-shadow`; empty otherwise. */
+  shadows: ShadowTwin[];
 }
 
 /**
@@ -79,23 +82,20 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   const refPrice = signal.orderType === 'LIMIT' ? signal.limitPrice : freshMark ?? signal.price ?? mark?.mid ?? null;
   const assetClass = config.symbols.get(signal.symbol);
   let routed: RouteResult | null = null;
+  let request: RouteRequest | null = null;
   if (assetClass !== undefined && refPrice !== null) {
-    routed = route(
-      {
-        symbol: signal.symbol,
-        assetClass,
-        side: sizing.side,
-        quantity: sizing.quantity,
-        orderType: signal.orderType,
-        limitPrice: signal.limitPrice,
-        refPrice,
-        reducing: reduces(positionBefore, sizing.side, sizing.quantity),
-        now,
-      },
-      state,
-      costModel,
-      config.states.venue,
-    );
+    request = {
+      symbol: signal.symbol,
+      assetClass,
+      side: sizing.side,
+      quantity: sizing.quantity,
+      orderType: signal.orderType,
+      limitPrice: signal.limitPrice,
+      refPrice,
+      reducing: reduces(positionBefore, sizing.side, sizing.quantity),
+      now,
+    };
+    routed = route(request, state, costModel, config.states.venue);
   }
 
   const proposed: ProposedOrder = routed !== null && routed.ok
@@ -153,7 +153,10 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   const detail = sizing.drift !== null || routed.missingQuotes !== null || rounded
     ? stringify({ drift: sizing.drift, missingQuotes: routed.missingQuotes?.join(',') ?? null, sizedQuantity: rounded ? sizing.quantity : null })
     : null;
-  return verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
+  const result = verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
+  const liveCost = candidates.find((c) => c.venue === order.venue)?.costBps ?? null;
+  result.shadows = shadowTwins(order, shadowRoutes(request!, state, costModel, config.states.venue), liveCost);
+  return result;
 }
 
 /** Drop nulls so a detail shows only what was compared or noted. */
@@ -225,5 +228,6 @@ function verdict(
     },
     order,
     controls,
+    shadows: [],
   };
 }

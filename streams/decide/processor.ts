@@ -19,6 +19,7 @@ import { applyControl, defaultControlConfig, type ControlConfig } from './config
 import { decide } from './decide.ts';
 import { startLogTail, type LogTail } from './logTail.ts';
 import { createPartitionedLoop } from './loop.ts';
+import { shadowHeaders } from '../shadow/headers.ts';
 import { evolveGate, hasDecided, initialGateState, utcDay, type GateState } from './state.ts';
 
 export interface DecideProcessorOptions {
@@ -110,6 +111,10 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
       for (const c of result.controls) config = applyControl(config, c);
       out.push({ topic: topics.riskDecisions, key: signal.signalId, value: codec.encode(topics.riskDecisions, result.decision), account: signal.account });
       if (result.order) out.push({ topic: topics.orders, key: result.order.orderId, value: codec.encode(topics.orders, result.order), account: signal.account });
+      // Twins ride the same transaction: a live order exists exactly when its shadow twins do.
+      for (const t of result.shadows) {
+        out.push({ topic: topics.ordersShadow, key: t.order.orderId, value: codec.encode(topics.ordersShadow, t.order), account: signal.account, headers: shadowHeaders(t) });
+      }
       for (const c of result.controls) out.push(controlRecord(c));
     }
     return out;
