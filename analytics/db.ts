@@ -45,7 +45,7 @@ export function toJsonRows(reader: DuckDBResultReader, limit: number): unknown[]
 
 export async function openAnalyticsDb(o: AnalyticsDbOptions): Promise<AnalyticsDb> {
   const root = o.dir.replace(/\/+$/, '');
-  const instance = await DuckDBInstance.create(':memory:', { threads: String(o.threads ?? 4) });
+  const instance = await DuckDBInstance.create(':memory:', o.threads ? { threads: String(o.threads) } : {});
   const admin = await instance.connect();
   let present = DATASETS.map((d) => hasParquet(root, d));
 

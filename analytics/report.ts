@@ -1,6 +1,7 @@
 // The P&L report: options → one SQL statement over the views, and results → table, CSV or JSON. Pure.
 import { z } from 'zod';
 import { DAY_RE } from './files.ts';
+import { PNL_SUMS } from './views.ts';
 
 export const DIMENSIONS = ['account', 'strategy', 'symbol', 'venue', 'day'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -44,20 +45,22 @@ export const withUnrealized = (o: Pick<PnlOptions, 'by' | 'to'>): boolean =>
 export function pnlSql(o: Pick<PnlOptions, 'by' | 'from' | 'to'>): string {
   const dims = o.by.join(', ');
   const where = [o.from && `day >= DATE '${o.from}'`, o.to && `day <= DATE '${o.to}'`].filter(Boolean);
-  const p = `SELECT ${dims ? `${dims}, ` : ''}
-      sum(fills) AS fills, sum(qty) AS qty, sum(notional) AS notional,
-      sum(realized_pnl) AS realized_pnl, sum(fees) AS fees, sum(net_pnl) AS net_pnl,
-      sum(signal_cost) / nullif(sum(signal_notional), 0) * 1e4 AS slippage_signal_bps,
-      sum(arrival_cost) / nullif(sum(arrival_notional), 0) * 1e4 AS slippage_arrival_bps
-    FROM pnl_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${dims ? `GROUP BY ${dims}` : ''}`;
-  if (!withUnrealized(o)) return `${p} ${dims ? `ORDER BY ${dims}` : ''}`;
+  // Straight from the row view: one grouping by exactly the asked dimensions (going through pnl_daily
+  // would group by all five first, which costs more than the join).
+  const p = `SELECT ${dims ? `${dims}, ` : ''}${PNL_SUMS}
+    FROM pnl_rows ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${dims ? `GROUP BY ${dims}` : ''}`;
+  const report = `SELECT ${dims ? `${dims}, ` : ''}fills, qty, notional, realized_pnl, fees, net_pnl,
+      signal_cost / nullif(signal_notional, 0) * 1e4 AS slippage_signal_bps,
+      arrival_cost / nullif(arrival_notional, 0) * 1e4 AS slippage_arrival_bps
+    FROM (${p}) s`;
+  if (!withUnrealized(o)) return `${report} ${dims ? `ORDER BY ${dims}` : ''}`;
   const u = `SELECT ${dims ? `${dims}, ` : ''}sum(unrealized_pnl) AS unrealized_pnl FROM positions ${dims ? `GROUP BY ${dims}` : ''}`;
   const cols = ['fills', 'qty', 'notional', 'realized_pnl', 'fees', 'net_pnl'];
-  if (!dims) return `SELECT p.*, u.unrealized_pnl, p.net_pnl + coalesce(u.unrealized_pnl, 0) AS total_pnl FROM (${p}) p CROSS JOIN (${u}) u`;
+  if (!dims) return `SELECT p.*, u.unrealized_pnl, p.net_pnl + coalesce(u.unrealized_pnl, 0) AS total_pnl FROM (${report}) p CROSS JOIN (${u}) u`;
   return `SELECT ${o.by.map((d) => `coalesce(p.${d}, u.${d}) AS ${d}`).join(', ')},
       ${cols.map((c) => `coalesce(p.${c}, 0) AS ${c}`).join(', ')}, p.slippage_signal_bps, p.slippage_arrival_bps,
       coalesce(u.unrealized_pnl, 0) AS unrealized_pnl, coalesce(p.net_pnl, 0) + coalesce(u.unrealized_pnl, 0) AS total_pnl
-    FROM (${p}) p FULL OUTER JOIN (${u}) u ON ${o.by.map((d) => `p.${d} IS NOT DISTINCT FROM u.${d}`).join(' AND ')}
+    FROM (${report}) p FULL OUTER JOIN (${u}) u ON ${o.by.map((d) => `p.${d} IS NOT DISTINCT FROM u.${d}`).join(' AND ')}
     ORDER BY ${o.by.map((d) => `coalesce(p.${d}, u.${d})`).join(', ')}`;
 }
 

@@ -49,9 +49,13 @@ interface PartitionState {
 async function rebuildFold(writer: ParquetWriter, root: string, m: Manifest, log: Logger): Promise<PnlFold> {
   const fold = createPnlFold({ onRefused: (e) => log.warn({ executionId: e.executionId }, 'amendment without refExecutionId: no P&L effect') });
   const files = m.files.map((f) => join(root, f.path));
+  let chunk: ExecutionReport[] = [];
   // ACK, REJECT and CANCEL never move a position; skipping them keeps a rebuild cheap.
-  const n = await writer.readRecords(executionsDataset as Dataset, files, (r) => { fold.apply(r as unknown as ExecutionReport); },
-    "type NOT IN ('ACK', 'REJECT', 'CANCEL')");
+  const n = await writer.readRecords(executionsDataset as Dataset, files, (r) => {
+    chunk.push(r as unknown as ExecutionReport);
+    if (chunk.length >= 10_000) { fold.applyBatch(chunk); chunk = []; }
+  }, "type NOT IN ('ACK', 'REJECT', 'CANCEL')");
+  fold.applyBatch(chunk);
   if (n > 0) log.info({ partition: m.partition, events: n }, 'position fold rebuilt from Parquet');
   return fold;
 }
@@ -94,14 +98,15 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
     for (const m of messages) {
       const offset = Number(m.offset);
       if (offset < p.manifest.nextOffset || m.value === null) continue; // already in a file / tombstone
-      let rec: unknown;
       try {
-        rec = await o.codec.decode(dataset.record, m.value);
+        rows.push({ rec: await o.codec.decode(dataset.record, m.value), partition, offset, pnl: null });
       } catch (e) {
         o.log.error({ err: e, topic, partition, offset }, 'undecodable record left out of Parquet');
-        continue;
       }
-      rows.push({ rec, partition, offset, pnl: p.fold ? p.fold.apply(rec as ExecutionReport) : null });
+    }
+    if (p.fold) {
+      const effects = p.fold.applyBatch(rows.map((r) => r.rec as ExecutionReport));
+      rows.forEach((r, i) => { r.pnl = effects[i]; });
     }
     const next = Number(messages[messages.length - 1].offset) + 1;
     if (next <= p.manifest.nextOffset) return p.manifest.nextOffset;

@@ -6,20 +6,44 @@ import { sqlString } from './parquet.ts';
 export const globFor = (root: string, d: Dataset): string => `${root.replace(/\/+$/, '')}/${d.name}/*/*.parquet`;
 
 /**
- * A raw dataset view. A row is unique by (kafka_partition, kafka_offset); the QUALIFY keeps it so even
- * in the instants a crash or a compaction leaves two files holding it (before reconciliation or
- * removal of the merged files).
+ * A raw dataset view. Files never overlap except for the moment a compaction has published its merged
+ * file and not yet removed the small ones it replaces (or a crash in between, until the sink restarts):
+ * a file whose offset range another file of the same folder and partition contains is left out, so no
+ * row is counted twice. Decided per file from the names, not per row: a per-row de-duplication cost
+ * more than the P&L query itself.
  */
 export function datasetView(root: string, d: Dataset, hasFiles: boolean): string {
-  const source = hasFiles
-    ? `SELECT * FROM read_parquet(${sqlString(globFor(root, d))}, hive_partitioning = true, union_by_name = true, hive_types = {'date': DATE})
-       QUALIFY row_number() OVER (PARTITION BY kafka_partition, kafka_offset) = 1`
-    : emptySelect(d);
-  return `CREATE OR REPLACE VIEW ${d.view} AS ${source}`;
+  if (!hasFiles) return `CREATE OR REPLACE VIEW ${d.view} AS ${emptySelect(d)}`;
+  const glob = sqlString(globFor(root, d));
+  return `CREATE OR REPLACE VIEW ${d.view} AS
+    SELECT * EXCLUDE (filename)
+    FROM read_parquet(${glob}, hive_partitioning = true, union_by_name = true, hive_types = {'date': DATE}, filename = true)
+    WHERE filename NOT IN (
+      WITH f AS (
+        SELECT file, parse_dirname(file) AS dir,
+               regexp_extract(parse_filename(file), '^(\\d+)-(\\d+)-(\\d+)\\.parquet$', ['p', 'a', 'b']) AS r
+        FROM glob(${glob}))
+      SELECT x.file FROM f x JOIN f y ON x.dir = y.dir AND x.r.p = y.r.p AND x.file <> y.file
+        AND TRY_CAST(y.r.a AS BIGINT) <= TRY_CAST(x.r.a AS BIGINT) AND TRY_CAST(x.r.b AS BIGINT) <= TRY_CAST(y.r.b AS BIGINT))`;
 }
 
 const SIGN = `CASE WHEN e.side = 'BUY' THEN 1 ELSE -1 END`;
 const IS_FILL = `e.type IN ('FILL', 'PARTIAL_FILL') AND e.last_qty > 0`;
+
+/**
+ * The P&L sums over pnl_rows, for any grouping. The *_cost / *_notional pairs give a quantity-weighted
+ * slippage (bps = cost / notional × 1e4) at whatever level they are summed.
+ */
+export const PNL_SUMS = `count(*) FILTER (WHERE is_fill) AS fills,
+   coalesce(sum(q) FILTER (WHERE is_fill), 0) AS qty,
+   coalesce(sum(q * px) FILTER (WHERE is_fill), 0) AS notional,
+   sum(pnl_realized) AS realized_pnl,
+   sum(pnl_fees) AS fees,
+   sum(pnl_realized) - sum(pnl_fees) AS net_pnl,
+   sum(sgn * (px - sp) * q) FILTER (WHERE is_fill AND sp > 0) AS signal_cost,
+   sum(sp * q) FILTER (WHERE is_fill AND sp > 0) AS signal_notional,
+   sum(sgn * (px - am) * q) FILTER (WHERE is_fill AND am > 0) AS arrival_cost,
+   sum(am * q) FILTER (WHERE is_fill AND am > 0) AS arrival_notional`;
 
 /** Derived views, in dependency order. */
 export const DERIVED_VIEWS: readonly string[] = [
@@ -35,23 +59,17 @@ export const DERIVED_VIEWS: readonly string[] = [
    FROM executions e LEFT JOIN orders o ON o.order_id = e.order_id
    WHERE ${IS_FILL}`,
 
-  // P&L and costs per account, strategy, symbol, venue and day. Realized P&L and fees are the position
-  // fold's own changes (pnl_realized, pnl_fees), so a correction counts on the day and strategy it arrived.
-  // The *_cost / *_notional pairs let any grouping compute a quantity-weighted slippage.
+  // One row per execution with what P&L needs. Realized P&L and fees are the position fold's own changes
+  // (pnl_realized, pnl_fees), so a correction counts on the day and strategy it arrived.
+  `CREATE OR REPLACE VIEW pnl_rows AS
+   SELECT e.date AS day, e.account, e.strategy, e.symbol, e.venue, e.pnl_realized, e.pnl_fees,
+          ${IS_FILL} AS is_fill, ${SIGN} AS sgn, e.last_qty AS q, e.last_price AS px,
+          o.signal_price AS sp, o.arrival_mid AS am
+   FROM executions e LEFT JOIN orders o ON o.order_id = e.order_id`,
+
+  // P&L and costs per account, strategy, symbol, venue and day: the pnl command's sums over pnl_rows.
   `CREATE OR REPLACE VIEW pnl_daily AS
-   SELECT e.date AS day, e.account, e.strategy, e.symbol, e.venue,
-          count(*) FILTER (WHERE ${IS_FILL}) AS fills,
-          coalesce(sum(e.last_qty) FILTER (WHERE ${IS_FILL}), 0) AS qty,
-          coalesce(sum(e.last_qty * e.last_price) FILTER (WHERE ${IS_FILL}), 0) AS notional,
-          sum(e.pnl_realized) AS realized_pnl,
-          sum(e.pnl_fees) AS fees,
-          sum(e.pnl_realized) - sum(e.pnl_fees) AS net_pnl,
-          sum(${SIGN} * (e.last_price - o.signal_price) * e.last_qty) FILTER (WHERE ${IS_FILL} AND o.signal_price > 0) AS signal_cost,
-          sum(o.signal_price * e.last_qty) FILTER (WHERE ${IS_FILL} AND o.signal_price > 0) AS signal_notional,
-          sum(${SIGN} * (e.last_price - o.arrival_mid) * e.last_qty) FILTER (WHERE ${IS_FILL} AND o.arrival_mid > 0) AS arrival_cost,
-          sum(o.arrival_mid * e.last_qty) FILTER (WHERE ${IS_FILL} AND o.arrival_mid > 0) AS arrival_notional
-   FROM executions e LEFT JOIN orders o ON o.order_id = e.order_id
-   GROUP BY ALL`,
+   SELECT day, account, strategy, symbol, venue, ${PNL_SUMS} FROM pnl_rows GROUP BY ALL`,
 
   // Marks: the last fill price per symbol, any venue (the sink does not store quotes).
   `CREATE OR REPLACE VIEW marks AS
@@ -104,4 +122,4 @@ export function viewStatements(root: string, hasFiles: (d: Dataset) => boolean):
   return [...DATASETS.map((d) => datasetView(root, d, hasFiles(d))), ...DERIVED_VIEWS];
 }
 
-export const VIEW_NAMES = [...DATASETS.map((d) => d.view), 'fills', 'pnl_daily', 'marks', 'positions', 'order_outcomes', 'venue_quality'] as const;
+export const VIEW_NAMES = [...DATASETS.map((d) => d.view), 'fills', 'pnl_rows', 'pnl_daily', 'marks', 'positions', 'order_outcomes', 'venue_quality'] as const;

@@ -111,7 +111,10 @@ async function writeDataset<T>(dir: string, writer: Writer, dataset: Dataset<T>,
     let rows: RowContext<T>[] = [];
     let events = 0;
     const flush = async () => {
-      if (f) for (const r of rows) r.pnl = f.apply(r.rec as ExecutionReport);
+      if (f) {
+        const effects = f.applyBatch(rows.map((r) => r.rec as ExecutionReport));
+        rows.forEach((r, i) => { r.pnl = effects[i]; });
+      }
       m = await writeBatch({ root: dir, writer, dataset, manifest: m, rows, nextOffset: rows[rows.length - 1].offset + 1 });
       rows = [];
     };
@@ -137,7 +140,7 @@ async function writeDataset<T>(dir: string, writer: Writer, dataset: Dataset<T>,
 
 export async function benchSink(n = 1_000_000): Promise<SinkBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'sink-bench-'));
-  const writer = await createParquetWriter({ threads: 4 });
+  const writer = await createParquetWriter({ threads: 2 });
   try {
     const orders = await writeDataset(dir, writer, ordersDataset, n, (t) => [t.order], false);
     const fills = await writeDataset(dir, writer, executionsDataset, n, (t) => t.fills, true);

@@ -110,10 +110,21 @@ describe('per-row P&L against foldPositions', () => {
     const seeds = process.env.SEED ? [Number(process.env.SEED)] : Array.from({ length: 400 }, (_, i) => i + 1);
     for (const seed of seeds) {
       const events = history(seed);
+      // one event at a time, and in random batches as the sink folds Kafka fetches: the same rows
+      const one = createPnlFold();
+      const single = events.map((e) => one.apply(e));
       const f = createPnlFold();
+      const rnd = prng(seed * 7919);
+      const batched: PnlEffect[] = [];
+      for (let i = 0; i < events.length;) {
+        const n = 1 + Math.floor(rnd() * 12);
+        batched.push(...f.applyBatch(events.slice(i, i + n)));
+        i += n;
+      }
+      assert.deepStrictEqual(batched, single, `seed ${seed}: batching changes the rows`);
       const sums = new Map<string, { realized: number; fees: number }>();
-      for (const e of events) {
-        const x = f.apply(e);
+      for (const [i, e] of events.entries()) {
+        const x = batched[i];
         const k = `${e.account}|${e.symbol}|${e.venue}`;
         const s = sums.get(k) ?? { realized: 0, fees: 0 };
         s.realized += x.realized;

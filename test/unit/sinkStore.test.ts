@@ -44,7 +44,8 @@ describe('analytics store', () => {
 
   const write = async (batch: ExecutionReport[], fault?: Parameters<typeof writeBatch>[0]['fault']) => {
     const rows: RowContext<ExecutionReport>[] = batch.map((rec, i) => ({ rec, partition: 0, offset: m.nextOffset + i, pnl: null }));
-    for (const r of rows) r.pnl = fold.apply(r.rec);
+    const effects = fold.applyBatch(batch);
+    rows.forEach((r, i) => { r.pnl = effects[i]; });
     m = await writeBatch({ root, writer, dataset: executionsDataset, manifest: m, rows, nextOffset: m.nextOffset + batch.length, fault });
     events.push(...batch);
   };
@@ -147,6 +148,20 @@ describe('analytics store', () => {
     for (let i = 0; i < 4; i++) await write([fill(i % 2 ? 'SELL' : 'BUY', 1, 100 + i, DAY2)]);
     const before = m.files.filter((f) => f.day === '2026-11-23');
     const rows = before.reduce((k, f) => k + f.rows, 0);
+    // given a compaction that died after publishing its merged file, before the manifest write
+    const merged = join(root, `executions/date=2026-11-23/0-1-${m.nextOffset - 1}.parquet`);
+    await writer.merge(before.map((f) => join(root, f.path)), merged);
+    // then the views still count each row once: the merged file contains the small files' ranges
+    const db = await openAnalyticsDb({ dir: root, timeoutMs: 5000, maxRows: 10 });
+    try {
+      const total = m.files.reduce((k, f) => k + f.rows, 0);
+      assert.deepEqual((await db.query('SELECT count(*), count(DISTINCT kafka_offset) FROM executions')).rows, [[total, total]]);
+    } finally {
+      db.close();
+    }
+    // and the next start removes the unlisted merged file
+    m = await reconcilePartition(root, 'executions', 0, log);
+    assert.equal(existsSync(merged), false);
     m = await compactPartition({ root, writer, manifest: m, smallRows: 100, minFiles: 2, log });
     const afterFiles = m.files.filter((f) => f.day === '2026-11-23');
     assert.equal(afterFiles.length, 1);
