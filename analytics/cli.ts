@@ -7,19 +7,23 @@ import { openAnalyticsDb, QueryError } from './db.ts';
 import { SqlRefused } from './guard.ts';
 import { sqlString } from './parquet.ts';
 import { FORMATS, formatResult, OptionsError, parsePnlOptions, type Format } from './report.ts';
-import { verifyFiles } from './store.ts';
+import { loadAllManifests, verifyFiles } from './store.ts';
+import { viewStatements } from './views.ts';
 
 export const ANALYTICS_USAGE = `  order-router pnl [--by account,strategy,symbol,venue,day] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]
                                                     P&L, fees and slippage from the Parquet files (ANALYTICS_DIR)
   order-router query "<SQL>" [--format table|csv|json] [--max-rows N]
                                                     read-only SQL over the views (fills, pnl_daily, positions, ...)
-  order-router analytics-verify                     recompute every file's sha256 and row count against the manifests`;
+  order-router analytics-verify                     recompute every file's sha256 and row count against the manifests
+  order-router analytics-sql                        print the views' SQL for a DuckDB shell (duckdb -init views.sql)`;
 
-export const ANALYTICS_COMMANDS = ['pnl', 'query', 'analytics-verify'] as const;
+export const ANALYTICS_COMMANDS = ['pnl', 'query', 'analytics-verify', 'analytics-sql'] as const;
 
 /** Runs one analytics command; returns the exit code. */
 export async function runAnalyticsCommand(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const config = loadAnalyticsConfig(env);
+  // `| head` closing the pipe is the reader being done, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
   try {
     switch (command) {
       case 'pnl': {
@@ -45,6 +49,11 @@ export async function runAnalyticsCommand(command: string, args: string[], env: 
         for (const p of r.problems) console.error(`${p.path}: ${p.problem}`);
         console.log(`${r.files} files checked, ${r.problems.length} problems`);
         return r.problems.length === 0 ? 0 : 1;
+      }
+      case 'analytics-sql': {
+        const present = new Set((await loadAllManifests(config.ANALYTICS_DIR)).filter((m) => m.files.length > 0).map((m) => m.dataset));
+        for (const s of viewStatements(config.ANALYTICS_DIR, (d) => present.has(d.name))) process.stdout.write(`${s.replace(/\n\s*/g, ' ')};\n`);
+        return 0;
       }
       default:
         console.error(`unknown analytics command ${command}`);

@@ -38,7 +38,8 @@ async function main(): Promise<void> {
     }
     case 'pnl':
     case 'query':
-    case 'analytics-verify': {
+    case 'analytics-verify':
+    case 'analytics-sql': {
       const { runAnalyticsCommand } = await import('../analytics/cli.ts');
       process.exitCode = await runAnalyticsCommand(command, rest);
       return;
