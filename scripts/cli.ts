@@ -6,13 +6,15 @@ import { ConfigError } from '../streams/runtime/env.ts';
 import { AUDIT_USAGE } from '../streams/audit/args.ts';
 import { ANALYTICS_USAGE } from '../analytics/cli.ts';
 import { OPS_TOKEN_USAGE } from '../edge/ops/tokenCommand.ts';
+import { SHADOW_USAGE } from '../streams/shadow/command.ts';
 
 const usage = `usage:
   order-router start [--only ${COMPONENTS.join(',')}]   run the pipeline (default: every component)
   order-router paper-venue                          run the paper venue (PAPER_VENUE_PORT, default 7070)
 ${AUDIT_USAGE}
 ${ANALYTICS_USAGE}
-${OPS_TOKEN_USAGE}`;
+${OPS_TOKEN_USAGE}
+${SHADOW_USAGE}`;
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -47,6 +49,11 @@ async function main(): Promise<void> {
     case 'ops-token': {
       const { runOpsTokenCommand } = await import('../edge/ops/tokenCommand.ts');
       process.exitCode = await runOpsTokenCommand(rest);
+      return;
+    }
+    case 'shadow-report': {
+      const { runShadowReport } = await import('../streams/shadow/command.ts');
+      process.exitCode = await runShadowReport(rest);
       return;
     }
     default:

@@ -18,6 +18,7 @@ import { createConnectorRuntime } from '../connectors/runtime.ts';
 import { selectVenues, venueNames } from '../connectors/select.ts';
 import { createDecideProcessor } from '../streams/decide/processor.ts';
 import { createProjection } from '../streams/projection/processor.ts';
+import { createShadowFiller } from '../streams/shadow/processor.ts';
 import { createPool, migrate, type Pool } from '../streams/runtime/db.ts';
 import { loadRuntimeEnv, type RuntimeEnv } from '../streams/runtime/env.ts';
 import { createHlc } from '../streams/runtime/hlc.ts';
@@ -66,6 +67,10 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       const p = createProjection({ kafka, pool: pool!, codec, log: log.child({ component: 'projection' }), topic: topics.executions, groupId: group('projection') });
       await p.start();
       started.push({ name: 'projection', stop: () => p.stop() });
+      // Shadow twins are filled beside the live projection, into their own table (never `executions`).
+      const shadow = createShadowFiller({ kafka, pool: pool!, codec, topics, log: log.child({ component: 'shadow' }) });
+      await shadow.start();
+      started.push({ name: 'shadow', stop: () => shadow.stop() });
     }
     if (want.has('sink')) {
       const s = createAnalyticsSink({ kafka, codec, log: log.child({ component: 'sink' }), topics, groupId: group('analytics-sink'), config: loadAnalyticsConfig(rawEnv) });

@@ -16,6 +16,8 @@ import { lockKey } from '../../streams/control/store.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
 import { RouterError } from '../../streams/runtime/errors.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
+import { shadowReport } from '../../streams/shadow/report.ts';
+import { loadOutcomes } from '../../streams/shadow/store.ts';
 import { EdgeError, invalidField } from '../errors.ts';
 import type { OpsAuth, OpsIdentity } from './auth.ts';
 
@@ -60,6 +62,8 @@ export function createCostModelStore(o: CostModelStoreOptions) {
   }
 
   return {
+    shadowReport: async () => shadowReport(await loadOutcomes(o.pool)),
+
     async list(): Promise<CostModelRow[]> {
       const { rows } = await o.pool.query(
         `SELECT scope, target, model, updated_by AS "updatedBy", to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "updatedAt",
@@ -144,6 +148,22 @@ const listed = {
     },
   },
 } as const;
+const maybe = { type: ['number', 'null'] } as const;
+const report = {
+  type: 'object',
+  properties: {
+    lines: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          book: { type: 'string' }, venue: { type: 'string' }, symbol: { type: 'string' }, orders: { type: 'integer' }, fillRate: { type: 'number' },
+          slippageBps: maybe, realisedCostBps: maybe, estimatedBps: maybe, vsEstimateBps: maybe,
+        },
+      },
+    },
+  },
+} as const;
 const reasonQuery = { type: 'object', properties: { reason: { type: 'string', maxLength: 500 } } } as const;
 
 /** Registered under /ops next to the limits routes; the same tokens and roles guard it. */
@@ -168,6 +188,8 @@ export function costModelRoutes(deps: { store: CostModelStore; auth: OpsAuth }) 
       for (const r of rows) if (r.scope === 'VENUE') venues[r.target] = r.model;
       return { desk: rows.find((r) => r.scope === 'DESK')?.model ?? null, venues, rows };
     });
+
+    app.get('/shadow-report', { config: { opsRole: 'viewer' }, schema: { response: { 200: report, ...errors } } }, async () => ({ lines: await deps.store.shadowReport() }));
 
     app.put<{ Querystring: { reason?: string }; Body: Record<string, unknown> }>(
       '/cost-model/desk',

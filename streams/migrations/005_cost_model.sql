@@ -18,14 +18,21 @@ CREATE TABLE cost_models (
 CREATE TABLE shadow_fills (
   shadow_order_id text PRIMARY KEY,
   live_order_id   text NOT NULL,
+  live_venue      text NOT NULL,
+  -- The live order's size: the twin's may differ where the shadow venue's lot does.
+  live_quantity   double precision NOT NULL,
   venue           text NOT NULL,
   symbol          text NOT NULL,
   side            text NOT NULL,
   quantity        double precision NOT NULL,
   filled_qty      double precision NOT NULL,
   fill_price      double precision,
+  -- The live decision's arrival mid: both books are measured against the same price.
   arrival_mid     double precision,
-  estimated_bps   double precision,
+  -- The model's expected cost (bps) for the shadow venue and for the live venue, and the model's fee.
+  estimated_bps      double precision,
+  live_estimated_bps double precision,
+  fee_bps            double precision,
   recorded_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX shadow_fills_live_idx ON shadow_fills (live_order_id);

@@ -6,6 +6,7 @@ import type { ShadowTwin } from './twin.ts';
 export interface ShadowMeta {
   liveOrderId: string;
   liveVenue: string;
+  liveQuantity: number | null;
   estimatedBps: number | null;
   feeBps: number | null;
   liveEstimatedBps: number | null;
@@ -15,6 +16,7 @@ export function shadowHeaders(t: ShadowTwin): IHeaders {
   return {
     'shadow-of': t.liveOrderId,
     'shadow-live-venue': t.liveVenue,
+    'shadow-live-quantity': String(t.liveQuantity),
     'shadow-estimated-bps': String(t.estimatedBps),
     'shadow-fee-bps': String(t.feeBps),
     ...(t.liveEstimatedBps === null ? {} : { 'shadow-live-estimated-bps': String(t.liveEstimatedBps) }),
@@ -36,7 +38,7 @@ export function readShadowMeta(h: IHeaders | undefined): ShadowMeta | null {
   const liveOrderId = text(h, 'shadow-of');
   if (liveOrderId === null) return null;
   return {
-    liveOrderId, liveVenue: text(h, 'shadow-live-venue') ?? '',
+    liveOrderId, liveVenue: text(h, 'shadow-live-venue') ?? '', liveQuantity: num(h, 'shadow-live-quantity'),
     estimatedBps: num(h, 'shadow-estimated-bps'), feeBps: num(h, 'shadow-fee-bps'), liveEstimatedBps: num(h, 'shadow-live-estimated-bps'),
   };
 }

@@ -11,6 +11,7 @@ export interface ShadowTwin {
   readonly feeBps: number;
   readonly liveOrderId: string;
   readonly liveVenue: string;
+  readonly liveQuantity: number;
   /** The live venue's expected cost by the same model, bps. */
   readonly liveEstimatedBps: number | null;
 }
@@ -37,6 +38,7 @@ export function shadowTwins(live: Order, routes: readonly ShadowRoute[], liveEst
       feeBps: candidate.feeBps,
       liveOrderId: live.orderId,
       liveVenue: live.venue,
+      liveQuantity: live.quantity,
       liveEstimatedBps,
     };
   });

@@ -82,7 +82,7 @@ describe('shadow twins', () => {
     const { state, config } = setup({ 'sim-a': {} });
     const twin = run(state, config, signal()).shadows[0];
     const meta = readShadowMeta(shadowHeaders(twin));
-    assert.deepEqual(meta, { liveOrderId: twin.liveOrderId, liveVenue: 'paper', estimatedBps: twin.estimatedBps, feeBps: twin.feeBps, liveEstimatedBps: twin.liveEstimatedBps });
+    assert.deepEqual(meta, { liveOrderId: twin.liveOrderId, liveVenue: 'paper', liveQuantity: twin.liveQuantity, estimatedBps: twin.estimatedBps, feeBps: twin.feeBps, liveEstimatedBps: twin.liveEstimatedBps });
     // 1 bps fee + 1 bps half spread
     assert.ok(Math.abs(twin.estimatedBps - 2) < 1e-6);
   });
