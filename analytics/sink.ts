@@ -63,7 +63,14 @@ async function rebuildFold(writer: ParquetWriter, root: string, m: Manifest, log
 export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
   const root = o.config.ANALYTICS_DIR;
   const byTopic = new Map(DATASETS.map((d) => [o.topics[d.topic], d]));
-  const serial = createMutex();
+  // One lock per dataset partition: partitions are written side by side (the writer has lanes), while a
+  // partition's batches and its compaction never overlap.
+  const locks = new Map<string, ReturnType<typeof createMutex>>();
+  const lockFor = (key: string) => {
+    let l = locks.get(key);
+    if (!l) locks.set(key, (l = createMutex()));
+    return l;
+  };
   const parts = new Map<string, PartitionState>();
   let writer: ParquetWriter | null = null;
   let consumer: Consumer | null = null;
@@ -120,16 +127,20 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
   }
 
   async function compactAll(): Promise<void> {
-    for (const [key, p] of parts) {
-      try {
-        p.manifest = await compactPartition({
-          root, writer: writer!, manifest: p.manifest, log: o.log,
-          smallRows: o.config.ANALYTICS_SMALL_FILE_ROWS, minFiles: o.config.ANALYTICS_COMPACT_MIN_FILES,
-        });
-      } catch (e) {
-        o.log.error({ err: e, partition: key }, 'compaction failed; the partition is reconciled before its next batch');
-        parts.delete(key);
-      }
+    for (const key of [...parts.keys()]) {
+      await lockFor(key)(async () => {
+        const p = parts.get(key);
+        if (!p || !writer) return;
+        try {
+          p.manifest = await compactPartition({
+            root, writer, manifest: p.manifest, log: o.log,
+            smallRows: o.config.ANALYTICS_SMALL_FILE_ROWS, minFiles: o.config.ANALYTICS_COMPACT_MIN_FILES,
+          });
+        } catch (e) {
+          o.log.error({ err: e, partition: key }, 'compaction failed; the partition is reconciled before its next batch');
+          parts.delete(key);
+        }
+      });
     }
   }
 
@@ -146,11 +157,12 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
       await cons.subscribe({ topics: [...byTopic.keys()], fromBeginning: true });
       await cons.run({
         autoCommit: false,
+        partitionsConsumedConcurrently: 3,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           const { topic, partition } = batch;
           try {
-            const commit = await serial(() => handle(cons, topic, partition, batch.messages));
+            const commit = await lockFor(`${byTopic.get(topic)!.name}:${partition}`)(() => handle(cons, topic, partition, batch.messages));
             if (commit === null) return;
             await o.fault?.('committing', { dataset: byTopic.get(topic)!.name, partition });
             failures = 0;
@@ -170,17 +182,18 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
           await heartbeat();
         },
       });
-      timer = setInterval(() => { void serial(compactAll); }, o.config.ANALYTICS_COMPACT_EVERY_MS);
+      let compacting: Promise<void> | null = null;
+      timer = setInterval(() => { compacting ??= compactAll().finally(() => { compacting = null; }); }, o.config.ANALYTICS_COMPACT_EVERY_MS);
       timer.unref();
     },
     async stop() {
       stopping.abort();
       if (timer) clearInterval(timer);
       await consumer?.disconnect();
-      await serial(async () => {});
+      await Promise.all([...locks.values()].map((l) => l(async () => {})));
       writer?.close();
       writer = null;
     },
-    compactNow: () => serial(compactAll),
+    compactNow: compactAll,
   };
 }

@@ -126,7 +126,7 @@ describe('analytics end to end', () => {
   for (const point of ['renamed', 'manifested'] as FaultPoint[]) {
     it(`recovers with no duplicate row when the sink dies after the file is ${point}, before its offset is committed`, async () => {
       const crashDir = join(dir, `crash-${point}`);
-      const config = loadAnalyticsConfig({ ...env, ANALYTICS_DIR: crashDir, ANALYTICS_FLUSH_MS: '100' });
+      const config = loadAnalyticsConfig({ ...env, ANALYTICS_DIR: crashDir, ANALYTICS_FLUSH_MS: '100', ANALYTICS_COMPACT_MIN_FILES: '2' });
       const groupId = `${pipeline.env.TOPIC_PREFIX}analytics-crash-${point}`;
       const codec = createCodec(pipeline.env.SCHEMA_REGISTRY_URL);
       const make = (fault?: (p: FaultPoint) => void): AnalyticsSink =>
@@ -156,6 +156,13 @@ describe('analytics end to end', () => {
         const c = await rawCounts(crashDir);
         for (const d of DATASETS) assert.deepEqual(c[d.name], { rows: expected[d.name], distinct: expected[d.name] }, d.name);
         assert.deepEqual((await verifyAnalyticsFiles(crashDir)).problems, []);
+        // and a compaction pass over them keeps every row once
+        const before = (await verifyAnalyticsFiles(crashDir)).files;
+        await second.compactNow();
+        const after = await verifyAnalyticsFiles(crashDir);
+        assert.deepEqual(after.problems, []);
+        assert.ok(after.files <= before);
+        assert.deepEqual(await rawCounts(crashDir), c);
       } finally {
         await second.stop();
       }
