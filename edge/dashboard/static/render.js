@@ -78,13 +78,13 @@ export function renderKpis(el, s) {
 }
 
 export function renderAccounts(el, s, ctx) {
-  table(el, ['Account', 'Strategies', 'State', '#Realized', '#Unrealized', '#Fees', '#Net', '#Open', ''],
+  table(el, ['Account', 'Strategies', 'State', '#Realized', '#Unrealized', '#Fees', '#Net', ''],
     s.book.accounts.map((a) => {
       const st = stateOf(s.states, 'ACCOUNT', a.account);
       return {
         attrs: { 'data-account': a.account },
         cells: [c(a.account, 'id'), c(a.strategies.join(', ')), { node: badge(st) }, num(a.realized), num(a.unmarked ? null : a.unrealized),
-          num(a.fees, amount, false), num(a.net), num(a.open, count, false), actions(ctx, 'account', a.account, st)],
+          num(a.fees, amount, false), num(a.net), actions(ctx, 'account', a.account, st)],
       };
     }));
 }
