@@ -5,6 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
+import { createMutex } from '../streams/runtime/consume.ts';
 import { DATASETS, type Dataset } from './columns.ts';
 import { checkReadOnlySql, SqlRefused } from './guard.ts';
 import { sqlString } from './parquet.ts';
@@ -59,13 +60,17 @@ export async function openAnalyticsDb(o: AnalyticsDbOptions): Promise<AnalyticsD
 
   // A dataset's first file turns its empty view into one over the files (views may still be created
   // after the lock: it covers settings, and the files are inside the allowed folder).
-  async function refreshViews(): Promise<void> {
-    if (present.every(Boolean)) return;
-    const now = DATASETS.map((d) => hasParquet(root, d));
-    if (now.every((v, i) => v === present[i])) return;
-    present = now;
-    for (const s of viewStatements(root, (d) => present[DATASETS.indexOf(d)])) await admin.run(s);
-  }
+  // Serialized: two queries arriving together must not both redefine views on the one admin connection.
+  const refreshViews = (() => {
+    const serial = createMutex();
+    return () => serial(async () => {
+      if (present.every(Boolean)) return;
+      const now = DATASETS.map((d) => hasParquet(root, d));
+      if (now.every((v, i) => v === present[i])) return;
+      for (const s of viewStatements(root, (d) => now[DATASETS.indexOf(d)])) await admin.run(s);
+      present = now;
+    });
+  })();
 
   async function run(sql: string, maxRows: number, timeoutMs: number, checked: boolean): Promise<QueryResult> {
     const text = checked ? sql : checkReadOnlySql(sql);
