@@ -72,7 +72,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
 
   // ---- Postgres: positions and P&L, re-read once the projection holds what the feed has seen ----
   const awaited = new Map<number, bigint>(); // executions partition → offset the projection must pass
-  let refreshing: Promise<void> | null = null, again = false, marksMoved = false, venuesDirty = true;
+  let refreshing: Promise<void> | null = null, again = false, marksMoved = false, venuesDirty = true, stopped = false;
   const projection = o.consumers.find((c) => c.offsets === 'postgres');
 
   async function projected(): Promise<boolean> {
@@ -92,6 +92,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   }
 
   function refreshBook(): void {
+    if (stopped) return;
     if (refreshing) { again = true; return; }
     refreshing = (async () => {
       const until = clock() + PROJECTION_WAIT_MS;
@@ -171,7 +172,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
 
   // ---- timers: marks, venues, lag, probes, the day's rollover ----
   let admin: Admin | null = null;
-  let lastProbe = 0, lastRecon = 0, ticking = false, stopped = false;
+  let lastProbe = 0, lastRecon = 0, ticking = false;
   const warned = new Set<string>();
   const warnOnce = (what: string, e: unknown) => {
     if (!warned.has(what)) log.warn({ err: e }, `dashboard: ${what} failed (further failures logged at debug)`);
@@ -217,7 +218,12 @@ export async function startHub(o: HubOptions): Promise<Hub> {
         const lag = await readLag(admin, o.pool, o.consumers);
         o.onLag?.(lag);
         if (JSON.stringify(lag) !== JSON.stringify(store.get().lag)) store.publish({ type: 'lag', lag });
-      } catch (e) { warnOnce('consumer lag', e); }
+      } catch (e) {
+        warnOnce('consumer lag', e);
+        // A fresh admin next time, in case this one lost its broker.
+        await admin?.disconnect().catch(() => {});
+        admin = null;
+      }
     } catch (e) {
       warnOnce('refresh', e);
     } finally {
