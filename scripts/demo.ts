@@ -8,6 +8,7 @@ import { createPool } from '../streams/runtime/db.ts';
 import { createLogger } from '../streams/runtime/log.ts';
 import { readTrail, printPositions, printTrail } from './report.ts';
 import { execFileSync } from 'node:child_process';
+import { generateToken } from '../edge/ops/auth.ts';
 
 const SECRETS = { 'trend-1': 'demo-trend-secret-7f3a9c21', 'meanrev-2': 'demo-meanrev-secret-b81d44e0' } as const;
 type Strategy = keyof typeof SECRETS;
@@ -26,6 +27,11 @@ const env: NodeJS.ProcessEnv = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// --keep (or DEMO_KEEP=1): leave the pipeline running after the report, for the dashboard.
+const keep = process.argv.includes('--keep') || process.env.DEMO_KEEP === '1';
+// Without OPS_TOKENS of your own, the demo makes one operator token so the dashboard can be opened.
+const demoToken = env.OPS_TOKENS ? null : generateToken();
+if (demoToken) env.OPS_TOKENS = JSON.stringify([{ name: 'demo', role: 'operator', token: demoToken }]);
 
 async function main(): Promise<void> {
   const log = createLogger('demo', env.LOG_LEVEL);
@@ -35,6 +41,7 @@ async function main(): Promise<void> {
   console.log(`paper venue   ${venueUrl}`);
   const pipeline = await startPipeline({ env, log });
   console.log(`edge          ${pipeline.edgeUrl}`);
+  console.log(`dashboard     ${pipeline.edgeUrl}/dashboard${demoToken ? `   (operator token: ${demoToken})` : ''}`);
   console.log(`topics        ${env.TOPIC_PREFIX}*   postgres schema ${env.PG_SCHEMA}\n`);
 
   const t0 = Date.now();
@@ -75,6 +82,10 @@ async function main(): Promise<void> {
     await sleep(2500);
     console.log('\nP&L from DuckDB over the Parquet files (`order-router pnl --by account,strategy,symbol`)');
     console.log(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'pnl', '--by', 'account,strategy,symbol'], { env, encoding: 'utf8' }));
+    if (keep) {
+      console.log(`\nThe pipeline keeps running: ${pipeline.edgeUrl}/dashboard${demoToken ? ` (operator token: ${demoToken})` : ''}. Ctrl-C stops it.`);
+      await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+    }
   } finally {
     await pool.end();
     await pipeline.stop();
