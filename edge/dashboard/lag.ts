@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { DATASETS } from '../../analytics/columns.ts';
 import type { Topics } from '../../streams/runtime/topics.ts';
 import { readProjectedOffsets } from './queries.ts';
+import { topicEnds } from '../../streams/runtime/consume.ts';
 
 export interface ConsumerSpec { component: string; groupId: string; topic: string; offsets: 'kafka' | 'postgres' }
 
@@ -44,7 +45,7 @@ export function lagOf(spec: ConsumerSpec, watermarks: readonly { partition: numb
 
 export async function readLag(admin: Admin, pool: pg.Pool, specs: readonly ConsumerSpec[]): Promise<LagView[]> {
   const marks = new Map<string, Awaited<ReturnType<Admin['fetchTopicOffsets']>>>();
-  for (const t of new Set(specs.map((s) => s.topic))) marks.set(t, await admin.fetchTopicOffsets(t));
+  for (const t of new Set(specs.map((s) => s.topic))) marks.set(t, await topicEnds(admin, t));
   const out: LagView[] = [];
   for (const spec of specs) {
     let committed: Map<number, bigint>;

@@ -4,6 +4,7 @@
 // records before that offset are dropped as well, should a fetch ever race the seek.
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { topicEnds } from '../../streams/runtime/consume.ts';
 
 export interface RecentTail { caughtUp: Promise<void>; stop(): Promise<void> }
 
@@ -17,7 +18,7 @@ export async function startRecentTail(
   const from = new Map<string, bigint>();
   try {
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await topicEnds(admin, topic)) {
         const high = BigInt(p.high), low = BigInt(p.low);
         if (high > low) pending.set(`${topic}:${p.partition}`, high - 1n);
         from.set(`${topic}:${p.partition}`, high - BigInt(perPartition) > low ? high - BigInt(perPartition) : low);

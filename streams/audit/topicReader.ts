@@ -2,6 +2,7 @@
 // topic had when the read began, so a replay of a live topic terminates. Committed records only.
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { topicEnds } from '../runtime/consume.ts';
 
 export type ReadFrom = { kind: 'beginning' } | { kind: 'offset'; offset: bigint } | { kind: 'time'; ms: number };
 
@@ -12,7 +13,7 @@ export async function planRanges(kafka: Kafka, topic: string, from: ReadFrom): P
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
+    const ends = await topicEnds(admin, topic);
     const byTime = from.kind === 'time' ? await admin.fetchTopicOffsetsByTimestamp(topic, from.ms) : [];
     return ends.map((p) => {
       const low = BigInt(p.low);

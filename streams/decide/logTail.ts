@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { topicEnds } from '../runtime/consume.ts';
 
 export interface LogTail {
   /** Every record the topics held when the tail started has been handed over. */
@@ -22,7 +23,7 @@ const WAIT_TICK_MS = 500;
 async function lastOffsets(admin: Admin, topics: string[]): Promise<Map<string, bigint>> {
   const out = new Map<string, bigint>();
   for (const topic of topics) {
-    for (const p of await admin.fetchTopicOffsets(topic)) {
+    for (const p of await topicEnds(admin, topic)) {
       if (BigInt(p.high) > BigInt(p.low)) out.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
     }
   }

@@ -2,8 +2,23 @@
 // account header, the transaction retry and a lock. The transactional loops themselves live with their
 // processors (streams/decide/loop.ts, connectors/orderLoop.ts).
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage, IHeaders } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage, IHeaders } from 'kafkajs';
 import { ACCOUNT_HEADER } from './kafka.ts';
+
+/**
+ * A topic's offsets per partition. Right after a topic is created the broker may still answer
+ * NOT_LEADER for it, which kafkajs passes up; such retriable answers are tried again for a while.
+ */
+export async function topicEnds(admin: Admin, topic: string): Promise<Awaited<ReturnType<Admin['fetchTopicOffsets']>>> {
+  for (let i = 1; ; i++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (e) {
+      if ((e as { retriable?: boolean }).retriable !== true || i >= 50) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(20 * i, 200)));
+    }
+  }
+}
 
 export interface OutRecord { topic: string; key: string; value: Buffer; account: string; headers?: IHeaders }
 
@@ -19,7 +34,7 @@ export async function readToEnd(
   const pending = new Map<string, bigint>();
   try {
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await topicEnds(admin, topic)) {
         if (BigInt(p.high) > BigInt(p.low)) pending.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
       }
     }

@@ -3,6 +3,7 @@
 // what the topics held when it started, so a processor can hold work until its state is current.
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { topicEnds } from './consume.ts';
 
 export interface Tail { caughtUp: Promise<void>; stop(): Promise<void> }
 
@@ -14,7 +15,7 @@ export async function startTail(
   const pending = new Map<string, bigint>();
   try {
     for (const topic of topics) {
-      for (const p of await admin.fetchTopicOffsets(topic)) {
+      for (const p of await topicEnds(admin, topic)) {
         if (BigInt(p.high) > BigInt(p.low)) pending.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
       }
     }
