@@ -45,65 +45,91 @@ function utf8Vector(n: number, at: (i: number) => Cell): Vector {
   return makeVector(makeData({ type: new Utf8(), length: n, nullCount: valid.nullCount, nullBitmap: valid.nullBitmap, valueOffsets, data }));
 }
 
-function dictVector(n: number, at: (i: number) => Cell): Vector {
-  const index = new Map<string, number>();
-  const keys: string[] = [];
-  const codes = new Int32Array(n);
-  const valid = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const v = at(i);
-    if (v === null || v === undefined) { valid.null(i); continue; }
+// Row-major collection: each record is read once for all its columns (24 column passes over 50k
+// scattered objects cost more in cache misses than the work), into typed arrays so that no number is
+// boxed on the way.
+interface ColumnSink { put(i: number, v: Cell): void; finish(): Vector }
+
+class StringSink implements ColumnSink {
+  private readonly values: Cell[];
+  constructor(n: number) { this.values = new Array<Cell>(n); }
+  put(i: number, v: Cell): void { this.values[i] = v; }
+  finish(): Vector { return utf8Vector(this.values.length, (i) => this.values[i]); }
+}
+
+class DictSink implements ColumnSink {
+  private readonly index = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly codes: Int32Array;
+  private readonly valid: Validity;
+  constructor(private readonly n: number) { this.codes = new Int32Array(n); this.valid = new Validity(n); }
+  put(i: number, v: Cell): void {
+    if (v === null || v === undefined) { this.valid.null(i); return; }
     const s = typeof v === 'string' ? v : String(v);
-    let k = index.get(s);
-    if (k === undefined) { k = keys.length; keys.push(s); index.set(s, k); }
-    codes[i] = k;
+    let k = this.index.get(s);
+    if (k === undefined) { k = this.keys.length; this.keys.push(s); this.index.set(s, k); }
+    this.codes[i] = k;
   }
-  const dictionary = utf8Vector(keys.length, (i) => keys[i]);
-  return makeVector(makeData({
-    type: new Dictionary(new Utf8(), new Int32()), length: n, nullCount: valid.nullCount, nullBitmap: valid.nullBitmap, data: codes, dictionary,
-  }));
+  finish(): Vector {
+    const dictionary = utf8Vector(this.keys.length, (i) => this.keys[i]);
+    return makeVector(makeData({
+      type: new Dictionary(new Utf8(), new Int32()), length: this.n, nullCount: this.valid.nullCount, nullBitmap: this.valid.nullBitmap,
+      data: this.codes, dictionary,
+    }));
+  }
 }
 
-function numberVector(kind: 'float64' | 'int32', n: number, at: (i: number) => Cell): Vector {
-  const data = kind === 'float64' ? new Float64Array(n) : new Int32Array(n);
-  const valid = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const v = at(i);
-    if (v === null || v === undefined) valid.null(i);
-    else data[i] = v as number;
+class NumberSink implements ColumnSink {
+  private readonly data: Float64Array | Int32Array;
+  private readonly valid: Validity;
+  constructor(private readonly kind: 'float64' | 'int32', private readonly n: number) {
+    this.data = kind === 'float64' ? new Float64Array(n) : new Int32Array(n);
+    this.valid = new Validity(n);
   }
-  const type = kind === 'float64' ? new Float64() : new Int32();
-  return makeVector(makeData({ type, length: n, nullCount: valid.nullCount, nullBitmap: valid.nullBitmap, data } as never));
+  put(i: number, v: Cell): void {
+    if (v === null || v === undefined) this.valid.null(i);
+    else this.data[i] = v as number;
+  }
+  finish(): Vector {
+    const type = this.kind === 'float64' ? new Float64() : new Int32();
+    return makeVector(makeData({ type, length: this.n, nullCount: this.valid.nullCount, nullBitmap: this.valid.nullBitmap, data: this.data } as never));
+  }
 }
 
-export const TWO_32 = 4294967296;
+const TWO_32 = 4294967296;
 
 // 64-bit values are written as two 32-bit halves: a BigInt per value would be an allocation per cell.
 // Our int64s (hlc, offsets, epoch ms) are below 2^53, so a JS number holds them exactly.
-function int64Vector(kind: 'int64' | 'timestamp', n: number, at: (i: number) => Cell): Vector {
-  const words = new Uint32Array(n * 2);
-  const valid = new Validity(n);
-  for (let i = 0; i < n; i++) {
-    const v = at(i);
-    if (v === null || v === undefined) { valid.null(i); continue; }
+class Int64Sink implements ColumnSink {
+  private readonly words: Uint32Array;
+  private readonly valid: Validity;
+  constructor(private readonly kind: 'int64' | 'timestamp', private readonly n: number) {
+    this.words = new Uint32Array(n * 2);
+    this.valid = new Validity(n);
+  }
+  put(i: number, v: Cell): void {
+    if (v === null || v === undefined) { this.valid.null(i); return; }
     const x = Math.trunc(v as number);
     const hi = Math.floor(x / TWO_32);
-    words[2 * i] = x - hi * TWO_32;
-    words[2 * i + 1] = hi >>> 0;
+    this.words[2 * i] = x - hi * TWO_32;
+    this.words[2 * i + 1] = hi >>> 0;
   }
-  const data = new BigInt64Array(words.buffer);
-  const type = kind === 'timestamp' ? new TimestampMillisecond() : new Int64();
-  return makeVector(makeData({ type, length: n, nullCount: valid.nullCount, nullBitmap: valid.nullBitmap, data } as never));
+  finish(): Vector {
+    const type = this.kind === 'timestamp' ? new TimestampMillisecond() : new Int64();
+    return makeVector(makeData({
+      type, length: this.n, nullCount: this.valid.nullCount, nullBitmap: this.valid.nullBitmap, data: new BigInt64Array(this.words.buffer),
+    } as never));
+  }
 }
 
-export function columnVector(kind: Column['kind'], n: number, at: (i: number) => Cell): Vector {
+function columnSink(kind: Column['kind'], n: number): ColumnSink {
   switch (kind) {
-    case 'string': return utf8Vector(n, at);
-    case 'dict': return dictVector(n, at);
+    case 'string': return new StringSink(n);
+    case 'dict': return new DictSink(n);
     case 'float64':
-    case 'int32': return numberVector(kind, n, at);
+    case 'int32': return new NumberSink(kind, n);
     case 'int64':
-    case 'timestamp': return int64Vector(kind, n, at);
+    case 'timestamp': return new Int64Sink(kind, n);
     default: {
       const unhandled: never = kind;
       throw new Error(`unknown column kind ${String(unhandled)}`);
@@ -113,9 +139,13 @@ export function columnVector(kind: Column['kind'], n: number, at: (i: number) =>
 
 /** One record batch with every column of `dataset`, in the order given. */
 export function toArrowTable<T>(dataset: Dataset<T>, rows: readonly RowContext<T>[]): Table {
-  const vectors: Record<string, Vector> = {};
-  for (const column of dataset.columns) {
-    vectors[column.name] = columnVector(column.kind, rows.length, (i) => column.get(rows[i]));
+  const columns = dataset.columns;
+  const sinks = columns.map((c) => columnSink(c.kind, rows.length));
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    for (let k = 0; k < columns.length; k++) sinks[k].put(i, columns[k].get(row));
   }
+  const vectors: Record<string, Vector> = {};
+  columns.forEach((c, k) => { vectors[c.name] = sinks[k].finish(); });
   return new Table(vectors);
 }

@@ -31,8 +31,17 @@ export interface Dataset<T = unknown> {
 
 const snake = (field: string): string => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+// One compiled accessor per field. Closures made by one arrow function share its inline caches, so a
+// `c.rec[field]` closure sees every field of every dataset and goes megamorphic: at a million rows that
+// lookup was a fifth of the sink's CPU. A function per field keeps each load monomorphic.
+// Field names are our own identifiers (checked), never input.
+function accessor(field: string): Column['get'] {
+  if (!/^[A-Za-z_]\w*$/.test(field)) throw new Error(`bad field name ${field}`);
+  return new Function('c', `return c.rec.${field};`) as Column['get'];
+}
+
 function fields<T>(kind: ColumnKind, ...names: (keyof T & string)[]): Column<T>[] {
-  return names.map((field) => ({ name: snake(field), kind, field, get: (c) => (c.rec as Record<string, string | number | null>)[field] }));
+  return names.map((field) => ({ name: snake(field), kind, field, get: accessor(field) }));
 }
 
 function kafkaColumns<T>(): Column<T>[] {

@@ -1,53 +1,15 @@
 // Arrow → Parquet through DuckDB. The installed DuckDB has no Arrow scan (no `arrow` extension offline,
 // and @duckdb/node-api does not bind the C API's Arrow functions), and no JS library here writes Parquet.
-// So the simplest reliable path: copy each Arrow record batch's columns into DuckDB data chunks (typed
-// arrays for numbers, dictionaries decoded once), append them to a staging table, and let DuckDB's own
-// Parquet writer do `COPY (SELECT ...) TO '<temp>' (FORMAT parquet)`. The same connection merges files
-// for compaction and reads rows back to rebuild state.
-import {
-  DOUBLE, DuckDBDataChunk, DuckDBInstance, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBType,
-} from '@duckdb/node-api';
-import type { Data, Table } from 'apache-arrow';
-import { TWO_32 } from './arrowBatch.ts';
-import type { Column, Dataset } from './columns.ts';
+// So the simplest reliable path: copy each Arrow record batch's buffers into DuckDB data chunks
+// (arrowToDuckdb.ts), append them to a staging table, and let DuckDB's own Parquet writer do
+// `COPY (SELECT ...) TO '<temp>' (FORMAT parquet)`. The same connections merge files for compaction
+// and read rows back to rebuild state.
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { Table } from 'apache-arrow';
+import { appendTable, outputSelect, sqlList, sqlString, stageColumns } from './arrowToDuckdb.ts';
+import type { Dataset } from './columns.ts';
 
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-const sqlList = (paths: readonly string[]): string => `[${paths.map(sqlString).join(', ')}]`;
-
-// Timestamps travel as epoch-ms BIGINT and become TIMESTAMP in the COPY's SELECT. Dictionary columns
-// travel as their codes and are looked up in a list literal there: handing DuckDB a JS string costs
-// ~150 ns, and most of a row's strings are accounts, symbols, venues and sides.
-// 64-bit integers travel as DOUBLE (exact below 2^53, which hlc, offsets and epoch ms are) so that no
-// BigInt is made per cell on the way, and are cast back to BIGINT there.
-const stageType = (c: Column): DuckDBType =>
-  c.kind === 'float64' || c.kind === 'int64' || c.kind === 'timestamp' ? DOUBLE : c.kind === 'int32' || c.kind === 'dict' ? INTEGER : VARCHAR;
-const stageSqlType = (c: Column): string => stageType(c).toString();
-function outputExpr(c: Column, dictionaries: Map<string, string[]>): string {
-  if (c.kind === 'timestamp') return `make_timestamp(CAST(${c.name} AS BIGINT) * 1000) AS ${c.name}`;
-  if (c.kind === 'int64') return `CAST(${c.name} AS BIGINT) AS ${c.name}`;
-  if (c.kind !== 'dict') return c.name;
-  const keys = dictionaries.get(c.name) ?? [];
-  return keys.length === 0 ? `CAST(NULL AS VARCHAR) AS ${c.name}` : `list_extract(${sqlList(keys)}, ${c.name} + 1) AS ${c.name}`;
-}
-
-/** One dictionary per column across a table's batches (each batch may carry its own). */
-class Dictionaries {
-  readonly keys = new Map<string, string[]>();
-  private readonly codes = new Map<string, Map<string, number>>();
-  /** Batch code → unified code. */
-  remap(column: string, batchKeys: string[]): Int32Array {
-    let keys = this.keys.get(column);
-    let codes = this.codes.get(column);
-    if (!keys || !codes) { this.keys.set(column, (keys = [])); this.codes.set(column, (codes = new Map())); }
-    const out = new Int32Array(batchKeys.length);
-    batchKeys.forEach((k, i) => {
-      let c = codes.get(k);
-      if (c === undefined) { c = keys.length; keys.push(k); codes.set(k, c); }
-      out[i] = c;
-    });
-    return out;
-  }
-}
+export { sqlString };
 
 const PARQUET_OPTIONS = '(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)';
 
@@ -59,49 +21,6 @@ export interface ParquetWriter {
   /** Streams the rows of `files` (in offset order) as records, for rebuilding state; `where` filters. */
   readRecords(dataset: Dataset, files: readonly string[], onRecord: (rec: Record<string, unknown>) => void, where?: string): Promise<number>;
   close(): void;
-}
-
-const isValid = (d: Data, i: number): boolean => {
-  if (d.nullCount === 0 || !d.nullBitmap) return true;
-  const j = d.offset + i;
-  return ((d.nullBitmap[j >> 3] >> (j & 7)) & 1) === 1;
-};
-
-/** Copies rows [from, from + n) of one Arrow column into a DuckDB vector. */
-function fillVector(chunk: DuckDBDataChunk, col: number, kind: Column['kind'], d: Data, from: number, n: number, remap: Int32Array | undefined): void {
-  const vec = chunk.getColumnVector(col) as unknown as { setItem(i: number, v: unknown): void; flush(): void };
-  const o = d.offset + from;
-  switch (kind) {
-    case 'dict': {
-      const codes = d.values as Int32Array;
-      for (let i = 0; i < n; i++) vec.setItem(i, isValid(d, from + i) ? remap![codes[o + i]] : null);
-      break;
-    }
-    case 'string': {
-      const offsets = d.valueOffsets as Int32Array;
-      const bytes = d.values as Uint8Array;
-      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      for (let i = 0; i < n; i++) vec.setItem(i, isValid(d, from + i) ? buf.toString('utf8', offsets[o + i], offsets[o + i + 1]) : null);
-      break;
-    }
-    case 'int64':
-    case 'timestamp': {
-      const values = d.values as BigInt64Array;
-      const words = new Uint32Array(values.buffer, values.byteOffset, values.length * 2);
-      for (let i = 0; i < n; i++) {
-        const lo = words[2 * (o + i)];
-        const hi = words[2 * (o + i) + 1];
-        vec.setItem(i, isValid(d, from + i) ? (hi >= 0x80000000 ? hi - TWO_32 : hi) * TWO_32 + lo : null);
-      }
-      break;
-    }
-    default: {
-      // Float64 and Int32: the values are a typed array of the staging type.
-      const values = d.values as Float64Array | Int32Array;
-      for (let i = 0; i < n; i++) vec.setItem(i, isValid(d, from + i) ? values[o + i] : null);
-    }
-  }
-  vec.flush();
 }
 
 interface Lane { con: DuckDBConnection; staged: Set<string> }
@@ -137,7 +56,7 @@ export async function createParquetWriter(opts: { threads?: number; lanes?: numb
   async function stage({ con, staged }: Lane, dataset: Dataset): Promise<string> {
     const table = `stage_${dataset.view}`;
     if (!staged.has(table)) {
-      await con.run(`CREATE TEMP TABLE ${table} (${dataset.columns.map((c) => `${c.name} ${stageSqlType(c)}`).join(', ')})`);
+      await con.run(`CREATE TEMP TABLE ${table} (${stageColumns(dataset)})`);
       staged.add(table);
     }
     return table;
@@ -149,30 +68,13 @@ export async function createParquetWriter(opts: { threads?: number; lanes?: numb
       const stageTable = await stage(lane, dataset);
       await con.run(`TRUNCATE ${stageTable}`);
       const appender = await con.createAppender(stageTable);
-      const types = dataset.columns.map(stageType);
-      const chunk = DuckDBDataChunk.create(types);
-      const dictionaries = new Dictionaries();
-      const size = 2048;
+      let dictionaries: Map<string, string[]>;
       try {
-        for (const batch of table.batches) {
-          const datas = dataset.columns.map((c) => {
-            const child = batch.getChild(c.name);
-            if (!child) throw new Error(`arrow batch has no column ${c.name}`);
-            return child.data[0];
-          });
-          const remaps = datas.map((d, c) => (dataset.columns[c].kind === 'dict' ? dictionaries.remap(dataset.columns[c].name, d.dictionary!.toArray() as string[]) : undefined));
-          for (let from = 0; from < batch.numRows; from += size) {
-            const n = Math.min(size, batch.numRows - from);
-            chunk.reset();
-            chunk.rowCount = n;
-            for (let c = 0; c < datas.length; c++) fillVector(chunk, c, dataset.columns[c].kind, datas[c], from, n, remaps[c]);
-            appender.appendDataChunk(chunk);
-          }
-        }
+        dictionaries = appendTable(appender, dataset, table);
       } finally {
         appender.closeSync();
       }
-      const select = dataset.columns.map((c) => outputExpr(c, dictionaries.keys)).join(', ');
+      const select = outputSelect(dataset, dictionaries);
       const copied = await con.run(`COPY (SELECT ${select} FROM ${stageTable}) TO ${sqlString(path)} ${PARQUET_OPTIONS}`);
       await con.run(`TRUNCATE ${stageTable}`);
       return Number(copied.rowsChanged);
