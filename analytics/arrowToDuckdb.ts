@@ -1,11 +1,15 @@
-// Arrow record batches → DuckDB data chunks by copying Arrow's buffers: one memcpy per fixed-width column
-// per chunk (values and validity bitmap share Arrow's and DuckDB's layouts: little-endian values,
-// LSB-first validity bits), and each string's UTF-8 bytes handed over without decoding them to JS.
-// The per-value setters of @duckdb/node-api cost ~100 ns a cell and were most of the sink's time, so
-// this uses the C API bindings it is built on (@duckdb/node-bindings, the same version).
+// Arrow record batches as a DuckDB table function, so that `COPY (SELECT ... FROM sink_batch(<id>)) TO
+// 'x.parquet'` streams them straight into DuckDB's Parquet writer with no table in between.
+// Each output chunk is filled by copying Arrow's buffers: one memcpy per fixed-width column (values and
+// validity bitmaps share Arrow's and DuckDB's layouts: little-endian values, LSB-first validity bits),
+// and each string's UTF-8 bytes handed over without decoding them to JS. @duckdb/node-api's per-value
+// setters cost ~100 ns a cell and an appender into a staging table as much again, so this uses the C API
+// bindings node-api is built on (@duckdb/node-bindings, the same version).
 import duckdb from '@duckdb/node-bindings';
-import { BIGINT, DOUBLE, DuckDBDataChunk, INTEGER, VARCHAR, type DuckDBAppender, type DuckDBType } from '@duckdb/node-api';
-import type { Data, Table } from 'apache-arrow';
+import {
+  BIGINT, DOUBLE, DuckDBTableFunction, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType,
+} from '@duckdb/node-api';
+import type { Data, RecordBatch, Table } from 'apache-arrow';
 import type { Column, Dataset } from './columns.ts';
 
 export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
@@ -14,19 +18,8 @@ export const sqlList = (items: readonly string[]): string => `[${items.map(sqlSt
 // Timestamps travel as epoch-ms BIGINT and become TIMESTAMP in the COPY's SELECT. Dictionary columns
 // travel as their codes and are looked up in a list literal there, so an account or a side is never
 // handed over as a string per row.
-const stageType = (c: Column): DuckDBType =>
+const scanType = (c: Column): DuckDBType =>
   c.kind === 'float64' ? DOUBLE : c.kind === 'int64' || c.kind === 'timestamp' ? BIGINT : c.kind === 'string' ? VARCHAR : INTEGER;
-
-export const stageColumns = (d: Dataset): string => d.columns.map((c) => `${c.name} ${stageType(c).toString()}`).join(', ');
-
-export function outputSelect(d: Dataset, dictionaries: ReadonlyMap<string, string[]>): string {
-  return d.columns.map((c) => {
-    if (c.kind === 'timestamp') return `make_timestamp(${c.name} * 1000) AS ${c.name}`;
-    if (c.kind !== 'dict') return c.name;
-    const keys = dictionaries.get(c.name) ?? [];
-    return keys.length === 0 ? `CAST(NULL AS VARCHAR) AS ${c.name}` : `list_extract(${sqlList(keys)}, ${c.name} + 1) AS ${c.name}`;
-  }).join(', ');
-}
 
 /** One dictionary per column across a table's batches (each batch may carry its own). */
 class Dictionaries {
@@ -47,6 +40,36 @@ class Dictionaries {
     });
     return identity ? null : out;
   }
+}
+
+interface Prepared {
+  dataset: Dataset;
+  batches: { batch: RecordBatch; datas: Data[]; remaps: (Int32Array | null)[] }[];
+  dictionaries: Map<string, string[]>;
+}
+
+function prepare(dataset: Dataset, table: Table): Prepared {
+  const dictionaries = new Dictionaries();
+  const batches = table.batches.map((batch) => {
+    const datas = dataset.columns.map((c) => {
+      const child = batch.getChild(c.name);
+      if (!child) throw new Error(`arrow batch has no column ${c.name}`);
+      return child.data[0];
+    });
+    const remaps = datas.map((d, k) => (dataset.columns[k].kind === 'dict' ? dictionaries.remap(dataset.columns[k].name, d.dictionary!.toArray() as string[]) : null));
+    return { batch, datas, remaps };
+  });
+  return { dataset, batches, dictionaries: dictionaries.keys };
+}
+
+/** The SELECT list over `sink_batch(...)` that gives the Parquet file its real types. */
+export function outputSelect(p: Prepared): string {
+  return p.dataset.columns.map((c) => {
+    if (c.kind === 'timestamp') return `make_timestamp(${c.name} * 1000) AS ${c.name}`;
+    if (c.kind !== 'dict') return c.name;
+    const keys = p.dictionaries.get(c.name) ?? [];
+    return keys.length === 0 ? `CAST(NULL AS VARCHAR) AS ${c.name}` : `list_extract(${sqlList(keys)}, ${c.name} + 1) AS ${c.name}`;
+  }).join(', ');
 }
 
 type Fixed = Float64Array | Int32Array | BigInt64Array;
@@ -94,25 +117,61 @@ function fill(raw: duckdb.Vector, kind: Column['kind'], d: Data, from: number, n
   copyValidity(raw, d, at, n);
 }
 
-/** Appends every row of `table` (columns of `dataset`) and returns the dictionaries its SELECT needs. */
-export function appendTable(appender: DuckDBAppender, dataset: Dataset, table: Table): Map<string, string[]> {
-  const chunk = DuckDBDataChunk.create(dataset.columns.map(stageType));
-  const vectors = dataset.columns.map((_, c) => duckdb.data_chunk_get_vector(chunk.chunk, c));
-  const dictionaries = new Dictionaries();
-  for (const batch of table.batches) {
-    const datas = dataset.columns.map((c) => {
-      const child = batch.getChild(c.name);
-      if (!child) throw new Error(`arrow batch has no column ${c.name}`);
-      return child.data[0];
-    });
-    const remaps = datas.map((d, c) => (dataset.columns[c].kind === 'dict' ? dictionaries.remap(dataset.columns[c].name, d.dictionary!.toArray() as string[]) : null));
-    for (let from = 0; from < batch.numRows; from += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, batch.numRows - from);
-      chunk.reset();
-      for (let c = 0; c < datas.length; c++) fill(vectors[c], dataset.columns[c].kind, datas[c], from, n, remaps[c]);
-      chunk.rowCount = n;
-      appender.appendDataChunk(chunk);
-    }
-  }
-  return dictionaries.keys;
+/** Fills `output` with the next rows; returns how many (0 once the table is done). */
+function nextChunk(p: Prepared, pos: { batch: number; from: number }, output: DuckDBDataChunk): number {
+  while (pos.batch < p.batches.length && pos.from >= p.batches[pos.batch].batch.numRows) { pos.batch++; pos.from = 0; }
+  if (pos.batch >= p.batches.length) { output.rowCount = 0; return 0; }
+  const { batch, datas, remaps } = p.batches[pos.batch];
+  const n = Math.min(CHUNK_ROWS, batch.numRows - pos.from);
+  // The row count first: it sizes the vectors written below.
+  output.rowCount = n;
+  const columns = p.dataset.columns;
+  for (let k = 0; k < columns.length; k++) fill(duckdb.data_chunk_get_vector(output.chunk, k), columns[k].kind, datas[k], pos.from, n, remaps[k]);
+  pos.from += n;
+  return n;
+}
+
+export interface BatchScan {
+  /** Runs `sql(tableExpression, selectList)` with the table readable as `tableExpression` meanwhile. */
+  with<T>(dataset: Dataset, table: Table, run: (from: string, select: string) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Registers `sink_batch(id)`, reading the Arrow tables handed to `with`. The function lives in the
+ * database's catalog, not the connection's: register it once per DuckDB instance, and share the result
+ * among that instance's connections.
+ */
+export function registerBatchScan(con: DuckDBConnection): BatchScan {
+  const pending = new Map<number, Prepared>();
+  let nextId = 0;
+  const scan = (id: number): Prepared => {
+    const p = pending.get(id);
+    if (!p) throw new Error(`sink_batch(${id}): no such batch`);
+    return p;
+  };
+  con.registerTableFunction(DuckDBTableFunction.create({
+    name: 'sink_batch',
+    parameterTypes: [INTEGER],
+    bindFunction: (info) => {
+      const id = info.getParameter(0) as number;
+      for (const c of scan(id).dataset.columns) info.addResultColumn(c.name, scanType(c));
+      info.setBindData({ id });
+    },
+    initFunction: (info) => { info.setInitData({ batch: 0, from: 0 }); },
+    mainFunction: (info, output) => {
+      nextChunk(scan((info.bindData as { id: number }).id), info.initData as { batch: number; from: number }, output);
+    },
+  }));
+  return {
+    async with(dataset, table, run) {
+      const id = nextId++;
+      const p = prepare(dataset, table);
+      pending.set(id, p);
+      try {
+        return await run(`sink_batch(${id})`, outputSelect(p));
+      } finally {
+        pending.delete(id);
+      }
+    },
+  };
 }

@@ -1,12 +1,12 @@
 // Arrow → Parquet through DuckDB. The installed DuckDB has no Arrow scan (no `arrow` extension offline,
 // and @duckdb/node-api does not bind the C API's Arrow functions), and no JS library here writes Parquet.
-// So the simplest reliable path: copy each Arrow record batch's buffers into DuckDB data chunks
-// (arrowToDuckdb.ts), append them to a staging table, and let DuckDB's own Parquet writer do
-// `COPY (SELECT ...) TO '<temp>' (FORMAT parquet)`. The same connections merge files for compaction
-// and read rows back to rebuild state.
+// So: the Arrow record batches are read by DuckDB through a table function that copies their buffers
+// into its data chunks (arrowToDuckdb.ts), and DuckDB's own Parquet writer does
+// `COPY (SELECT ... FROM sink_batch(<id>)) TO '<temp>' (FORMAT parquet)`. The same connections merge
+// files for compaction and read rows back to rebuild state.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
-import { appendTable, outputSelect, sqlList, sqlString, stageColumns } from './arrowToDuckdb.ts';
+import { registerBatchScan, sqlList, sqlString, type BatchScan } from './arrowToDuckdb.ts';
 import type { Dataset } from './columns.ts';
 
 export { sqlString };
@@ -23,15 +23,18 @@ export interface ParquetWriter {
   close(): void;
 }
 
-interface Lane { con: DuckDBConnection; staged: Set<string> }
+interface Lane { con: DuckDBConnection }
 
 /**
- * `lanes` connections, each with its own staging tables (DuckDB temp tables are per connection), so
- * several partitions can be written at once: one builds its data chunks in JS while DuckDB's threads
- * encode another's Parquet.
+ * `lanes` connections, so that several partitions can be written at once: one prepares its batch in JS
+ * while DuckDB encodes another's Parquet (each query runs on its own worker thread). No extra DuckDB
+ * threads by default: the scan is fed from the JS thread, and more threads only spin waiting on it
+ * (measured: a third more CPU for the same files).
  */
 export async function createParquetWriter(opts: { threads?: number; lanes?: number } = {}): Promise<ParquetWriter> {
-  const instance = await DuckDBInstance.create(':memory:', { threads: String(opts.threads ?? 2) });
+  const instance = await DuckDBInstance.create(':memory:', { threads: String(opts.threads ?? 1) });
+  const registrar = await instance.connect();
+  const scan: BatchScan = registerBatchScan(registrar);
   const idle: Lane[] = [];
   const waiting: ((lane: Lane) => void)[] = [];
   let open = 0;
@@ -41,7 +44,7 @@ export async function createParquetWriter(opts: { threads?: number; lanes?: numb
     let lane = idle.pop();
     if (!lane && open < max) {
       open++;
-      lane = { con: await instance.connect(), staged: new Set() };
+      lane = { con: await instance.connect() };
     }
     if (!lane) lane = await new Promise<Lane>((resolve) => waiting.push(resolve));
     try {
@@ -53,32 +56,11 @@ export async function createParquetWriter(opts: { threads?: number; lanes?: numb
     }
   }
 
-  async function stage({ con, staged }: Lane, dataset: Dataset): Promise<string> {
-    const table = `stage_${dataset.view}`;
-    if (!staged.has(table)) {
-      await con.run(`CREATE TEMP TABLE ${table} (${stageColumns(dataset)})`);
-      staged.add(table);
-    }
-    return table;
-  }
-
   return {
-    write: (dataset, table, path) => withLane(async (lane) => {
-      const { con } = lane;
-      const stageTable = await stage(lane, dataset);
-      await con.run(`TRUNCATE ${stageTable}`);
-      const appender = await con.createAppender(stageTable);
-      let dictionaries: Map<string, string[]>;
-      try {
-        dictionaries = appendTable(appender, dataset, table);
-      } finally {
-        appender.closeSync();
-      }
-      const select = outputSelect(dataset, dictionaries);
-      const copied = await con.run(`COPY (SELECT ${select} FROM ${stageTable}) TO ${sqlString(path)} ${PARQUET_OPTIONS}`);
-      await con.run(`TRUNCATE ${stageTable}`);
+    write: (dataset, table, path) => withLane(async ({ con }) => scan.with(dataset, table, async (from, select) => {
+      const copied = await con.run(`COPY (SELECT ${select} FROM ${from}) TO ${sqlString(path)} ${PARQUET_OPTIONS}`);
       return Number(copied.rowsChanged);
-    }),
+    })),
 
     merge: (files, path) => withLane(async ({ con }) => {
       const r = await con.run(`COPY (SELECT * FROM read_parquet(${sqlList(files)}, union_by_name = true, hive_partitioning = false) ORDER BY kafka_offset) TO ${sqlString(path)} ${PARQUET_OPTIONS}`);
@@ -109,6 +91,7 @@ export async function createParquetWriter(opts: { threads?: number; lanes?: numb
 
     close() {
       for (const lane of idle) lane.con.closeSync();
+      registrar.closeSync();
       instance.closeSync();
     },
   };

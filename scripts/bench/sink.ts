@@ -140,7 +140,7 @@ async function writeDataset<T>(dir: string, writer: Writer, dataset: Dataset<T>,
 
 export async function benchSink(n = 1_000_000): Promise<SinkBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), 'sink-bench-'));
-  const writer = await createParquetWriter({ threads: 2 });
+  const writer = await createParquetWriter();
   try {
     const orders = await writeDataset(dir, writer, ordersDataset, n, (t) => [t.order], false);
     const fills = await writeDataset(dir, writer, executionsDataset, n, (t) => t.fills, true);

@@ -51,6 +51,23 @@ describe('Arrow to Parquet', () => {
     }
   });
 
+  it('reads a table of several batches whose dictionaries differ', async () => {
+    // given two batches: the second's dictionary starts with a value the first has at another code
+    const first = toArrowTable(executionsDataset, [row(1), row(2), row(3)]);
+    const second = toArrowTable(executionsDataset, [row(2), row(0)]);
+    const both = first.concat(second);
+    assert.equal(both.batches.length, 2);
+    const path = join(dir, 'two.parquet');
+    assert.equal(await writer.write(executionsDataset, both, path), 5);
+    const accounts: string[] = [];
+    await writer.readRecords(executionsDataset, [path], (r) => { accounts.push(String(r.account)); });
+    // read back in offset order: rows 0, 1, 2, 2, 3
+    assert.deepEqual(accounts, ['ACC-0', 'ACC-1', 'ACC-2', 'ACC-2', 'ACC-0']);
+    const con = await (await DuckDBInstance.create(':memory:')).connect();
+    const r = await con.runAndReadAll(`SELECT account, side FROM read_parquet('${path}')`);
+    assert.deepEqual(r.getRows(), [['ACC-1', 'BUY'], ['ACC-2', 'SELL'], ['ACC-0', 'BUY'], ['ACC-2', 'SELL'], ['ACC-0', 'SELL']]);
+  });
+
   it('merges files back in offset order', async () => {
     const a = join(dir, 'a.parquet');
     const b = join(dir, 'b.parquet');
