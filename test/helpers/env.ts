@@ -1,5 +1,7 @@
 // Test isolation on one shared stack: each test run gets its own topic prefix and Postgres schema.
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KafkaMessage } from 'kafkajs';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
@@ -14,6 +16,7 @@ export function isolatedEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
   return {
     ...process.env,
     TOPIC_PREFIX: `t${id}.`,
+    ANALYTICS_DIR: join(tmpdir(), `order-router-test-${id}`),
     PG_SCHEMA: `t_${id}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     EDGE_PORT: '0',
