@@ -60,6 +60,8 @@ export interface SendOptions {
   retryForMs: number;
   client: HttpClient;
   onOutcome?: (o: AlertOutcome) => void;
+  /** Every attempt's answer (0 = none), with the time it came back. */
+  onAttempt?: (status: number, at: number, edge: string) => void;
   /** Alert index → extra fields, e.g. limit orders. */
   extra?: (i: number) => Record<string, unknown>;
   /** Stop early (the scenario is over). */
@@ -88,10 +90,12 @@ async function sendOne(o: SendOptions, i: number): Promise<AlertOutcome> {
     try {
       const r = await o.client.request(`${edge}/webhooks/tradingview`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, timeoutMs: 5000 });
       out.status = r.status;
+      o.onAttempt?.(r.status, Date.now(), edge);
       if (r.status === 202 || r.status === 200) { out.acceptedAt = preciseNow(); return out; }
       if (r.status !== 503) { out.unexpected.push(`${r.status} ${r.body.slice(0, 200)}`); return out; }
     } catch {
       out.status = 0;
+      o.onAttempt?.(0, Date.now(), edge);
     }
     if (Date.now() > until || o.stopped?.()) return out;
     await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))));

@@ -1,9 +1,7 @@
 // A whole pipeline as child processes: every component kind this checkout has (edge, decide,
 // connector, projection, and sink when scripts/pipeline.ts has it), N instances each, in front of a
 // paper venue process. What every process-level scenario starts from, and how it ends.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import type { Codec } from '../../schemas/codec.ts';
@@ -44,8 +42,8 @@ export async function startFleet(run: RunEnv, o: FleetOptions = {}): Promise<Fle
   const venue = await paperVenue(run);
   const connectorVenueUrl = o.connectorUrl ? await o.connectorUrl(venue.url) : venue.url;
   const kinds = (o.kinds ?? KINDS).filter((k) => KINDS.includes(k));
-  const analyticsDir = kinds.includes('sink') && hasSink() ? mkdtempSync(join(tmpdir(), `chaos-parquet-${run.tag}-`)) : null;
-  const env: Record<string, string> = { PAPER_VENUE_URL: connectorVenueUrl, ...(analyticsDir ? { ANALYTICS_DIR: analyticsDir } : {}), ...o.env };
+  const analyticsDir = kinds.includes('sink') && hasSink() ? run.env.ANALYTICS_DIR! : null;
+  const env: Record<string, string> = { PAPER_VENUE_URL: connectorVenueUrl, ...o.env };
   const procs = new Map<string, Managed[]>();
   const edgeUrls: string[] = [];
   for (const kind of kinds) {
@@ -69,7 +67,6 @@ export async function startFleet(run: RunEnv, o: FleetOptions = {}): Promise<Fle
       await Promise.all(all().map((p) => p.stop('SIGTERM', 20_000)));
       await venue.proc.stop('SIGTERM', 5_000);
       if (!so.keepData) await dropRunData(run, kafka);
-      if (analyticsDir && !so.keepData) rmSync(analyticsDir, { recursive: true, force: true });
     },
   };
   await fleet.ready();
@@ -86,6 +83,7 @@ export async function dropRunData(run: RunEnv, kafka: Kafka): Promise<void> {
   } catch { /* best effort */ } finally {
     await admin.disconnect().catch(() => {});
   }
+  if (run.env.ANALYTICS_DIR) rmSync(run.env.ANALYTICS_DIR, { recursive: true, force: true });
   const client = new pg.Client({ connectionString: run.runtime.DATABASE_URL });
   try {
     await client.connect();
@@ -93,6 +91,11 @@ export async function dropRunData(run: RunEnv, kafka: Kafka): Promise<void> {
   } catch { /* best effort */ } finally {
     await client.end().catch(() => {});
   }
+}
+
+/** The end of every process's output, for a report that has to explain a failure. */
+export function tails(f: Fleet, chars = 3000): Record<string, string> {
+  return Object.fromEntries(f.all().map((p) => [p.o.name, p.tail().slice(-chars)]));
 }
 
 /** Processes that died without being asked to, with the end of their output. */

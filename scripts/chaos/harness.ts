@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
@@ -51,6 +52,8 @@ export function runEnv(tag: string, base: NodeJS.ProcessEnv = process.env, extra
     TOPIC_PREFIX: `chaos-${id}.`,
     PG_SCHEMA: `chaos_${id}`,
     PGAPPNAME: `chaos-${id}`,
+    // The sink writes here and the edge's SQL endpoint reads here.
+    ANALYTICS_DIR: join(tmpdir(), `chaos-analytics-${id}`),
     LOG_LEVEL: base.CHAOS_LOG_LEVEL ?? 'warn',
     ORDER_ROUTER_STRATEGIES: JSON.stringify(strategies),
     OPS_TOKENS: JSON.stringify([

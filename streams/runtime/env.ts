@@ -19,6 +19,12 @@ export const runtimeEnvSchema = z.object({
   TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(64).default(3),
   INSTANCE_ID: z.string().regex(/^[\w.-]+$/).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((e, ctx) => {
+  // A mechanism without credentials would try to log in as '' and fail at the broker, far from the cause.
+  if (e.KAFKA_SASL_MECHANISM === undefined) return;
+  for (const k of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+    if (!e[k]) ctx.addIssue({ code: 'custom', path: [k], message: `required when KAFKA_SASL_MECHANISM is set` });
+  }
 });
 
 export type RuntimeEnv = Readonly<z.infer<typeof runtimeEnvSchema>>;

@@ -4,10 +4,12 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type ICustomPartitioner, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RuntimeEnv } from './env.ts';
+import { resilient } from './resilient.ts';
 
 export const ACCOUNT_HEADER = 'account';
 
-export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kafka {
+/** The kafkajs configuration for `env`: brokers, TLS (KAFKA_SSL, KAFKA_SSL_CA_FILE) and SASL (KAFKA_SASL_*). */
+export function kafkaConfig(env: RuntimeEnv, clientId: string, log: Logger): KafkaConfig {
   const config: KafkaConfig = {
     clientId: `${env.KAFKA_CLIENT_ID}-${clientId}`,
     brokers: [...env.KAFKA_BROKERS],
@@ -35,7 +37,12 @@ export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kaf
       password: env.KAFKA_SASL_PASSWORD ?? '',
     } as SASLOptions;
   }
-  return new Kafka(config);
+  return config;
+}
+
+export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kafka {
+  // Producers renewed after a failed produce, consumers restarted after a crash kafkajs gives up on.
+  return resilient(new Kafka(kafkaConfig(env, clientId, log)), log);
 }
 
 /** FNV-1a: stable across processes and languages, cheap, good enough spread for account ids. */

@@ -1,0 +1,194 @@
+// Two kafkajs gaps that turn a passing Kafka fault into lost data or a silent stall, closed for every
+// client made by createKafka. Both were found by stopping and restarting a broker under load
+// (test/reliability/infra.test.ts).
+//
+// 1. A produce that fails after the broker wrote it (the connection closed while the broker was
+//    stopping, a timeout) makes kafkajs roll its idempotent sequence numbers back. The next batch then
+//    reuses them and the broker, taking it for a retry of the written one, acknowledges it without
+//    appending it: the sender sees success and the records are gone. So an idempotent producer whose
+//    produce failed is replaced by a fresh one (a new producer id) before it is used again.
+//    A transactional producer whose abort failed because Kafka could not be reached is wedged (kafkajs
+//    leaves it in ABORTING, refusing every later transaction): it is replaced by one with the same
+//    transactional id, whose new epoch makes the coordinator abort what was open. Never after a
+//    fencing error: a new epoch is how a partition's owner fences a zombie, and renewing there would
+//    let the zombie fence the owner back.
+// 2. Some errors kafkajs deems non-retriable pass by themselves (the group coordinator not found
+//    while the broker restarts); the consumer then stops for good in a live process. Such a consumer
+//    is started again with the same subscription and handler, with a growing pause.
+import type { Consumer, ConsumerRunConfig, Kafka, Producer, ProducerConfig } from 'kafkajs';
+import type { Logger } from 'pino';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const FENCING = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+/** Whether an error (or any error it wraps) says another producer with our transactional id took over. */
+export function isFencing(e: unknown): boolean {
+  for (let x = e as { type?: string; cause?: unknown; originalError?: unknown } | undefined, i = 0; x && i < 8; i++) {
+    if (typeof x.type === 'string' && FENCING.has(x.type)) return true;
+    x = (x.cause ?? x.originalError) as typeof x;
+  }
+  return false;
+}
+
+export function renewingProducer(make: () => Producer, config: ProducerConfig | undefined, log: Logger): Producer {
+  if (config?.transactionalId !== undefined) return renewingTransactional(make, log);
+  if (config?.idempotent !== true) return make();
+  let current = make();
+  let wanted = false;
+  let connected = false;
+  let tainted = false;
+  let renewing: Promise<void> | null = null;
+
+  const taint = (p: Producer, e: unknown) => {
+    if (p !== current || tainted) return;
+    tainted = true;
+    log.warn({ err: (e as Error)?.message }, 'produce failed: producer replaced before its next use (its sequence numbers are no longer known)');
+  };
+
+  async function ready(): Promise<Producer> {
+    while (renewing) await renewing;
+    if (tainted) {
+      renewing = (async () => {
+        const old = current;
+        current = make();
+        connected = false;
+        tainted = false;
+        await old.disconnect().catch(() => {});
+      })();
+      try { await renewing; } finally { renewing = null; }
+    }
+    if (wanted && !connected) {
+      await current.connect();
+      connected = true;
+    }
+    return current;
+  }
+
+  const guarded = <A extends unknown[], R>(fn: (p: Producer, ...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    const p = await ready();
+    try {
+      return await fn(p, ...a);
+    } catch (e) {
+      taint(p, e);
+      throw e;
+    }
+  };
+
+  const producer: Producer = {
+    async connect() {
+      wanted = true;
+      await ready();
+    },
+    async disconnect() {
+      wanted = false;
+      while (renewing) await renewing;
+      connected = false;
+      await current.disconnect();
+    },
+    isIdempotent: () => current.isIdempotent(),
+    get events() { return current.events; },
+    on: ((event: never, listener: never) => current.on(event, listener)) as Producer['on'],
+    send: guarded((p, r: Parameters<Producer['send']>[0]) => p.send(r)),
+    sendBatch: guarded((p, b: Parameters<Producer['sendBatch']>[0]) => p.sendBatch(b)),
+    transaction: () => current.transaction(),
+    logger: () => current.logger(),
+  };
+  return producer;
+}
+
+function renewingTransactional(make: () => Producer, log: Logger): Producer {
+  let current = make();
+  let wedged = false;
+  let wanted = false;
+
+  async function transaction() {
+    if (wedged) {
+      const old = current;
+      current = make();
+      wedged = false;
+      await old.disconnect().catch(() => {});
+      if (wanted) await current.connect();
+      log.warn('transactional producer replaced: its abort failed while Kafka was unreachable');
+    }
+    const p = current;
+    const t = await p.transaction();
+    return {
+      ...t,
+      send: t.send.bind(t), sendBatch: t.sendBatch.bind(t), sendOffsets: t.sendOffsets.bind(t), commit: t.commit.bind(t), isActive: t.isActive.bind(t),
+      abort: async () => {
+        try {
+          return await t.abort();
+        } catch (e) {
+          if (p === current && !isFencing(e)) wedged = true;
+          throw e;
+        }
+      },
+    };
+  }
+
+  return {
+    async connect() { wanted = true; await current.connect(); },
+    async disconnect() { wanted = false; await current.disconnect(); },
+    isIdempotent: () => current.isIdempotent(),
+    get events() { return current.events; },
+    on: ((event: never, listener: never) => current.on(event, listener)) as Producer['on'],
+    send: (r) => current.send(r),
+    sendBatch: (b) => current.sendBatch(b),
+    transaction,
+    logger: () => current.logger(),
+  };
+}
+
+export function restartingConsumer(c: Consumer, log: Logger): Consumer {
+  const run = c.run.bind(c);
+  const disconnect = c.disconnect.bind(c);
+  let config: ConsumerRunConfig | null = null;
+  let stopped = false;
+  let restarting = false;
+  // Crashes that follow a restart closely keep the pause growing, so a lasting fault is not hammered.
+  let streak = 0;
+  let lastRestart = 0;
+  c.run = async (cfg?: ConsumerRunConfig) => {
+    config = cfg ?? {};
+    stopped = false;
+    return run(cfg);
+  };
+  c.disconnect = async () => {
+    stopped = true;
+    return disconnect();
+  };
+  c.on(c.events.CRASH, ({ payload }) => {
+    if (payload.restart || stopped || config === null || restarting) return;
+    restarting = true;
+    log.error({ err: payload.error?.message, groupId: payload.groupId }, 'consumer stopped by an error kafkajs does not retry; starting it again');
+    if (Date.now() - lastRestart > 60_000) streak = 0;
+    void (async () => {
+      for (; !stopped; streak++) {
+        await sleep(Math.min(30_000, 500 * 2 ** streak));
+        if (stopped) break;
+        try {
+          lastRestart = Date.now();
+          await c.connect();
+          await run(config!);
+          log.info({ groupId: payload.groupId }, 'consumer running again');
+          streak++;
+          break;
+        } catch (e) {
+          log.warn({ err: (e as Error)?.message, groupId: payload.groupId }, 'consumer restart failed; trying again');
+        }
+      }
+      restarting = false;
+    })();
+  });
+  return c;
+}
+
+/** Every producer and consumer `kafka` makes from now on gets both guards. */
+export function resilient(kafka: Kafka, log: Logger): Kafka {
+  const producer = kafka.producer.bind(kafka);
+  const consumer = kafka.consumer.bind(kafka);
+  kafka.producer = (config?: ProducerConfig) => renewingProducer(() => producer(config), config, log);
+  kafka.consumer = (config) => restartingConsumer(consumer(config), log);
+  return kafka;
+}
