@@ -56,7 +56,8 @@ export async function benchPipeline(tag: string, components?: Component[]) {
 }
 
 export async function benchPath(rates: number[], seconds: number, onProgress: (line: string) => void): Promise<PathRate[]> {
-  const b = await benchPipeline('path');
+  // The sink is measured on its own (benchSink); here it would only compete for the same core.
+  const b = await benchPipeline('path', ['edge', 'decide', 'connector', 'projection']);
   const venueAt = new Map<string, number>();
   const off = b.venue.venue.onEvent((ev) => {
     if (ev.kind === 'order' && !venueAt.has(ev.order.clientOrderId)) venueAt.set(ev.order.clientOrderId, preciseNow());
