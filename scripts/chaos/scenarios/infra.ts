@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { startOwnBroker } from '../broker.ts';
+import { startOwnBroker, type OwnBroker } from '../broker.ts';
 import { createHttpClient, sendAlerts, summarise, type SendSummary } from '../client.ts';
 import { crashes, reviveCrashed, startFleet, tails, type Fleet } from '../fleet.ts';
 import { runEnv, sleep } from '../harness.ts';
@@ -23,6 +23,8 @@ export interface KafkaOutageOptions {
   onProgress?: (p: Progress) => void;
   /** Looks at the fleet before it is stopped (diagnostics). */
   inspect?: (fleet: Fleet, verdict: Verdict) => Promise<void>;
+  /** A private broker already started (left running); else one is started and removed. */
+  broker?: OwnBroker;
 }
 
 export interface KafkaOutageResult {
@@ -41,7 +43,7 @@ export interface KafkaOutageResult {
 }
 
 export async function runKafkaOutage(o: KafkaOutageOptions): Promise<KafkaOutageResult> {
-  const broker = await startOwnBroker();
+  const broker = o.broker ?? await startOwnBroker();
   const client = createHttpClient(64);
   try {
     const run = runEnv('kafkadown', broker.env());
@@ -90,7 +92,7 @@ export async function runKafkaOutage(o: KafkaOutageOptions): Promise<KafkaOutage
     }
   } finally {
     client.close();
-    await broker.down();
+    if (!o.broker) await broker.down();
   }
 }
 

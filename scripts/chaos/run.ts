@@ -1,0 +1,167 @@
+// npm run chaos: every reliability scenario at full size, with progress on the terminal, a summary of
+// figures and bench/chaos-report.json.
+//
+//   npm run chaos                                  everything (about half an hour on a laptop)
+//   npm run chaos -- --only kills,hostile          some scenarios (kills, kafka, postgres, venue, duplicates, deploy, hostile)
+//   npm run chaos -- --quick                       CI-sized runs of the same scenarios
+//   npm run chaos -- --postgres-restart            also restart the Postgres server mid-run (pg_ctlcluster: everyone
+//                                                  using that server sees it; only a loopback DATABASE_URL is accepted)
+// Sizes: CHAOS_ALERTS (10000), CHAOS_KILLS (20), CHAOS_RATE (alerts/s of the kill run, 80), CHAOS_HOSTILE (100000).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
+import { hasSink, ROOT } from './harness.ts';
+import type { Progress } from './scenarios/common.ts';
+import type { Verdict } from './verify.ts';
+
+const SCENARIOS = ['kills', 'kafka', 'postgres', 'venue', 'duplicates', 'deploy', 'hostile'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, 'postgres-restart': { type: 'boolean', default: false } } });
+const only = new Set((values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? SCENARIOS) as Scenario[]);
+for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: unknown scenario ${s} (expected ${SCENARIOS.join(', ')})`);
+const quick = values.quick;
+const num = (name: string, full: number, small: number) => Number(process.env[name] ?? (quick ? small : full));
+const size = {
+  alerts: num('CHAOS_ALERTS', 10_000, 600), kills: num('CHAOS_KILLS', 20, 5), rate: num('CHAOS_RATE', 80, 40), hostile: num('CHAOS_HOSTILE', 100_000, 10_000),
+};
+
+const tty = process.stderr.isTTY === true;
+const say = (s: string) => process.stderr.write(`[chaos] ${s}\n`);
+
+/** One progress bar per scenario: a count when there is one, else the phase and detail. */
+function progressFor(name: string) {
+  const bar = new cliProgress.SingleBar({
+    format: `${name.padEnd(10)} {bar} {value}/{total} | {phase} {detail}`, hideCursor: true, clearOnComplete: false,
+    noTTYOutput: !tty, notTTYSchedule: 10_000, stream: process.stderr, barsize: 24,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    update(p: Progress) {
+      const total = Math.max(p.total, p.done, 1);
+      if (!started) { bar.start(total, p.done, { phase: p.phase, detail: p.detail ?? '' }); started = true; }
+      bar.setTotal(total);
+      bar.update(p.done, { phase: p.phase.slice(0, 48), detail: (p.detail ?? '').slice(0, 70) });
+    },
+    stop() { if (started) bar.stop(); },
+  };
+}
+
+async function scenario<T>(name: Scenario, fn: (onProgress: (p: Progress) => void) => Promise<T>): Promise<T | { error: string } | undefined> {
+  if (!only.has(name)) return undefined;
+  const bar = progressFor(name);
+  const t0 = Date.now();
+  try {
+    const r = await fn((p) => bar.update(p));
+    bar.stop();
+    say(`${name}: done in ${Math.round((Date.now() - t0) / 1000)} s`);
+    return r;
+  } catch (e) {
+    bar.stop();
+    say(`${name}: FAILED: ${(e as Error).stack ?? String(e)}`);
+    return { error: (e as Error).message };
+  }
+}
+
+const failed = (r: unknown): r is { error: string } => typeof r === 'object' && r !== null && 'error' in r;
+const strip = (v: Verdict | undefined) => (v ? { ...v, examples: v.examples.slice(0, 10) } : undefined);
+
+async function main(): Promise<void> {
+  const env = loadRuntimeEnv();
+  say(`stack: kafka ${env.KAFKA_BROKERS.join(',')}, registry ${env.SCHEMA_REGISTRY_URL}, postgres ${new URL(env.DATABASE_URL).host}; ${quick ? 'quick' : 'full'} sizes ${JSON.stringify(size)}`);
+  const started = Date.now();
+
+  const kills = await scenario('kills', async (onProgress) => (await import('./scenarios/kills.ts')).runKills({ alerts: size.alerts, kills: size.kills, ratePerSec: size.rate, settleTimeoutMs: 420_000, onProgress }));
+  const kafka = await scenario('kafka', async (onProgress) => (await import('./scenarios/infra.ts')).runKafkaOutage({
+    ratePerSec: 30, alerts: quick ? 900 : 2400, stopAfterMs: quick ? 8_000 : 20_000, downForMs: quick ? 12_000 : 25_000, signal: quick ? 'SIGTERM' : 'SIGKILL', onProgress,
+  }));
+  const postgres = await scenario('postgres', async (onProgress) => {
+    const { runPostgresFault } = await import('./scenarios/infra.ts');
+    const terminate = await runPostgresFault({ ratePerSec: 30, alerts: quick ? 600 : 1800, mode: 'terminate', times: quick ? 3 : 6, onProgress });
+    if (!values['postgres-restart']) return { terminate, restart: { skipped: 'pass --postgres-restart to restart the Postgres server itself (it affects everyone using it)' } };
+    const host = new URL(env.DATABASE_URL).hostname;
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) return { terminate, restart: { skipped: `DATABASE_URL host ${host} is not loopback: not restarting it` } };
+    const restart = await runPostgresFault({ ratePerSec: 30, alerts: quick ? 600 : 1800, mode: 'restart', times: 2, onProgress });
+    return { terminate, restart };
+  });
+  const venue = await scenario('venue', async (onProgress) => (await import('./scenarios/venue.ts')).runVenueFaults({
+    ratePerSec: 10, phaseMs: quick ? 5_000 : 10_000, calmMs: quick ? 3_000 : 5_000, silentMs: quick ? 12_000 : 50_000, outageMs: quick ? 10_000 : 20_000, failover: true, onProgress,
+  }));
+  const duplicates = await scenario('duplicates', async (onProgress) => (await import('./scenarios/duplicates.ts')).runDuplicates({ copies: 10_000, onProgress }));
+  const deploy = await scenario('deploy', async (onProgress) => (await import('./scenarios/deploy.ts')).runDeploy({
+    ratePerSec: quick ? 20 : 40, beforeMs: quick ? 10_000 : 30_000, afterMs: quick ? 15_000 : 45_000, settleEachMs: quick ? 5_000 : 8_000, onProgress,
+  }));
+  const hostile = await scenario('hostile', async (onProgress) => (await import('./scenarios/hostile.ts')).runHostile({ requests: size.hostile, concurrency: 32, onProgress }));
+
+  // ---- figures ----
+  const verdicts: [string, Verdict | undefined][] = [
+    ['kills', failed(kills) ? undefined : kills?.verdict],
+    ['kafka', failed(kafka) ? undefined : kafka?.verdict],
+    ['postgres-terminate', failed(postgres) ? undefined : postgres?.terminate.verdict],
+    ['postgres-restart', failed(postgres) || !postgres || 'skipped' in postgres.restart ? undefined : postgres.restart.verdict],
+    ['venue', failed(venue) ? undefined : venue?.verdict],
+    ['duplicates', failed(duplicates) ? undefined : duplicates?.verdict],
+    ['deploy', failed(deploy) ? undefined : deploy?.verdict],
+  ];
+  const ran = verdicts.filter((v): v is [string, Verdict] => v[1] !== undefined);
+  const sum = (f: (v: Verdict) => number) => ran.reduce((n, [, v]) => n + f(v), 0);
+  const sends = [kills, kafka, venue, deploy].filter((x) => x && !failed(x)).map((x) => (x as { send: { sent: number; accepted: number } }).send);
+  const pgSends = postgres && !failed(postgres) ? [postgres.terminate.send, ...('skipped' in postgres.restart ? [] : [postgres.restart.send])] : [];
+  const allSends = [...sends, ...pgSends];
+  const figures = {
+    signalsSent: allSends.reduce((n, s) => n + s.sent, 0) + (duplicates && !failed(duplicates) ? duplicates.copies : 0),
+    accepted: allSends.reduce((n, s) => n + s.accepted, 0) + (duplicates && !failed(duplicates) ? duplicates.accepted : 0),
+    decided: sum((v) => v.decided),
+    ordersAtVenue: sum((v) => v.ordersAtVenue),
+    duplicates: sum((v) => v.duplicates.total),
+    duplicatesByScenario: Object.fromEntries(ran.map(([n, v]) => [n, v.duplicates])),
+    lost: sum((v) => v.lost.total),
+    lostByScenario: Object.fromEntries(ran.map(([n, v]) => [n, v.lost])),
+    killsSurvived: kills && !failed(kills) ? kills.kills.survived : 0,
+    killsByKind: kills && !failed(kills) ? kills.kills.byKind : {},
+    hostileTried: hostile && !failed(hostile) ? hostile.tried : 0,
+    hostileRefused: hostile && !failed(hostile) ? hostile.refused : 0,
+    hostileSecretLeaks: hostile && !failed(hostile) ? hostile.secretLeaks.length : null,
+    deployP99: deploy && !failed(deploy) ? Object.fromEntries(Object.entries(deploy.latency).map(([k, v]) => [k, { alertToDecisionMs: v.toDecision.p99ms, alertToVenueMs: v.toVenue.p99ms, alerts: v.alerts }])) : null,
+    parquet: hasSink() ? 'checked against every fill on executions in each scenario with a sink' : 'no Parquet sink in scripts/pipeline.ts: not checked',
+    failedScenarios: [kills, kafka, postgres, venue, duplicates, deploy, hostile].map((x, i) => (failed(x) ? `${['kills', 'kafka', 'postgres', 'venue', 'duplicates', 'deploy', 'hostile'][i]}: ${x.error}` : null)).filter(Boolean),
+  };
+  const report = {
+    at: new Date().toISOString(), elapsedSec: Math.round((Date.now() - started) / 1000), quick, sizes: size,
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    figures,
+    scenarios: {
+      kills: failed(kills) || !kills ? kills : { ...kills, verdict: strip(kills.verdict) },
+      kafka: failed(kafka) || !kafka ? kafka : { ...kafka, verdict: strip(kafka.verdict) },
+      postgres, venue: failed(venue) || !venue ? venue : { ...venue, verdict: strip(venue.verdict) },
+      duplicates, deploy: failed(deploy) || !deploy ? deploy : { ...deploy, verdict: strip(deploy.verdict) },
+      hostile,
+    },
+  };
+  mkdirSync(join(ROOT, 'bench'), { recursive: true });
+  const out = join(ROOT, 'bench', 'chaos-report.json');
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+
+  const line = (k: string, v: unknown) => process.stdout.write(`  ${k.padEnd(34)} ${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
+  process.stdout.write('\nchaos report\n');
+  line('signals sent', figures.signalsSent);
+  line('accepted (202, or 200 repeat)', figures.accepted);
+  line('decided', figures.decided);
+  line('orders at the venue', figures.ordersAtVenue);
+  line('duplicates (must be 0)', figures.duplicates);
+  line('lost (must be 0)', figures.lost);
+  line('kills survived', `${figures.killsSurvived} ${JSON.stringify(figures.killsByKind)}`);
+  line('hostile requests tried / refused', `${figures.hostileTried} / ${figures.hostileRefused}`);
+  line('secrets in edge logs', figures.hostileSecretLeaks ?? 'not run');
+  if (figures.deployP99) for (const [k, v] of Object.entries(figures.deployP99)) line(`deploy p99 ${k}`, `alert→decision ${v.alertToDecisionMs} ms, alert→order at venue ${v.alertToVenueMs} ms (${v.alerts} alerts)`);
+  line('parquet', figures.parquet);
+  if (figures.failedScenarios.length) line('scenarios that did not finish', figures.failedScenarios);
+  line('report', out);
+  const clean = figures.duplicates === 0 && figures.lost === 0 && figures.failedScenarios.length === 0 && figures.hostileTried === figures.hostileRefused && !figures.hostileSecretLeaks;
+  process.exitCode = clean ? 0 : 1;
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
