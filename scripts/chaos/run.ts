@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     return { terminate, restart };
   });
   const venue = await scenario('venue', async (onProgress) => (await import('./scenarios/venue.ts')).runVenueFaults({
-    ratePerSec: 10, phaseMs: quick ? 5_000 : 10_000, calmMs: quick ? 3_000 : 5_000, silentMs: quick ? 12_000 : 50_000, outageMs: quick ? 10_000 : 20_000, failover: true, onProgress,
+    ratePerSec: 10, phaseMs: quick ? 5_000 : 10_000, calmMs: quick ? 3_000 : 8_000, silentMs: quick ? 12_000 : 50_000, outageMs: quick ? 10_000 : 20_000, failover: true, onProgress,
   }));
   const duplicates = await scenario('duplicates', async (onProgress) => (await import('./scenarios/duplicates.ts')).runDuplicates({ copies: 10_000, onProgress }));
   const deploy = await scenario('deploy', async (onProgress) => (await import('./scenarios/deploy.ts')).runDeploy({
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const allSends = [...sends, ...pgSends];
   const figures = {
     signalsSent: allSends.reduce((n, s) => n + s.sent, 0) + (duplicates && !failed(duplicates) ? duplicates.copies : 0),
-    accepted: allSends.reduce((n, s) => n + s.accepted, 0) + (duplicates && !failed(duplicates) ? duplicates.accepted : 0),
+    accepted: allSends.reduce((n, s) => n + s.accepted, 0) + (duplicates && !failed(duplicates) ? (duplicates.statuses[202] ?? 0) + (duplicates.statuses[200] ?? 0) : 0),
     decided: sum((v) => v.decided),
     ordersAtVenue: sum((v) => v.ordersAtVenue),
     duplicates: sum((v) => v.duplicates.total),
@@ -142,7 +142,8 @@ async function main(): Promise<void> {
     },
   };
   mkdirSync(join(ROOT, 'bench'), { recursive: true });
-  const out = join(ROOT, 'bench', 'chaos-report.json');
+  // A partial run (--only) must not overwrite the full report.
+  const out = join(ROOT, 'bench', values.only ? `chaos-report-${[...only].sort().join('-')}.json` : 'chaos-report.json');
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 
   const line = (k: string, v: unknown) => process.stdout.write(`  ${k.padEnd(34)} ${typeof v === 'string' ? v : JSON.stringify(v)}\n`);

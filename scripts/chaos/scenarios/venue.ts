@@ -76,13 +76,15 @@ export async function runVenueFaults(o: VenueFaultsOptions): Promise<VenueFaults
     if (alpaca) await enableSecondVenue(fleet);
     // Partial fills leave limit orders resting, so some fills arrive later, on the push stream.
     await knobs(fleet.venueUrl, { partialFillRatio: 0.5 });
+    // Faults the connector rides through come first, at ratios below what opens its breaker; the ones
+    // that halt the venue (and move flow to the second venue) come last, so they do not mask the others.
     const phases: Phase[] = [
-      { name: 'timeouts: venue slower (1.5 s) than the 1 s deadline', ms: o.phaseMs, knobs: { latencyMs: 1500 } },
-      { name: 'timeouts: venue acts but never answers', ms: o.phaseMs, knobs: { dropResponses: true } },
-      { name: '5xx before the venue sees the order (30%)', ms: o.phaseMs, proxy: { kind: '5xx-before', ratio: 0.3 } },
-      { name: '5xx after the venue created the order (30%)', ms: o.phaseMs, proxy: { kind: '5xx-after', ratio: 0.3 } },
-      { name: '429 storm (80% of calls, Retry-After 1 s)', ms: o.phaseMs, proxy: { kind: '429', ratio: 0.8 } },
+      { name: '5xx before the venue sees the order (20%)', ms: o.phaseMs, proxy: { kind: '5xx-before', ratio: 0.2 } },
+      { name: '5xx after the venue created the order (20%)', ms: o.phaseMs, proxy: { kind: '5xx-after', ratio: 0.2 } },
+      { name: '429 storm (50% of calls, Retry-After 1 s)', ms: o.phaseMs, proxy: { kind: '429', ratio: 0.5 } },
       { name: 'silent push stream', ms: o.silentMs, proxy: { kind: 'silent' } },
+      { name: 'timeouts: venue acts but never answers', ms: o.phaseMs, knobs: { dropResponses: true } },
+      { name: 'timeouts: venue slower (1.5 s) than the 1 s deadline', ms: o.phaseMs, knobs: { latencyMs: 1500 } },
       { name: 'venue outage', ms: o.outageMs, knobs: { outage: true } },
     ];
     const total = phases.reduce((n, p) => n + p.ms + o.calmMs, o.calmMs);
