@@ -171,13 +171,14 @@ async function checkParquet(dir: string, fills: ExecutionReport[]): Promise<Verd
     if (idCol === null) return { checked: false, note: `Parquet files found but no execution id column (${columns.join(', ')})` };
     const rows = (await con.runAndReadAll(`SELECT "${idCol}" AS id, count(*)::INTEGER AS n FROM read_parquet('${glob}', union_by_name = true) GROUP BY 1`)).getRowObjects() as { id: string; n: number }[];
     const got = new Map(rows.map((r) => [String(r.id), Number(r.n)]));
-    let missing = 0, doubled = 0;
+    let missing = 0, doubled = 0, found = 0;
     for (const id of new Set(fills.map((f) => f.executionId))) {
       const n = got.get(id) ?? 0;
+      if (n > 0) found++;
       if (n === 0) missing++;
       if (n > 1) doubled += n - 1;
     }
-    return { checked: true, note: `read with DuckDB from ${dir}`, fills: got.size, missing, doubled };
+    return { checked: true, note: `read with DuckDB from ${dir}`, fills: found, missing, doubled };
   } catch (e) {
     return { checked: false, note: `Parquet not readable: ${(e as Error).message.slice(0, 200)}` };
   } finally {
