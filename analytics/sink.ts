@@ -41,18 +41,41 @@ interface PartitionState {
   manifest: Manifest;
   /** Executions only: the position fold, rebuilt from this partition's files on open. */
   fold: PnlFold | null;
+  /** Executions only: ids of the recent position-moving rows, so a fact written twice to `executions` is stored once. */
+  recent: RecentIds | null;
   /** Whether the first batch since opening has been checked against the manifest's nextOffset. */
   positioned: boolean;
 }
 
+/**
+ * The last `cap` execution ids of a partition, oldest evicted first. `executions` may hold one fact twice
+ * (two connector instances in a handover both recording it, with the same deterministic executionId);
+ * such repeats arrive close together, and the sink stores the first only, as the projection does.
+ */
+export class RecentIds {
+  private readonly ids = new Set<string>();
+  constructor(private readonly cap = 200_000) {}
+  /** True the first time an id is offered (and remembers it), false for a repeat. */
+  offer(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.cap) this.ids.delete(this.ids.values().next().value as string);
+    return true;
+  }
+}
+
+/** Types that move a position: what the fold reads, and what the sink stores once per executionId. */
+const MOVES = new Set(['PARTIAL_FILL', 'FILL', 'CORRECTION', 'BUST']);
+
 /** Rebuilds the position fold from a partition's own files: the rows the fold has seen, in log order. */
-async function rebuildFold(writer: ParquetWriter, root: string, m: Manifest, log: Logger): Promise<PnlFold> {
+async function rebuildFold(writer: ParquetWriter, root: string, m: Manifest, log: Logger, recent: RecentIds): Promise<PnlFold> {
   const fold = createPnlFold({ onRefused: (e) => log.warn({ executionId: e.executionId }, 'amendment without refExecutionId: no P&L effect') });
   const files = m.files.map((f) => join(root, f.path));
   let chunk: ExecutionReport[] = [];
   // ACK, REJECT and CANCEL never move a position; skipping them keeps a rebuild cheap.
   const n = await writer.readRecords(executionsDataset as Dataset, files, (r) => {
     chunk.push(r as unknown as ExecutionReport);
+    recent.offer((r as unknown as ExecutionReport).executionId);
     if (chunk.length >= 10_000) { fold.applyBatch(chunk); chunk = []; }
   }, "type NOT IN ('ACK', 'REJECT', 'CANCEL')");
   fold.applyBatch(chunk);
@@ -81,8 +104,9 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
 
   async function open(dataset: Dataset, partition: number): Promise<PartitionState> {
     const manifest = await reconcilePartition(root, dataset.name, partition, o.log);
-    const fold = dataset === executionsDataset ? await rebuildFold(writer!, root, manifest, o.log) : null;
-    const state: PartitionState = { dataset, manifest, fold, positioned: false };
+    const recent = dataset === executionsDataset ? new RecentIds() : null;
+    const fold = recent ? await rebuildFold(writer!, root, manifest, o.log, recent) : null;
+    const state: PartitionState = { dataset, manifest, fold, recent, positioned: false };
     parts.set(`${dataset.name}:${partition}`, state);
     return state;
   }
@@ -106,7 +130,15 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
       const offset = Number(m.offset);
       if (offset < p.manifest.nextOffset || m.value === null) continue; // already in a file / tombstone
       try {
-        rows.push({ rec: await o.codec.decode(dataset.record, m.value), partition, offset, pnl: null });
+        const rec = await o.codec.decode(dataset.record, m.value);
+        if (p.recent) {
+          const e = rec as ExecutionReport;
+          if (MOVES.has(e.type) && !p.recent.offer(e.executionId)) {
+            o.log.warn({ executionId: e.executionId, partition, offset }, 'execution recorded twice on executions; stored once');
+            continue;
+          }
+        }
+        rows.push({ rec, partition, offset, pnl: null });
       } catch (e) {
         o.log.error({ err: e, topic, partition, offset }, 'undecodable record left out of Parquet');
       }

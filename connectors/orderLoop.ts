@@ -4,10 +4,10 @@
 // committed batch is resolved locally (kafkajs otherwise fetches it again from the old position, since
 // offsets committed through a transaction never reach the consumer's own bookkeeping), and the venue's
 // halt can pause consumption.
-import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { accountHeaders, whileConcurrent, type OutRecord } from '../streams/runtime/consume.ts';
-import { AccountPartitioner } from '../streams/runtime/kafka.ts';
+import { topicMessages, whileConcurrent, type OutRecord } from '../streams/runtime/consume.ts';
+import { AccountPartitioner, FETCH_MAX_WAIT_MS } from '../streams/runtime/kafka.ts';
 
 export interface OrderLoopOptions {
   kafka: Kafka;
@@ -16,15 +16,26 @@ export interface OrderLoopOptions {
   /** Stable per instance: a restarted instance fences its previous incarnation's open transaction. */
   transactionalId: string;
   topic: string;
-  handle(messages: KafkaMessage[], partition: number): Promise<OutRecord[]>;
+  /** The batches of one transaction (one per partition), in the order they arrived. */
+  handle(batches: { messages: KafkaMessage[]; partition: number }[]): Promise<OutRecord[]>;
   onCommitted(): void;
   onAbort(error: unknown): void;
-  /** A new assignment: orders from before it may have been sent by the previous owner. */
-  onAssigned(): void;
+  /** A new assignment (this instance's partitions of the topic): orders from before it may have been sent by the previous owner. */
+  onAssigned(partitions: number[]): void;
+  /** The group is rebalancing: until the next assignment this instance owns nothing for sure. */
+  onRebalancing(): void;
   /** Wraps each transaction: the runtime's lock shared with its other writers. */
   serialize<T>(fn: () => Promise<T>): Promise<T>;
 }
 
+
+interface Pending {
+  messages: KafkaMessage[];
+  partition: number;
+  lastOffset: string;
+  resolveOffset(offset: string): void;
+  done(error?: unknown): void;
+}
 
 export function createOrderLoop(o: OrderLoopOptions) {
   const producer = o.kafka.producer({
@@ -32,11 +43,55 @@ export function createOrderLoop(o: OrderLoopOptions) {
     createPartitioner: AccountPartitioner, transactionTimeout: 30000,
   });
   const consumer = o.kafka.consumer({
-    groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 50, sessionTimeout: 15000, heartbeatInterval: 1000,
+    groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, sessionTimeout: 15000, heartbeatInterval: 1000,
   });
   let paused = false;
   let running = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => o.onAssigned());
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => o.onAssigned(payload.memberAssignment[o.topic] ?? []));
+  consumer.on(consumer.events.REBALANCING, () => o.onRebalancing());
+
+  // Group commit: the batches of every partition that arrive together share one transaction (one
+  // round of AddPartitions / Produce / AddOffsets / TxnOffsetCommit / EndTxn instead of one per
+  // partition). A round that fails fails all its batches; each is fetched again.
+  let queue: Pending[] = [];
+  let draining = false;
+
+  async function commitRound(round: Pending[]): Promise<void> {
+    const txn = await producer.transaction();
+    try {
+      const out = await o.handle(round.map((p) => ({ messages: p.messages, partition: p.partition })));
+      if (out.length > 0) await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
+      const partitions = round.map((p) => ({ partition: p.partition, offset: (BigInt(p.messages[p.messages.length - 1].offset) + 1n).toString() }));
+      await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions }] }));
+      await txn.commit();
+      o.onCommitted();
+    } catch (e) {
+      await txn.abort().catch(() => {});
+      o.onAbort(e);
+      throw e;
+    }
+  }
+
+  function drain(): void {
+    if (draining) return;
+    draining = true;
+    // One turn of the event loop lets the other partitions of the same fetch join the round.
+    setImmediate(() => {
+      void (async () => {
+        while (queue.length > 0) {
+          const round = queue;
+          queue = [];
+          try {
+            await o.serialize(() => commitRound(round));
+            for (const p of round) { p.resolveOffset(p.lastOffset); p.done(); }
+          } catch (e) {
+            for (const p of round) p.done(e);
+          }
+        }
+        draining = false;
+      })();
+    });
+  }
 
   return {
     async start() {
@@ -46,26 +101,15 @@ export function createOrderLoop(o: OrderLoopOptions) {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 64,
         eachBatch: async ({ batch, isRunning, isStale, heartbeat, resolveOffset }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
-          await o.serialize(async () => {
-            const txn = await producer.transaction();
-            try {
-              const out = await o.handle(batch.messages, batch.partition);
-              if (out.length > 0) {
-                const messages = out.map((r) => ({ key: r.key, value: r.value, headers: accountHeaders(r.account, r.headers) as IHeaders }));
-                await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: [{ topic: out[0].topic, messages }] }));
-              }
-              const next = (BigInt(batch.messages[batch.messages.length - 1].offset) + 1n).toString();
-              await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] }));
-              await txn.commit();
-              resolveOffset(batch.lastOffset());
-              o.onCommitted();
-            } catch (e) {
-              await txn.abort().catch(() => {});
-              o.onAbort(e);
-              throw e;
-            }
+          await new Promise<void>((resolve, reject) => {
+            queue.push({
+              messages: batch.messages, partition: batch.partition, lastOffset: batch.lastOffset(), resolveOffset,
+              done: (e) => (e === undefined ? resolve() : reject(e)),
+            });
+            drain();
           });
           await heartbeat();
         },

@@ -9,7 +9,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
 import type { Control, ExecutionReport, Order } from '../schemas/types.ts';
-import { accountHeaders, createMutex, readToEnd, type OutRecord } from '../streams/runtime/consume.ts';
+import { accountHeaders, createMutex, type OutRecord } from '../streams/runtime/consume.ts';
 import { errorCode, isRetriable } from '../streams/runtime/errors.ts';
 import type { Hlc } from '../streams/runtime/hlc.ts';
 import { AccountPartitioner } from '../streams/runtime/kafka.ts';
@@ -82,6 +82,13 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   let timer: NodeJS.Timeout | null = null, quoteTimer: NodeJS.Timeout | null = null;
   let unsubscribe: (() => void) | null = null;
   let controlTail: Tail | null = null;
+  let stateTail: Tail | null = null; // `orders` + `executions`, from the beginning
+  // Ownership: the `orders` partitions assigned to this instance (none before the first assignment and
+  // during a rebalance). Push events and reconciliation write only for owned orders.
+  const partitionOf = new Map<string, number>();
+  let owned = new Set<number>();
+  let stateCurrent: Promise<void> = Promise.resolve(); // `executions` read up to the last assignment
+  const owns = (cid: string) => { const p = partitionOf.get(cid); return p !== undefined && owned.has(p); };
 
   const stamp = (): Stamp => ({ recordedAt: clock(), hlc: () => o.hlc.now() });
   const toRecord = (e: ExecutionReport): OutRecord => ({ topic: o.topics.executions, key: e.orderId, value: o.codec.encode(o.topics.executions, e), account: e.account });
@@ -136,7 +143,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   }
 
   const sync = createVenueSync({
-    client: o.client, log, clock, stamp, known, seen, attempted, lock, call,
+    client: o.client, log, clock, stamp, known, seen, attempted, owns, lock, call,
     amendmentWindowMs: cfg.amendmentWindowMs, amendmentLookups: cfg.amendmentLookups,
     async write(out) {
       await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {
@@ -251,11 +258,27 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   const loop = createOrderLoop({
     kafka: o.kafka, log, groupId: o.groupId, transactionalId: o.transactionalId, topic: o.topics.orders,
     serialize: lock,
-    onAssigned() { assignedAt = clock(); },
-    async handle(messages) {
+    onRebalancing() { owned = new Set(); },
+    onAssigned(partitions) {
+      assignedAt = clock();
+      owned = new Set(partitions);
+      // Before the first order of the new assignment: what the previous owner wrote is read, then its
+      // unfinished orders are looked up (their push events went to nobody during the handover).
+      stateCurrent = (stateTail?.sync() ?? Promise.resolve()).catch((e) => log.warn({ err: message(e) }, 'executions not re-read on assignment'));
+      void stateCurrent.then(() => sync.reconcile('start')).catch((e) => log.warn({ err: message(e) }, 'reconciliation after assignment failed; the timer retries'));
+    },
+    async handle(batches) {
       staged = [];
+      await stateCurrent;
       if (breaker.mode === 'OPEN') throw new VenueError('VENUE_HALTED', `${venue}: halted (${breaker.reason}); orders wait`, { venue, operation: 'submit' });
-      const orders = (await Promise.all(messages.map((m) => o.codec.decode('Order', m.value!)))).filter((ord) => ord.venue === venue);
+      const orders: Order[] = [];
+      for (const b of batches) {
+        for (const ord of await Promise.all(b.messages.map((m) => o.codec.decode('Order', m.value!)))) {
+          if (ord.venue !== venue) continue;
+          partitionOf.set(ord.clientOrderId, b.partition);
+          orders.push(ord);
+        }
+      }
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
       const results: Staged[] = [];
       for (let i = 0; i < unique.length; i += cfg.submitConcurrency) results.push(...await Promise.all(unique.slice(i, i + cfg.submitConcurrency).map(handleOrder)));
@@ -289,20 +312,25 @@ export function createConnectorRuntime(o: ConnectorOptions) {
 
   return {
     async start() {
-      // What `orders` and `executions` already hold for this venue: the starting point of every diff.
-      await readToEnd(o.kafka, [o.topics.orders, o.topics.executions], async (topic, m) => {
+      // What `orders` and `executions` hold for this venue: the starting point of every diff, kept
+      // current while running so that a partition taken over from another instance is diffed against
+      // what that instance wrote.
+      stateTail = await startTail(o.kafka, [o.topics.orders, o.topics.executions], async (topic, m, partition) => {
         if (topic === o.topics.orders) {
           const ord = await o.codec.decode('Order', m.value!);
           if (ord.venue !== venue) return;
+          partitionOf.set(ord.clientOrderId, partition);
           const k = known.get(ord.clientOrderId);
           known.set(ord.clientOrderId, k ? { ...k, quantity: ord.quantity } : knownFromOrder(ord));
+          if (!k) sync.flushParked(ord.clientOrderId);
           return;
         }
         const e = await o.codec.decode('ExecutionReport', m.value!);
-        if (e.venue !== venue) return;
+        if (e.venue !== venue || seen.has(e.executionId)) return;
         seen.add(e.executionId);
         known.set(e.clientOrderId, applyReport(known.get(e.clientOrderId), e));
       });
+      await stateTail.caughtUp;
       controlTail = await startTail(o.kafka, [o.topics.control], async (_t, m) => {
         if (m.key?.toString() === venueControlKey(venue) && m.value) latestControl = await o.codec.decode('Control', m.value);
       });
@@ -338,6 +366,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       await lock(async () => {});
       while (ticking) await sleep(10);
       await controlTail?.stop();
+      await stateTail?.stop();
       await sideProducer.disconnect();
       await o.client.disconnect();
     },

@@ -18,6 +18,11 @@ export interface VenueSyncDeps {
   seen: Set<string>;
   /** Orders this instance has sent: their look-ups belong in every round. */
   attempted: ReadonlySet<string>;
+  /**
+   * Whether this instance owns the order's `orders` partition. Several instances of one venue all see
+   * its push stream; only the owner records, so a fact reaches `executions` once.
+   */
+  owns(clientOrderId: string): boolean;
   lock<T>(fn: () => Promise<T>): Promise<T>;
   /** Writes reports to `executions` (acks=all) or throws. */
   write(reports: ExecutionReport[]): Promise<void>;
@@ -28,7 +33,7 @@ export interface VenueSyncDeps {
 }
 
 export function createVenueSync(d_: VenueSyncDeps) {
-  const { client, log, clock, stamp, known, seen, attempted, lock, call } = d_;
+  const { client, log, clock, stamp, known, seen, attempted, owns, lock, call } = d_;
   const parked = new Map<string, VenueEvent[]>(); // events for orders not read yet
   const warnedUnknown = new Set<string>();
   let lastEventAt = clock();
@@ -37,7 +42,7 @@ export function createVenueSync(d_: VenueSyncDeps) {
   async function applyView(cid: string, compute: (k: KnownOrder) => Diff): Promise<void> {
     await lock(async () => {
       const k = known.get(cid);
-      if (!k) return;
+      if (!k || !owns(cid)) return;
       const d = compute(k);
       const out = d.reports.filter((r) => !seen.has(r.executionId));
       if (out.length > 0) await d_.write(out);
@@ -49,6 +54,7 @@ export function createVenueSync(d_: VenueSyncDeps) {
   async function onVenueEvent(ev: VenueEvent): Promise<void> {
     lastEventAt = clock();
     const cid = ev.kind === 'order' ? ev.order.clientOrderId : ev.clientOrderId;
+    if (known.has(cid) && !owns(cid)) return; // another instance's order: it records this
     if (!known.has(cid)) {
       // A fill can overtake its order (a restart, a slow consumer): kept until the order is read.
       const list = parked.get(cid) ?? [];
@@ -87,6 +93,7 @@ export function createVenueSync(d_: VenueSyncDeps) {
     const observedAt = clock();
     const open = await call('openOrders', () => client.openOrders(), probing);
     for (const s of open) {
+      if (known.has(s.clientOrderId) && !owns(s.clientOrderId)) continue;
       if (known.has(s.clientOrderId)) await applyView(s.clientOrderId, (k) => diffOrder(k, s, observedAt, stamp()));
       else if (!warnedUnknown.has(s.clientOrderId)) {
         warnedUnknown.add(s.clientOrderId);
@@ -94,13 +101,13 @@ export function createVenueSync(d_: VenueSyncDeps) {
       }
     }
     const openIds = new Set(open.map((s) => s.clientOrderId));
-    const pending = [...known.values()].filter((k) => needsPolling(k)
+    const pending = [...known.values()].filter((k) => needsPolling(k) && owns(k.ctx.clientOrderId)
       && (k.acked || attempted.has(k.ctx.clientOrderId) || kind === 'start')
       && (!openIds.has(k.ctx.clientOrderId) || k.venueFilledQty > filledQty(k) + 1e-9));
     await pollOrders(pending.map((k) => k.ctx.clientOrderId), probing);
     if (kind === 'poll') return;
     const polled = new Set(pending.map((k) => k.ctx.clientOrderId));
-    const recent = [...known.values()].filter((k) => k.lastFillAt !== null && observedAt - k.lastFillAt < d_.amendmentWindowMs && !polled.has(k.ctx.clientOrderId));
+    const recent = [...known.values()].filter((k) => k.lastFillAt !== null && owns(k.ctx.clientOrderId) && observedAt - k.lastFillAt < d_.amendmentWindowMs && !polled.has(k.ctx.clientOrderId));
     if (recent.length === 0) return;
     recent.sort((a, b) => (b.lastFillAt ?? 0) - (a.lastFillAt ?? 0));
     const start = amendmentCursor % recent.length;

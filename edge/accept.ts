@@ -3,7 +3,8 @@
 // Requests are grouped: everything that arrives while a group is being written goes into the next
 // one, so under load one SQL round trip and one Kafka produce serve many alerts, and at low load a
 // lone alert waits for nobody.
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
 import type pg from 'pg';
 import type { Codec } from '../schemas/codec.ts';
 import type { Signal } from '../schemas/types.ts';
@@ -12,7 +13,15 @@ import { RouterError } from '../streams/runtime/errors.ts';
 
 export interface AcceptDeps { producer: Producer; pool: pg.Pool; codec: Codec; topic: string; maxGroup?: number; maxGroupsInFlight?: number }
 
-interface Waiting { signal: Signal; resolve: (r: { duplicate: boolean }) => void; reject: (e: unknown) => void }
+interface Waiting { signal: Signal; deadline: number; resolve: (r: { duplicate: boolean }) => void; reject: (e: unknown) => void }
+
+/** What the edge's readiness needs to know: did the last write to Kafka succeed? */
+export interface AcceptHealth {
+  lastFailureAt: number;
+  lastSuccessAt: number;
+  /** Start of the oldest produce still waiting for Kafka's acknowledgement; 0 when none is. */
+  oldestWriteAt: number;
+}
 
 const unavailable = (what: string, cause: unknown) => new RouterError('UNAVAILABLE', what, { retriable: true, cause });
 
@@ -23,8 +32,16 @@ export function createAccept(d: AcceptDeps) {
   let queue: Waiting[] = [];
   let writing = 0;
   let scheduled = false;
+  const writes = new Set<number>(); // start times of the produces in flight
+  const health = { lastFailureAt: 0, lastSuccessAt: 0, get oldestWriteAt() { let m = 0; for (const t of writes) if (m === 0 || t < m) m = t; return m; } };
 
-  async function writeGroup(group: Waiting[]): Promise<void> {
+  async function writeGroup(all: Waiting[]): Promise<void> {
+    // A request already answered 503 (its deadline passed while it queued) is not written: its sender
+    // was told to try again, and nothing of it should reach `signals` in the meantime.
+    const now = Date.now();
+    const group = all.filter((w) => w.deadline > now);
+    for (const w of all) if (w.deadline <= now) w.reject(unavailable('accept timed out before the signal was written', null));
+    if (group.length === 0) return;
     // One round trip: insert the new ids, and learn which earlier attempts already reached Kafka.
     const { rows } = await d.pool.query<{ signal_id: string; produced: boolean }>(
       `INSERT INTO edge_signals (signal_id, account_id, strategy)
@@ -37,10 +54,14 @@ export function createAccept(d: AcceptDeps) {
     // New, or an earlier attempt failed before its 202: produce.
     const fresh = group.filter((w) => !produced.has(w.signal.signalId));
     if (fresh.length > 0) {
+      const startedAt = Date.now();
+      writes.add(startedAt);
       await d.producer.send({
         topic: d.topic, acks: -1,
         messages: fresh.map((w) => ({ key: w.signal.signalId, value: d.codec.encode(d.topic, w.signal), headers: accountHeaders(w.signal.account) })),
-      }).catch((e: unknown) => { throw unavailable('Kafka did not acknowledge the signal', e); });
+      }).catch((e: unknown) => { health.lastFailureAt = Date.now(); throw unavailable('Kafka did not acknowledge the signal', e); })
+        .finally(() => writes.delete(startedAt));
+      health.lastSuccessAt = Date.now();
       await d.pool.query('UPDATE edge_signals SET produced = true WHERE signal_id = ANY($1::text[])', [fresh.map((w) => w.signal.signalId)])
         .catch((e: unknown) => { throw unavailable('signal store unavailable', e); });
     }
@@ -54,7 +75,7 @@ export function createAccept(d: AcceptDeps) {
       queue = queue.slice(group.length);
       writing++;
       writeGroup(group)
-        .catch((e: unknown) => { for (const w of group) w.reject(e); })
+        .catch((e: unknown) => { for (const w of group) w.reject(e); }) // a settled promise ignores a second reject
         .finally(() => { writing--; if (queue.length > 0) schedule(); });
     }
   }
@@ -65,13 +86,44 @@ export function createAccept(d: AcceptDeps) {
     setImmediate(pump);
   }
 
-  return function accept(signal: Signal): Promise<{ duplicate: boolean }> {
+  /** `deadline` (epoch ms): past it, a signal still queued is refused instead of written. */
+  function accept(signal: Signal, deadline = Number.POSITIVE_INFINITY): Promise<{ duplicate: boolean }> {
     const running = inFlight.get(signal.signalId);
     if (running) return running.then(() => ({ duplicate: true }));
-    const p = new Promise<{ duplicate: boolean }>((resolve, reject) => { queue.push({ signal, resolve, reject }); })
+    const p = new Promise<{ duplicate: boolean }>((resolve, reject) => { queue.push({ signal, deadline, resolve, reject }); })
       .finally(() => inFlight.delete(signal.signalId));
     inFlight.set(signal.signalId, p);
     schedule();
     return p;
+  }
+  return Object.assign(accept, { health: (): Readonly<AcceptHealth> => health });
+}
+
+/**
+ * The edge's view of Kafka for `/readyz`: down while a produce has waited longer than `stallMs` for its
+ * acknowledgement, and from a failed produce until a produce succeeds or a probe (the `signals`
+ * partitions' offsets, which need their leaders) answers; probed every `everyMs` while down.
+ */
+export function startKafkaProbe(kafka: Kafka, topic: string, health: () => Readonly<AcceptHealth>, log: Logger, stallMs: number, everyMs = 1_000) {
+  let probedOkAt = 0;
+  let probing = false;
+  const up = () => {
+    const h = health();
+    const stalled = h.oldestWriteAt !== 0 && Date.now() - h.oldestWriteAt > stallMs;
+    return !stalled && h.lastFailureAt <= Math.max(h.lastSuccessAt, probedOkAt);
   };
+  const timer = setInterval(() => {
+    if (up() || probing) return;
+    probing = true;
+    const admin = kafka.admin();
+    const startedAt = Date.now();
+    const attempt = admin.connect().then(() => admin.fetchTopicOffsets(topic));
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('probe timed out')), everyMs * 2).unref());
+    Promise.race([attempt, timeout])
+      .then(() => { probedOkAt = startedAt; log.info('Kafka answers again: edge ready'); })
+      .catch(() => {})
+      .finally(() => { probing = false; void admin.disconnect().catch(() => {}); });
+  }, everyMs);
+  timer.unref();
+  return { up, stop: async () => { clearInterval(timer); } };
 }

@@ -32,8 +32,11 @@ export interface EdgeDeps {
   clock: () => number;
   /** Hybrid logical clock: ms * 1000 + counter. */
   hlc: () => number;
-  /** Dedupe + produce with acks=all. Throws an error with code 'UNAVAILABLE' when Kafka cannot acknowledge. */
-  accept: (signal: Signal) => Promise<{ duplicate: boolean }>;
+  /**
+   * Dedupe + produce with acks=all. Throws an error with code 'UNAVAILABLE' when Kafka cannot acknowledge.
+   * `deadline` (epoch ms): a signal still queued past it is refused, not written.
+   */
+  accept: (signal: Signal, deadline?: number) => Promise<{ duplicate: boolean }>;
   ready: () => boolean;
   registry?: Registry;
   /** More route plugins (the ops API), registered after the edge's own hooks and error handler. */
@@ -161,7 +164,7 @@ export function createEdgeApp(deps: EdgeDeps): FastifyInstance {
       const timer = setTimeout(() => reject(new EdgeError('UNAVAILABLE', 'accept timed out', undefined, 'ACCEPT_TIMEOUT')), config.acceptTimeoutMs);
       let pending: Promise<{ duplicate: boolean }>;
       try {
-        pending = deps.accept(signal);
+        pending = deps.accept(signal, Date.now() + config.acceptTimeoutMs);
       } catch (err) {
         pending = Promise.reject(err);
       }

@@ -9,7 +9,7 @@ import { openAnalyticsDb } from '../analytics/db.ts';
 import { analyticsRoutes, requireBearer } from '../analytics/routes.ts';
 import { createAnalyticsSink } from '../analytics/sink.ts';
 import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
-import { createAccept } from '../edge/accept.ts';
+import { createAccept, startKafkaProbe } from '../edge/accept.ts';
 import { createEdgeApp } from '../edge/app.ts';
 import { consumerSpecs, startDashboard, type ConnectorProbe } from '../edge/dashboard/index.ts';
 import { loadEdgeConfig } from '../edge/config.ts';
@@ -102,9 +102,14 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
       await producer.connect();
       let ready = true;
+      const accept = createAccept({ producer, pool: pool!, codec, topic: topics.signals });
+      // Not ready while Kafka does not acknowledge: a produce waiting longer than the accept timeout, or
+      // the last produce failed and nothing has worked since (a produce, or a probe every second).
+      const kafkaProbe = startKafkaProbe(kafka, topics.signals, accept.health, log.child({ component: 'edge' }), edgeConfig.acceptTimeoutMs);
+      started.push({ name: 'edge-kafka-probe', stop: () => kafkaProbe.stop() });
       const app = createEdgeApp({
         config: edgeConfig, log: log.child({ component: 'edge' }), clock: Date.now, hlc: () => hlc.now(),
-        accept: createAccept({ producer, pool: pool!, codec, topic: topics.signals }), ready: () => ready, registry,
+        accept, ready: () => ready && kafkaProbe.up(), registry,
         extraRoutes: (a) => ops.register(a),
       });
       // Read-only SQL over the sink's Parquet files (same ANALYTICS_DIR), for any ops token.

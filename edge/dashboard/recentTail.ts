@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { topicEnds } from '../../streams/runtime/consume.ts';
+import { FETCH_MAX_WAIT_MS } from '../../streams/runtime/kafka.ts';
 
 export interface RecentTail { caughtUp: Promise<void>; stop(): Promise<void> }
 
@@ -27,7 +28,7 @@ export async function startRecentTail(
   } finally {
     await admin.disconnect();
   }
-  const consumer = kafka.consumer({ groupId: `dashboard-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 50 });
+  const consumer = kafka.consumer({ groupId: `dashboard-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
   let markCaughtUp!: () => void;
   const caughtUp = new Promise<void>((r) => { markCaughtUp = r; });
   if (pending.size === 0) markCaughtUp();

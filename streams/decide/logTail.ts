@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { topicEnds } from '../runtime/consume.ts';
+import { FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
 
 export interface LogTail {
   /** Every record the topics held when the tail started has been handed over. */
@@ -55,7 +56,7 @@ export async function startLogTail(
     });
 
   const initial = await lastOffsets(admin, topics);
-  const consumer = kafka.consumer({ groupId: `tail-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: 50 });
+  const consumer = kafka.consumer({ groupId: `tail-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     const key = `${payload.topic}:${payload.partition}`;
     const last = BigInt(payload.lastOffset);

@@ -16,10 +16,15 @@
 // previous owner decided but whose offsets we were handed before its last commit are recognised and
 // skipped. Producers are re-initialised on every assignment, even for partitions kept: whether another
 // member held one in between cannot be known here.
-import type { Consumer, Kafka, KafkaMessage, Producer, IHeaders } from 'kafkajs';
+//
+// Partitions are processed side by side (each has its own producer, so their transactions overlap
+// instead of queueing behind each other). What touches every partition at once (fencing in a new
+// assignment, rebuilding the state after an abort) waits until no transaction is open and holds the
+// others back while it runs.
+import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { accountHeaders, whileConcurrent, type OutRecord } from '../runtime/consume.ts';
-import { AccountPartitioner } from '../runtime/kafka.ts';
+import { topicMessages, whileConcurrent, type OutRecord } from '../runtime/consume.ts';
+import { AccountPartitioner, FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
 
 export interface PartitionedLoopOptions {
   kafka: Kafka;
@@ -39,10 +44,41 @@ export interface PartitionedLoop { start(): Promise<void>; stop(): Promise<void>
 
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'INVALID_TXN_STATE']);
 
+/** Many holders of `shared` at once, or one of `exclusive` and nobody else. */
+export function createSharedLock() {
+  let active = 0;
+  let idle: (() => void)[] = [];
+  let exclusive: Promise<void> | null = null;
+  return {
+    async shared<T>(fn: () => Promise<T>): Promise<T> {
+      while (exclusive) await exclusive;
+      active++;
+      try {
+        return await fn();
+      } finally {
+        active--;
+        if (active === 0) { for (const r of idle) r(); idle = []; }
+      }
+    },
+    async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+      while (exclusive) await exclusive;
+      let release!: () => void;
+      exclusive = new Promise<void>((r) => { release = r; });
+      try {
+        while (active > 0) await new Promise<void>((r) => idle.push(r));
+        return await fn();
+      } finally {
+        exclusive = null;
+        release();
+      }
+    },
+  };
+}
+
 
 export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoop {
   const consumer = o.kafka.consumer({
-    groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 20, sessionTimeout: 15000, heartbeatInterval: 1000,
+    groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, sessionTimeout: 15000, heartbeatInterval: 1000,
   });
   const producers = new Map<number, Producer>();
   let assignment: number[] = [];
@@ -83,27 +119,20 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
     synced = gen;
   }
 
-  /** Set once `handle` may have staged state that only a commit makes true. */
-  let staged = false;
+  /** Partitions whose `handle` may have staged state that only a commit makes true. */
+  const staged = new Set<number>();
+  const lock = createSharedLock();
 
   async function runTransaction(producer: Producer, messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
     const txn = await producer.transaction();
     try {
-      staged = true;
+      staged.add(partition);
       const out = await o.handle(messages, partition);
-      if (out.length > 0) {
-        const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
-        for (const r of out) {
-          let list = byTopic.get(r.topic);
-          if (!list) byTopic.set(r.topic, (list = []));
-          list.push({ key: r.key, value: r.value, headers: accountHeaders(r.account, r.headers) });
-        }
-        await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([t, m]) => ({ topic: t, messages: m })) }));
-      }
+      if (out.length > 0) await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
       const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
       await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] }));
       await txn.commit();
-      staged = false;
+      staged.delete(partition);
     } catch (e) {
       await txn.abort().catch(() => {});
       throw e;
@@ -118,11 +147,13 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 64,
         eachBatch: async ({ batch, isRunning, isStale, heartbeat, resolveOffset }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          const current = () => synced === generation && producers.has(batch.partition);
           try {
-            if (synced !== generation || !producers.has(batch.partition)) await sync(batch.partition, heartbeat);
-            await runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition);
+            if (!current()) await lock.exclusive(async () => { if (!current()) await sync(batch.partition, heartbeat); });
+            await lock.shared(() => runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition));
           } catch (e) {
             const type = (e as { type?: string }).type;
             const fenced = type !== undefined && FENCED.has(type);
@@ -133,8 +164,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
             } else {
               o.log.warn({ err: e, partition: batch.partition }, 'transaction aborted; batch will be re-read');
             }
-            if (staged) await o.onAbort(e);
-            staged = false;
+            if (staged.delete(batch.partition)) await lock.exclusive(() => o.onAbort(e));
             // kafkajs gives up on a consumer for good after a non-retriable error; being fenced is
             // ordinary here, so the consumer retries, rejoins and carries on with what it is given.
             throw fenced ? Object.assign(new Error(`producer fenced on partition ${batch.partition}`), { retriable: true }) : e;

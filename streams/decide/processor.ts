@@ -92,7 +92,8 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
   }
 
   async function handle(messages: KafkaMessage[], partition: number): Promise<OutRecord[]> {
-    if (!ready) await rebuild(); // the rebuild after an abort failed: try again before deciding anything
+    // The rebuild after an abort failed: abort this batch too, and the loop rebuilds (alone) before it is read again.
+    if (!ready) throw new Error('gate state is being rebuilt; batch aborted');
     const out: OutRecord[] = [];
     for (const m of messages) {
       let signal: Signal;

@@ -7,11 +7,12 @@ import type pg from 'pg';
 import type { Codec } from '../../schemas/codec.ts';
 import { createProjector } from './projector.ts';
 import { createPgStore, storedOffsets } from './pgStore.ts';
+import { FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
 
 export interface ProjectionOptions { kafka: Kafka; pool: pg.Pool; codec: Codec; log: Logger; topic: string; groupId: string }
 
 export function createProjection(o: ProjectionOptions) {
-  const consumer = o.kafka.consumer({ groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: 20, sessionTimeout: 15000, heartbeatInterval: 1000 });
+  const consumer = o.kafka.consumer({ groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, sessionTimeout: 15000, heartbeatInterval: 1000 });
   const projector = createProjector(createPgStore(o.pool, o.groupId, o.topic));
   let generation = 0;
   let stopped = false;

@@ -94,3 +94,14 @@ export function createMutex() {
 }
 
 export const accountHeaders = (account: string, extra?: IHeaders): IHeaders => ({ ...extra, [ACCOUNT_HEADER]: account });
+
+/** Output records grouped by topic, in order, with their account header: one `sendBatch` carries them all. */
+export function topicMessages(out: readonly OutRecord[]): { topic: string; messages: { key: string; value: Buffer; headers: IHeaders }[] }[] {
+  const byTopic = new Map<string, { key: string; value: Buffer; headers: IHeaders }[]>();
+  for (const r of out) {
+    let list = byTopic.get(r.topic);
+    if (!list) byTopic.set(r.topic, (list = []));
+    list.push({ key: r.key, value: r.value, headers: accountHeaders(r.account, r.headers) });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}

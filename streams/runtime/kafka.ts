@@ -8,6 +8,13 @@ import { resilient } from './resilient.ts';
 
 export const ACCOUNT_HEADER = 'account';
 
+/**
+ * How long the broker may hold a fetch that finds nothing new. It answers as soon as a record is
+ * there, so this costs no latency; a short wait only multiplies empty fetches (a dozen consumers per
+ * process, each polling), and those took the broker's time from the transactions on the hot path.
+ */
+export const FETCH_MAX_WAIT_MS = 500;
+
 /** The kafkajs configuration for `env`: brokers, TLS (KAFKA_SSL, KAFKA_SSL_CA_FILE) and SASL (KAFKA_SASL_*). */
 export function kafkaConfig(env: RuntimeEnv, clientId: string, log: Logger): KafkaConfig {
   const config: KafkaConfig = {

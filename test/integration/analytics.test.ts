@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -18,6 +18,7 @@ import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
 import { createPool, type Pool } from '../../streams/runtime/db.ts';
+import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { isolatedEnv, readAll, testKafka, testLog, tradingViewAlert, waitFor, TEST_SECRET } from '../helpers/env.ts';
 
 const TOKEN = 'quant-token-5d1e9b3f7a2c8e4b6d0f1a3c';
@@ -194,5 +195,29 @@ describe('analytics end to end', () => {
     const v = await verifyAnalyticsFiles(join(dir, 'main'));
     assert.ok(v.files > 0);
     assert.deepEqual(v.problems, []);
+  });
+
+  // Last: it adds a record to `executions`.
+  it('stores a fill that reached executions twice (same executionId) once, and P&L does not move', async () => {
+    const codec = createCodec(pipeline.env.SCHEMA_REGISTRY_URL);
+    const pnl = async () => ((await (await api('GET', '/analytics/pnl?by=account,symbol&format=json')).json()) as { rows: unknown[][] }).rows;
+    const before = await pnl();
+    // given a fill written again, as a second connector instance in a handover could
+    const raw = await readAll(env, pipeline.topics.executions);
+    const fill = (await Promise.all(raw.map(async (m) => ({ m, e: await codec.decode('ExecutionReport', m.value!) })))).find((x) => x.e.type === 'FILL' && x.e.lastQty > 0)!;
+    const producer = testKafka(env).producer({ createPartitioner: AccountPartitioner }); // as the connector writes it
+    await producer.connect();
+    const [meta] = await producer.send({ topic: pipeline.topics.executions, acks: -1, messages: [{ key: fill.m.key, value: fill.m.value, headers: fill.m.headers }] });
+    await producer.disconnect();
+    // when the sink has read past it
+    const manifest = join(dir, 'main', '_manifest', 'executions', `${meta.partition}.json`);
+    await waitFor('the sink to read past the repeat', async () => {
+      const m = JSON.parse(await readFile(manifest, 'utf8').catch(() => '{}')) as { nextOffset?: number };
+      return (m.nextOffset ?? 0) > Number(meta.baseOffset);
+    }, 30_000);
+    // then Parquet holds it once and P&L is what it was
+    assert.equal((await rawCounts(join(dir, 'main'))).executions.rows, expected.executions);
+    assert.deepEqual(await pnl(), before);
+    assert.deepEqual((await verifyAnalyticsFiles(join(dir, 'main'))).problems, []);
   });
 });

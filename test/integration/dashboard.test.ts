@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -23,7 +23,9 @@ const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('ops dashboard', () => {
+const NO_BROWSER = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`;
+
+describe('ops dashboard', { skip: NO_BROWSER }, () => {
   const env = isolatedEnv({ OPS_TOKENS, DASHBOARD_REFRESH_MS: '500', DASHBOARD_STREAM_MAX_SEC: '5' });
   let venue: ReturnType<typeof createPaperVenueServer>;
   let pipeline: Pipeline;
@@ -34,13 +36,18 @@ describe('ops dashboard', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     venue = createPaperVenueServer({ config: parsePaperConfig({ seed: 11, tickMs: 0 }), log: testLog() });
     env.PAPER_VENUE_URL = await venue.start(0, '127.0.0.1');
-    [pipeline, browser] = await Promise.all([
+    // Both settle before either failure is thrown, so `after` can stop whatever did start.
+    const [p, b] = await Promise.allSettled([
       startPipeline({ env, log: testLog() }),
       chromium.launch({
         executablePath: CHROMIUM,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       }),
     ]);
+    if (p.status === 'fulfilled') pipeline = p.value;
+    if (b.status === 'fulfilled') browser = b.value;
+    if (p.status === 'rejected') throw p.reason;
+    if (b.status === 'rejected') throw b.reason;
     pool = createPool({ DATABASE_URL: pipeline.env.DATABASE_URL, PG_SCHEMA: pipeline.env.PG_SCHEMA });
   });
   after(async () => {

@@ -24,7 +24,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ACCOUNTS = 40;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Instance { child: ChildProcess; output: string[]; exited: Promise<number | null>; joins(): number }
+interface Instance { child: ChildProcess; output: string[]; exited: Promise<number | null>; joins(): number; assigned(): number[] }
 
 const instances: Instance[] = [];
 const producers: Producer[] = [];
@@ -58,7 +58,13 @@ async function setup() {
     child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
     child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const instance = { child, output, exited, joins: () => (output.join('').match(/partitions assigned/g) ?? []).length };
+    const joinLines = () => output.join('').split('\n').filter((l) => l.includes('"partitions assigned"'));
+    /** The partitions of this instance's latest assignment, from its log. */
+    const assigned = (): number[] => {
+      const last = joinLines().at(-1);
+      return last ? (JSON.parse(last) as { partitions: number[] }).partitions : [];
+    };
+    const instance = { child, output, exited, joins: () => joinLines().length, assigned };
     instances.push(instance);
     return instance;
   }
@@ -88,7 +94,11 @@ async function setup() {
     }
   }
 
-  return { start, send, assertExactlyOnce };
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = (await admin.fetchTopicMetadata({ topics: [topics.signals] })).topics[0]!.partitions.length;
+  await admin.disconnect();
+  return { start, send, assertExactlyOnce, partitions };
 }
 
 async function assertDecidedOnce(env: NodeJS.ProcessEnv, topics: Topics, codec: Codec, sent: string[]): Promise<void> {
@@ -118,20 +128,33 @@ describe('decide scale-out', () => {
     const a = start('a');
     await waitFor('instance a to join the group', async () => a.joins() > 0, 60_000);
     let b: Instance | null = null;
+    let killed = false;
+    let bJoinsAtKill = 0;
     await send(600, 20, (i) => {
       if (i === 200) b = start('b');
-      if (i === 400) a.child.kill('SIGKILL');
+      // a is killed once b holds partitions of its own (starting a process takes a few seconds).
+      if (i >= 400 && !killed && b !== null && (b as Instance).assigned().length > 0) {
+        bJoinsAtKill = (b as Instance).joins();
+        a.child.kill('SIGKILL');
+        killed = true;
+      }
     });
+    assert.ok(killed, 'b joined the group while signals were flowing');
     await assertExactlyOnce();
-    assert.ok(b !== null && (b as Instance).joins() >= 2, 'b was assigned partitions again after a was killed');
+    assert.ok((b as unknown as Instance).joins() > bJoinsAtKill, 'b was assigned partitions again after a was killed');
     assert.equal(await Promise.race([a.exited, sleep(100).then(() => 'running')]), null, 'a died by the signal');
   });
 
   it('given an instance frozen past its session and thawed after its partitions moved, then it is fenced and decides nothing twice', async () => {
-    const { start, send, assertExactlyOnce } = await setup();
+    const { start, send, assertExactlyOnce, partitions } = await setup();
     const a = start('a');
     const b = start('b');
-    await waitFor('both instances in the group', async () => a.joins() > 0 && b.joins() > 0 && a.joins() + b.joins() >= 3, 60_000);
+    // Both started together: they may join in one generation or in two. The group is settled once
+    // each holds some partitions and the two assignments split the topic between them.
+    await waitFor('both instances in the group', async () => {
+      const [pa, pb] = [a.assigned(), b.assigned()];
+      return pa.length > 0 && pb.length > 0 && !pa.some((p) => pb.includes(p)) && pa.length + pb.length === partitions;
+    }, 60_000);
     await send(100, 20);
     a.child.kill('SIGSTOP');
     const syncs = () => b.output.join('').split('state current for the assigned partitions').length - 1;

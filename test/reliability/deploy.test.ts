@@ -22,11 +22,9 @@ describe('zero-downtime deploy', () => {
     for (const p of ['before', 'during', 'after'] as const) assert.ok(r.latency[p].toDecision.count > 0, `${p}: decisions observed`);
   });
 
-  // Known bug, reported: with two connector instances, an instance that read an order at start (all of
-  // `orders`) but does not own its partition still records the venue's push events for it, so the same
-  // fill (same executionId) lands twice on `executions`; the projection skips the repeat, the Parquet
-  // sink writes it twice (P&L in DuckDB counts it twice). See connectors/runtime.ts onVenueEvent.
-  it('records every fill once on executions with two connector instances', { todo: 'connectors/runtime.ts: venue events for orders of partitions the instance does not own' }, () => {
+  // Every instance of a venue sees its push stream; only the owner of the order's `orders` partition
+  // records it (connectors/runtime.ts), so a fill reaches `executions` once through every handover.
+  it('records every fill once on executions with two connector instances', () => {
     assert.ok(r, 'the deploy ran');
     assert.equal(r.verdict.duplicates.fills, 0, `fills twice on executions: ${r.verdict.duplicates.fills}`);
   });

@@ -67,11 +67,13 @@ describe('Kafka faults (a broker of our own)', () => {
   it('broker stopped and restarted mid-run: 503 while down, recovery without restarts, nothing lost or doubled', { timeout: 420_000 }, async (t) => {
     const r = await runKafkaOutage({ ratePerSec: 30, alerts: 750, stopAfterMs: 6_000, downForMs: 10_000, broker });
     const { examples, ...figures } = r.verdict;
-    t.diagnostic(JSON.stringify({ send: r.send, duringOutage: r.duringOutage, acceptedWhileDown: r.acceptedWhileDown, recoveredAfterMs: r.edgeRecoveredAfterMs, figures, examples, crashes: r.crashes }));
+    t.diagnostic(JSON.stringify({ readyz: r.readyz, send: r.send, duringOutage: r.duringOutage, acceptedWhileDown: r.acceptedWhileDown, recoveredAfterMs: r.edgeRecoveredAfterMs, figures, examples, crashes: r.crashes }));
     if (r.tails) t.diagnostic(JSON.stringify(r.tails));
     assert.ok((r.duringOutage[503] ?? 0) > 0, 'the edge answered 503 while Kafka was down');
     assert.equal(r.acceptedWhileDown, 0, 'no 202 while Kafka could not acknowledge');
     assert.notEqual(r.edgeRecoveredAfterMs, null, 'the edge accepted again without a restart');
+    assert.ok((r.readyz.duringOutage[503] ?? 0) > 0, `/readyz said 503 while Kafka was down: ${JSON.stringify(r.readyz)}`);
+    assert.ok((r.readyz.afterRecovery[200] ?? 0) > 0 && Object.keys(r.readyz.afterRecovery).every((k) => k === '200'), `/readyz back to 200 once the edge accepted again: ${JSON.stringify(r.readyz)}`);
     assert.deepEqual(r.crashes, [], 'no process died');
     assert.equal(r.send.accepted, r.send.sent, 'every alert accepted in the end (the sender retried 503s)');
     assert.equal(r.verdict.duplicates.total, 0);

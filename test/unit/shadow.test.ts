@@ -99,6 +99,11 @@ describe('paper simulation of a twin', () => {
     assert.deepEqual(simulateFill(order('BUY', null), q, NOW + 5000, 1000), { filledQty: 0, price: null });
     assert.deepEqual(simulateFill(order('BUY', null), undefined, NOW, 1000), { filledQty: 0, price: null });
   });
+  it('the matching engine takes no more than the quote shows: a twin larger than the ask size fills in part', () => {
+    assert.deepEqual(simulateFill(order('BUY', null), { ...q, askSize: 3, bidSize: 1 }, NOW, 1000), { filledQty: 3, price: 101 });
+    assert.deepEqual(simulateFill(order('SELL', 99), { ...q, askSize: 3, bidSize: 1 }, NOW, 1000), { filledQty: 1, price: 99 });
+    assert.deepEqual(simulateFill(order('BUY', 101.004), { ...q, askSize: 10 }, NOW, 1000), { filledQty: 5, price: 101 });
+  });
 });
 
 describe('shadow report', () => {

@@ -35,6 +35,8 @@ export interface KafkaOutageResult {
   acceptedWhileDown: number;
   /** From the broker listening again to the edge's next 202, with no restart of the edge. */
   edgeRecoveredAfterMs: number | null;
+  /** `GET /readyz` on the first edge, sampled every 250 ms: answers while down and after it came back. */
+  readyz: { duringOutage: Record<string, number>; afterRecovery: Record<string, number> };
   outage: { stoppedAfterMs: number; downForMs: number; signal: string };
   crashes: string[];
   verdict: Verdict;
@@ -66,6 +68,11 @@ export async function runKafkaOutage(o: KafkaOutageOptions): Promise<KafkaOutage
         o.onProgress?.({ phase: 'kafka up', done, total: o.alerts });
       })();
       const watchdog = setInterval(() => { if (window.up !== Infinity) reviveCrashed(fleet); }, 1000);
+      const readiness: { status: number; at: number }[] = [];
+      const sampler = setInterval(() => {
+        const at = Date.now();
+        client.request(`${fleet.edgeUrls[0]}/readyz`).then((r) => readiness.push({ status: r.status, at }), () => readiness.push({ status: 0, at }));
+      }, 250);
       const outcomes = await sendAlerts({
         edges: () => fleet.edgeUrls, strategies: run.strategies, symbols: ['AAPL', 'MSFT'], runTag: run.tag,
         count: o.alerts, ratePerSec: o.ratePerSec, retryForMs: o.downForMs + 120_000, client,
@@ -74,13 +81,17 @@ export async function runKafkaOutage(o: KafkaOutageOptions): Promise<KafkaOutage
       });
       await faults;
       const verdict = await settle(fleet, outcomes, 180_000, (detail) => o.onProgress?.({ phase: 'settling', done, total: o.alerts, detail }));
+      clearInterval(sampler);
       clearInterval(watchdog);
       const during = attempts.filter((a) => a.at >= window.down && a.at < window.up);
       const duringOutage: Record<string, number> = {};
       for (const a of during) duringOutage[a.status] = (duringOutage[a.status] ?? 0) + 1;
       await o.inspect?.(fleet, verdict);
       const recovered = attempts.filter((a) => a.at >= window.up && (a.status === 202 || a.status === 200)).sort((a, b) => a.at - b.at)[0];
+      const count = (xs: { status: number }[]) => xs.reduce<Record<string, number>>((m, x) => ({ ...m, [x.status]: (m[x.status] ?? 0) + 1 }), {});
+      const lastOk = recovered?.at ?? Infinity;
       return {
+        readyz: { duringOutage: count(readiness.filter((x) => x.at >= window.down && x.at < window.up)), afterRecovery: count(readiness.filter((x) => x.at >= lastOk + 2000)) },
         send: summarise(outcomes), duringOutage, acceptedWhileDown: during.filter((a) => a.status === 202 || a.status === 200).length,
         edgeRecoveredAfterMs: recovered ? recovered.at - window.up : null,
         outage: { stoppedAfterMs: window.down - 3000 - t0, downForMs: o.downForMs, signal: o.signal ?? 'SIGTERM' },
