@@ -1,18 +1,24 @@
 // The whole path at fixed rates: alert posted over HTTP (by a separate load-generator process) →
-// order at the paper venue → fill on `executions` → position row in Postgres.
+// order at the paper venue → fill on `executions` → position row in Postgres; with each component in
+// its own process (as deployed) or all in one.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createCodec } from '../../schemas/codec.ts';
-import { accountHeaders } from '../../streams/runtime/consume.ts';
+import { accountHeaders, readToEnd } from '../../streams/runtime/consume.ts';
 import { createPool } from '../../streams/runtime/db.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 import { startPipeline, type Component } from '../pipeline.ts';
 import { createLatencyHistogram, preciseNow, type LatencySummary } from './hist.ts';
 import type { LoadOptions, LoadResult } from './loadgen.ts';
+import type { Kafka } from 'kafkajs';
+import type { Codec } from '../../schemas/codec.ts';
+import type { Topics } from '../../streams/runtime/topics.ts';
+import { startFleet } from '../chaos/fleet.ts';
+import { runEnv } from '../chaos/harness.ts';
 
 const run = promisify(execFile);
 const loadgenPath = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
@@ -23,6 +29,49 @@ const SYMBOLS = ['AAPL', 'MSFT'];
 export interface PathRate {
   rate: number; sent: number; accepted: number; filled: number; achievedPerSec: number;
   http: LatencySummary; toVenue: LatencySummary; toExecutions: LatencySummary; toPostgres: LatencySummary;
+  /** Where the time goes, from the records' own timestamps (Kafka CreateTime, the processors' clocks). */
+  hops: Hops;
+}
+
+export interface Hops {
+  /** Request sent → the signal written to `signals` (HTTP, auth, dedupe row, produce). */
+  edge: LatencySummary;
+  /** Signal on `signals` → decision written (fetch, risk + route, inside the decide transaction). */
+  decide: LatencySummary;
+  /** Order written → ACK written (decide commit, fetch, venue call, inside the connector transaction). */
+  connector: LatencySummary;
+  /** FILL on `executions` → position row in Postgres. */
+  projection: LatencySummary;
+}
+
+/** Per-hop latencies of one run's alerts (signal ids containing `:<runId>-`). */
+async function hopsOf(b: Target, runId: string, sentAt: Map<string, number>, projectedAt: Map<string, number>): Promise<Hops> {
+  const T = b.topics;
+  const at = new Map<string, { signal?: number; decision?: number; order?: number; ack?: number; fill?: number }>();
+  const slot = (id: string) => { let r = at.get(id); if (!r) at.set(id, (r = {})); return r; };
+  const mine = (id: string) => id.includes(`:${runId}-`);
+  await readToEnd(b.kafka, [T.signals, T.riskDecisions, T.orders, T.executions], async (topic, m) => {
+    const ts = Number(m.timestamp);
+    if (topic === T.signals) { const x = await b.codec.decode('Signal', m.value!); if (mine(x.signalId)) slot(x.signalId).signal = ts; }
+    else if (topic === T.riskDecisions) { const x = await b.codec.decode('RiskDecision', m.value!); if (mine(x.signalId)) slot(x.signalId).decision = ts; }
+    else if (topic === T.orders) { const x = await b.codec.decode('Order', m.value!); if (mine(x.signalId)) slot(x.signalId).order = ts; }
+    else {
+      const x = await b.codec.decode('ExecutionReport', m.value!);
+      if (!mine(x.signalId)) return;
+      if (x.type === 'ACK') slot(x.signalId).ack ??= ts;
+      if (x.type === 'FILL') slot(x.signalId).fill ??= ts;
+    }
+  });
+  const h = { edge: createLatencyHistogram(), decide: createLatencyHistogram(), connector: createLatencyHistogram(), projection: createLatencyHistogram() };
+  for (const [id, r] of at) {
+    const sent = sentAt.get(id);
+    if (sent !== undefined && r.signal !== undefined) h.edge.recordMs(r.signal - sent);
+    if (r.signal !== undefined && r.decision !== undefined) h.decide.recordMs(r.decision - r.signal);
+    if (r.order !== undefined && r.ack !== undefined) h.connector.recordMs(r.ack - r.order);
+    const p = projectedAt.get(id);
+    if (r.fill !== undefined && p !== undefined) h.projection.recordMs(p - r.fill);
+  }
+  return { edge: h.edge.summary(), decide: h.decide.summary(), connector: h.connector.summary(), projection: h.projection.summary() };
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -55,30 +104,64 @@ export async function benchPipeline(tag: string, components?: Component[]) {
   return { env, pipeline, venue, codec, kafka, stop: async () => { await pipeline.stop(); await venue.stop(); } };
 }
 
-export async function benchPath(rates: number[], seconds: number, onProgress: (line: string) => void): Promise<PathRate[]> {
-  // The sink is measured on its own (benchSink); here it would only compete for the same core.
-  const b = await benchPipeline('path', ['edge', 'decide', 'connector', 'projection']);
+/** What the measurement needs from a running pipeline, whatever its topology. */
+interface Target {
+  edgeUrl: string;
+  strategies: { id: string; secret: string }[];
+  kafka: Kafka;
+  codec: Codec;
+  topics: Topics;
+  databaseUrl: string;
+  pgSchema: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * 'processes' (default): one process per component (`order-router start --only <kind>`) and the paper
+ * venue in its own, as deployed. 'single': every component in one process (`npm start`).
+ */
+export type Topology = 'processes' | 'single';
+
+async function startTarget(topology: Topology): Promise<Target> {
+  // The sink is measured on its own (benchSink); here it would only compete for the same cores.
+  const kinds = ['edge', 'decide', 'connector', 'projection'];
+  if (topology === 'single') {
+    const b = await benchPipeline('path', kinds as Component[]);
+    return {
+      edgeUrl: b.pipeline.edgeUrl!, strategies: STRATEGIES.map((x) => ({ id: x.id, secret: SECRET })), kafka: b.kafka, codec: b.codec,
+      topics: b.pipeline.topics, databaseUrl: b.pipeline.env.DATABASE_URL, pgSchema: b.pipeline.env.PG_SCHEMA, stop: b.stop,
+    };
+  }
+  const run = runEnv('bench', { ...process.env, CHAOS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' });
+  const fleet = await startFleet(run, { kinds });
+  return {
+    edgeUrl: fleet.edgeUrls[0], strategies: run.strategies.map((x) => ({ id: x.id, secret: x.secrets[0] })), kafka: fleet.kafka, codec: fleet.codec,
+    topics: run.topics, databaseUrl: run.runtime.DATABASE_URL, pgSchema: run.runtime.PG_SCHEMA, stop: () => fleet.stop(),
+  };
+}
+
+export async function benchPath(rates: number[], seconds: number, onProgress: (line: string) => void, topology: Topology = 'processes'): Promise<PathRate[]> {
+  const b = await startTarget(topology);
+  // Order at the venue: the venue's own time on its ACK (same machine clock as the load generator).
   const venueAt = new Map<string, number>();
-  const off = b.venue.venue.onEvent((ev) => {
-    if (ev.kind === 'order' && !venueAt.has(ev.order.clientOrderId)) venueAt.set(ev.order.clientOrderId, preciseNow());
-  });
   const fills = new Map<string, { at: number; clientOrderId: string }>();
   const consumer = b.kafka.consumer({ groupId: `bench-exec-${Date.now()}`, maxWaitTimeInMs: 5 });
   await consumer.connect();
-  await consumer.subscribe({ topic: b.pipeline.topics.executions, fromBeginning: true });
+  await consumer.subscribe({ topic: b.topics.executions, fromBeginning: true });
   await consumer.run({ eachBatch: async ({ batch }) => {
     const now = preciseNow();
     for (const m of batch.messages) {
       const e = await b.codec.decode('ExecutionReport', m.value!);
+      if (e.type === 'ACK' && e.venueTime !== null && !venueAt.has(e.clientOrderId)) venueAt.set(e.clientOrderId, e.venueTime);
       if (e.type === 'FILL' && !fills.has(e.signalId)) fills.set(e.signalId, { at: now, clientOrderId: e.clientOrderId });
     }
   } });
-  const pool = createPool({ DATABASE_URL: b.pipeline.env.DATABASE_URL, PG_SCHEMA: b.pipeline.env.PG_SCHEMA });
+  const pool = createPool({ DATABASE_URL: b.databaseUrl, PG_SCHEMA: b.pgSchema });
   const out: PathRate[] = [];
   try {
     for (const rate of rates) {
       const runId = `r${rate}-${Date.now().toString(36)}`;
-      const load = await runLoad({ url: `${b.pipeline.edgeUrl}/webhooks/tradingview`, rate, count: rate * seconds, seconds, connections: 64, runId, strategies: STRATEGIES.map((s) => ({ id: s.id, secret: SECRET })), symbols: SYMBOLS });
+      const load = await runLoad({ url: `${b.edgeUrl}/webhooks/tradingview`, rate, count: rate * seconds, seconds, connections: 64, runId, strategies: b.strategies, symbols: SYMBOLS });
       const ids = load.samples.map(([id]) => id);
       const until = Date.now() + 30_000;
       while (ids.some((id) => !fills.has(id)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
@@ -101,12 +184,13 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
         rate, sent: load.sent, accepted: load.ok, filled: ids.filter((id) => fills.has(id)).length,
         achievedPerSec: Math.round(load.ok / (load.elapsedMs / 1000)),
         http: h.http.summary(), toVenue: h.venue.summary(), toExecutions: h.exec.summary(), toPostgres: h.pg.summary(),
+        hops: await hopsOf(b, runId, new Map(load.samples.map(([id, t0]) => [id, t0])), pg),
       };
       out.push(r);
+      onProgress(`path ${rate}/s hops p50/p99 ms: edge ${r.hops.edge.p50ms}/${r.hops.edge.p99ms}, decide ${r.hops.decide.p50ms}/${r.hops.decide.p99ms}, connector ${r.hops.connector.p50ms}/${r.hops.connector.p99ms}, projection ${r.hops.projection.p50ms}/${r.hops.projection.p99ms}`);
       onProgress(`path ${rate}/s: accepted ${r.accepted}/${r.sent}, order at venue p50 ${r.toVenue.p50ms} ms p99 ${r.toVenue.p99ms} ms, fill on executions p99 ${r.toExecutions.p99ms} ms, position in Postgres p99 ${r.toPostgres.p99ms} ms`);
     }
   } finally {
-    off();
     await consumer.disconnect();
     await pool.end();
     await b.stop();

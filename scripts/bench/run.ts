@@ -1,6 +1,8 @@
 // npm run bench: measures, in one run, the in-process decision, the whole path at fixed rates beside
 // the raw Kafka floor at the same rates, edge ingest and the analytics sink; writes bench/report.json
-// and prints a summary. Options: BENCH_RATES (default 500,1000,2000), BENCH_SECONDS (default 5).
+// and prints a summary. Options: BENCH_RATES (default 100,250,500,1000,2000), BENCH_SECONDS (default 5),
+// BENCH_ONLY (some of decide,path,floor,txn,ingest,sink; a partial run writes bench/report-partial.json),
+// BENCH_TOPOLOGY (processes: one process per component, the default; single: all in one process).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,10 +13,17 @@ import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 import { benchFloor } from './floor.ts';
 import { benchIngest } from './ingest.ts';
-import { benchPath } from './path.ts';
+import { benchPath, type Topology } from './path.ts';
+import { benchTxn } from './txn.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const rates = (process.env.BENCH_RATES ?? '500,1000,2000').split(',').map(Number);
+const rates = (process.env.BENCH_RATES ?? '100,250,500,1000,2000').split(',').map(Number);
+const STAGES = ['decide', 'path', 'floor', 'txn', 'ingest', 'sink'] as const;
+const only = new Set((process.env.BENCH_ONLY ?? STAGES.join(',')).split(',').map((x) => x.trim()).filter(Boolean));
+for (const s of only) if (!(STAGES as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: unknown stage "${s}" (known: ${STAGES.join(', ')})`);
+const topology = (process.env.BENCH_TOPOLOGY ?? 'processes') as Topology;
+if (topology !== 'processes' && topology !== 'single') throw new Error(`BENCH_TOPOLOGY: "${String(topology)}" is neither processes nor single`);
+const partial = STAGES.some((s) => !only.has(s));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -36,34 +45,51 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}` },
     versions: await versions(),
-    settings: { rates, secondsPerRate: seconds, note: 'broker, registry, Postgres, pipeline and load generator share this machine' },
+    settings: { rates, secondsPerRate: seconds, topology, note: 'broker, registry, Postgres, pipeline and load generator share this machine' },
   };
 
-  say('decide: in-process risk + route');
-  report.decide = await (await import('./decide.ts')).benchDecide();
-
-  say(`path: ${rates.join(', ')} alerts/s for ${seconds} s each`);
-  const path = await benchPath(rates, seconds, say);
-  say('floor: raw kafkajs produce → consume at the same rates');
-  const floor: Awaited<ReturnType<typeof benchFloor>>[] = [];
-  for (const rate of rates) {
-    const f = await benchFloor(kafka, rate, seconds);
-    floor.push(f);
-    say(`floor ${rate}/s: p50 ${f.p50ms} ms p99 ${f.p99ms} ms`);
+  if (only.has('decide')) {
+    say('decide: in-process risk + route');
+    report.decide = await (await import('./decide.ts')).benchDecide();
   }
-  report.path = path;
-  report.floor = floor;
-  report.pathOverFloor = path.map((p, i) => ({ rate: p.rate, p99Ratio: floor[i].p99ms > 0 ? Math.round((p.toVenue.p99ms / floor[i].p99ms) * 100) / 100 : null }));
-  report.maxSustainedUnder50msP99 = Math.max(0, ...path.filter((p) => p.toVenue.p99ms < 50 && p.accepted >= p.sent * 0.99).map((p) => p.rate));
 
-  say('ingest: edge → signals (acks=all), load from a separate process');
-  report.ingest = await benchIngest(seconds, 64);
+  if (only.has('path')) {
+    say(`path: ${rates.join(', ')} alerts/s for ${seconds} s each`);
+    report.path = await benchPath(rates, seconds, say, topology);
+  }
+  if (only.has('floor')) {
+    say('floor: raw kafkajs produce → consume at the same rates');
+    const floor: Awaited<ReturnType<typeof benchFloor>>[] = [];
+    for (const rate of rates) {
+      const f = await benchFloor(kafka, rate, seconds);
+      floor.push(f);
+      say(`floor ${rate}/s: p50 ${f.p50ms} ms p99 ${f.p99ms} ms`);
+    }
+    report.floor = floor;
+  }
+  if (only.has('txn')) {
+    say('txn: one Kafka transaction (record + offsets + commit), step by step');
+    const t = await benchTxn(kafka);
+    report.txn = t;
+    say(`txn: p50 ${t.total.p50ms} ms p99 ${t.total.p99ms} ms (send ${t.send.p50ms}, offsets ${t.offsets.p50ms}, commit ${t.commit.p50ms} ms at p50)`);
+  }
+  const path = report.path as Awaited<ReturnType<typeof benchPath>> | undefined;
+  const floor = report.floor as Awaited<ReturnType<typeof benchFloor>>[] | undefined;
+  if (path && floor) report.pathOverFloor = path.map((p, i) => ({ rate: p.rate, p99Ratio: floor[i].p99ms > 0 ? Math.round((p.toVenue.p99ms / floor[i].p99ms) * 100) / 100 : null }));
+  if (path) report.maxSustainedUnder50msP99 = Math.max(0, ...path.filter((p) => p.toVenue.p99ms < 50 && p.accepted >= p.sent * 0.99 && p.filled >= p.accepted * 0.99).map((p) => p.rate));
 
-  say('sink: Arrow → Parquet and the P&L query over one million fills');
-  report.sink = await (await import('./sink.ts')).benchSink();
+  if (only.has('ingest')) {
+    say('ingest: edge → signals (acks=all), load from a separate process');
+    report.ingest = await benchIngest(seconds, 64);
+  }
+
+  if (only.has('sink')) {
+    say('sink: Arrow → Parquet and the P&L query over one million fills');
+    report.sink = await (await import('./sink.ts')).benchSink();
+  }
 
   mkdirSync(join(root, 'bench'), { recursive: true });
-  const file = join(root, 'bench', 'report.json');
+  const file = join(root, 'bench', partial ? 'report-partial.json' : 'report.json');
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(JSON.stringify(report, null, 2));
   say(`wrote ${file}`);
