@@ -58,6 +58,9 @@ type Staged = Diff & { cid: string };
 export function createConnectorRuntime(o: ConnectorOptions) {
   const venue = o.client.venue;
   const clock = o.clock ?? Date.now;
+  // The order path does not wait on this tail (the loop hands each order over itself, and this
+  // instance's own reports are applied at commit), so it may gather records for a short while.
+  const STATE_TAIL_WINDOW_MS = 50;
   const cfg = {
     attempts: o.submitAttempts ?? 5, backoffMs: o.backoffMs ?? 100, maxBackoffMs: o.maxBackoffMs ?? 5_000, tickMs: o.tickMs ?? 1_000,
     streamSilentMs: o.streamSilentMs ?? 30_000, reconcileIntervalMs: o.reconcileIntervalMs ?? 60_000,
@@ -329,7 +332,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         if (e.venue !== venue || seen.has(e.executionId)) return;
         seen.add(e.executionId);
         known.set(e.clientOrderId, applyReport(known.get(e.clientOrderId), e));
-      });
+      }, { coalesceMs: STATE_TAIL_WINDOW_MS });
       await stateTail.caughtUp;
       controlTail = await startTail(o.kafka, [o.topics.control], async (_t, m) => {
         if (m.key?.toString() === venueControlKey(venue) && m.value) latestControl = await o.codec.decode('Control', m.value);

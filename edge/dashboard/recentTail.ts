@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { topicEnds } from '../../streams/runtime/consume.ts';
-import { FETCH_MAX_WAIT_MS } from '../../streams/runtime/kafka.ts';
+import { fetchWindow } from '../../streams/runtime/kafka.ts';
+
+export const DASHBOARD_FETCH_WINDOW_MS = 200;
 
 export interface RecentTail { caughtUp: Promise<void>; stop(): Promise<void> }
 
@@ -28,7 +30,8 @@ export async function startRecentTail(
   } finally {
     await admin.disconnect();
   }
-  const consumer = kafka.consumer({ groupId: `dashboard-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
+  // A screen refreshed a few times a second: one fetch per window, not one per record.
+  const consumer = kafka.consumer({ groupId: `dashboard-${randomUUID()}`, readUncommitted: false, ...fetchWindow(DASHBOARD_FETCH_WINDOW_MS) });
   let markCaughtUp!: () => void;
   const caughtUp = new Promise<void>((r) => { markCaughtUp = r; });
   if (pending.size === 0) markCaughtUp();

@@ -9,7 +9,7 @@ import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import { accountHeaders, readToEnd } from '../../streams/runtime/consume.ts';
 import { createPool } from '../../streams/runtime/db.ts';
-import { createKafka } from '../../streams/runtime/kafka.ts';
+import { createKafka, FETCH_MAX_WAIT_MS } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 import { startPipeline, type Component } from '../pipeline.ts';
 import { createLatencyHistogram, preciseNow, type LatencySummary } from './hist.ts';
@@ -18,6 +18,7 @@ import type { Kafka } from 'kafkajs';
 import type { Codec } from '../../schemas/codec.ts';
 import type { Topics } from '../../streams/runtime/topics.ts';
 import { startFleet } from '../chaos/fleet.ts';
+import { cpuMeter, pidFrom, pidsNamed, type CpuUse } from './cpu.ts';
 import { runEnv } from '../chaos/harness.ts';
 
 const run = promisify(execFile);
@@ -31,6 +32,8 @@ export interface PathRate {
   http: LatencySummary; toVenue: LatencySummary; toExecutions: LatencySummary; toPostgres: LatencySummary;
   /** Where the time goes, from the records' own timestamps (Kafka CreateTime, the processors' clocks). */
   hops: Hops;
+  /** CPU per accepted alert by process, and how busy the machine's cores were, while the load ran. */
+  cpu: CpuUse;
 }
 
 export interface Hops {
@@ -113,7 +116,16 @@ interface Target {
   topics: Topics;
   databaseUrl: string;
   pgSchema: string;
+  /** The processes whose CPU the run accounts for, by name. */
+  cpuGroups(): Record<string, number[]>;
   stop(): Promise<void>;
+}
+
+const STACK_DIR = process.env.ORDER_ROUTER_STACK_DIR ?? fileURLToPath(new URL('../../.stack', import.meta.url));
+/** The shared services: the Kafka broker, the schema registry and Postgres (server and backends). */
+function serviceGroups(): Record<string, number[]> {
+  const pid = (f: string) => { const p = pidFrom(`${STACK_DIR}/${f}`); return p === null ? [] : [p]; };
+  return { kafka: pid('kafka.pid'), registry: pid('registry.pid'), postgres: pidsNamed('postgres') };
 }
 
 /**
@@ -130,13 +142,23 @@ async function startTarget(topology: Topology): Promise<Target> {
     return {
       edgeUrl: b.pipeline.edgeUrl!, strategies: STRATEGIES.map((x) => ({ id: x.id, secret: SECRET })), kafka: b.kafka, codec: b.codec,
       topics: b.pipeline.topics, databaseUrl: b.pipeline.env.DATABASE_URL, pgSchema: b.pipeline.env.PG_SCHEMA, stop: b.stop,
+      // The pipeline, the paper venue and the bench's own consumer share this process.
+      cpuGroups: () => ({ pipeline: [process.pid], ...serviceGroups() }),
     };
   }
   const run = runEnv('bench', { ...process.env, CHAOS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' });
-  const fleet = await startFleet(run, { kinds });
+  // BENCH_PROFILE=<dir>: each component writes a V8 CPU profile there when it stops (open in Chrome DevTools or speedscope).
+  const profileDir = process.env.BENCH_PROFILE;
+  const fleet = await startFleet(run, { kinds, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined });
   return {
     edgeUrl: fleet.edgeUrls[0], strategies: run.strategies.map((x) => ({ id: x.id, secret: x.secrets[0] })), kafka: fleet.kafka, codec: fleet.codec,
     topics: run.topics, databaseUrl: run.runtime.DATABASE_URL, pgSchema: run.runtime.PG_SCHEMA, stop: () => fleet.stop(),
+    cpuGroups: () => ({
+      ...Object.fromEntries([...fleet.procs].map(([kind, list]) => [kind, list.flatMap((m) => (m.pid === undefined ? [] : [m.pid]))])),
+      'paper-venue': fleet.venue.pid === undefined ? [] : [fleet.venue.pid],
+      bench: [process.pid],
+      ...serviceGroups(),
+    }),
   };
 }
 
@@ -145,10 +167,12 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
   // Order at the venue: the venue's own time on its ACK (same machine clock as the load generator).
   const venueAt = new Map<string, number>();
   const fills = new Map<string, { at: number; clientOrderId: string }>();
-  const consumer = b.kafka.consumer({ groupId: `bench-exec-${Date.now()}`, maxWaitTimeInMs: 5 });
+  // The broker answers a waiting fetch as soon as a record arrives, so a long wait costs no latency; a
+  // short one (or committing offsets) would add hundreds of requests a second to the broker it measures.
+  const consumer = b.kafka.consumer({ groupId: `bench-exec-${Date.now()}`, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
   await consumer.connect();
   await consumer.subscribe({ topic: b.topics.executions, fromBeginning: true });
-  await consumer.run({ eachBatch: async ({ batch }) => {
+  await consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => {
     const now = preciseNow();
     for (const m of batch.messages) {
       const e = await b.codec.decode('ExecutionReport', m.value!);
@@ -161,10 +185,18 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
   try {
     for (const rate of rates) {
       const runId = `r${rate}-${Date.now().toString(36)}`;
+      const meter = cpuMeter(b.cpuGroups);
       const load = await runLoad({ url: `${b.edgeUrl}/webhooks/tradingview`, rate, count: rate * seconds, seconds, connections: 64, runId, strategies: b.strategies, symbols: SYMBOLS });
+      // CPU over the load itself: steady state at this rate (the drain below is not counted).
+      const cpu = meter.done(load.ok);
       const ids = load.samples.map(([id]) => id);
+      // Wait for the fills until all are in, or none came for 5 s (an alert the venue did not fill), 30 s at most.
       const until = Date.now() + 30_000;
-      while (ids.some((id) => !fills.has(id)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+      let lastCount = -1, lastChange = Date.now();
+      for (let n = ids.filter((id) => fills.has(id)).length; n < ids.length && Date.now() < until && Date.now() - lastChange < 5_000; n = ids.filter((id) => fills.has(id)).length) {
+        if (n !== lastCount) { lastCount = n; lastChange = Date.now(); }
+        await new Promise((r) => setTimeout(r, 200));
+      }
       await new Promise((r) => setTimeout(r, 1000)); // the projection's last batch
       const { rows } = await pool.query<{ signal_id: string; at: number }>(
         `SELECT signal_id, extract(epoch from projected_at) * 1000 AS at FROM executions WHERE type = 'FILL' AND signal_id LIKE $1`, [`%:${runId}-%`]);
@@ -185,9 +217,11 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
         achievedPerSec: Math.round(load.ok / (load.elapsedMs / 1000)),
         http: h.http.summary(), toVenue: h.venue.summary(), toExecutions: h.exec.summary(), toPostgres: h.pg.summary(),
         hops: await hopsOf(b, runId, new Map(load.samples.map(([id, t0]) => [id, t0])), pg),
+        cpu,
       };
       out.push(r);
       onProgress(`path ${rate}/s hops p50/p99 ms: edge ${r.hops.edge.p50ms}/${r.hops.edge.p99ms}, decide ${r.hops.decide.p50ms}/${r.hops.decide.p99ms}, connector ${r.hops.connector.p50ms}/${r.hops.connector.p99ms}, projection ${r.hops.projection.p50ms}/${r.hops.projection.p99ms}`);
+      onProgress(`path ${rate}/s CPU ms per alert: ${Object.entries(r.cpu.msPerAlert).map(([k, v]) => `${k} ${v}`).join(', ')}; cores busy ${r.cpu.machineBusy === null ? '?' : `${Math.round(r.cpu.machineBusy * 100)}%`}`);
       onProgress(`path ${rate}/s: accepted ${r.accepted}/${r.sent}, order at venue p50 ${r.toVenue.p50ms} ms p99 ${r.toVenue.p99ms} ms, fill on executions p99 ${r.toExecutions.p99ms} ms, position in Postgres p99 ${r.toPostgres.p99ms} ms`);
     }
   } finally {

@@ -33,6 +33,8 @@ export interface FleetOptions {
   env?: Record<string, string>;
   /** Sees every line the edge processes print (secret scans). */
   onEdgeLine?: (line: string) => void;
+  /** Node flags for every component process (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export async function startFleet(run: RunEnv, o: FleetOptions = {}): Promise<Fleet> {
@@ -51,7 +53,7 @@ export async function startFleet(run: RunEnv, o: FleetOptions = {}): Promise<Fle
     for (let i = 0; i < (o.instances ?? 1); i++) {
       const edgePort = kind === 'edge' ? await freePort() : undefined;
       if (edgePort) edgeUrls.push(`http://127.0.0.1:${edgePort}`);
-      list.push(component(run, kind, { instance: i, edgePort, env, onLine: kind === 'edge' ? o.onEdgeLine : undefined }));
+      list.push(component(run, kind, { instance: i, edgePort, env, onLine: kind === 'edge' ? o.onEdgeLine : undefined, nodeArgs: o.nodeArgs }));
     }
     procs.set(kind, list);
   }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type ICustomPartitioner, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RuntimeEnv } from './env.ts';
+import { cacheCoordinators } from './coordinators.ts';
 import { resilient } from './resilient.ts';
 
 export const ACCOUNT_HEADER = 'account';
@@ -14,6 +15,14 @@ export const ACCOUNT_HEADER = 'account';
  * process, each polling), and those took the broker's time from the transactions on the hot path.
  */
 export const FETCH_MAX_WAIT_MS = 500;
+
+/**
+ * Consumer fetch settings: answered at the first record (the default), or, with `coalesceMs`, once a
+ * megabyte has gathered or `coalesceMs` has passed, whichever comes first.
+ */
+export function fetchWindow(coalesceMs?: number): { maxWaitTimeInMs: number; minBytes?: number } {
+  return coalesceMs === undefined ? { maxWaitTimeInMs: FETCH_MAX_WAIT_MS } : { maxWaitTimeInMs: coalesceMs, minBytes: 1 << 20 };
+}
 
 /** The kafkajs configuration for `env`: brokers, TLS (KAFKA_SSL, KAFKA_SSL_CA_FILE) and SASL (KAFKA_SASL_*). */
 export function kafkaConfig(env: RuntimeEnv, clientId: string, log: Logger): KafkaConfig {
@@ -48,6 +57,7 @@ export function kafkaConfig(env: RuntimeEnv, clientId: string, log: Logger): Kaf
 }
 
 export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kafka {
+  cacheCoordinators();
   // Producers renewed after a failed produce, consumers restarted after a crash kafkajs gives up on.
   return resilient(new Kafka(kafkaConfig(env, clientId, log)), log);
 }

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { topicEnds } from './consume.ts';
-import { FETCH_MAX_WAIT_MS } from './kafka.ts';
+import { fetchWindow } from './kafka.ts';
 
 export interface Tail {
   caughtUp: Promise<void>;
@@ -31,8 +31,17 @@ async function lastOffsets(kafka: Kafka, topics: string[]): Promise<Map<string, 
   return out;
 }
 
+export interface TailOptions {
+  /**
+   * Let the broker gather records for up to this long before answering (a fetch per window instead of
+   * one per record): for state that may lag by that much. Not for control: a halt must apply at once.
+   */
+  coalesceMs?: number;
+}
+
 export async function startTail(
   kafka: Kafka, topics: string[], onMessage: (topic: string, message: KafkaMessage, partition: number) => Promise<void> | void,
+  options: TailOptions = {},
 ): Promise<Tail> {
   const done = new Map<string, bigint>(); // last offset handled per topic:partition
   const waiters = new Set<{ pending: Map<string, bigint>; resolve: () => void }>();
@@ -46,7 +55,7 @@ export async function startTail(
     settle(w);
   });
   const caughtUp = waitFor(await lastOffsets(kafka, topics));
-  const consumer = kafka.consumer({ groupId: `tail-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
+  const consumer = kafka.consumer({ groupId: `tail-${randomUUID()}`, readUncommitted: false, ...fetchWindow(options.coalesceMs) });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     const key = `${payload.topic}:${payload.partition}`;
     const last = BigInt(payload.lastOffset);

@@ -1,0 +1,80 @@
+// CPU time by process from /proc (Linux): where the machine's cores go during a run, per alert.
+import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+let ticksPerSecond = 0;
+function ticks(): number {
+  if (ticksPerSecond === 0) {
+    try { ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { ticksPerSecond = 100; }
+  }
+  return ticksPerSecond;
+}
+
+/** utime + stime of one process in ms, or null when it is gone (or not Linux). */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) "
+    return ((Number(fields[11]) + Number(fields[12])) / ticks()) * 1000; // utime, stime
+  } catch {
+    return null;
+  }
+}
+
+/** Every process whose command name is `comm` (e.g. the Postgres server and its backends). */
+export function pidsNamed(comm: string): number[] {
+  const out: number[] = [];
+  try {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try { if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) out.push(Number(d)); } catch { /* exited */ }
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+
+/** The pid in a pid file, if it names a running process. */
+export function pidFrom(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && processCpuMs(pid) !== null ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Busy and total ms of all cores since boot (/proc/stat). */
+function machineMs(): { busy: number; total: number } | null {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    const idle = cpu[3] + (cpu[4] ?? 0); // idle + iowait
+    return { busy: ((total - idle) / ticks()) * 1000, total: (total / ticks()) * 1000 };
+  } catch {
+    return null;
+  }
+}
+
+export interface CpuUse {
+  /** CPU ms spent per accepted alert, by process group. */
+  msPerAlert: Record<string, number>;
+  /** Share of all cores busy during the run (everything on the machine), 0..1. */
+  machineBusy: number | null;
+}
+
+/** Snapshot CPU now; `done(alerts)` gives the use since, per alert. `groups` are re-read at both ends. */
+export function cpuMeter(groups: () => Record<string, number[]>) {
+  const read = () => Object.fromEntries(Object.entries(groups()).map(([k, pids]) => [k, pids.reduce((a, p) => a + (processCpuMs(p) ?? 0), 0)]));
+  const before = read();
+  const m0 = machineMs();
+  return {
+    done(alerts: number): CpuUse {
+      const after = read();
+      const m1 = machineMs();
+      const msPerAlert: Record<string, number> = {};
+      for (const [k, v] of Object.entries(after)) if (before[k] !== undefined && alerts > 0) msPerAlert[k] = Math.round(((v - before[k]) / alerts) * 1000) / 1000;
+      const machineBusy = m0 && m1 && m1.total > m0.total ? Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * 1000) / 1000 : null;
+      return { msPerAlert, machineBusy };
+    },
+  };
+}
