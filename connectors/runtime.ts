@@ -18,6 +18,7 @@ import type { Topics } from '../streams/runtime/topics.ts';
 import { closedBreaker, connectorActor, mayResume, probeDue, stepBreaker, venueControlKey, venueStateControl, type BreakerConfig, type BreakerInput } from './breaker.ts';
 import { VenueError } from './http.ts';
 import { createOrderLoop } from './orderLoop.ts';
+import { inPool } from './pool.ts';
 import { applyReport, diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
@@ -66,7 +67,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     streamSilentMs: o.streamSilentMs ?? 30_000, reconcileIntervalMs: o.reconcileIntervalMs ?? 60_000,
     amendmentWindowMs: o.amendmentWindowMs ?? 86_400_000, amendmentLookups: o.amendmentLookups ?? 50,
     breaker: { failuresToOpen: 5, minFailureSpanMs: 2_000, probeIntervalMs: 2_000, maxProbeIntervalMs: 30_000, ...o.breaker },
-    submitConcurrency: o.submitConcurrency ?? 16,
+    submitConcurrency: o.submitConcurrency ?? 32,
   };
   const log = o.log.child({ venue });
   const known = new Map<string, KnownOrder>(); // by clientOrderId: the fold of `executions` (+ `orders`)
@@ -284,7 +285,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       }
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
       const results: Staged[] = [];
-      for (let i = 0; i < unique.length; i += cfg.submitConcurrency) results.push(...await Promise.all(unique.slice(i, i + cfg.submitConcurrency).map(handleOrder)));
+      results.push(...await inPool(unique, cfg.submitConcurrency, handleOrder));
       staged = results;
       return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId))).map(toRecord);
     },

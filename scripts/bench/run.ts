@@ -76,7 +76,13 @@ async function main(): Promise<void> {
   const path = report.path as Awaited<ReturnType<typeof benchPath>> | undefined;
   const floor = report.floor as Awaited<ReturnType<typeof benchFloor>>[] | undefined;
   if (path && floor) report.pathOverFloor = path.map((p, i) => ({ rate: p.rate, p99Ratio: floor[i].p99ms > 0 ? Math.round((p.toVenue.p99ms / floor[i].p99ms) * 100) / 100 : null }));
-  if (path) report.maxSustainedUnder50msP99 = Math.max(0, ...path.filter((p) => p.toVenue.p99ms < 50 && p.accepted >= p.sent * 0.99 && p.filled >= p.accepted * 0.99).map((p) => p.rate));
+  if (path) {
+    // Every alert accepted at the asked rate (fills depend on the paper book: some orders fill in part).
+    const kept = (p: (typeof path)[number]) => p.accepted >= p.sent * 0.99 && p.achievedPerSec >= p.rate * 0.95;
+    report.maxSustainedUnder50msP99 = Math.max(0, ...path.filter((p) => kept(p) && p.toVenue.p99ms < 50).map((p) => p.rate));
+    // The highest rate the path kept pace with (every alert through, order at venue p99 under a second) rather than queueing.
+    report.maxSustainedRate = Math.max(0, ...path.filter((p) => kept(p) && p.toVenue.p99ms < 1000).map((p) => p.rate));
+  }
 
   if (only.has('ingest')) {
     say('ingest: edge → signals (acks=all), load from a separate process');
