@@ -9,7 +9,7 @@
 // today. A fill recorded on an earlier day (a replay, a late report) moves `startEquity` by its own
 // effect, so it never counts in today's P&L.
 import type { ExecutionReport } from '../../schemas/types.ts';
-import { evolve, type PositionState } from '../positions/fold.ts';
+import { evolveInPlace, type PositionState } from '../positions/fold.ts';
 
 export interface SymbolBook {
   /** Σ over venues of the fold's signed quantity: long > 0. */
@@ -96,11 +96,11 @@ function resum(book: SymbolBook): void {
  * amendment without a reference.
  */
 export function foldExecution(book: SymbolBook, report: ExecutionReport, mark: Mark | undefined, earlier: boolean): boolean {
-  const before = book.venues.get(report.venue);
-  const after = evolve(before, report);
-  if (after === before || after === undefined) return false;
-  const equityBefore = equity(book, mark);
-  book.venues.set(report.venue, after);
+  // Equity is read before the fold changes the venue's state in place (the book owns its states).
+  const equityBefore = earlier ? equity(book, mark) : 0;
+  const { state, changed } = evolveInPlace(book.venues.get(report.venue), report);
+  if (!changed || state === undefined) return false;
+  book.venues.set(report.venue, state);
   resum(book);
   if (earlier) book.startEquity += equity(book, mark) - equityBefore;
   return true;

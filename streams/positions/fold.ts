@@ -96,8 +96,37 @@ const cloneState = (s: PositionState): PositionState => ({
 export function evolve(state: PositionState, event: ExecutionReport): PositionState;
 export function evolve(state: PositionState | undefined, event: ExecutionReport): PositionState | undefined;
 export function evolve(state: PositionState | undefined, event: ExecutionReport): PositionState | undefined {
+  if (movesNothing(event)) return state; // before the copy: an ACK must not cost O(fills)
   const draft = state ? cloneState(state) : emptyState(event);
   return apply(draft, event, indexOf(draft)) ? draft : state;
+}
+
+/** Events that never change a position, whatever it holds: `apply` returns false for them untouched. */
+const movesNothing = (e: ExecutionReport): boolean =>
+  e.type === 'ACK' || e.type === 'REJECT' || e.type === 'CANCEL' || ((e.type === 'FILL' || e.type === 'PARTIAL_FILL') && !(e.lastQty > 0));
+
+// The lookups of states changed in place (evolveInPlace), built on a state's first event there.
+const keptIndex = new WeakMap<PositionState, Index>();
+
+/**
+ * `evolve` for a holder that owns its states and keeps no earlier version of them (the risk gate's
+ * books): changes `state` in place and keeps its lookups between calls, so an event costs O(1) however
+ * long the position has lived, where `evolve` copies and re-indexes every fill. Returns the state (a new
+ * one for the first event that changes anything) and whether the event changed it. Throws as `evolve`
+ * does, before changing anything.
+ */
+export function evolveInPlace(state: PositionState | undefined, event: ExecutionReport): { state: PositionState | undefined; changed: boolean } {
+  if (movesNothing(event)) return { state, changed: false };
+  if (!state) {
+    const fresh = emptyState(event);
+    const index = indexOf(fresh);
+    if (!apply(fresh, event, index)) return { state: undefined, changed: false };
+    keptIndex.set(fresh, index);
+    return { state: fresh, changed: true };
+  }
+  let index = keptIndex.get(state);
+  if (!index) keptIndex.set(state, (index = indexOf(state)));
+  return { state, changed: apply(state, event, index) };
 }
 
 /**
@@ -171,7 +200,7 @@ export const positionRow = (s: PositionState): PositionRow => ({
   fill_count: s.fillCount,
 });
 
-// ---- mutation of an owned draft; only `evolve` (on a clone) and `foldPositions` call these ----
+// ---- mutation of an owned draft; only `evolve` (on a clone), `evolveInPlace` and `foldPositions` call these ----
 
 function apply(s: PositionState, e: ExecutionReport, ix: Index): boolean {
   switch (e.type) {

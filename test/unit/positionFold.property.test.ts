@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { ExecType, ExecutionReport, Side } from '../../schemas/types.ts';
-import { evolve, evolveEach, foldPositions, positionKey, positionRow, type PositionState } from '../../streams/positions/fold.ts';
+import { evolve, evolveEach, evolveInPlace, foldPositions, positionKey, positionRow, type PositionState } from '../../streams/positions/fold.ts';
 
 // mulberry32: tiny, seedable, good enough to drive a generator.
 const prng = (seed: number) => {
@@ -128,6 +128,18 @@ function checkSeed(seed: number): void {
     if (s) each.set(k, s);
   }
   assert.deepStrictEqual(each, batch, 'evolveEach differs from foldPositions');
+
+  // (1c) evolveInPlace (the risk gate's books) equals the batch fold, and says changed exactly when evolve would.
+  const inPlace = new Map<string, PositionState>();
+  for (const e of events) {
+    const k = positionKey(e);
+    const before = inPlace.get(k);
+    const wouldChange = evolve(before, e) !== before;
+    const { state, changed } = evolveInPlace(before, e);
+    assert.equal(changed, wouldChange, `evolveInPlace and evolve disagree on whether ${e.executionId} changes ${k}`);
+    if (state) inPlace.set(k, state);
+  }
+  assert.deepStrictEqual(inPlace, batch, 'evolveInPlace differs from foldPositions');
 
   // (2) replaying the whole log again changes nothing, down to object identity.
   for (const e of events) {
