@@ -1,11 +1,12 @@
-// VenueClient for the paper venue over its HTTP wire format (see server.ts). Requests time out with
-// AbortSignal.timeout; the push stream is SSE read with fetch and a small line reader, resumed with
-// `since=` after any drop so no event is lost while the runtime is disconnected.
+// VenueClient for the paper venue over its HTTP wire format (see server.ts). Requests go over node:http
+// with keep-alive and a deadline (request.ts); the push stream is SSE read with fetch and a small line
+// reader, resumed with `since=` after any drop so no event is lost while the runtime is disconnected.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import { PaperVenueError } from './errors.ts';
+import { createRequester, RequestTimeout } from './request.ts';
 import { fromVenue, toVenue } from './symbols.ts';
 
 export interface PaperClientOptions {
@@ -100,6 +101,7 @@ export function createPaperClient({
   let connectedAtSeq: number | null = null;
   // Bytes on the event stream (events or the server's pings): the runtime's evidence the stream is alive.
   let lastActivity: number | null = null;
+  const requester = createRequester(root, timeoutMs);
 
   async function call<S extends z.ZodType>(
     operation: string, method: string, path: string, schema: S,
@@ -111,20 +113,15 @@ export function createPaperClient({
     let text: string;
     let retryAfterHeader: string | null;
     try {
-      const res = await fetch(`${root}${path}`, {
-        method,
-        headers: opts.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      const res = await requester.request(method, path, opts.body);
       status = res.status;
-      retryAfterHeader = res.headers.get('retry-after');
-      text = await res.text();
+      retryAfterHeader = res.retryAfter;
+      text = res.text;
     } catch (err) {
-      if (err instanceof Error && err.name === 'TimeoutError') {
+      if (err instanceof RequestTimeout) {
         throw new PaperVenueError('VENUE_TIMEOUT', `${about}: no answer within ${timeoutMs} ms`, { ...context, cause: err });
       }
-      const reason = err instanceof Error && err.cause instanceof Error && 'code' in err.cause ? String(err.cause.code) : String(err);
+      const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err);
       throw new PaperVenueError('VENUE_UNAVAILABLE', `${about}: cannot reach venue (${reason})`, { ...context, cause: err });
     }
     let json: unknown = null;
@@ -237,6 +234,7 @@ export function createPaperClient({
     async disconnect() {
       for (const sub of subscriptions) sub.abort();
       subscriptions.clear();
+      requester.close();
     },
     async submit(order: VenueOrderRequest) {
       const body = {
