@@ -56,12 +56,13 @@ const retryAfter = (e: unknown): number => {
 };
 type Staged = Diff & { cid: string };
 
+// The order path does not wait on the `orders` + `executions` tail (the loop hands each order over
+// itself, and this instance's own reports are applied at commit), so it may gather records a while.
+const STATE_TAIL_WINDOW_MS = 50;
+
 export function createConnectorRuntime(o: ConnectorOptions) {
   const venue = o.client.venue;
   const clock = o.clock ?? Date.now;
-  // The order path does not wait on this tail (the loop hands each order over itself, and this
-  // instance's own reports are applied at commit), so it may gather records for a short while.
-  const STATE_TAIL_WINDOW_MS = 50;
   const cfg = {
     attempts: o.submitAttempts ?? 5, backoffMs: o.backoffMs ?? 100, maxBackoffMs: o.maxBackoffMs ?? 5_000, tickMs: o.tickMs ?? 1_000,
     streamSilentMs: o.streamSilentMs ?? 30_000, reconcileIntervalMs: o.reconcileIntervalMs ?? 60_000,
@@ -284,8 +285,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         }
       }
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
-      const results: Staged[] = [];
-      results.push(...await inPool(unique, cfg.submitConcurrency, handleOrder));
+      const results = await inPool(unique, cfg.submitConcurrency, handleOrder);
       staged = results;
       return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId))).map(toRecord);
     },

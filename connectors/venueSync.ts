@@ -93,7 +93,6 @@ export function createVenueSync(d_: VenueSyncDeps) {
     const observedAt = clock();
     const open = await call('openOrders', () => client.openOrders(), probing);
     for (const s of open) {
-      if (known.has(s.clientOrderId) && !owns(s.clientOrderId)) continue;
       if (known.has(s.clientOrderId)) await applyView(s.clientOrderId, (k) => diffOrder(k, s, observedAt, stamp()));
       else if (!warnedUnknown.has(s.clientOrderId)) {
         warnedUnknown.add(s.clientOrderId);

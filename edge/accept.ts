@@ -17,7 +17,9 @@ interface Waiting { signal: Signal; deadline: number; resolve: (r: { duplicate: 
 
 /** What the edge's readiness needs to know: did the last write to Kafka succeed? */
 export interface AcceptHealth {
+  /** Start of the latest produce that failed. */
   lastFailureAt: number;
+  /** When a produce was last acknowledged. */
   lastSuccessAt: number;
   /** Start of the oldest produce still waiting for Kafka's acknowledgement; 0 when none is. */
   oldestWriteAt: number;
@@ -32,8 +34,8 @@ export function createAccept(d: AcceptDeps) {
   let queue: Waiting[] = [];
   let writing = 0;
   let scheduled = false;
-  const writes = new Set<number>(); // start times of the produces in flight
-  const health = { lastFailureAt: 0, lastSuccessAt: 0, get oldestWriteAt() { let m = 0; for (const t of writes) if (m === 0 || t < m) m = t; return m; } };
+  const writes = new Set<{ startedAt: number }>(); // the produces in flight
+  const health = { lastFailureAt: 0, lastSuccessAt: 0, get oldestWriteAt() { let m = 0; for (const w of writes) if (m === 0 || w.startedAt < m) m = w.startedAt; return m; } };
 
   async function writeGroup(all: Waiting[]): Promise<void> {
     // A request already answered 503 (its deadline passed while it queued) is not written: its sender
@@ -54,13 +56,15 @@ export function createAccept(d: AcceptDeps) {
     // New, or an earlier attempt failed before its 202: produce.
     const fresh = group.filter((w) => !produced.has(w.signal.signalId));
     if (fresh.length > 0) {
-      const startedAt = Date.now();
-      writes.add(startedAt);
+      const write = { startedAt: Date.now() };
+      writes.add(write);
+      // A failure counts from when its produce began: one begun during an outage and failing after a
+      // later produce succeeded says nothing about Kafka now.
       await d.producer.send({
         topic: d.topic, acks: -1,
         messages: fresh.map((w) => ({ key: w.signal.signalId, value: d.codec.encode(d.topic, w.signal), headers: accountHeaders(w.signal.account) })),
-      }).catch((e: unknown) => { health.lastFailureAt = Date.now(); throw unavailable('Kafka did not acknowledge the signal', e); })
-        .finally(() => writes.delete(startedAt));
+      }).catch((e: unknown) => { health.lastFailureAt = Math.max(health.lastFailureAt, write.startedAt); throw unavailable('Kafka did not acknowledge the signal', e); })
+        .finally(() => writes.delete(write));
       health.lastSuccessAt = Date.now();
       await d.pool.query('UPDATE edge_signals SET produced = true WHERE signal_id = ANY($1::text[])', [fresh.map((w) => w.signal.signalId)])
         .catch((e: unknown) => { throw unavailable('signal store unavailable', e); });
@@ -100,6 +104,16 @@ export function createAccept(d: AcceptDeps) {
 }
 
 /**
+ * Whether Kafka acknowledges the edge's writes: not while the oldest produce has waited longer than
+ * `stallMs` with nothing acknowledged since it began, nor after a failed produce until a produce or a
+ * probe (`probedOkAt`, when the last good one began) succeeds after it.
+ */
+export function kafkaReady(h: Readonly<AcceptHealth>, probedOkAt: number, now: number, stallMs: number): boolean {
+  const stalled = h.oldestWriteAt !== 0 && now - h.oldestWriteAt > stallMs && h.lastSuccessAt < h.oldestWriteAt;
+  return !stalled && h.lastFailureAt <= Math.max(h.lastSuccessAt, probedOkAt);
+}
+
+/**
  * The edge's view of Kafka for `/readyz`: down while a produce has waited longer than `stallMs` for its
  * acknowledgement, and from a failed produce until a produce succeeds or a probe (the `signals`
  * partitions' offsets, which need their leaders) answers; probed every `everyMs` while down.
@@ -107,11 +121,7 @@ export function createAccept(d: AcceptDeps) {
 export function startKafkaProbe(kafka: Kafka, topic: string, health: () => Readonly<AcceptHealth>, log: Logger, stallMs: number, everyMs = 1_000) {
   let probedOkAt = 0;
   let probing = false;
-  const up = () => {
-    const h = health();
-    const stalled = h.oldestWriteAt !== 0 && Date.now() - h.oldestWriteAt > stallMs;
-    return !stalled && h.lastFailureAt <= Math.max(h.lastSuccessAt, probedOkAt);
-  };
+  const up = () => kafkaReady(health(), probedOkAt, Date.now(), stallMs);
   const timer = setInterval(() => {
     if (up() || probing) return;
     probing = true;

@@ -255,7 +255,8 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     throw e;
   }
   // The edge does not wait for the read-back: browsers get it as deltas if they connect sooner.
-  void Promise.all([compacted.caughtUp, recent.caughtUp]).then(() => { if (!stopped) store.publish({ type: 'caughtUp' }); });
+  // A tail stopped before it caught up rejects: nothing to publish then.
+  Promise.all([compacted.caughtUp, recent.caughtUp]).then(() => { if (!stopped) store.publish({ type: 'caughtUp' }); }, () => {});
   void tick();
 
   return {

@@ -192,10 +192,12 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
       const ids = load.samples.map(([id]) => id);
       // Wait for the fills until all are in, or none came for 5 s (an alert the venue did not fill), 30 s at most.
       const until = Date.now() + 30_000;
-      let lastCount = -1, lastChange = Date.now();
-      for (let n = ids.filter((id) => fills.has(id)).length; n < ids.length && Date.now() < until && Date.now() - lastChange < 5_000; n = ids.filter((id) => fills.has(id)).length) {
-        if (n !== lastCount) { lastCount = n; lastChange = Date.now(); }
+      const filledNow = () => ids.filter((id) => fills.has(id)).length;
+      let filled = filledNow(), lastChange = Date.now();
+      while (filled < ids.length && Date.now() < until && Date.now() - lastChange < 5_000) {
         await new Promise((r) => setTimeout(r, 200));
+        const n = filledNow();
+        if (n !== filled) { filled = n; lastChange = Date.now(); }
       }
       await new Promise((r) => setTimeout(r, 1000)); // the projection's last batch
       const { rows } = await pool.query<{ signal_id: string; at: number }>(
@@ -213,7 +215,7 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
         if (p !== undefined) h.pg.recordMs(p - t0);
       }
       const r: PathRate = {
-        rate, sent: load.sent, accepted: load.ok, filled: ids.filter((id) => fills.has(id)).length,
+        rate, sent: load.sent, accepted: load.ok, filled: filledNow(),
         achievedPerSec: Math.round(load.ok / (load.elapsedMs / 1000)),
         http: h.http.summary(), toVenue: h.venue.summary(), toExecutions: h.exec.summary(), toPostgres: h.pg.summary(),
         hops: await hopsOf(b, runId, new Map(load.samples.map(([id, t0]) => [id, t0])), pg),

@@ -2,7 +2,8 @@
 // the raw Kafka floor at the same rates, edge ingest and the analytics sink; writes bench/report.json
 // and prints a summary. Options: BENCH_RATES (default 100,250,500,1000,2000), BENCH_SECONDS (default 5),
 // BENCH_ONLY (some of decide,path,floor,txn,ingest,sink; a partial run writes bench/report-partial.json),
-// BENCH_TOPOLOGY (processes: one process per component, the default; single: all in one process).
+// BENCH_TOPOLOGY (processes: one process per component, the default; single: all in one process),
+// BENCH_PROFILE (a directory for V8 CPU profiles of the component processes), BENCH_LOG_LEVEL (default error).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';

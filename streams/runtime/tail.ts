@@ -1,34 +1,23 @@
-// Tails topics from the beginning with a private group (no committed offsets): state that every
-// instance needs in full (control, quotes, executions). `caughtUp` resolves once the tail has read
-// what the topics held when it started, so a processor can hold work until its state is current;
-// `sync()` does the same for what the topics hold at the moment it is called.
+// Tails topics from the beginning with a private group (no committed offsets, read_committed): state
+// that every instance needs in full (control, quotes, executions). It remembers how far it has handed
+// records over, so a caller can wait until its state holds what the topics held at a given moment:
+// `caughtUp` for the moment the tail started, `sync()` for the moment it is called. Offsets reported at
+// the end of a batch include transaction markers and aborted records, so a partition whose last record
+// is a commit marker still counts as read through.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { topicEnds } from './consume.ts';
 import { fetchWindow } from './kafka.ts';
 
 export interface Tail {
+  /** Every record the topics held when the tail started has been handed to `onMessage`. */
   caughtUp: Promise<void>;
-  /** Resolves once every record the topics held when called has been handed to `onMessage`. */
-  sync(): Promise<void>;
+  /**
+   * Resolves once every record `topics` (default: all the tail reads) held when called has been handed
+   * to `onMessage`; rejects if the tail stops first, so a wait cut short never passes for caught up.
+   */
+  sync(topics?: string[]): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** Last offset per `topic:partition` at this moment (partitions holding anything only). */
-async function lastOffsets(kafka: Kafka, topics: string[]): Promise<Map<string, bigint>> {
-  const admin: Admin = kafka.admin();
-  await admin.connect();
-  const out = new Map<string, bigint>();
-  try {
-    for (const topic of topics) {
-      for (const p of await topicEnds(admin, topic)) {
-        if (BigInt(p.high) > BigInt(p.low)) out.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  return out;
 }
 
 export interface TailOptions {
@@ -39,27 +28,44 @@ export interface TailOptions {
   coalesceMs?: number;
 }
 
+interface Waiter { pending: Map<string, bigint>; resolve(): void; reject(e: Error): void }
+
+/** Last offset per `topic:partition` (high watermark − 1) of the partitions that hold anything. */
+async function lastOffsets(admin: Admin, topics: string[]): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  for (const topic of topics) {
+    for (const p of await topicEnds(admin, topic)) {
+      if (BigInt(p.high) > BigInt(p.low)) out.set(`${topic}:${p.partition}`, BigInt(p.high) - 1n);
+    }
+  }
+  return out;
+}
+
 export async function startTail(
   kafka: Kafka, topics: string[], onMessage: (topic: string, message: KafkaMessage, partition: number) => Promise<void> | void,
   options: TailOptions = {},
 ): Promise<Tail> {
-  const done = new Map<string, bigint>(); // last offset handled per topic:partition
-  const waiters = new Set<{ pending: Map<string, bigint>; resolve: () => void }>();
-  const settle = (w: { pending: Map<string, bigint>; resolve: () => void }) => {
-    for (const [key, target] of w.pending) if ((done.get(key) ?? -1n) >= target) w.pending.delete(key);
+  const admin = kafka.admin();
+  await admin.connect();
+  const handed = new Map<string, bigint>(); // last offset handed over per topic:partition
+  const waiters = new Set<Waiter>();
+  const settle = (w: Waiter) => {
+    for (const [key, target] of w.pending) if ((handed.get(key) ?? -1n) >= target) w.pending.delete(key);
     if (w.pending.size === 0) { waiters.delete(w); w.resolve(); }
   };
-  const waitFor = (pending: Map<string, bigint>) => new Promise<void>((resolve) => {
-    const w = { pending, resolve };
+  const wait = (pending: Map<string, bigint>) => new Promise<void>((resolve, reject) => {
+    const w = { pending, resolve, reject };
     waiters.add(w);
     settle(w);
   });
-  const caughtUp = waitFor(await lastOffsets(kafka, topics));
+
+  const caughtUp = wait(await lastOffsets(admin, topics));
+  caughtUp.catch(() => {}); // stopped before catching up: the awaiting caller sees the rejection
   const consumer = kafka.consumer({ groupId: `tail-${randomUUID()}`, readUncommitted: false, ...fetchWindow(options.coalesceMs) });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     const key = `${payload.topic}:${payload.partition}`;
     const last = BigInt(payload.lastOffset);
-    if (last > (done.get(key) ?? -1n)) done.set(key, last);
+    if (last > (handed.get(key) ?? -1n)) handed.set(key, last);
     for (const w of [...waiters]) settle(w);
   });
   await consumer.connect();
@@ -72,7 +78,12 @@ export async function startTail(
   });
   return {
     caughtUp,
-    async sync() { await waitFor(await lastOffsets(kafka, topics)); },
-    stop: () => consumer.disconnect(),
+    async sync(of = topics) { await wait(await lastOffsets(admin, of)); },
+    async stop() {
+      for (const w of waiters) w.reject(new Error('tail stopped'));
+      waiters.clear();
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
   };
 }
