@@ -58,7 +58,7 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:/+=-]{1,128}$/;
 const idempotencyKey = z.string().regex(IDEMPOTENCY_KEY, { error: 'must be 1-128 of A-Z a-z 0-9 . _ : / + = -' });
 const name = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(64, { error: 'too long' });
 
-const tradingViewSchema = z.strictObject({
+const tradingViewFields = {
   secret: z.string(),
   strategy: name,
   ticker: name,
@@ -73,7 +73,33 @@ const tradingViewSchema = z.strictObject({
   limit_price: positive.optional(),
   intent: z.enum(['delta', 'target', 'flat'], { error: 'must be delta, target or flat' }).optional(),
   idempotency_key: idempotencyKey.optional(),
-});
+};
+// TradingView bridges ignore the fields a template carries for other tools ({{interval}}, a comment):
+// unknown top-level fields pass through, bounded, as the signal's `extras`. Every field the edge reads
+// stays strictly checked.
+const tradingViewSchema = z.looseObject(tradingViewFields);
+
+export const EXTRAS_LIMITS = { fields: 32, keyChars: 64, valueChars: 1024 } as const;
+const fold = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
+const knownByFold = new Map(Object.keys(tradingViewFields).map((k) => [fold(k), k]));
+
+/** Fields the edge does not read, as text; a near-miss of a field it reads (`limitPrice`) is refused, not ignored. */
+function extrasOf(body: Record<string, unknown>): Record<string, string> | null {
+  let out: Record<string, string> | null = null;
+  let n = 0;
+  for (const [k, v] of Object.entries(body)) {
+    if (Object.hasOwn(tradingViewFields, k)) continue;
+    if (fold(k) === 'account') throw invalidField(k, 'not accepted: the account comes from the strategy\'s configuration');
+    const meant = knownByFold.get(fold(k));
+    if (meant !== undefined) throw invalidField(k, `unknown field: did you mean ${meant}?`);
+    if (++n > EXTRAS_LIMITS.fields) throw invalidField(k, `too many fields the edge does not read (at most ${EXTRAS_LIMITS.fields})`);
+    if (k.length > EXTRAS_LIMITS.keyChars) throw invalidField(k.slice(0, EXTRAS_LIMITS.keyChars), `field name longer than ${EXTRAS_LIMITS.keyChars} characters`);
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    if (text.length > EXTRAS_LIMITS.valueChars) throw invalidField(k, `longer than ${EXTRAS_LIMITS.valueChars} characters`);
+    (out ??= Object.create(null) as Record<string, string>)[k] = text;
+  }
+  return out;
+}
 
 const signedSchema = z.strictObject({
   strategy: name,
@@ -111,7 +137,7 @@ export function normaliseSymbol(raw: string): string | null {
 export interface SignalContext {
   /** The strategy auth resolved; the account comes from here, never from the body. */
   strategy: Pick<StrategyConfig, 'id' | 'account' | 'symbols'>;
-  /** The Idempotency-Key header, if sent. */
+  /** The Idempotency-Key header, if sent: accepted only when it repeats the body's key. */
   idempotencyKey?: string | undefined;
   receivedAt: number;
   hlc: number;
@@ -141,7 +167,7 @@ function orderType(type: 'market' | 'limit' | undefined, limit: number | undefin
  * Same id for the same alert fired twice. A caller's key is scoped by strategy so two strategies (and
  * so two accounts) reusing a key can never collide on the compacted, account-partitioned topic.
  */
-export function signalIdFor(s: Omit<Signal, 'signalId' | 'source' | 'account' | 'reportedPosition' | 'receivedAt' | 'hlc'>, key: string | undefined): string {
+export function signalIdFor(s: Omit<Signal, 'signalId' | 'source' | 'account' | 'reportedPosition' | 'receivedAt' | 'hlc' | 'extras'>, key: string | undefined): string {
   if (key !== undefined) return `${s.strategy}:${key}`;
   const canonical = JSON.stringify([
     s.strategy, s.symbol, s.intent, s.side, s.quantity, s.targetPosition,
@@ -150,9 +176,17 @@ export function signalIdFor(s: Omit<Signal, 'signalId' | 'source' | 'account' | 
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }
 
-function headerKey(ctx: SignalContext): string | undefined {
+/**
+ * The idempotency id decides what counts as a new order, so it comes from authenticated bytes only:
+ * the body (signed, or carrying the secret). The header is covered by neither, so a captured request
+ * resent with a new header each time would become a new signal each time; a header is accepted only
+ * as an echo of the body's key.
+ */
+function idempotencyKeyOf(ctx: SignalContext, bodyKey: string | undefined, bodyField: string): string | undefined {
   const k = ctx.idempotencyKey;
-  if (k !== undefined && !IDEMPOTENCY_KEY.test(k)) throw invalidField('Idempotency-Key', 'must be 1-128 of A-Z a-z 0-9 . _ : / + = -');
+  if (k === undefined) return bodyKey;
+  if (!IDEMPOTENCY_KEY.test(k)) throw invalidField('Idempotency-Key', 'must be 1-128 of A-Z a-z 0-9 . _ : / + = -');
+  if (k !== bodyKey) throw invalidField('Idempotency-Key', `not authenticated: put the key in the body's ${bodyField} (the header may only repeat it)`);
   return k;
 }
 
@@ -160,7 +194,7 @@ function build(
   source: SignalSource,
   ctx: SignalContext,
   f: { strategy: string; symbolRaw: string; symbolField: string; trade: Trade; order: [OrderType, number | null] },
-  rest: { price: number | null; reportedPosition: number | null; externalOrderId: string | null; alertTime: number | null; bodyKey: string | undefined },
+  rest: { price: number | null; reportedPosition: number | null; externalOrderId: string | null; alertTime: number | null; bodyKey: string | undefined; extras: Record<string, string> | null },
 ): Signal {
   if (f.strategy !== ctx.strategy.id) throw invalidField('strategy', 'does not match the authenticated strategy');
   const symbol = normaliseSymbol(f.symbolRaw);
@@ -180,13 +214,14 @@ function build(
     alertTime: rest.alertTime,
   };
   return {
-    signalId: signalIdFor(core, headerKey(ctx) ?? rest.bodyKey),
+    signalId: signalIdFor(core, idempotencyKeyOf(ctx, rest.bodyKey, source === 'SIGNED' ? 'idempotencyKey' : 'idempotency_key')),
     source,
     account: ctx.strategy.account,
     ...core,
     reportedPosition: rest.reportedPosition,
     receivedAt: ctx.receivedAt,
     hlc: ctx.hlc,
+    extras: rest.extras,
   };
 }
 
@@ -197,6 +232,7 @@ function build(
  */
 export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
   const b = check(tradingViewSchema, body);
+  const extras = extrasOf(b);
   const reported =
     b.market_position === 'flat' ? 0
     : b.market_position !== undefined && b.market_position_size !== undefined
@@ -229,7 +265,7 @@ export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
     'TRADINGVIEW',
     ctx,
     { strategy: b.strategy, symbolRaw: b.ticker, symbolField: 'ticker', trade, order: orderType(b.order_type, b.limit_price, ['order_type', 'limit_price']) },
-    { price: b.price ?? null, reportedPosition: reported, externalOrderId: b.order_id ?? null, alertTime: b.time ?? null, bodyKey: b.idempotency_key },
+    { price: b.price ?? null, reportedPosition: reported, externalOrderId: b.order_id ?? null, alertTime: b.time ?? null, bodyKey: b.idempotency_key, extras },
   );
 }
 
@@ -263,6 +299,6 @@ export function signedSignal(body: unknown, ctx: SignalContext): Signal {
     'SIGNED',
     ctx,
     { strategy: b.strategy, symbolRaw: b.symbol, symbolField: 'symbol', trade, order: orderType(b.orderType, b.limitPrice, ['orderType', 'limitPrice']) },
-    { price: b.price ?? null, reportedPosition: null, externalOrderId: null, alertTime: b.time ?? null, bodyKey: b.idempotencyKey },
+    { price: b.price ?? null, reportedPosition: null, externalOrderId: null, alertTime: b.time ?? null, bodyKey: b.idempotencyKey, extras: null },
   );
 }

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
 
-type AvroSchema = string | AvroSchema[] | { type: string; name?: string; fields?: AvroField[]; symbols?: string[]; items?: AvroSchema; doc?: string };
+type AvroSchema = string | AvroSchema[] | { type: string; name?: string; fields?: AvroField[]; symbols?: string[]; items?: AvroSchema; values?: AvroSchema; doc?: string };
 interface AvroField { name: string; type: AvroSchema; doc?: string }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,6 +26,7 @@ export function generateTypes(): string {
       case 'enum': declare(s.name!, `export type ${s.name} = ${s.symbols!.map((x) => `'${x}'`).join(' | ')};`); return s.name!;
       case 'record': declareRecord(s as { name: string; fields: AvroField[]; doc?: string }); return s.name!;
       case 'array': return `${wrap(tsType(s.items!))}[]`;
+      case 'map': return `Record<string, ${tsType(s.values!)}>`;
       default: return primitives[s.type] ?? s.type;
     }
   };

@@ -156,7 +156,7 @@ export type Intent = 'DELTA' | 'TARGET' | 'FLAT';
 
 /** An authenticated trading intent from TradingView or a strategy runtime. Key: signalId (idempotency id). */
 export interface Signal {
-  /** Idempotency id: Idempotency-Key, or sha256 of the alert content */
+  /** Idempotency id: the authenticated body's key scoped by strategy, or sha256 of the alert content */
   signalId: string;
   source: SignalSource;
   account: string;
@@ -184,4 +184,6 @@ export interface Signal {
   receivedAt: number;
   /** Hybrid logical clock: ms * 1000 + counter */
   hlc: number;
+  /** TradingView alert fields the edge does not read, as text (bounded) */
+  extras: null | Record<string, string>;
 }

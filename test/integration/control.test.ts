@@ -61,8 +61,8 @@ describe('control plane', () => {
   /** Posts an alert and returns the decision the gate made for it. */
   async function decided(over: Record<string, unknown> = {}): Promise<RiskDecision> {
     const res = await fetch(`${pipeline.edgeUrl}/webhooks/tradingview`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify(tradingViewAlert({ time: new Date().toISOString(), ...over })),
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tradingViewAlert({ idempotency_key: randomUUID(), time: new Date().toISOString(), ...over })),
     });
     assert.equal(res.status, 202);
     const { signalId } = (await res.json()) as { signalId: string };

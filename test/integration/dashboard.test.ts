@@ -59,8 +59,8 @@ describe('ops dashboard', { skip: NO_BROWSER }, () => {
 
   async function alert(over: Record<string, unknown>): Promise<string> {
     const res = await fetch(`${pipeline.edgeUrl}/webhooks/tradingview`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify(tradingViewAlert({ time: new Date().toISOString(), ...over })),
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tradingViewAlert({ idempotency_key: randomUUID(), time: new Date().toISOString(), ...over })),
     });
     assert.equal(res.status, 202);
     return ((await res.json()) as { signalId: string }).signalId;

@@ -66,8 +66,8 @@ describe('router on the real stack', () => {
     await quote('paper-b', paperBHalfWidth);
     await sleep(500);
     const res = await fetch(`${pipeline.edgeUrl}/webhooks/tradingview`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify(tradingViewAlert({ time: new Date().toISOString() })),
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tradingViewAlert({ idempotency_key: randomUUID(), time: new Date().toISOString() })),
     });
     assert.equal(res.status, 202);
     const { signalId } = (await res.json()) as { signalId: string };

@@ -56,8 +56,8 @@ describe('shadow routing', () => {
 
   async function alert(): Promise<void> {
     const res = await fetch(`${pipeline.edgeUrl}/webhooks/tradingview`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify(tradingViewAlert({ time: new Date().toISOString() })),
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tradingViewAlert({ idempotency_key: randomUUID(), time: new Date().toISOString() })),
     });
     assert.equal(res.status, 202);
   }

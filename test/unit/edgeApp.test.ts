@@ -94,9 +94,22 @@ describe('POST /webhooks/tradingview', () => {
     assert.equal(res.statusCode, 202);
   });
 
-  it('uses the Idempotency-Key header as the id', async () => {
-    const { tv } = setup();
-    assert.equal((await tv(alert(), { 'idempotency-key': 'k-42' })).json().signalId, 'tv-trend:k-42');
+  it('takes the id from the body key; a header that does not repeat it is refused', async () => {
+    const { tv, calls } = setup();
+    assert.equal((await tv(alert({ idempotency_key: 'k-42' }), { 'idempotency-key': 'k-42' })).json().signalId, 'tv-trend:k-42');
+    const res = await tv(alert(), { 'idempotency-key': 'k-43' });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().error.field, 'Idempotency-Key');
+    assert.equal(calls.length, 1);
+  });
+
+  it('accepts fields a template carries for other tools, and keeps them with the signal', async () => {
+    const { tv, calls } = setup();
+    const res = await tv(alert({ interval: '15', exchange: 'NASDAQ', comment: 'breakout' }));
+    assert.equal(res.statusCode, 202);
+    assert.deepEqual({ ...calls[0].extras }, { interval: '15', exchange: 'NASDAQ', comment: 'breakout' });
+    assert.equal((await tv(alert({ comment: 'x', constructor: 1 }))).json().error.field, 'constructor');
+    assert.equal(calls.length, 1);
   });
 
   it('401 for a wrong secret or unknown strategy, and accept is never called', async () => {
@@ -182,6 +195,29 @@ describe('POST /signals', () => {
     assert.equal(again.statusCode, 200);
     assert.deepEqual(again.json(), { signalId: first.json().signalId, duplicate: true });
     assert.deepEqual([calls[0].source, calls[0].account, calls[0].intent, calls[0].targetPosition], ['SIGNED', 'acc-2', 'TARGET', 2]);
+  });
+
+  it('a captured signed request resent with 100 different Idempotency-Key headers is one signal', async () => {
+    const { app, signed, calls } = setup();
+    const keyed = JSON.stringify({ strategy: 'algo-1', symbol: 'BTCUSD', intent: 'delta', side: 'buy', quantity: 1, idempotencyKey: 'order-7' });
+    assert.equal((await signed(keyed)).statusCode, 202, 'the captured request');
+    assert.equal((await signed(keyed)).statusCode, 200, 'the same request again is a duplicate');
+    const ids = new Set<string>();
+    let accepted = 0;
+    for (let i = 0; i < 100; i++) {
+      for (const payload of [keyed, body]) {
+        const res = await app.inject({ method: 'POST', url: '/signals', payload, headers: { 'content-type': 'application/json', 'x-signature': signatureHeader(NEW_SECRET, NOW / 1000, payload), 'idempotency-key': `replay-${i}` } });
+        if (res.statusCode === 202) accepted++;
+        if (res.statusCode < 300) ids.add(res.json().signalId);
+        else assert.equal(res.json().error.field, 'Idempotency-Key');
+      }
+    }
+    assert.equal(accepted, 0);
+    assert.deepEqual([...ids], []);
+    assert.equal(new Set(calls.map((c) => c.signalId)).size, 1);
+    // the header may repeat the signed key
+    const echo = await app.inject({ method: 'POST', url: '/signals', payload: keyed, headers: { 'content-type': 'application/json', 'x-signature': signatureHeader(NEW_SECRET, NOW / 1000, keyed), 'idempotency-key': 'order-7' } });
+    assert.deepEqual(echo.json(), { signalId: 'algo-1:order-7', duplicate: true });
   });
 
   it('401 for a wrong, stale or missing signature, and accept is never called', async () => {

@@ -54,6 +54,7 @@ describe('TradingView alert', () => {
       alertTime: null,
       receivedAt: ctx.receivedAt,
       hlc: ctx.hlc,
+      extras: null,
     });
     assert.match(fromJson.signalId, /^[0-9a-f]{64}$/);
   });
@@ -111,17 +112,36 @@ describe('TradingView alert', () => {
     assert.notEqual(tradingViewSignal({ ...a, action: 'sell' }, ctx).signalId, first.signalId);
   });
 
-  it('takes the Idempotency-Key header over the body key, scoped by strategy', () => {
+  it('takes the id from the body key, scoped by strategy; an Idempotency-Key header may only repeat it', () => {
     assert.equal(tradingViewSignal(alert({ idempotency_key: 'body-1' }), ctx).signalId, 'trend-1:body-1');
-    assert.equal(tradingViewSignal(alert({ idempotency_key: 'body-1' }), { ...ctx, idempotencyKey: 'hdr-1' }).signalId, 'trend-1:hdr-1');
+    assert.equal(tradingViewSignal(alert({ idempotency_key: 'body-1' }), { ...ctx, idempotencyKey: 'body-1' }).signalId, 'trend-1:body-1');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ idempotency_key: 'body-1' }), { ...ctx, idempotencyKey: 'hdr-1' })), 'Idempotency-Key');
+    assert.equal(fieldOf(() => tradingViewSignal(alert(), { ...ctx, idempotencyKey: 'hdr-1' })), 'Idempotency-Key');
     assert.equal(fieldOf(() => tradingViewSignal(alert(), { ...ctx, idempotencyKey: 'a b' })), 'Idempotency-Key');
+  });
+
+  it('keeps fields it does not read as extras, out of the id, and refuses near-misses of fields it reads', () => {
+    const a = alert({ interval: '{{interval}}', exchange: 'NASDAQ', comment: 'breakout', bar: { open: 1 }, n: 3 });
+    const s = tradingViewSignal(a, ctx);
+    assert.deepEqual({ ...s.extras }, { interval: '{{interval}}', exchange: 'NASDAQ', comment: 'breakout', bar: '{"open":1}', n: '3' });
+    assert.equal(s.signalId, tradingViewSignal(alert(), ctx).signalId);
+    assert.equal(tradingViewSignal(alert(), ctx).extras, null);
+    // a field the edge reads, spelled another way, would silently change the order: refused
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ limitPrice: '10' }), ctx)), 'limitPrice');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ 'Market-Position': 'long' }), ctx)), 'Market-Position');
+    // bounded
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ comment: 'x'.repeat(1025) }), ctx)), 'comment');
+    assert.equal(fieldOf(() => tradingViewSignal(alert(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`f${i}`, i]))), ctx)), 'f32');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ ['k'.repeat(65)]: 1 }), ctx)), 'k'.repeat(64));
+    // a field the edge reads is still checked strictly
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ contracts: 'ten', comment: 'ok' }), ctx)), 'contracts');
   });
 
   it('names bad, missing and unknown fields', () => {
     assert.equal(fieldOf(() => tradingViewSignal(alert({ action: 'hold' }), ctx)), 'action');
     const { action: _drop, ...noAction } = alert();
     assert.equal(fieldOf(() => tradingViewSignal(noAction, ctx)), 'action');
-    assert.equal(fieldOf(() => tradingViewSignal(alert({ leverage: 10 }), ctx)), 'leverage');
+    assert.equal(fieldOf(() => signedSignal({ strategy: 'trend-1', symbol: 'AAPL', intent: 'flat', leverage: 10 }, ctx)), 'leverage');
     assert.equal(fieldOf(() => tradingViewSignal(alert({ order_type: 'limit' }), ctx)), 'limit_price');
     assert.equal(fieldOf(() => tradingViewSignal(alert({ limit_price: '10' }), ctx)), 'limit_price');
   });

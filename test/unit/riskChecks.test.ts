@@ -49,7 +49,7 @@ function signal(overrides: Partial<Signal> = {}): Signal {
   return {
     signalId: 'sig-1', source: 'SIGNED', account: 'acc1', strategy: 'trend', symbol: 'AAPL', intent: 'DELTA',
     side: 'BUY', quantity: 10, targetPosition: null, orderType: 'MARKET', limitPrice: null, price: 100,
-    reportedPosition: null, externalOrderId: null, alertTime: NOW - 1_000, receivedAt: NOW - 900, hlc: 1,
+    reportedPosition: null, externalOrderId: null, alertTime: NOW - 1_000, receivedAt: NOW - 900, hlc: 1, extras: null,
     ...overrides,
   };
 }
