@@ -1,5 +1,5 @@
 // CPU time by process from /proc (Linux): where the machine's cores go during a run, per alert.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let ticksPerSecond = 0;
@@ -77,4 +77,44 @@ export function cpuMeter(groups: () => Record<string, number[]>) {
       return { msPerAlert, machineBusy };
     },
   };
+}
+
+/** Resident set size of one process in MB, or null when it is gone. */
+export function processRssMb(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The process listening on a loopback TCP port (the broker, the registry), found from /proc whoever
+ * started it: the socket's inode in /proc/net/tcp{,6}, then the process holding that socket.
+ */
+export function pidListeningOn(port: number): number | null {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(table, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex; state 0A is LISTEN; the inode is the tenth field
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1].split(':')[1], 16) === port) inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let fds: string[] = [];
+    try { fds = readdirSync(`/proc/${d}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${d}/fd/${fd}`));
+        if (m && inodes.has(m[1])) return Number(d);
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  return null;
 }

@@ -18,7 +18,11 @@ import type { Kafka } from 'kafkajs';
 import type { Codec } from '../../schemas/codec.ts';
 import type { Topics } from '../../streams/runtime/topics.ts';
 import { startFleet } from '../chaos/fleet.ts';
-import { cpuMeter, pidFrom, pidsNamed, type CpuUse } from './cpu.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpuMeter, pidListeningOn, pidsNamed, processRssMb, type CpuUse } from './cpu.ts';
+import { perAlert, snapshot, type RequestsPerAlert } from './requests.ts';
 import { runEnv } from '../chaos/harness.ts';
 
 const run = promisify(execFile);
@@ -28,13 +32,23 @@ const STRATEGIES = Array.from({ length: 6 }, (_, i) => ({ id: `bench-${i}`, acco
 const SYMBOLS = ['AAPL', 'MSFT'];
 
 export interface PathRate {
-  rate: number; sent: number; accepted: number; filled: number; achievedPerSec: number;
+  /** Every accepted alert counts: one with no order at the venue (or no fill) by the end of the stage is a miss. */
+  rate: number; sent: number; accepted: number; atVenue: number; filled: number; missedVenue: number; missedFill: number; achievedPerSec: number;
   http: LatencySummary; toVenue: LatencySummary; toExecutions: LatencySummary; toPostgres: LatencySummary;
   /** Where the time goes, from the records' own timestamps (Kafka CreateTime, the processors' clocks). */
   hops: Hops;
   /** CPU per accepted alert by process, and how busy the machine's cores were, while the load ran. */
   cpu: CpuUse;
+  /** Kafka requests and Postgres queries per accepted alert, by process (processes topology only). */
+  requests: RequestsPerAlert | null;
+  /** Resident memory by process at the end of the load, MB. */
+  rssMb: Record<string, number>;
 }
+
+export interface PathReport { idle: IdleUse; rates: PathRate[] }
+
+/** The stack with no traffic: cores used by process group over `seconds`, after start-up has settled. */
+export interface IdleUse { seconds: number; coresByProcess: Record<string, number>; coresTotal: number; rssMb: Record<string, number> }
 
 export interface Hops {
   /** Request sent → the signal written to `signals` (HTTP, auth, dedupe row, produce). */
@@ -118,15 +132,26 @@ interface Target {
   pgSchema: string;
   /** The processes whose CPU the run accounts for, by name. */
   cpuGroups(): Record<string, number[]>;
+  /** Where the component processes write their request counts (processes topology), and their pids. */
+  stats: { dir: string; pids(): Record<string, number[]> } | null;
   stop(): Promise<void>;
 }
 
-const STACK_DIR = process.env.ORDER_ROUTER_STACK_DIR ?? fileURLToPath(new URL('../../.stack', import.meta.url));
-/** The shared services: the Kafka broker, the schema registry and Postgres (server and backends). */
-function serviceGroups(): Record<string, number[]> {
-  const pid = (f: string) => { const p = pidFrom(`${STACK_DIR}/${f}`); return p === null ? [] : [p]; };
-  return { kafka: pid('kafka.pid'), registry: pid('registry.pid'), postgres: pidsNamed('postgres') };
+/**
+ * The shared services: the Kafka broker and the schema registry found by the ports they listen on
+ * (whoever started them), and Postgres (server and backends).
+ */
+function serviceGroups(env: NodeJS.ProcessEnv = process.env): Record<string, number[]> {
+  const port = (hostPort: string) => Number(hostPort.replace(/^[a-z]+:\/\//, '').split('/')[0].split(':').pop());
+  const pid = (p: number) => { const x = pidListeningOn(p); return x === null ? [] : [x]; };
+  return {
+    kafka: pid(port((env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0])),
+    registry: pid(port(env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081')),
+    postgres: pidsNamed('postgres'),
+  };
 }
+const rssOf = (groups: Record<string, number[]>): Record<string, number> =>
+  Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids.reduce((a, p) => a + (processRssMb(p) ?? 0), 0)]));
 
 /**
  * 'processes' (default): one process per component (`order-router start --only <kind>`) and the paper
@@ -141,7 +166,7 @@ async function startTarget(topology: Topology): Promise<Target> {
     const b = await benchPipeline('path', kinds as Component[]);
     return {
       edgeUrl: b.pipeline.edgeUrl!, strategies: STRATEGIES.map((x) => ({ id: x.id, secret: SECRET })), kafka: b.kafka, codec: b.codec,
-      topics: b.pipeline.topics, databaseUrl: b.pipeline.env.DATABASE_URL, pgSchema: b.pipeline.env.PG_SCHEMA, stop: b.stop,
+      topics: b.pipeline.topics, databaseUrl: b.pipeline.env.DATABASE_URL, pgSchema: b.pipeline.env.PG_SCHEMA, stop: b.stop, stats: null,
       // The pipeline, the paper venue and the bench's own consumer share this process.
       cpuGroups: () => ({ pipeline: [process.pid], ...serviceGroups() }),
     };
@@ -149,12 +174,15 @@ async function startTarget(topology: Topology): Promise<Target> {
   const run = runEnv('bench', { ...process.env, CHAOS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' });
   // BENCH_PROFILE=<dir>: each component writes a V8 CPU profile there when it stops (open in Chrome DevTools or speedscope).
   const profileDir = process.env.BENCH_PROFILE;
-  const fleet = await startFleet(run, { kinds, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined });
+  const statsDir = mkdtempSync(join(tmpdir(), 'bench-stats-'));
+  const fleet = await startFleet(run, { kinds, env: { ORDER_ROUTER_STATS_DIR: statsDir }, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined });
+  const componentPids = () => Object.fromEntries([...fleet.procs].map(([kind, list]) => [kind, list.flatMap((m) => (m.pid === undefined ? [] : [m.pid]))]));
   return {
+    stats: { dir: statsDir, pids: componentPids },
     edgeUrl: fleet.edgeUrls[0], strategies: run.strategies.map((x) => ({ id: x.id, secret: x.secrets[0] })), kafka: fleet.kafka, codec: fleet.codec,
     topics: run.topics, databaseUrl: run.runtime.DATABASE_URL, pgSchema: run.runtime.PG_SCHEMA, stop: () => fleet.stop(),
     cpuGroups: () => ({
-      ...Object.fromEntries([...fleet.procs].map(([kind, list]) => [kind, list.flatMap((m) => (m.pid === undefined ? [] : [m.pid]))])),
+      ...componentPids(),
       'paper-venue': fleet.venue.pid === undefined ? [] : [fleet.venue.pid],
       bench: [process.pid],
       ...serviceGroups(),
@@ -162,10 +190,10 @@ async function startTarget(topology: Topology): Promise<Target> {
   };
 }
 
-export async function benchPath(rates: number[], seconds: number, onProgress: (line: string) => void, topology: Topology = 'processes'): Promise<PathRate[]> {
+export async function benchPath(rates: number[], seconds: number, onProgress: (line: string) => void, topology: Topology = 'processes', idleSeconds = 20): Promise<PathReport> {
   const b = await startTarget(topology);
   // Order at the venue: the venue's own time on its ACK (same machine clock as the load generator).
-  const venueAt = new Map<string, number>();
+  const venueAt = new Map<string, number>(); // by signal id: the venue's time on the first ACK
   const fills = new Map<string, { at: number; clientOrderId: string }>();
   // The broker answers a waiting fetch as soon as a record arrives, so a long wait costs no latency; a
   // short one (or committing offsets) would add hundreds of requests a second to the broker it measures.
@@ -176,19 +204,31 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
     const now = preciseNow();
     for (const m of batch.messages) {
       const e = await b.codec.decode('ExecutionReport', m.value!);
-      if (e.type === 'ACK' && e.venueTime !== null && !venueAt.has(e.clientOrderId)) venueAt.set(e.clientOrderId, e.venueTime);
+      if (e.type === 'ACK' && e.venueTime !== null && !venueAt.has(e.signalId)) venueAt.set(e.signalId, e.venueTime);
       if (e.type === 'FILL' && !fills.has(e.signalId)) fills.set(e.signalId, { at: now, clientOrderId: e.clientOrderId });
     }
   } });
   const pool = createPool({ DATABASE_URL: b.databaseUrl, PG_SCHEMA: b.pgSchema });
   const out: PathRate[] = [];
+  let idle: IdleUse | null = null;
   try {
+    // No traffic: what the stack costs doing nothing (heartbeats, empty fetches, timers).
+    await new Promise((r) => setTimeout(r, 3_000));
+    const idleMeter = cpuMeter(b.cpuGroups);
+    await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+    const idleMs = idleMeter.done(1).msPerAlert;
+    const cores = Object.fromEntries(Object.entries(idleMs).filter(([k]) => k !== 'bench').map(([k, ms]) => [k, Math.round((ms / (idleSeconds * 1000)) * 1000) / 1000]));
+    idle = { seconds: idleSeconds, coresByProcess: cores, coresTotal: Math.round(Object.values(cores).reduce((a, x) => a + x, 0) * 1000) / 1000, rssMb: rssOf(b.cpuGroups()) };
+    onProgress(`idle ${idleSeconds} s: ${idle.coresTotal} cores (${Object.entries(cores).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     for (const rate of rates) {
       const runId = `r${rate}-${Date.now().toString(36)}`;
+      const before = b.stats ? await snapshot(b.stats.dir, b.stats.pids()) : null;
       const meter = cpuMeter(b.cpuGroups);
       const load = await runLoad({ url: `${b.edgeUrl}/webhooks/tradingview`, rate, count: rate * seconds, seconds, connections: 64, runId, strategies: b.strategies, symbols: SYMBOLS });
       // CPU over the load itself: steady state at this rate (the drain below is not counted).
       const cpu = meter.done(load.ok);
+      const rssMb = rssOf(b.cpuGroups());
+      const requests = b.stats && before ? perAlert(before, await snapshot(b.stats.dir, b.stats.pids()), load.ok) : null;
       const ids = load.samples.map(([id]) => id);
       // Wait for the fills until all are in, or none came for 5 s (an alert the venue did not fill), 30 s at most.
       const until = Date.now() + 30_000;
@@ -204,32 +244,34 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
         `SELECT signal_id, extract(epoch from projected_at) * 1000 AS at FROM executions WHERE type = 'FILL' AND signal_id LIKE $1`, [`%:${runId}-%`]);
       const pg = new Map(rows.map((r) => [r.signal_id, Number(r.at)]));
       const h = { http: createLatencyHistogram(), venue: createLatencyHistogram(), exec: createLatencyHistogram(), pg: createLatencyHistogram() };
+      let atVenue = 0;
       for (const [id, t0, t1] of load.samples) {
         h.http.recordMs(t1 - t0);
+        const v = venueAt.get(id);
+        if (v !== undefined) { atVenue++; h.venue.recordMs(v - t0); }
         const f = fills.get(id);
         if (!f) continue;
-        const v = venueAt.get(f.clientOrderId);
-        if (v !== undefined) h.venue.recordMs(v - t0);
         h.exec.recordMs(f.at - t0);
         const p = pg.get(id);
         if (p !== undefined) h.pg.recordMs(p - t0);
       }
       const r: PathRate = {
-        rate, sent: load.sent, accepted: load.ok, filled: filledNow(),
+        rate, sent: load.sent, accepted: load.ok, atVenue, filled: filledNow(), missedVenue: load.ok - atVenue, missedFill: load.ok - filledNow(),
         achievedPerSec: Math.round(load.ok / (load.elapsedMs / 1000)),
         http: h.http.summary(), toVenue: h.venue.summary(), toExecutions: h.exec.summary(), toPostgres: h.pg.summary(),
         hops: await hopsOf(b, runId, new Map(load.samples.map(([id, t0]) => [id, t0])), pg),
-        cpu,
+        cpu, requests, rssMb,
       };
       out.push(r);
       onProgress(`path ${rate}/s hops p50/p99 ms: edge ${r.hops.edge.p50ms}/${r.hops.edge.p99ms}, decide ${r.hops.decide.p50ms}/${r.hops.decide.p99ms}, connector ${r.hops.connector.p50ms}/${r.hops.connector.p99ms}, projection ${r.hops.projection.p50ms}/${r.hops.projection.p99ms}`);
       onProgress(`path ${rate}/s CPU ms per alert: ${Object.entries(r.cpu.msPerAlert).map(([k, v]) => `${k} ${v}`).join(', ')}; cores busy ${r.cpu.machineBusy === null ? '?' : `${Math.round(r.cpu.machineBusy * 100)}%`}`);
-      onProgress(`path ${rate}/s: accepted ${r.accepted}/${r.sent}, order at venue p50 ${r.toVenue.p50ms} ms p99 ${r.toVenue.p99ms} ms, fill on executions p99 ${r.toExecutions.p99ms} ms, position in Postgres p99 ${r.toPostgres.p99ms} ms`);
+      if (r.requests) onProgress(`path ${rate}/s per alert: ${r.requests.kafkaTotal} Kafka requests (${Object.entries(r.requests.kafka).map(([k, v]) => `${k} ${Object.values(v).reduce((a, x) => a + x, 0).toFixed(1)}`).join(', ')}), Postgres queries ${JSON.stringify(r.requests.pg)}`);
+      onProgress(`path ${rate}/s: accepted ${r.accepted}/${r.sent}, at venue ${r.atVenue}, filled ${r.filled}, order at venue p50 ${r.toVenue.p50ms} ms p99 ${r.toVenue.p99ms} ms, fill on executions p99 ${r.toExecutions.p99ms} ms, position in Postgres p99 ${r.toPostgres.p99ms} ms`);
     }
   } finally {
     await consumer.disconnect();
     await pool.end();
     await b.stop();
   }
-  return out;
+  return { idle: idle!, rates: out };
 }

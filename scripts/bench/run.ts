@@ -3,6 +3,7 @@
 // and prints a summary. Options: BENCH_RATES (default 100,250,500,1000,2000), BENCH_SECONDS (default 5),
 // BENCH_ONLY (some of decide,path,floor,txn,ingest,sink; a partial run writes bench/report-partial.json),
 // BENCH_TOPOLOGY (processes: one process per component, the default; single: all in one process),
+// BENCH_IDLE_SECONDS (default 20: the stack's CPU with no traffic, before the path's first rate),
 // BENCH_PROFILE (a directory for V8 CPU profiles of the component processes), BENCH_LOG_LEVEL (default error).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -56,7 +57,9 @@ async function main(): Promise<void> {
 
   if (only.has('path')) {
     say(`path: ${rates.join(', ')} alerts/s for ${seconds} s each`);
-    report.path = await benchPath(rates, seconds, say, topology);
+    const p = await benchPath(rates, seconds, say, topology, Number(process.env.BENCH_IDLE_SECONDS ?? 20));
+    report.idle = p.idle;
+    report.path = p.rates;
   }
   if (only.has('floor')) {
     say('floor: raw kafkajs produce → consume at the same rates');
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
     report.txn = t;
     say(`txn: p50 ${t.total.p50ms} ms p99 ${t.total.p99ms} ms (send ${t.send.p50ms}, offsets ${t.offsets.p50ms}, commit ${t.commit.p50ms} ms at p50)`);
   }
-  const path = report.path as Awaited<ReturnType<typeof benchPath>> | undefined;
+  const path = report.path as Awaited<ReturnType<typeof benchPath>>['rates'] | undefined;
   const floor = report.floor as Awaited<ReturnType<typeof benchFloor>>[] | undefined;
   if (path && floor) report.pathOverFloor = path.map((p, i) => ({ rate: p.rate, p99Ratio: floor[i].p99ms > 0 ? Math.round((p.toVenue.p99ms / floor[i].p99ms) * 100) / 100 : null }));
   if (path) {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { RuntimeEnv } from './env.ts';
+import { countPgQueries } from './stats.ts';
 
 const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
@@ -16,7 +17,7 @@ export function createPool(env: Pick<RuntimeEnv, 'DATABASE_URL' | 'PG_SCHEMA'>, 
   // the pool, checked-out ones on themselves; either way the next query fails and is retried.
   pool.on('error', () => {});
   pool.on('connect', (client) => { client.on('error', () => {}); });
-  return pool;
+  return countPgQueries(pool);
 }
 
 async function ensureDatabase(url: string): Promise<void> {

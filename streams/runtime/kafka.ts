@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { RuntimeEnv } from './env.ts';
 import { cacheCoordinators } from './coordinators.ts';
 import { resilient } from './resilient.ts';
+import { countingKafka } from './stats.ts';
 
 export const ACCOUNT_HEADER = 'account';
 
@@ -59,7 +60,7 @@ export function kafkaConfig(env: RuntimeEnv, clientId: string, log: Logger): Kaf
 export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kafka {
   cacheCoordinators();
   // Producers renewed after a failed produce, consumers restarted after a crash kafkajs gives up on.
-  return resilient(new Kafka(kafkaConfig(env, clientId, log)), log);
+  return resilient(countingKafka(new Kafka(kafkaConfig(env, clientId, log))), log);
 }
 
 /** FNV-1a: stable across processes and languages, cheap, good enough spread for account ids. */
