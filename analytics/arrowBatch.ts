@@ -12,7 +12,8 @@ type Cell = string | number | null | undefined;
 class Validity {
   nullCount = 0;
   private bitmap: Uint8Array | undefined;
-  constructor(private readonly length: number) {}
+  private readonly length: number;
+  constructor(length: number) { this.length = length; }
   null(i: number): void {
     if (!this.bitmap) this.bitmap = new Uint8Array((this.length + 7) >> 3).fill(0xff);
     this.bitmap[i >> 3] &= ~(1 << (i & 7));
@@ -62,7 +63,8 @@ class DictSink implements ColumnSink {
   private readonly keys: string[] = [];
   private readonly codes: Int32Array;
   private readonly valid: Validity;
-  constructor(private readonly n: number) { this.codes = new Int32Array(n); this.valid = new Validity(n); }
+  private readonly n: number;
+  constructor(n: number) { this.n = n; this.codes = new Int32Array(n); this.valid = new Validity(n); }
   put(i: number, v: Cell): void {
     if (v === null || v === undefined) { this.valid.null(i); return; }
     const s = typeof v === 'string' ? v : String(v);
@@ -82,7 +84,11 @@ class DictSink implements ColumnSink {
 class NumberSink implements ColumnSink {
   private readonly data: Float64Array | Int32Array;
   private readonly valid: Validity;
-  constructor(private readonly kind: 'float64' | 'int32', private readonly n: number) {
+  private readonly kind: 'float64' | 'int32';
+  private readonly n: number;
+  constructor(kind: 'float64' | 'int32', n: number) {
+    this.kind = kind;
+    this.n = n;
     this.data = kind === 'float64' ? new Float64Array(n) : new Int32Array(n);
     this.valid = new Validity(n);
   }
@@ -103,7 +109,11 @@ const TWO_32 = 4294967296;
 class Int64Sink implements ColumnSink {
   private readonly words: Uint32Array;
   private readonly valid: Validity;
-  constructor(private readonly kind: 'int64' | 'timestamp', private readonly n: number) {
+  private readonly kind: 'int64' | 'timestamp';
+  private readonly n: number;
+  constructor(kind: 'int64' | 'timestamp', n: number) {
+    this.kind = kind;
+    this.n = n;
     this.words = new Uint32Array(n * 2);
     this.valid = new Validity(n);
   }

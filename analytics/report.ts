@@ -26,7 +26,8 @@ export type PnlOptions = z.infer<typeof pnlOptionsSchema>;
 
 export class OptionsError extends Error {
   readonly code = 'INVALID_FIELD';
-  constructor(readonly field: string, message: string) { super(`${field}: ${message}`); this.name = 'OptionsError'; }
+  readonly field: string;
+  constructor(field: string, message: string) { super(`${field}: ${message}`); this.field = field; this.name = 'OptionsError'; }
 }
 
 export function parsePnlOptions(raw: Record<string, unknown>): PnlOptions {

@@ -54,7 +54,8 @@ interface PartitionState {
  */
 export class RecentIds {
   private readonly ids = new Set<string>();
-  constructor(private readonly cap = 200_000) {}
+  private readonly cap: number;
+  constructor(cap = 200_000) { this.cap = cap; }
   /** True the first time an id is offered (and remembers it), false for a repeat. */
   offer(id: string): boolean {
     if (this.ids.has(id)) return false;

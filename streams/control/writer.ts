@@ -38,8 +38,10 @@ export interface ChangeResult {
 
 /** A change refused before anything was written; `field` names what is wrong. */
 export class ControlRejected extends RouterError {
-  constructor(readonly field: string, message: string) {
+  readonly field: string;
+  constructor(field: string, message: string) {
     super('INVALID_CONTROL', message, { context: { field } });
+    this.field = field;
     this.name = 'ControlRejected';
   }
 }

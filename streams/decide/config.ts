@@ -135,8 +135,12 @@ type Interpretation = { ok: true; change: Change } | { ok: false; issue: Control
 
 /** A control the fold refuses; the shell dead-letters it (not retriable: the payload will not improve). */
 export class InvalidControlError extends RouterError {
-  constructor(readonly controlId: string, readonly field: string, message: string) {
+  readonly controlId: string;
+  readonly field: string;
+  constructor(controlId: string, field: string, message: string) {
     super('INVALID_CONTROL', `control ${controlId}: ${field}: ${message}`, { retriable: false, context: { field } });
+    this.controlId = controlId;
+    this.field = field;
     this.name = 'InvalidControlError';
   }
 }

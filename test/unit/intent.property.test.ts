@@ -35,7 +35,11 @@ class World {
   approved = 0;
   private seq = 0;
 
-  constructor(readonly seed: number, readonly rng: () => number) {
+  readonly seed: number;
+  readonly rng: () => number;
+  constructor(seed: number, rng: () => number) {
+    this.seed = seed;
+    this.rng = rng;
     this.config = applyControl(defaultControlConfig(), {
       controlId: 'limits', kind: 'LIMITS', scope: 'DESK', target: '*', state: null, actor: 'test', reason: null, at: 0, hlc: 0,
       payload: JSON.stringify({ maxSignalAgeMs: 3_600_000, maxOrdersPerMinute: 100_000, maxOrderNotional: 1e9, maxGrossExposure: 1e12 }),
