@@ -1,13 +1,16 @@
 // npm run demo: the whole pipeline on the local stack. Starts the paper venue and every component,
 // sends a realistic sequence of TradingView alerts for two strategies (a repeated alert and one with a
 // wrong secret among them), then prints the decision trail and the positions table from Postgres.
+// The components' own logs go to .logs/demo/<time>.log (printed at the start), not into the report.
 import { createPaperVenueServer } from '../connectors/paper/server.ts';
 import { parsePaperConfig } from '../connectors/paper/config.ts';
 import { startPipeline } from './pipeline.ts';
 import { createPool } from '../streams/runtime/db.ts';
-import { createLogger } from '../streams/runtime/log.ts';
+import { createLogger, fileDestination, setDefaultLogDestination } from '../streams/runtime/log.ts';
 import { readTrail, printPositions, printTrail } from './report.ts';
 import { execFileSync } from 'node:child_process';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generateToken } from '../edge/ops/auth.ts';
 
 const SECRETS = { 'trend-1': 'demo-trend-secret-7f3a9c21', 'meanrev-2': 'demo-meanrev-secret-b81d44e0' } as const;
@@ -18,7 +21,7 @@ const env: NodeJS.ProcessEnv = {
   ...process.env,
   TOPIC_PREFIX: process.env.TOPIC_PREFIX ?? `demo-${stamp}.`,
   PG_SCHEMA: process.env.PG_SCHEMA ?? `demo_${stamp}`,
-  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
   EDGE_PORT: process.env.EDGE_PORT ?? '0',
   ORDER_ROUTER_STRATEGIES: JSON.stringify([
     { id: 'trend-1', account: 'ACC-TREND', secrets: [SECRETS['trend-1']] },
@@ -33,8 +36,12 @@ const keep = process.argv.includes('--keep') || process.env.DEMO_KEEP === '1';
 const demoToken = env.OPS_TOKENS ? null : generateToken();
 if (demoToken) env.OPS_TOKENS = JSON.stringify([{ name: 'demo', role: 'operator', token: demoToken }]);
 
+const logFile = fileDestination(fileURLToPath(new URL(`../.logs/demo/${stamp}.log`, import.meta.url)));
+setDefaultLogDestination(logFile);
+
 async function main(): Promise<void> {
   const log = createLogger('demo', env.LOG_LEVEL);
+  console.log(`logs          ${relative(process.cwd(), logFile.path)}`);
   const venue = createPaperVenueServer({ config: parsePaperConfig({ seed: 42 }), log: log.child({ component: 'paper-venue' }) });
   const venueUrl = await venue.start(0, '127.0.0.1');
   env.PAPER_VENUE_URL = venueUrl;
@@ -93,4 +100,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
+main().then(() => process.exit(0), (e: unknown) => {
+  console.error(e);
+  console.error(`component logs: ${relative(process.cwd(), logFile.path)}`);
+  process.exit(1);
+});

@@ -1,10 +1,11 @@
 // Kafka client factory and the account partitioner: every record of one account lands on the same
 // partition of every topic, so one processor instance owns each account's state.
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type ICustomPartitioner, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, type ICustomPartitioner, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RuntimeEnv } from './env.ts';
 import { cacheCoordinators } from './coordinators.ts';
+import { kafkaLogCreator, kafkaLogLevel } from './kafkaLog.ts';
 import { resilient } from './resilient.ts';
 import { countingKafka } from './stats.ts';
 
@@ -33,18 +34,8 @@ export function kafkaConfig(env: RuntimeEnv, clientId: string, log: Logger): Kaf
     connectionTimeout: 3000,
     requestTimeout: 30000,
     retry: { initialRetryTime: 100, retries: 8 },
-    logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...rest } = entry;
-      // Our producers bound their retries on purpose (a processor aborts and re-reads, the edge answers
-      // 503); exactly-once rests on transactions and idempotent ids, not on endless retries.
-      if (message.startsWith('Limiting retries for the idempotent producer')) return;
-      // Right after a commit the coordinator may still be completing it; consume.ts retries these.
-      if (`${message} ${String(rest.error)}`.includes('another concurrent operation on the same transaction')) return;
-      const fields = { namespace, broker: rest.broker, error: rest.error };
-      if (level <= logLevel.ERROR) log.error(fields, message);
-      else if (level === logLevel.WARN) log.warn(fields, message);
-    },
+    logLevel: kafkaLogLevel(log.level),
+    logCreator: kafkaLogCreator(log),
   };
   if (env.KAFKA_SSL === 'true') config.ssl = env.KAFKA_SSL_CA_FILE ? { ca: [readFileSync(env.KAFKA_SSL_CA_FILE, 'utf8')] } : true;
   if (env.KAFKA_SASL_MECHANISM) {

@@ -7,6 +7,7 @@ import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 import { readToEnd } from '../../streams/runtime/consume.ts';
+import './testLogs.ts'; // component logs of a test file go to its log file
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef';
 export const TEST_SECRET_2 = 'rotated-secret-0123456789abcdef';

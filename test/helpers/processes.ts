@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { teeToTestLog } from './testLogs.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -11,6 +12,7 @@ export function spawnComponent(components: string, env: NodeJS.ProcessEnv): Chil
   const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'start', '--only', components], {
     cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  teeToTestLog(proc, components);
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });

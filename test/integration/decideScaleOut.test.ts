@@ -19,6 +19,7 @@ import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import type { Topics } from '../../streams/runtime/topics.ts';
 import { isolatedEnv, readAll, testKafka, waitFor } from '../helpers/env.ts';
+import { teeToTestLog } from '../helpers/testLogs.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ACCOUNTS = 40;
@@ -54,6 +55,7 @@ async function setup() {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'start', '--only', 'decide'], {
       cwd: root, env: { ...env, INSTANCE_ID: id }, stdio: ['ignore', 'pipe', 'pipe'],
     });
+    teeToTestLog(child, `decide ${id}`);
     const output: string[] = [];
     child.stdout!.on('data', (b: Buffer) => output.push(b.toString()));
     child.stderr!.on('data', (b: Buffer) => output.push(b.toString()));
@@ -85,14 +87,8 @@ async function setup() {
     }
   }
 
-  async function assertExactlyOnce(): Promise<void> {
-    try {
-      await assertDecidedOnce(env, topics, codec, sent);
-    } catch (e) {
-      for (const i of instances) console.error(`--- ${i.child.pid}\n${i.output.join('')}`);
-      throw e;
-    }
-  }
+  // The instances' own logs are in this file's test log (printed when a test fails).
+  const assertExactlyOnce = () => assertDecidedOnce(env, topics, codec, sent);
 
   const admin = kafka.admin();
   await admin.connect();
