@@ -4,17 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import kafkajs from 'kafkajs';
-import { pino } from 'pino';
-import { createRegistryServer, type RegistryServer } from '../../schemas/registry/server.ts';
+import type { RegistryServer } from '../../schemas/registry/server.ts';
+import { dropTopic, randomSchemasTopic, registryHttp as http, registryKafka as kafka, startRegistry } from '../helpers/registry.ts';
 
 // Node's CJS export detection misses kafkajs' enums, so take them off the default export.
-const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
+const { ConfigResourceTypes } = kafkajs;
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
-const topic = `_schemas-test-${randomBytes(4).toString('hex')}`;
+const topic = randomSchemasTopic();
 const subject = `orders-${randomBytes(3).toString('hex')}-value`;
-const kafka = new Kafka({ clientId: 'registry-test', brokers, logLevel: logLevel.NOTHING });
-const log = pino({ level: 'silent' });
 
 const orderV1 = {
   type: 'record',
@@ -29,20 +26,7 @@ const orderV2 = { ...orderV1, fields: [...orderV1.fields, { name: 'venue', type:
 const orderBroken = { ...orderV1, fields: [...orderV1.fields, { name: 'account', type: 'string' }] };
 const avro = (schema: object) => ({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }) as const;
 
-async function startServer(): Promise<{ server: RegistryServer; url: string }> {
-  const server = createRegistryServer({ kafka, topic, log });
-  const url = await server.start(0, '127.0.0.1');
-  return { server, url };
-}
-
-async function http(url: string, method: string, body?: unknown, contentType = 'application/vnd.schemaregistry.v1+json') {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': contentType },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> };
-}
+const startServer = () => startRegistry(topic);
 
 describe('schema registry server against Kafka', () => {
   const running: RegistryServer[] = [];
@@ -56,10 +40,7 @@ describe('schema registry server against Kafka', () => {
 
   after(async () => {
     for (const server of running) await server.stop().catch(() => undefined);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.disconnect();
+    await dropTopic(topic);
   });
 
   it('registers a schema and round-trips a record in the Confluent wire format', async () => {
