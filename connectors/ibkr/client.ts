@@ -16,7 +16,7 @@ import type { IbkrConfig } from './config.ts';
 import { IbkrError, maskAccount } from './errors.ts';
 import { createIbkrHttp } from './http.ts';
 import { createIbkrOrders } from './orders.ts';
-import { decideQuestion, parsePlaceReply, type IbkrStatus } from './parse.ts';
+import { decideQuestion, parsePlaceReply, placeErrorKind, type IbkrStatus, type PlaceReply } from './parse.ts';
 import { createIbkrSession } from './session.ts';
 import { startIbkrStream, type IbkrStream } from './stream.ts';
 import { toVenue } from './symbols.ts';
@@ -28,8 +28,6 @@ export interface IbkrClientOptions {
   fetchImpl?: typeof fetch;
 }
 
-const DUPLICATE = /already (registered|exists|in use)|duplicate/i;
-const ACCOUNTS_FIRST = /\/accounts/i;
 const ORDER_TYPES = { MARKET: 'MKT', LIMIT: 'LMT' } as const;
 
 /** The shared interface plus the stream-liveness probe the runtime uses to tell quiet from dead. */
@@ -38,7 +36,7 @@ export type IbkrClient = VenueClient & { lastStreamActivity(): number | null };
 export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: IbkrClientOptions): IbkrClient {
   const http = createIbkrHttp(config, fetchImpl);
   const session = createIbkrSession(config, http, log);
-  const orders = createIbkrOrders(config, http, log, clock);
+  const orders = createIbkrOrders(config, http, log, clock, () => session.epoch());
   const acct = encodeURIComponent(config.accountId);
   // When this process last sent each cOID: a live-orders snapshot older than that cannot say "absent".
   const attempts = new Map<string, number>();
@@ -62,15 +60,17 @@ export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: I
     return orders.lookup(cid, attempts.get(cid) ?? 0);
   }
 
-  async function place(order: VenueOrderRequest, retriedAccounts = false): Promise<VenueOrderState> {
-    const cid = order.clientOrderId;
-    const contract = toVenue(order.symbol);
-    if (!contract) throw new IbkrError('VENUE_UNKNOWN_SYMBOL', `ibkr submit ${cid}: no IBKR contract for ${order.symbol}`, { operation: 'submit', clientOrderId: cid });
-    const line: Record<string, unknown> = {
-      acctId: config.accountId, conid: contract.conid, secType: `${contract.conid}:${contract.secType}`, cOID: cid,
-      orderType: ORDER_TYPES[order.orderType], side: order.side, quantity: order.quantity, tif: order.timeInForce,
-    };
-    if (order.orderType === 'LIMIT') line.price = order.limitPrice;
+  // Place Order (Web API v1.0 reference): the next order is not to be sent before the previous one is
+  // acknowledged (placed, refused, or its last question answered), so placements take turns.
+  let placing: Promise<unknown> = Promise.resolve();
+  function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const turn = placing.then(fn, fn);
+    placing = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** One placement: the order POST and its questions, up to the gateway's last word on it. */
+  async function send(cid: string, line: Record<string, unknown>): Promise<Extract<PlaceReply, { kind: 'placed' | 'error' }>> {
     attempts.set(cid, Date.now());
     let res = await http.request({ operation: 'submit', method: 'POST', path: `/iserver/account/${acct}/orders`, body: { orders: [line] }, clientOrderId: cid });
     for (let round = 0; ; round += 1) {
@@ -78,8 +78,8 @@ export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: I
       if (!reply) throw new IbkrError('VENUE_BAD_RESPONSE', `ibkr submit ${cid}: unreadable answer`, { operation: 'submit', clientOrderId: cid, status: res.status });
       switch (reply.kind) {
         case 'placed':
-          orders.remember(cid, reply.orderId);
-          return placedState(order, reply.orderId, reply.status);
+        case 'error':
+          return reply;
         case 'question': {
           const decision = round >= config.confirm.maxRounds ? { confirm: false as const, refused: 'too many questions' } : decideQuestion(reply, config.confirm);
           if (!decision.confirm) {
@@ -93,21 +93,46 @@ export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: I
           res = await http.request({ operation: 'reply', method: 'POST', path: `/iserver/reply/${encodeURIComponent(reply.replyId)}`, body: { confirmed: true }, clientOrderId: cid });
           continue;
         }
-        case 'error': {
-          if (DUPLICATE.test(reply.message)) {
-            const found = await orders.lookup(cid, Date.now());
-            if (found) return found;
-          }
-          if (ACCOUNTS_FIRST.test(reply.message) && !retriedAccounts) {
-            await session.queryAccounts();
-            return place(order, true);
-          }
-          throw rejected('submit', cid, reply.message);
-        }
         default: {
           const never: never = reply;
           throw new Error(`unhandled place reply ${JSON.stringify(never)}`);
         }
+      }
+    }
+  }
+
+  async function place(order: VenueOrderRequest, retriedAccounts = false): Promise<VenueOrderState> {
+    const cid = order.clientOrderId;
+    const contract = toVenue(order.symbol);
+    if (!contract) throw new IbkrError('VENUE_UNKNOWN_SYMBOL', `ibkr submit ${cid}: no IBKR contract for ${order.symbol}`, { operation: 'submit', clientOrderId: cid });
+    const line: Record<string, unknown> = {
+      acctId: config.accountId, conid: contract.conid, secType: `${contract.conid}:${contract.secType}`, cOID: cid,
+      orderType: ORDER_TYPES[order.orderType], side: order.side, quantity: order.quantity, tif: order.timeInForce,
+    };
+    if (order.orderType === 'LIMIT') line.price = order.limitPrice;
+    const reply = await oneAtATime(() => send(cid, line));
+    if (reply.kind === 'placed') {
+      orders.remember(cid, reply.orderId);
+      return placedState(order, reply.orderId, reply.status);
+    }
+    const kind = placeErrorKind(reply.message);
+    switch (kind) {
+      case 'duplicate': {
+        // The cOID is taken, so an order with it exists (a cOID is unique for 24 h): it may be live even
+        // when live orders do not list it yet. Found, it is ours; not found, the outcome stays unknown.
+        const found = await orders.lookup(cid, Date.now());
+        if (found) return found;
+        throw new IbkrError('VENUE_OUTCOME_UNKNOWN', `ibkr submit ${cid}: the gateway holds this cOID already but does not list the order yet`, { operation: 'submit', clientOrderId: cid });
+      }
+      case 'accountsFirst':
+        if (retriedAccounts) throw rejected('submit', cid, reply.message);
+        await session.queryAccounts();
+        return place(order, true);
+      case 'refused':
+        throw rejected('submit', cid, reply.message);
+      default: {
+        const never: never = kind;
+        throw new Error(`unhandled place error ${String(never)}`);
       }
     }
   }

@@ -20,8 +20,10 @@ export const ibkrConfigSchema = z.object({
   tradesPacingMs: z.number().int().min(0).default(5_000),
   /** The session dies after ~6 min without traffic; /tickle well inside that. */
   tickleMs: z.number().int().positive().default(60_000),
-  /** REST reconciliation period: the guarantee behind the websocket's fast path. */
+  /** REST poll period while the websocket is down, waiting for its session, or silent. */
   pollMs: z.number().int().positive().default(5_000),
+  /** REST reconciliation period while the websocket streams: the guarantee behind its fast path. */
+  reconcileMs: z.number().int().positive().default(60_000),
   /** A websocket with no message (the gateway heartbeats every ~10 s) this long is reopened. */
   streamIdleMs: z.number().int().positive().default(30_000),
   reconnectMs: z.number().int().positive().default(500),

@@ -18,9 +18,14 @@ export type IbkrErrorCode =
   | 'VENUE_UNKNOWN_SYMBOL'
   | 'VENUE_NOT_FOUND'
   /** A 2xx answer we could not read: a protocol mismatch, not a transient fault. */
-  | 'VENUE_BAD_RESPONSE';
+  | 'VENUE_BAD_RESPONSE'
+  /**
+   * The gateway refused the cOID as taken, yet no look-up finds the order yet: it may be live. Look it
+   * up again later; never record it as rejected, and a resend can only meet the same refusal.
+   */
+  | 'VENUE_OUTCOME_UNKNOWN';
 
-const RETRIABLE: ReadonlySet<IbkrErrorCode> = new Set(['VENUE_TIMEOUT', 'VENUE_UNAVAILABLE', 'VENUE_RATE_LIMITED', 'VENUE_SESSION_EXPIRED']);
+const RETRIABLE: ReadonlySet<IbkrErrorCode> = new Set(['VENUE_TIMEOUT', 'VENUE_UNAVAILABLE', 'VENUE_RATE_LIMITED', 'VENUE_SESSION_EXPIRED', 'VENUE_OUTCOME_UNKNOWN']);
 
 export interface IbkrErrorContext {
   operation: string;

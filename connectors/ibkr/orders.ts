@@ -1,7 +1,8 @@
 // The read side of the IBKR connector: which gateway order is ours (cOID = order_ref), what the
 // gateway says about it, and which executions belong to it. Live orders and trades are paced by the
 // gateway (once per 5 s each), so both are shared snapshots; a snapshot older than the question asked
-// of it (say, older than our own submit) is never trusted.
+// of it (say, older than our own submit) is never trusted, and neither is the first live-orders answer
+// of a session, which only starts the gateway's subscription.
 import type { Logger } from 'pino';
 import type { VenueEvent, VenueOrderState } from '../venue.ts';
 import type { IbkrConfig } from './config.ts';
@@ -9,19 +10,21 @@ import { IbkrError } from './errors.ts';
 import type { IbkrHttp } from './http.ts';
 import { amendment, orderState, parseLiveOrders, parseOrderStatus, parseTrades, type IbkrOrder, type IbkrOrderState, type IbkrTrade } from './parse.ts';
 
-interface Snapshot<T> { at: number; value: T }
+interface Snapshot<T> { at: number; value: T; generation: number }
 
-function createSnapshot<T>(load: (startedAt: number) => Promise<T>) {
+/** `generation` (the session epoch): a value loaded in an earlier one is never served. */
+function createSnapshot<T>(load: (startedAt: number) => Promise<T>, generation: () => number = () => 0) {
   let last: Snapshot<T> | null = null;
-  let inflight: { startedAt: number; promise: Promise<Snapshot<T>> } | null = null;
+  let inflight: { startedAt: number; generation: number; promise: Promise<Snapshot<T>> } | null = null;
   return {
     /** A value loaded no earlier than `fresherThan` (epoch ms), with the time its load started. */
     async get(fresherThan: number): Promise<Snapshot<T>> {
-      if (last && last.at >= fresherThan) return last;
-      if (inflight && inflight.startedAt >= fresherThan) return inflight.promise;
+      const gen = generation();
+      if (last && last.at >= fresherThan && last.generation === gen) return last;
+      if (inflight && inflight.startedAt >= fresherThan && inflight.generation === gen) return inflight.promise;
       const startedAt = Date.now();
-      const promise = load(startedAt).then((value) => { last = { at: startedAt, value }; return last; });
-      inflight = { startedAt, promise };
+      const promise = load(startedAt).then((value) => { last = { at: startedAt, value, generation: gen }; return last; });
+      inflight = { startedAt, generation: gen, promise };
       try {
         return await promise;
       } finally {
@@ -53,7 +56,8 @@ export interface IbkrOrders {
   subscribe(listener: (event: VenueEvent) => void): () => void;
 }
 
-export function createIbkrOrders(config: IbkrConfig, http: IbkrHttp, log: Logger | undefined, clock: () => number): IbkrOrders {
+/** `epoch` changes with every brokerage session or account switch (session.ts). */
+export function createIbkrOrders(config: IbkrConfig, http: IbkrHttp, log: Logger | undefined, clock: () => number, epoch: () => number = () => 0): IbkrOrders {
   const acct = encodeURIComponent(config.accountId);
   const orderIds = new Map<string, string>(); // cOID → gateway order id
   const cids = new Map<string, string>(); // gateway order id → cOID
@@ -77,13 +81,28 @@ export function createIbkrOrders(config: IbkrConfig, http: IbkrHttp, log: Logger
     cids.set(orderId, cid);
   }
 
-  const liveOrders = createSnapshot(async (_startedAt: number): Promise<IbkrOrder[]> => {
+  let startedIn: number | null = null; // the epoch whose live-orders subscription we started
+
+  async function readLiveOrders(): Promise<IbkrOrder[]> {
     const res = await http.request({ operation: 'liveOrders', method: 'GET', path: '/iserver/account/orders', pacing: { key: 'orders', ms: config.ordersPacingMs } });
     const orders = parseLiveOrders(res.json);
     if (!orders) throw new IbkrError('VENUE_BAD_RESPONSE', 'ibkr liveOrders: unreadable answer', { operation: 'liveOrders', status: res.status });
+    return orders;
+  }
+
+  const liveOrders = createSnapshot(async (_startedAt: number): Promise<IbkrOrder[]> => {
+    const current = epoch();
+    if (startedIn !== current) {
+      // Live Orders (Web API v1.0 reference): the first request of a session starts the subscription
+      // and may answer empty; only a later request is the list. Whatever the first says, ask again.
+      const first = await readLiveOrders();
+      for (const o of first) if (o.orderRef) remember(o.orderRef, o.orderId);
+      startedIn = current;
+    }
+    const orders = await readLiveOrders();
     for (const o of orders) if (o.orderRef) remember(o.orderRef, o.orderId);
     return orders;
-  });
+  }, epoch);
 
   const tradeList = createSnapshot(async (startedAt: number): Promise<IbkrTrade[]> => {
     const res = await http.request({ operation: 'trades', method: 'GET', path: `/iserver/account/trades?days=${config.tradesDays}`, pacing: { key: 'trades', ms: config.tradesPacingMs } });
@@ -91,7 +110,7 @@ export function createIbkrOrders(config: IbkrConfig, http: IbkrHttp, log: Logger
     const list = parseTrades(res.json);
     ingestTrades(list, startedAt);
     return list;
-  });
+  }, epoch);
 
   const cidOf = (t: IbkrTrade): string | null => t.orderRef ?? (t.orderId ? cids.get(t.orderId) ?? null : null);
 

@@ -76,6 +76,16 @@ export type PlaceReply =
   | { kind: 'question'; replyId: string; messages: string[]; messageIds: string[] }
   | { kind: 'error'; message: string };
 
+/**
+ * What an order's `error` answer means for the order: the cOID is taken (Place Order: a cOID is unique
+ * for 24 h, so an order with it exists), the session wants GET /iserver/accounts first, or a refusal.
+ */
+export function placeErrorKind(message: string): 'duplicate' | 'accountsFirst' | 'refused' {
+  if (/local order id\s*=.*already registered|already (registered|exists|in use)|duplicate/i.test(message)) return 'duplicate';
+  if (/query \/?accounts first|\/accounts/i.test(message)) return 'accountsFirst';
+  return 'refused';
+}
+
 /** The answer to an order POST or a /iserver/reply POST: placed, another question, or an error. */
 export function parsePlaceReply(json: unknown): PlaceReply | null {
   const err = errorSchema.safeParse(json);
@@ -143,15 +153,28 @@ export type WsMessage =
   | { kind: 'orders'; updates: { orderId: string; orderRef: string | null }[] }
   | { kind: 'trades'; trades: IbkrTrade[] }
   | { kind: 'auth'; authenticated: boolean }
+  /** The socket is open but has no session yet: it wants {"session": …} from /tickle. */
+  | { kind: 'waitingForSession' }
+  /** `system` with `success` (the user name): the socket has its session. */
+  | { kind: 'connected' }
+  /** `act`: the accounts of the login and the one selected. */
+  | { kind: 'account'; selected: string | null }
   | { kind: 'heartbeat' };
 
 /** A websocket frame; null for topics we do not subscribe to. */
 export function parseWsMessage(text: string): WsMessage | null {
   let json: unknown;
   try { json = JSON.parse(text); } catch { return null; }
+  const bare = z.object({ message: z.string() }).passthrough().safeParse(json);
+  if (bare.success && !('topic' in bare.data) && /waiting for session/i.test(bare.data.message)) return { kind: 'waitingForSession' };
   const r = wsMessageSchema.safeParse(json);
   if (!r.success) return null;
   const { topic, args } = r.data;
+  if (topic === 'system' && typeof r.data.success === 'string') return { kind: 'connected' };
+  if (topic === 'act') {
+    const a = z.object({ selectedAccount: z.string().optional() }).passthrough().safeParse(args);
+    return a.success ? { kind: 'account', selected: a.data.selectedAccount ?? null } : null;
+  }
   if (topic === 'sor') {
     const updates = (Array.isArray(args) ? args : []).flatMap((a) => {
       const u = sorArgSchema.safeParse(a);

@@ -1,6 +1,10 @@
 // The gateway's brokerage session: kept alive with POST /tickle, probed with GET /iserver/auth/status,
 // re-established with POST /iserver/auth/ssodh/init when the SSO login still stands, and followed by
-// GET /iserver/accounts, which the gateway wants before it accepts orders in a new session.
+// GET /iserver/accounts, which the gateway wants before it accepts orders in a new session. A login
+// that holds several accounts starts on its default one, and live orders, trades and market data are
+// those of the selected account, so the configured account is selected with POST /iserver/account.
+// Every (re)established session or account switch starts a new `epoch`: what the gateway cached for
+// the previous one (the live-orders subscription) is not to be trusted in the next.
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { IbkrConfig } from './config.ts';
@@ -10,8 +14,9 @@ import type { IbkrHttp } from './http.ts';
 const authStatusSchema = z.object({
   authenticated: z.boolean(), connected: z.boolean().default(true), competing: z.boolean().default(false), message: z.string().default(''),
 }).passthrough();
-const tickleSchema = z.object({ iserver: z.object({ authStatus: authStatusSchema }).passthrough().optional() }).passthrough();
-const accountsSchema = z.object({ accounts: z.array(z.string()) }).passthrough();
+const tickleSchema = z.object({ session: z.string().optional(), iserver: z.object({ authStatus: authStatusSchema }).passthrough().optional() }).passthrough();
+const accountsSchema = z.object({ accounts: z.array(z.string()), selectedAccount: z.string().optional() }).passthrough();
+const switchSchema = z.object({ set: z.boolean().optional(), acctId: z.string().optional() }).passthrough();
 
 export type AuthStatus = z.output<typeof authStatusSchema>;
 
@@ -23,35 +28,67 @@ export interface IbkrSession {
   probe(): Promise<AuthStatus>;
   /** A 401 or an `sts` frame said the session is gone. */
   markLost(reason: string): void;
-  /** Re-runs GET /iserver/accounts (the gateway asked for it). */
+  /** Re-runs GET /iserver/accounts and selects the configured account (the gateway asked for it). */
   queryAccounts(): Promise<void>;
+  /** The websocket (`act`) says another account is selected: select ours again. */
+  accountSelected(selected: string): void;
+  /** The `session` value of POST /tickle: what the websocket wants before it serves anything. */
+  sessionId(): Promise<string>;
+  /** Bumped for every new brokerage session and account switch. */
+  epoch(): number;
 }
 
 export function createIbkrSession(config: IbkrConfig, http: IbkrHttp, log: Logger | undefined): IbkrSession {
   let up = false;
   let accountsQueried = false;
+  let epoch = 0;
   let timer: NodeJS.Timeout | null = null;
   let recovering: Promise<void> | null = null;
+  let selecting: Promise<void> | null = null;
 
   const read = async (operation: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> =>
     (await http.request({ operation, method, path, body })).json;
 
-  async function queryAccounts(): Promise<void> {
+  async function readAccounts(): Promise<z.output<typeof accountsSchema>> {
     const parsed = accountsSchema.safeParse(await read('accounts', 'GET', '/iserver/accounts'));
     if (!parsed.success) throw new IbkrError('VENUE_BAD_RESPONSE', 'ibkr accounts: unreadable answer', { operation: 'accounts' });
     // Which accounts the session lists is not printed: only that ours is missing.
     if (!parsed.data.accounts.includes(config.accountId)) {
       throw new IbkrError('VENUE_REJECTED', 'ibkr accounts: the configured account is not on this gateway session', { operation: 'accounts' });
     }
+    return parsed.data;
+  }
+
+  async function selectAccount(): Promise<void> {
+    const accounts = await readAccounts();
+    // A single-account login has nothing to switch (the reference says switching is for multi-account structures).
+    if (accounts.accounts.length > 1 && accounts.selectedAccount !== config.accountId) {
+      const answer = switchSchema.safeParse(await read('switchAccount', 'POST', '/iserver/account', { acctId: config.accountId }));
+      const confirmed = answer.success && answer.data.set === true && answer.data.acctId === config.accountId;
+      if (!confirmed && (await readAccounts()).selectedAccount !== config.accountId) {
+        throw new IbkrError('VENUE_UNAVAILABLE', 'ibkr switchAccount: the gateway did not select the configured account', { operation: 'switchAccount' });
+      }
+      epoch += 1;
+      log?.info({ venue: 'ibkr' }, 'ibkr gateway switched to the configured account');
+    }
     accountsQueried = true;
+  }
+
+  function queryAccounts(): Promise<void> {
+    selecting ??= selectAccount().finally(() => { selecting = null; });
+    return selecting;
   }
 
   function setUp(next: boolean, detail: string): void {
     if (next === up) return;
     up = next;
     if (!next) accountsQueried = false;
-    if (next) log?.info({ venue: 'ibkr' }, 'ibkr session authenticated');
-    else log?.warn({ venue: 'ibkr', detail }, 'ibkr session lost');
+    if (next) {
+      epoch += 1;
+      log?.info({ venue: 'ibkr' }, 'ibkr session authenticated');
+    } else {
+      log?.warn({ venue: 'ibkr', detail }, 'ibkr session lost');
+    }
   }
 
   async function adopt(status: AuthStatus): Promise<AuthStatus> {
@@ -82,9 +119,13 @@ export function createIbkrSession(config: IbkrConfig, http: IbkrHttp, log: Logge
     return status;
   }
 
-  async function tickle(): Promise<void> {
+  async function tickle(): Promise<z.output<typeof tickleSchema> | null> {
     const parsed = tickleSchema.safeParse(await read('tickle', 'POST', '/tickle'));
-    const status = parsed.success ? parsed.data.iserver?.authStatus : undefined;
+    return parsed.success ? parsed.data : null;
+  }
+
+  async function keepAlive(): Promise<void> {
+    const status = (await tickle())?.iserver?.authStatus;
     if (status && status.authenticated && up) return;
     await probe();
   }
@@ -93,7 +134,7 @@ export function createIbkrSession(config: IbkrConfig, http: IbkrHttp, log: Logge
     // A lost session is re-checked often; a live one only as often as it needs keeping alive.
     const every = up ? config.tickleMs : Math.min(config.tickleMs, config.pollMs);
     timer = setTimeout(() => {
-      tickle().catch((err: unknown) => log?.warn({ venue: 'ibkr', code: (err as { code?: string }).code }, 'ibkr tickle failed')).finally(() => { if (timer) schedule(); });
+      keepAlive().catch((err: unknown) => log?.warn({ venue: 'ibkr', code: (err as { code?: string }).code }, 'ibkr tickle failed')).finally(() => { if (timer) schedule(); });
     }, every);
     timer.unref();
   }
@@ -111,5 +152,16 @@ export function createIbkrSession(config: IbkrConfig, http: IbkrHttp, log: Logge
     probe,
     markLost: (reason) => setUp(false, reason),
     queryAccounts,
+    accountSelected(selected) {
+      if (selected === config.accountId || !up) return;
+      accountsQueried = false;
+      queryAccounts().catch((err: unknown) => log?.warn({ venue: 'ibkr', code: (err as { code?: string }).code }, 'ibkr account switch failed'));
+    },
+    async sessionId() {
+      const session = (await tickle())?.session;
+      if (!session) throw new IbkrError('VENUE_BAD_RESPONSE', 'ibkr tickle: no session in the answer', { operation: 'tickle' });
+      return session;
+    },
+    epoch: () => epoch,
   };
 }

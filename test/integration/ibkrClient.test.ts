@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { createIbkrClient } from '../../connectors/ibkr/client.ts';
 import { parseIbkrConfig } from '../../connectors/ibkr/config.ts';
 import { IbkrError } from '../../connectors/ibkr/errors.ts';
-import { createFakeIbkrGateway, type FakeIbkrGateway } from '../../connectors/ibkr/fake.ts';
+import { createFakeIbkrGateway, type FakeIbkrGateway } from '../fakes/ibkr/fake.ts';
 import type { VenueClient, VenueEvent, VenueOrderRequest } from '../../connectors/venue.ts';
 
 const ACCOUNT = 'DU7654321';
@@ -48,7 +48,7 @@ describe('ibkr client against the fake gateway', () => {
   const makeClient = (over: Record<string, unknown> = {}): VenueClient => createIbkrClient({
     config: parseIbkrConfig({
       baseUrl, accountId: ACCOUNT, sessionCookie: COOKIE, timeoutMs: 400, ordersPacingMs: 0, tradesPacingMs: 0,
-      pollMs: 100, tickleMs: 200, streamIdleMs: 500, reconnectMs: 50, requestsPerSecond: 50, ...over,
+      pollMs: 100, reconcileMs: 300, tickleMs: 200, streamIdleMs: 500, reconnectMs: 50, requestsPerSecond: 50, ...over,
     }),
     log: pino({ level: 'debug' }, new Writable({ write(chunk, _enc, done) { logText += String(chunk); done(); } })),
   });

@@ -1,8 +1,8 @@
-// The shared connector suite against the local IBKR Client Portal gateway (connectors/ibkr/fake.ts).
+// The shared connector suite against the local IBKR Client Portal gateway (test/fakes/ibkr/fake.ts).
 import { createIbkrClient } from '../../connectors/ibkr/client.ts';
 import { parseIbkrConfig } from '../../connectors/ibkr/config.ts';
-import { createFakeIbkrGateway } from '../../connectors/ibkr/fake.ts';
-import { ibkrSuiteControls } from '../../connectors/ibkr/fakeControls.ts';
+import { createFakeIbkrGateway } from '../fakes/ibkr/fake.ts';
+import { ibkrSuiteControls } from '../fakes/ibkr/fakeControls.ts';
 import { runConnectorSuite } from '../helpers/connectorSuite.ts';
 
 const accountId = 'DU5550123';

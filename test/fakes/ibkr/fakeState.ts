@@ -1,19 +1,27 @@
-// The fake gateway's book: orders keyed by the gateway's order id, executions, counters and the
-// faults tests switch on. No HTTP here; fake.ts renders these in the gateway's wire format.
-import type { IbkrStatus } from './parse.ts';
+// The fake Client Portal gateway's book: accounts and the selected one, the brokerage session, orders
+// keyed by the gateway's order id, executions, counters and the faults tests switch on. No HTTP here;
+// fake.ts and wire.ts render this in the gateway's wire format. Written from IBKR's Client Portal Web
+// API v1.0 documentation (IBKR Campus), never from connectors/ibkr.
+import { randomBytes } from 'node:crypto';
+
+/** Order statuses the documentation lists for live orders and order status. */
+export type FakeIbkrStatus = 'PendingSubmit' | 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled' | 'Inactive';
 
 export interface FakeIbkrOrder {
   orderId: number;
   cOID: string;
+  /** The account the order was placed for (the path's {accountId}). */
+  acct: string;
   conid: number;
   side: 'BUY' | 'SELL';
   totalSize: number;
   filled: number;
   notional: number;
-  status: IbkrStatus;
+  status: FakeIbkrStatus;
   orderType: 'MKT' | 'LMT';
   price: number | null;
   tif: string;
+  createdAt: number;
   updatedAt: number;
 }
 
@@ -21,6 +29,7 @@ export interface FakeIbkrTrade {
   executionId: string;
   orderId: number;
   cOID: string;
+  acct: string;
   conid: number;
   side: 'BUY' | 'SELL';
   size: number;
@@ -51,30 +60,50 @@ export interface FakeIbkrFaults {
   outage: boolean;
   /** The websocket stays open but sends nothing: no heartbeats, no sor/str. */
   silentStream: boolean;
+  /** The websocket never accepts a session: it stays at "waiting for session". */
+  refuseWsSession: boolean;
   /** The next order POST answers this status; `created` says whether the order exists anyway. */
   failSubmit: { status: number; created: boolean } | null;
   /** The next order POST answers 429 with this Retry-After (seconds). */
   rateLimitSubmitSec: number | null;
   /** Share of a market order filled at once (1 = all, 0 = rests until fill()). */
   marketFillRatio: number;
+  /** The live-orders cache trails the book: orders younger than this are not listed yet. */
+  liveOrdersLagMs: number;
+  /** How long the gateway takes to answer an order POST or a reply (lets overlapping placements show). */
+  placeLatencyMs: number;
 }
 
 export const REFERENCE_PRICES: Readonly<Record<number, number>> = { 265598: 190.12, 272093: 421.5, 12087792: 1.0843 };
 
-export function createFakeIbkrState(clock: () => number) {
+export function createFakeIbkrState(clock: () => number, accounts: readonly string[], selected: string) {
   const orders = new Map<number, FakeIbkrOrder>();
   const byCoid = new Map<string, number>();
   const trades: FakeIbkrTrade[] = [];
   /** Extra rows /trades lists again (the gateway repeats executions across calls and days). */
   const repeats: FakeIbkrTrade[] = [];
-  const counters = { ordersCreated: 0, requests: 0, tradesCreated: 0, cancels: 0, rateLimitViolations: 0 };
+  const counters = {
+    ordersCreated: 0, requests: 0, tradesCreated: 0, cancels: 0, rateLimitViolations: 0,
+    /** An order POST that arrived while an earlier order was not yet acknowledged (Place Order's notes). */
+    overlappingPlacements: 0,
+    /** Websockets that sent the /tickle session and were let in. */
+    wsAuthorised: 0,
+    accountSwitches: 0,
+    liveOrdersCalls: 0,
+  };
   const submits = new Map<string, number>(); // order POSTs received per cOID
   let nextOrderId = 1_799_796_000;
   let nextExec = 0x6576fd38;
   const faults: FakeIbkrFaults = {
     questions: [], faultPath: /./, dropSubmits: 0, serverErrors: 0, rateLimited: 0, retryAfterSec: 1, maxRequestsPerSecond: 0,
-    sessionExpired: false, reauthAllowed: false, outage: false, silentStream: false, failSubmit: null, rateLimitSubmitSec: null, marketFillRatio: 1,
+    sessionExpired: false, reauthAllowed: false, outage: false, silentStream: false, refuseWsSession: false, failSubmit: null, rateLimitSubmitSec: null,
+    marketFillRatio: 1, liveOrdersLagMs: 0, placeLatencyMs: 0,
   };
+  /**
+   * The brokerage session: its id (what /tickle returns as `session`), whether /iserver/accounts was
+   * read in it, and whether the live-orders subscription has been started by a first request.
+   */
+  const session = { id: randomBytes(16).toString('hex'), accountsQueried: false, liveOrdersStarted: false, selected };
   const orderListeners: ((o: FakeIbkrOrder) => void)[] = [];
   const tradeListeners: ((t: FakeIbkrTrade) => void)[] = [];
 
@@ -83,10 +112,11 @@ export function createFakeIbkrState(clock: () => number) {
     for (const l of orderListeners) l(o);
   };
 
-  function create(line: { cOID: string; conid: number; side: 'BUY' | 'SELL'; quantity: number; orderType: 'MKT' | 'LMT'; price: number | null; tif: string }): FakeIbkrOrder {
+  function create(line: { cOID: string; acct: string; conid: number; side: 'BUY' | 'SELL'; quantity: number; orderType: 'MKT' | 'LMT'; price: number | null; tif: string }): FakeIbkrOrder {
+    const now = clock();
     const order: FakeIbkrOrder = {
-      orderId: nextOrderId++, cOID: line.cOID, conid: line.conid, side: line.side, totalSize: line.quantity, filled: 0, notional: 0,
-      status: 'Submitted', orderType: line.orderType, price: line.price, tif: line.tif, updatedAt: clock(),
+      orderId: nextOrderId++, cOID: line.cOID, acct: line.acct, conid: line.conid, side: line.side, totalSize: line.quantity, filled: 0,
+      notional: 0, status: 'Submitted', orderType: line.orderType, price: line.price, tif: line.tif, createdAt: now, updatedAt: now,
     };
     orders.set(order.orderId, order);
     byCoid.set(order.cOID, order.orderId);
@@ -102,8 +132,8 @@ export function createFakeIbkrState(clock: () => number) {
     if (qty <= 0) throw new Error(`order ${order.cOID} has nothing left to fill`);
     nextExec += 1;
     const trade: FakeIbkrTrade = {
-      executionId: `0000e0d5.${nextExec.toString(16)}.01.01`, orderId: order.orderId, cOID: order.cOID, conid: order.conid, side: order.side,
-      size: qty, price, commission: Math.max(1, Math.round(qty * 0.005 * 100) / 100), time: clock(),
+      executionId: `0000e0d5.${nextExec.toString(16)}.01.01`, orderId: order.orderId, cOID: order.cOID, acct: order.acct, conid: order.conid,
+      side: order.side, size: qty, price, commission: Math.max(1, Math.round(qty * 0.005 * 100) / 100), time: clock(),
     };
     trades.push(trade);
     counters.tradesCreated += 1;
@@ -132,8 +162,15 @@ export function createFakeIbkrState(clock: () => number) {
     return trades.length + repeats.length < before;
   }
 
+  /** A new brokerage session: a new id, and everything the documentation ties to a session starts over. */
+  function newSession(): void {
+    session.id = randomBytes(16).toString('hex');
+    session.accountsQueried = false;
+    session.liveOrdersStarted = false;
+  }
+
   return {
-    orders, trades, repeats, counters, submits, faults, create, fill, cancel, bust,
+    orders, trades, repeats, counters, submits, faults, session, accounts, create, fill, cancel, bust, newSession,
     byCoid: (cOID: string) => { const id = byCoid.get(cOID); return id === undefined ? undefined : orders.get(id); },
     onOrder: (l: (o: FakeIbkrOrder) => void) => { orderListeners.push(l); },
     onTrade: (l: (t: FakeIbkrTrade) => void) => { tradeListeners.push(l); },
