@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   amendment, decideQuestion, orderState, parseCompactTime, parseLiveOrders, parseOrderStatus, parsePlaceReply, parseTrades, parseWsMessage,
+  placeErrorKind,
 } from '../../connectors/ibkr/parse.ts';
 import { fromVenue, listedSymbols, toVenue } from '../../connectors/ibkr/symbols.ts';
 
@@ -123,11 +124,36 @@ describe('ibkr orders and trades', () => {
 describe('ibkr websocket frames', () => {
   it('reads sor, str, sts and heartbeats; ignores the rest', () => {
     const frames = (fixture('wsFrames.json') as string[]).map(parseWsMessage);
-    assert.deepEqual(frames.map((f) => f?.kind ?? null), ['heartbeat', 'auth', 'orders', 'orders', 'trades', 'heartbeat', 'auth', null, null]);
+    assert.deepEqual(frames.map((f) => f?.kind ?? null), ['connected', 'auth', 'orders', 'orders', 'trades', 'heartbeat', 'auth', null, null]);
     assert.deepEqual(frames[2], { kind: 'orders', updates: [{ orderId: '1799796559', orderRef: 'or-7f3a91c2' }] });
     assert.deepEqual(frames[3], { kind: 'orders', updates: [{ orderId: '1799796561', orderRef: null }] });
     assert.equal(frames[4]?.kind === 'trades' ? frames[4].trades[0].size : null, 15);
     assert.deepEqual(frames[6], { kind: 'auth', authenticated: false });
+  });
+});
+
+describe('ibkr websocket session frames', () => {
+  it('reads "waiting for session", the session confirmation, the selected account and tic; ignores the rest', () => {
+    const frames = (fixture('wsSessionFrames.json') as string[]).map(parseWsMessage);
+    assert.deepEqual(frames, [
+      { kind: 'waitingForSession' }, { kind: 'connected' }, { kind: 'account', selected: 'U1234567' }, { kind: 'heartbeat' }, null,
+    ]);
+  });
+  it('keeps a heartbeat a heartbeat and an sts an auth status', () => {
+    assert.deepEqual(parseWsMessage('{"topic":"system","hb":1702317660000}'), { kind: 'heartbeat' });
+    assert.deepEqual(parseWsMessage('{"topic":"sts","args":{"authenticated":true}}'), { kind: 'auth', authenticated: true });
+  });
+});
+
+describe('ibkr order error answers', () => {
+  it('tells a taken cOID from the accounts-first request and a plain refusal', () => {
+    const duplicate = parsePlaceReply(fixture('placeOrderDuplicate.json'));
+    assert.ok(duplicate?.kind === 'error');
+    assert.equal(placeErrorKind(duplicate.message), 'duplicate');
+    assert.equal(placeErrorKind('Local order ID=or-7f3a91c2 is already registered.'), 'duplicate');
+    assert.equal(placeErrorKind('Please query /accounts first'), 'accountsFirst');
+    assert.equal(placeErrorKind('Price is required for limit orders'), 'refused');
+    assert.equal(placeErrorKind('Order was not confirmed'), 'refused');
   });
 });
 
