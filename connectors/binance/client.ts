@@ -1,83 +1,60 @@
-// VenueClient for Binance spot. Signed REST (HMAC-SHA256 over query string + body, with timestamp and
-// recvWindow, X-MBX-APIKEY header) for orders keyed by newClientOrderId, myTrades as the fill
-// statement, and the user-data stream (listen key + WebSocket) for executionReport pushes. The server
-// clock offset is learnt at connect and again after every -1021; request weight is paced from the
-// X-MBX-USED-WEIGHT-1M header so we slow down before the limit, not after the ban.
-import { createHmac } from 'node:crypto';
+// VenueClient for Binance spot: a coordinator over signed REST for orders keyed by newClientOrderId
+// (rest.ts), myTrades as the fill statement, the user data stream over the WebSocket API (userData.ts),
+// the unknown-outcome window (unknownOutcome.ts), fee conversion (feeRates.ts), book tickers
+// (marketData.ts) and exchangeInfo rules (rules.ts).
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { createRateGate, venueFetch, VenueError, type CallContext } from '../http.ts';
-import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
-import { openWsStream, type WsStream } from '../wsStream.ts';
+import { VenueError } from '../http.ts';
+import type { UnknownOutcomeWindow, InstrumentSource } from '../venueCapabilities.ts';
+import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { BinanceConfig } from './config.ts';
-import { binanceError } from './errors.ts';
-import { eventFromExecutionReport, executionReportSchema, orderSchema, orderState, stateFromPlacement, stateWithTrades, tradeSchema } from './parse.ts';
-import { toVenue } from './symbols.ts';
+import { submitOutcome } from './errors.ts';
+import { createFeeRates } from './feeRates.ts';
+import { createBookTickers } from './marketData.ts';
+import {
+  eventFromExecutionReport, executionReportSchema, klinesSchema, orderSchema, orderState, ratesNeeded, stateFromPlacement, stateWithTrades, tradeSchema,
+  type FeeContext,
+} from './parse.ts';
+import { createBinanceRest, type Params } from './rest.ts';
+import { exchangeInfoSchema, rulesFromExchangeInfo, type InstrumentRules } from './rules.ts';
+import { assetsOf, toVenue } from './symbols.ts';
+import { createUnknownWindows } from './unknownOutcome.ts';
+import { openUserDataStream, type UserDataStream } from './userData.ts';
 
 export interface BinanceClientDeps { log?: Logger; clock?: () => number }
+export type BinanceClient = VenueClient & UnknownOutcomeWindow & InstrumentSource & {
+  instruments(symbols?: string[]): Promise<InstrumentRules[]>;
+  quotes(symbols: string[]): Promise<VenueQuote[]>;
+};
 
-type Params = Record<string, string | number>;
 const fmt = (x: number) => x.toFixed(8).replace(/\.?0+$/, '');
-const encode = (p: Params) => new URLSearchParams(Object.entries(p).map(([k, v]) => [k, String(v)])).toString();
+// rest-api.md "Current open orders": 6 a symbol, 80 for all symbols at once.
+const OPEN_ORDERS_ONE = 6, OPEN_ORDERS_ALL = 80;
 
-export function createBinanceClient(config: BinanceConfig, { log, clock = Date.now }: BinanceClientDeps = {}): VenueClient {
+export function createBinanceClient(config: BinanceConfig, { log, clock = Date.now }: BinanceClientDeps = {}): BinanceClient {
   const venue = config.venue;
-  const gate = createRateGate({ clock, limit: config.weightPerMinute });
+  const rest = createBinanceRest(config, { log, clock });
   const listeners = new Set<(e: VenueEvent) => void>();
   const symbolOf = new Map<string, string>(); // clientOrderId → venue symbol, for look-ups without one
-  let offsetMs = 0;
-  let stream: WsStream | null = null;
-  let keepAlive: NodeJS.Timeout | null = null;
-  let listenKey: string | null = null;
+  const windows = createUnknownWindows({ windowMs: config.unknownWindowMs, recvWindowMs: config.recvWindowMs, startedAt: clock() });
+  const sentHere = new Set<string>(); // ids this process has sent: a submit of one of them settles the last send first
+  const waiters = new Map<string, Set<() => void>>(); // look-ups inside the window, woken by a push for their id
+  const learnt = new Map<string, { base: string; quote: string }>(); // assets of symbols read from exchangeInfo
+  let userData: UserDataStream | null = null;
+  let reports: Promise<void> = Promise.resolve(); // pushes handled one at a time, in arrival order
 
-  const sign = (query: string, body: string) => createHmac('sha256', config.secretKey.reveal()).update(query + body).digest('hex');
-
-  async function call<S extends z.ZodType>(operation: string, method: string, path: string, schema: S,
-    o: { params?: Params; signed?: boolean; weight?: number; clientOrderId?: string; notFoundIsNull?: boolean } = {}): Promise<z.output<S> | null> {
-    const c: CallContext = { venue, operation, clientOrderId: o.clientOrderId, timeoutMs: config.timeoutMs };
-    await gate.take(o.weight ?? 1);
-    let params = { ...o.params };
-    if (o.signed) params = { ...params, recvWindow: config.recvWindowMs, timestamp: Math.round(clock() + offsetMs) };
-    // POST parameters travel in the body, the rest in the query; the signature covers both.
-    const inBody = method === 'POST' && o.signed;
-    let query = inBody ? '' : encode(params);
-    let body = inBody ? encode(params) : '';
-    if (o.signed) {
-      const signature = sign(query, body);
-      if (inBody) body += `&signature=${signature}`; else query += `&signature=${signature}`;
-    }
-    const res = await venueFetch(`${config.baseUrl}${path}${query ? `?${query}` : ''}`, {
-      method,
-      headers: { 'X-MBX-APIKEY': config.apiKey.reveal(), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
-      body: body || undefined,
-    }, c);
-    const used = Number(res.headers.get('x-mbx-used-weight-1m'));
-    if (Number.isFinite(used) && res.headers.has('x-mbx-used-weight-1m')) gate.observeUsed(used);
-    if (res.status >= 400) {
-      const err = binanceError(res.status, res.json, res.headers, c, clock());
-      if (err.code === 'VENUE_RATE_LIMITED') gate.blockFor(err.retryAfterMs ?? 1_000);
-      if (err.code === 'VENUE_NOT_FOUND' && o.notFoundIsNull) return null;
-      if (err.code === 'VENUE_CLOCK_SKEW') await syncTime().catch(() => {}); // the retry then carries a good timestamp
-      throw err;
-    }
-    const parsed = schema.safeParse(res.json);
-    if (!parsed.success) throw new VenueError('VENUE_BAD_RESPONSE', `${venue} ${operation}: unreadable answer (${parsed.error.issues[0]?.message ?? 'invalid'})`, { ...c, status: res.status });
-    return parsed.data;
-  }
-
-  async function must<S extends z.ZodType>(...args: Parameters<typeof call<S>>): Promise<z.output<S>> {
-    const v = await call(...args);
-    if (v === null) throw new Error('unreachable: empty answer');
-    return v;
-  }
-
-  async function syncTime(): Promise<void> {
-    const before = clock();
-    const { serverTime } = await must('time', 'GET', '/api/v3/time', z.object({ serverTime: z.number() }));
-    const after = clock();
-    offsetMs = serverTime - Math.round((before + after) / 2);
-    log?.debug({ venue, offsetMs }, 'server time offset learnt');
-  }
+  const feeRates = createFeeRates(async (pair, at) => {
+    const minute = Math.floor(at / 60_000) * 60_000;
+    const rows = await rest.call('klines', 'GET', '/api/v3/klines', klinesSchema, {
+      params: { symbol: pair, interval: '1m', endTime: minute + 59_999, limit: 1 }, weight: 2, nullOn: (e) => e.venueCode === '-1121',
+    });
+    return rows === null ? null : rows.length > 0 ? rows[0][1] : 0;
+  }, (e, pair) => log?.warn({ venue, pair, err: e instanceof Error ? e.message : String(e) }, 'fee rate not read; the fill waits for a later look-up'));
+  const fx: FeeContext = { assets: (s) => assetsOf(s) ?? learnt.get(s) ?? null, rate: feeRates.rate };
+  const book = createBookTickers({
+    config, log, clock,
+    fetchTickers: (symbols) => rest.must('bookTicker', 'GET', '/api/v3/ticker/bookTicker', z.unknown(), { params: { symbols: JSON.stringify(symbols) }, weight: 4 }),
+  });
 
   const venueSymbol = (clientOrderId: string, symbol: string | undefined, operation: string): string => {
     const s = symbol ? toVenue(symbol) : symbolOf.get(clientOrderId);
@@ -85,93 +62,149 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
     return s;
   };
 
-  async function lookup(clientOrderId: string, symbol?: string): Promise<VenueOrderState | null> {
-    const s = venueSymbol(clientOrderId, symbol, 'lookup');
-    const o = await call('lookup', 'GET', '/api/v3/order', orderSchema, { params: { symbol: s, origClientOrderId: clientOrderId }, signed: true, weight: 4, clientOrderId, notFoundIsNull: true });
+  async function lookupOnce(clientOrderId: string, s: string): Promise<VenueOrderState | null> {
+    const o = await rest.call('lookup', 'GET', '/api/v3/order', orderSchema, {
+      params: { symbol: s, origClientOrderId: clientOrderId }, signed: true, weight: 4, clientOrderId, nullOn: (e) => e.code === 'VENUE_NOT_FOUND',
+    });
     if (!o) return null;
     if (!(o.executedQty > 0)) return orderState(o, [], true);
-    const trades = await must('myTrades', 'GET', '/api/v3/myTrades', z.array(tradeSchema), { params: { symbol: s, orderId: o.orderId }, signed: true, weight: 20, clientOrderId });
-    return stateWithTrades(o, trades);
+    // rest-api.md "Account trade list": weight 5 with orderId.
+    const trades = await rest.must('myTrades', 'GET', '/api/v3/myTrades', z.array(tradeSchema), { params: { symbol: s, orderId: o.orderId }, signed: true, weight: 5, clientOrderId });
+    await feeRates.prepare(ratesNeeded(s, trades, fx.assets));
+    return stateWithTrades(o, trades, fx);
   }
 
-  function dispatch(text: string, _send: unknown, socket: { close(reason: string): void }): void {
-    const msg = JSON.parse(text) as { e?: string };
-    if (msg.e === 'listenKeyExpired') { listenKey = null; socket.close('listen key expired'); return; }
-    if (msg.e !== 'executionReport') return; // balance and account updates are not ours to record
-    const parsed = executionReportSchema.safeParse(msg);
+  const wake = (cid: string) => { for (const w of waiters.get(cid) ?? []) w(); waiters.delete(cid); };
+  const nap = (cid: string, ms: number) => new Promise<void>((resolve) => {
+    const set = waiters.get(cid) ?? new Set();
+    const done = () => { clearTimeout(t); set.delete(done); resolve(); };
+    const t = setTimeout(done, ms);
+    set.add(done);
+    waiters.set(cid, set);
+  });
+
+  /** null only once nothing sent under this id can still take effect (unknownOutcome.ts). */
+  async function lookup(clientOrderId: string, symbol?: string): Promise<VenueOrderState | null> {
+    const s = venueSymbol(clientOrderId, symbol, 'lookup');
+    let logged = false;
+    for (;;) {
+      const found = await lookupOnce(clientOrderId, s);
+      if (found) { windows.found(clientOrderId); return found; }
+      const left = windows.conclusiveAt(clientOrderId) - clock();
+      if (left <= 0) return null;
+      if (!logged) log?.info({ venue, clientOrderId, waitMs: left }, 'order not found yet, but an earlier send may still land: looking again until the unknown window has passed');
+      logged = true;
+      await nap(clientOrderId, Math.min(config.unknownPollMs, left));
+    }
+  }
+
+  async function handleReport(event: Record<string, unknown>): Promise<void> {
+    const parsed = executionReportSchema.safeParse(event);
     if (!parsed.success) { log?.warn({ venue, issue: parsed.error.issues[0]?.message }, 'unreadable executionReport skipped'); return; }
-    const event = eventFromExecutionReport(parsed.data);
-    for (const l of listeners) l(event);
+    const r = parsed.data;
+    if (r.x === 'TRADE') await feeRates.prepare(ratesNeeded(r.s, [{ commission: r.n ?? 0, commissionAsset: r.N, time: r.T }], fx.assets));
+    const ev = eventFromExecutionReport(r, fx);
+    if (ev.kind === 'order') wake(ev.order.clientOrderId);
+    for (const l of listeners) l(ev);
   }
 
-  const newListenKey = async () => {
-    const { listenKey: key } = await must('listenKey', 'POST', '/api/v3/userDataStream', z.object({ listenKey: z.string() }), { weight: 2 });
-    listenKey = key;
-    return key;
-  };
+  async function submit(order: VenueOrderRequest): Promise<VenueOrderState> {
+    const cid = order.clientOrderId;
+    const s = toVenue(order.symbol);
+    symbolOf.set(cid, s);
+    // An earlier send of this id may still land, and the id is free again once that order has filled:
+    // settle it before sending again, whoever asks.
+    if (sentHere.has(cid) && windows.conclusiveAt(cid) > clock()) {
+      const existing = await lookup(cid, order.symbol);
+      if (existing) return existing;
+    }
+    const params: Params = {
+      symbol: s, side: order.side, type: order.orderType, quantity: fmt(order.quantity), newClientOrderId: cid, newOrderRespType: 'FULL',
+      // Spot has no DAY: a crypto market never closes, GTC is the nearest.
+      ...(order.orderType === 'LIMIT' ? { timeInForce: order.timeInForce === 'IOC' ? 'IOC' : 'GTC', price: fmt(order.limitPrice ?? 0) } : {}),
+    };
+    sentHere.add(cid);
+    windows.sent(cid, clock());
+    try {
+      const placed = await rest.must('submit', 'POST', '/api/v3/order', orderSchema, { params, signed: true, weight: 1, clientOrderId: cid });
+      windows.found(cid);
+      const at = placed.transactTime ?? placed.time ?? clock();
+      await feeRates.prepare(ratesNeeded(s, (placed.fills ?? []).map((f) => ({ ...f, time: at })), fx.assets));
+      return stateFromPlacement(placed, fx);
+    } catch (e) {
+      if (submitOutcome(e) === 'refused') { windows.refused(cid); throw e; }
+      windows.unknown(cid, clock());
+      // The id is taken by an order still open: an earlier attempt got through. That is the answer,
+      // once the look-up sees it; a duplicate is never a reason to record a REJECT.
+      if (e instanceof VenueError && e.code === 'VENUE_DUPLICATE') {
+        const existing = await lookup(cid, order.symbol);
+        if (existing) return existing;
+        throw new VenueError('VENUE_UNAVAILABLE', `${venue} submit ${cid}: the venue calls the id taken but shows no such order; outcome unknown`, { venue, operation: 'submit', clientOrderId: cid, cause: e });
+      }
+      throw e;
+    }
+  }
+
+  async function openOrders(): Promise<VenueOrderState[]> {
+    const symbols = [...new Set([...config.symbols, ...symbolOf.values()])];
+    const schema = z.array(orderSchema);
+    const lists = symbols.length * OPEN_ORDERS_ONE < OPEN_ORDERS_ALL
+      ? await Promise.all(symbols.map((symbol) => rest.must('openOrders', 'GET', '/api/v3/openOrders', schema, { params: { symbol }, signed: true, weight: OPEN_ORDERS_ONE })))
+      : [await rest.must('openOrders', 'GET', '/api/v3/openOrders', schema, { signed: true, weight: OPEN_ORDERS_ALL })];
+    return lists.flat().map((o) => orderState(o, [], false));
+  }
+
+  async function instruments(symbols?: string[]): Promise<InstrumentRules[]> {
+    const venueSymbols = (symbols ?? []).map(toVenue);
+    const info = await rest.must('exchangeInfo', 'GET', '/api/v3/exchangeInfo', exchangeInfoSchema, {
+      params: venueSymbols.length > 0 ? { symbols: JSON.stringify(venueSymbols) } : {}, weight: 20,
+    });
+    const rules = rulesFromExchangeInfo(info);
+    for (const r of rules) learnt.set(r.venueSymbol, { base: r.baseAsset, quote: r.quoteAsset });
+    return rules;
+  }
 
   return {
     venue,
+    unknownOutcomeWindowMs: config.unknownWindowMs,
+    mayHaveBeenSent: (cid, at) => windows.mayHaveBeenSent(cid, at),
     async connect() {
-      await syncTime();
-      if (stream) return;
-      stream = openWsStream({
-        venue, url: async () => `${config.streamUrl}/${await newListenKey()}`,
-        pingMs: config.pingMs, reconnectMs: config.reconnectMs, maxReconnectMs: config.maxReconnectMs, log, onMessage: dispatch,
+      await rest.syncTime();
+      if (userData) return;
+      userData = openUserDataStream({
+        config, log, serverNow: rest.serverNow, resyncClock: rest.syncTime,
+        onEvent(event) {
+          if (event.e !== 'executionReport') return; // balance and account updates are not ours to record
+          reports = reports.then(() => handleReport(event)).catch((e) => log?.warn({ venue, err: e instanceof Error ? e.message : String(e) }, 'executionReport not handled'));
+        },
       });
-      keepAlive = setInterval(() => {
-        if (!listenKey) return;
-        call('keepAlive', 'PUT', '/api/v3/userDataStream', z.unknown(), { params: { listenKey }, weight: 2 })
-          .catch((e) => log?.warn({ venue, err: e instanceof Error ? e.message : String(e) }, 'listen key keep-alive failed'));
-      }, config.keepAliveMs);
-      keepAlive.unref();
     },
     async disconnect() {
-      if (keepAlive) clearInterval(keepAlive);
-      keepAlive = null;
-      stream?.stop();
-      stream = null;
+      userData?.stop();
+      userData = null;
+      book.stop();
     },
-    async submit(order: VenueOrderRequest) {
-      const s = toVenue(order.symbol);
-      symbolOf.set(order.clientOrderId, s);
-      const params: Params = {
-        symbol: s, side: order.side, type: order.orderType, quantity: fmt(order.quantity), newClientOrderId: order.clientOrderId, newOrderRespType: 'FULL',
-        // Spot has no DAY: a crypto market never closes, GTC is the nearest.
-        ...(order.orderType === 'LIMIT' ? { timeInForce: order.timeInForce === 'IOC' ? 'IOC' : 'GTC', price: fmt(order.limitPrice ?? 0) } : {}),
-      };
-      try {
-        return stateFromPlacement(await must('submit', 'POST', '/api/v3/order', orderSchema, { params, signed: true, weight: 1, clientOrderId: order.clientOrderId }));
-      } catch (e) {
-        // The id is taken by an order still open: an earlier attempt got through. That is the answer.
-        if (e instanceof VenueError && e.code === 'VENUE_DUPLICATE') {
-          const existing = await lookup(order.clientOrderId, order.symbol);
-          if (existing) return existing;
-        }
-        throw e;
-      }
-    },
+    submit,
     async cancel(clientOrderId, symbol) {
       const s = venueSymbol(clientOrderId, symbol, 'cancel');
-      await call('cancel', 'DELETE', '/api/v3/order', z.unknown(), { params: { symbol: s, origClientOrderId: clientOrderId }, signed: true, weight: 1, clientOrderId });
-      const state = await lookup(clientOrderId, symbol);
+      await rest.call('cancel', 'DELETE', '/api/v3/order', z.unknown(), { params: { symbol: s, origClientOrderId: clientOrderId }, signed: true, weight: 1, clientOrderId });
+      const state = await lookupOnce(clientOrderId, s);
       if (!state) throw new VenueError('VENUE_NOT_FOUND', `${venue} cancel ${clientOrderId}: no such order`, { venue, operation: 'cancel', clientOrderId });
       return state;
     },
     lookup,
-    async openOrders() {
-      const orders = await must('openOrders', 'GET', '/api/v3/openOrders', z.array(orderSchema), { signed: true, weight: 80 });
-      return orders.map((o) => orderState(o, [], false));
-    },
+    openOrders,
     onEvent(listener) {
       listeners.add(listener);
       return () => { listeners.delete(listener); };
     },
-    lastStreamActivity: () => stream?.lastActivity() ?? null,
+    lastStreamActivity: () => userData?.lastActivity() ?? null,
+    quotes: (symbols) => book.quotes(symbols),
+    instruments,
     async health(): Promise<VenueHealth> {
       const started = performance.now();
       try {
-        await must('health', 'GET', '/api/v3/ping', z.object({}).passthrough());
+        await rest.must('health', 'GET', '/api/v3/ping', z.object({}).passthrough());
         return { up: true, latencyMs: Math.round((performance.now() - started) * 10) / 10, detail: null };
       } catch (e) {
         return { up: false, latencyMs: null, detail: e instanceof VenueError ? `${e.code}: ${e.message}` : String(e) };

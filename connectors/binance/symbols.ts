@@ -7,6 +7,7 @@ const PAIRS: Record<string, { venue: string; base: string; quote: string }> = {
 };
 const FROM = new Map(Object.entries(PAIRS).map(([canonical, p]) => [p.venue, canonical]));
 
+export const VENUE_SYMBOLS: readonly string[] = Object.values(PAIRS).map((p) => p.venue);
 export const toVenue = (symbol: string): string => PAIRS[symbol]?.venue ?? symbol;
 export const fromVenue = (symbol: string): string => FROM.get(symbol) ?? symbol;
 export const assetsOf = (venueSymbol: string): { base: string; quote: string } | null => {

@@ -1,0 +1,57 @@
+// Optional capabilities a VenueClient may have beyond connectors/venue.ts: additive, so a client
+// without them and a runtime that ignores them keep working as before. The Binance client has all
+// three; the runtime wires them as described at each one.
+import type { VenueClient, VenueFill } from './venue.ts';
+
+/**
+ * The venue can apply a request for a while after the client gave up on it (Binance: the API waits
+ * 10 s for its matching engine, -1006/-1007 and 5xx mean "execution status unknown"). The client's own
+ * `lookup` then keeps looking until the window of its own sends has passed before it answers null, and
+ * until `startedAt + window` for ids it never sent (a previous process's sends). What it cannot know is
+ * when another live instance last sent an id it takes over: the runtime says so with mayHaveBeenSent.
+ *
+ * Runtime wiring: in handleOrder, when an order is looked up first because it predates this
+ * instance's assignment (order.createdAt <= assignedAt) and this instance never attempted it, call
+ * `client.mayHaveBeenSent(cid, assignedAt)` before the look-up.
+ */
+export interface UnknownOutcomeWindow {
+  readonly unknownOutcomeWindowMs: number;
+  mayHaveBeenSent(clientOrderId: string, at: number): void;
+}
+
+export const hasUnknownOutcomeWindow = (c: VenueClient): c is VenueClient & UnknownOutcomeWindow =>
+  typeof (c as Partial<UnknownOutcomeWindow>).mayHaveBeenSent === 'function';
+
+/**
+ * A fill may say what the venue charged in the venue's own terms. VenueFill.fee stays the fee in the
+ * quote currency; this adds the commission as charged and the base quantity the balance really moved
+ * by (Binance takes a BUY's fee from the base asset received unless it is paid in BNB). Recording it
+ * needs ExecutionReport fields the schema does not have yet (e.g. feeAsset, feeInAsset, netQty, all
+ * with defaults), and the position fold reading netQty for the wallet's holding.
+ */
+export interface FillFeeDetail {
+  commission: number;
+  commissionAsset: string | null;
+  netQuantity: number;
+}
+export type DetailedFill = VenueFill & { feeDetail?: FillFeeDetail };
+
+/** The venue's own rules for an instrument, read from the venue (the cost model's listing shape). */
+export interface VenueInstrument {
+  symbol: string;
+  venueSymbol: string;
+  trading: boolean;
+  lotSize: number;
+  tickSize: number;
+  minNotional: number;
+  minQty: number;
+  maxQty: number;
+}
+
+/** Runtime wiring: on start and daily, publish `instruments(symbols)` (compacted, per venue + symbol). */
+export interface InstrumentSource {
+  instruments(symbols?: string[]): Promise<VenueInstrument[]>;
+}
+
+export const hasInstruments = (c: VenueClient): c is VenueClient & InstrumentSource =>
+  typeof (c as Partial<InstrumentSource>).instruments === 'function';

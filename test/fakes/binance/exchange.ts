@@ -1,0 +1,136 @@
+// The fake's matching engine and account: orders, trades and commissions by Binance's documented
+// rules, no transport. Written from the documentation:
+// - rest-api.md "New order (TRADE)": newClientOrderId is unique among open orders only; an id whose
+//   order has finished can be used again (a second order).
+// - faqs/commission_faq.md: the commission is taken from what the trade gives you (base on a BUY,
+//   quote on a SELL) unless it is paid in BNB, converted at the BNB rate and discounted.
+// - rest-api.md "Query order": looked up by symbol + origClientOrderId (the latest order with that id).
+import { ERRORS, type FakeOrder, type FakeSymbol, type FakeTrade, type Top } from './payloads.ts';
+
+export interface Commission {
+  rate: number;
+  /** 'received': from the asset the trade gives (docs' default); 'BNB': paid in BNB at the BNB rate × discount. */
+  payIn: 'received' | 'BNB';
+  bnbDiscount: number;
+}
+
+export interface PlaceRequest { symbol: string; side: string; type: string; quantity: number; price: number | null; timeInForce: string | null; newClientOrderId: string }
+export type Placed = { ok: true; order: FakeOrder; fills: FakeTrade[] } | { ok: false; error: { code: number; msg: string } };
+export type Report = { order: FakeOrder; x: string; trade?: FakeTrade; cancelId?: string };
+
+const OPEN = new Set(['NEW', 'PARTIALLY_FILLED']);
+const round8 = (x: number) => Math.round(x * 1e8) / 1e8;
+
+export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onReport(r: Report): void }) {
+  const orders: FakeOrder[] = [];
+  const trades: FakeTrade[] = [];
+  const created = new Map<string, number>();
+  const tops = new Map<string, Top>();
+  const info = new Map(o.symbols.map((s) => [s.symbol, s]));
+  let commission: Commission = { rate: 0.001, payIn: 'received', bnbDiscount: 0.75 };
+  let nextOrderId = 28_457_000, nextTradeId = 3_391_000, updateId = 400_900_000;
+
+  /** BNBUSDT per minute: changes from one minute to the next, fixed within one (klines by open time). */
+  const bnbPriceAt = (at: number) => 600 + (Math.floor(at / 60_000) % 7) * 1.5;
+  const latest = (cid: string) => [...orders].reverse().find((x) => x.clientOrderId === cid) ?? null;
+
+  function trade(order: FakeOrder, qty: number, price: number, isMaker: boolean): FakeTrade {
+    const s = info.get(order.symbol)!;
+    const at = o.now();
+    const notional = qty * price;
+    let c: { commission: number; commissionAsset: string };
+    if (commission.payIn === 'BNB') c = { commission: round8((notional * commission.rate * commission.bnbDiscount) / bnbPriceAt(at)), commissionAsset: 'BNB' };
+    else if (order.side === 'BUY') c = { commission: round8(qty * commission.rate), commissionAsset: s.baseAsset };
+    else c = { commission: round8(notional * commission.rate), commissionAsset: s.quoteAsset };
+    const t: FakeTrade = { symbol: order.symbol, id: nextTradeId++, orderId: order.orderId, price, qty, ...c, time: at, isBuyer: order.side === 'BUY', isMaker };
+    trades.push(t);
+    refresh(order);
+    order.status = order.executedQty >= order.origQty - 1e-12 ? 'FILLED' : 'PARTIALLY_FILLED';
+    return t;
+  }
+
+  function refresh(order: FakeOrder): void {
+    const mine = trades.filter((t) => t.orderId === order.orderId);
+    order.executedQty = round8(mine.reduce((s, t) => s + t.qty, 0));
+    order.cummulativeQuoteQty = round8(mine.reduce((s, t) => s + t.qty * t.price, 0));
+    order.updateTime = o.now();
+  }
+
+  return {
+    bnbPriceAt,
+    setCommission(c: Partial<Commission>) { commission = { ...commission, ...c }; },
+    setTop(symbol: string, t: Omit<Top, 'updateId'>) { tops.set(symbol, { ...t, updateId: updateId++ }); return tops.get(symbol)!; },
+    top: (symbol: string) => tops.get(symbol) ?? null,
+    symbols: () => [...info.values()],
+    createdCount: (cid: string) => created.get(cid) ?? 0,
+
+    place(p: PlaceRequest): Placed {
+      const s = info.get(p.symbol);
+      if (!s) return { ok: false, error: ERRORS.badSymbol };
+      if (!(p.quantity > 0) || (p.type === 'LIMIT' && !(p.price && p.price > 0 && p.timeInForce))) return { ok: false, error: ERRORS.mandatory };
+      const holder = latest(p.newClientOrderId);
+      if (holder && OPEN.has(holder.status)) return { ok: false, error: ERRORS.duplicate };
+      const top = tops.get(p.symbol);
+      const at = o.now();
+      const order: FakeOrder = {
+        symbol: p.symbol, orderId: nextOrderId++, clientOrderId: p.newClientOrderId, price: p.type === 'LIMIT' ? p.price! : 0, origQty: p.quantity,
+        executedQty: 0, cummulativeQuoteQty: 0, status: 'NEW', timeInForce: p.timeInForce ?? 'GTC', type: p.type, side: p.side === 'SELL' ? 'SELL' : 'BUY', time: at, updateTime: at,
+      };
+      orders.push(order);
+      created.set(order.clientOrderId, (created.get(order.clientOrderId) ?? 0) + 1);
+      o.onReport({ order, x: 'NEW' });
+      // Takes the top of the book when marketable; the fake's book is deep enough for any quantity.
+      const touch = top ? (order.side === 'BUY' ? top.ask : top.bid) : null;
+      const marketable = touch !== null && (p.type === 'MARKET' || (order.side === 'BUY' ? order.price >= touch : order.price <= touch));
+      const fills: FakeTrade[] = [];
+      if (marketable) {
+        const t = trade(order, order.origQty, touch, false);
+        fills.push(t);
+        o.onReport({ order, x: 'TRADE', trade: t });
+      } else if (p.type === 'MARKET' || order.timeInForce === 'IOC') {
+        order.status = 'EXPIRED';
+        o.onReport({ order, x: 'EXPIRED' });
+      }
+      return { ok: true, order, fills };
+    },
+    query(symbol: string, cid: string): FakeOrder | null {
+      const order = latest(cid);
+      return order && order.symbol === symbol ? order : null;
+    },
+    cancel(symbol: string, cid: string, cancelId: string): FakeOrder | null {
+      const order = latest(cid);
+      if (!order || order.symbol !== symbol || !OPEN.has(order.status)) return null;
+      order.status = 'CANCELED';
+      order.updateTime = o.now();
+      o.onReport({ order, x: 'CANCELED', cancelId });
+      return order;
+    },
+    open: (symbol?: string) => orders.filter((x) => OPEN.has(x.status) && (!symbol || x.symbol === symbol)),
+    trades: (symbol: string, orderId?: number) => trades.filter((t) => t.symbol === symbol && (orderId === undefined || t.orderId === orderId)),
+    ordersWithId: (cid: string) => orders.filter((x) => x.clientOrderId === cid),
+
+    /** A resting order trades `qty` at its own price (someone took it). */
+    fill(cid: string, qty: number): FakeTrade {
+      const order = latest(cid);
+      if (!order || !OPEN.has(order.status)) throw new Error(`binance fake: no open order ${cid}`);
+      const t = trade(order, qty, order.price, true);
+      o.onReport({ order, x: 'TRADE', trade: t });
+      return t;
+    },
+    /** A later restatement only shows in myTrades (spot pushes no amendment event). */
+    correct(tradeId: number, price: number) {
+      const t = trades.find((x) => x.id === tradeId);
+      if (!t) throw new Error(`binance fake: no trade ${tradeId}`);
+      if (t.commissionAsset === info.get(t.symbol)?.quoteAsset) t.commission = round8((t.commission * price) / t.price);
+      t.price = price;
+      refresh(orders.find((x) => x.orderId === t.orderId)!);
+    },
+    bust(tradeId: number) {
+      const i = trades.findIndex((x) => x.id === tradeId);
+      if (i < 0) throw new Error(`binance fake: no trade ${tradeId}`);
+      const [t] = trades.splice(i, 1);
+      refresh(orders.find((x) => x.orderId === t.orderId)!);
+    },
+  };
+}
+export type Exchange = ReturnType<typeof createExchange>;
