@@ -15,6 +15,7 @@ import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState } fro
 import type { IbkrConfig } from './config.ts';
 import { IbkrError, maskAccount } from './errors.ts';
 import { createIbkrHttp } from './http.ts';
+import { createIbkrMarket, type IbkrMarket } from './market.ts';
 import { createIbkrOrders } from './orders.ts';
 import { decideQuestion, parsePlaceReply, placeErrorKind, type IbkrStatus, type PlaceReply } from './parse.ts';
 import { createIbkrSession } from './session.ts';
@@ -30,13 +31,17 @@ export interface IbkrClientOptions {
 
 const ORDER_TYPES = { MARKET: 'MKT', LIMIT: 'LMT' } as const;
 
-/** The shared interface plus the stream-liveness probe the runtime uses to tell quiet from dead. */
-export type IbkrClient = VenueClient & { lastStreamActivity(): number | null };
+/**
+ * The shared interface plus the stream-liveness probe, quotes, and the venue's instrument rules
+ * (`instruments`, in the shape other venues publish: see marketParse.ts).
+ */
+export type IbkrClient = VenueClient & Pick<IbkrMarket, 'quotes' | 'instruments'> & { lastStreamActivity(): number | null };
 
 export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: IbkrClientOptions): IbkrClient {
   const http = createIbkrHttp(config, fetchImpl);
   const session = createIbkrSession(config, http, log);
   const orders = createIbkrOrders(config, http, log, clock, () => session.epoch());
+  const market = createIbkrMarket(config, http, clock, () => session.queryAccounts());
   const acct = encodeURIComponent(config.accountId);
   // When this process last sent each cOID: a live-orders snapshot older than that cannot say "absent".
   const attempts = new Map<string, number>();
@@ -185,6 +190,8 @@ export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: I
       };
     },
     lastStreamActivity: () => stream?.lastActivity() ?? null,
+    quotes: (symbols) => market.quotes(symbols),
+    instruments: (symbols) => market.instruments(symbols),
     async health(): Promise<VenueHealth> {
       const started = performance.now();
       try {

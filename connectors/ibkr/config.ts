@@ -27,6 +27,10 @@ export const ibkrConfigSchema = z.object({
   /** A websocket with no message (the gateway heartbeats every ~10 s) this long is reopened. */
   streamIdleMs: z.number().int().positive().default(30_000),
   reconnectMs: z.number().int().positive().default(500),
+  /** Spacing of market-data snapshot requests (the runtime asks every quoteIntervalMs). */
+  quotesPacingMs: z.number().int().min(0).default(500),
+  /** A snapshot row not updated for this long is no quote. */
+  quoteStaleMs: z.number().int().positive().default(15_000),
   /** Days of executions /iserver/account/trades returns (1..7). */
   tradesDays: z.number().int().min(1).max(7).default(1),
   confirm: z.object({

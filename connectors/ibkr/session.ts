@@ -124,8 +124,20 @@ export function createIbkrSession(config: IbkrConfig, http: IbkrHttp, log: Logge
     return parsed.success ? parsed.data : null;
   }
 
+  let lastSession: string | null = null;
   async function keepAlive(): Promise<void> {
-    const status = (await tickle())?.iserver?.authStatus;
+    const answer = await tickle();
+    // Another `session` value is another login (the gateway restarted or someone logged in again):
+    // it starts on the default account with nothing of ours cached.
+    const renewed = lastSession !== null && answer?.session !== undefined && answer.session !== lastSession;
+    if (answer?.session) lastSession = answer.session;
+    if (renewed && up) {
+      log?.info({ venue: 'ibkr' }, 'ibkr gateway session renewed');
+      accountsQueried = false;
+      epoch += 1;
+      await queryAccounts();
+    }
+    const status = answer?.iserver?.authStatus;
     if (status && status.authenticated && up) return;
     await probe();
   }
@@ -141,6 +153,7 @@ export function createIbkrSession(config: IbkrConfig, http: IbkrHttp, log: Logge
 
   return {
     async start() {
+      lastSession = (await tickle().catch(() => null))?.session ?? null;
       await probe();
       if (!timer) schedule();
     },
@@ -160,6 +173,7 @@ export function createIbkrSession(config: IbkrConfig, http: IbkrHttp, log: Logge
     async sessionId() {
       const session = (await tickle())?.session;
       if (!session) throw new IbkrError('VENUE_BAD_RESPONSE', 'ibkr tickle: no session in the answer', { operation: 'tickle' });
+      lastSession ??= session;
       return session;
     },
     epoch: () => epoch,

@@ -90,6 +90,7 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
       // A new brokerage session under the same login: it starts over on the default account.
       state.faults.sessionExpired = false;
       Object.assign(state.session, { accountsQueried: false, liveOrdersStarted: false, selected: state.accounts[0] });
+      state.session.marketStarted.clear();
     }
     return authStatus();
   });

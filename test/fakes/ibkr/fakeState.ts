@@ -101,9 +101,10 @@ export function createFakeIbkrState(clock: () => number, accounts: readonly stri
   };
   /**
    * The brokerage session: its id (what /tickle returns as `session`), whether /iserver/accounts was
-   * read in it, and whether the live-orders subscription has been started by a first request.
+   * read in it, whether the live-orders subscription has been started by a first request, the selected
+   * account, and the conids whose market data a first snapshot request has started.
    */
-  const session = { id: randomBytes(16).toString('hex'), accountsQueried: false, liveOrdersStarted: false, selected };
+  const session = { id: randomBytes(16).toString('hex'), accountsQueried: false, liveOrdersStarted: false, selected, marketStarted: new Set<number>() };
   const orderListeners: ((o: FakeIbkrOrder) => void)[] = [];
   const tradeListeners: ((t: FakeIbkrTrade) => void)[] = [];
 
@@ -167,6 +168,7 @@ export function createFakeIbkrState(clock: () => number, accounts: readonly stri
     session.id = randomBytes(16).toString('hex');
     session.accountsQueried = false;
     session.liveOrdersStarted = false;
+    session.marketStarted.clear();
   }
 
   return {

@@ -11,22 +11,26 @@ import { snapshotRow, TICKERS } from './wire.ts';
 const TICK: Readonly<Record<number, number>> = { 265598: 0.01, 272093: 0.01, 12087792: 0.00005 };
 
 export function registerFakeIbkrMarket(app: FastifyInstance, state: FakeIbkrState, clock: () => number) {
-  const started = new Set<number>(); // conids whose pre-flight happened in this brokerage session
-  let sessionId = state.session.id;
-  let accountsSeen = false;
-  const market = { snapshots: 0, rulesRequests: 0, mids: new Map<number, number>() };
+  const market = {
+    snapshots: 0, rulesRequests: 0,
+    /** Overrides a conid's mid (REFERENCE_PRICES otherwise). */
+    mids: new Map<number, number>(),
+    /** Field 6509: 'RpB' real time; 'DpB' delayed, 'ZpB' frozen. */
+    availability: 'RpB',
+    /** `_updated` of every row when set (a feed that stopped); the clock otherwise. */
+    frozenAt: null as number | null,
+  };
 
   app.get<{ Querystring: { conids?: string; fields?: string } }>('/v1/api/iserver/marketdata/snapshot', async (req, reply) => {
-    if (sessionId !== state.session.id || (accountsSeen && !state.session.accountsQueried)) { started.clear(); sessionId = state.session.id; }
-    accountsSeen = state.session.accountsQueried;
     if (!state.session.accountsQueried) return reply.code(400).send({ error: 'Please query /accounts first' });
     const conids = (req.query.conids ?? '').split(',').map(Number).filter((c) => Number.isInteger(c) && c > 0);
     if (conids.length === 0) return reply.code(400).send({ error: 'conids required' });
     market.snapshots += 1;
     return conids.map((c) => {
+      const started = state.session.marketStarted;
       const withData = started.has(c) && TICKERS[c] !== undefined;
       started.add(c);
-      return snapshotRow(c, market.mids.get(c) ?? REFERENCE_PRICES[c] ?? 100, TICK[c] ?? 0.01, withData, clock());
+      return snapshotRow(c, market.mids.get(c) ?? REFERENCE_PRICES[c] ?? 100, TICK[c] ?? 0.01, withData, market.frozenAt ?? clock(), market.availability);
     });
   });
 

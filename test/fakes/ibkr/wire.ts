@@ -53,14 +53,15 @@ export const tradeRow = (t: FakeIbkrTrade) => ({
 
 /**
  * One row of GET /iserver/marketdata/snapshot. Field ids from the documentation's market-data field
- * list: 31 last, 84 bid, 85 ask size, 86 ask, 88 bid size, 6509 availability (R = real time).
+ * list: 31 last, 84 bid, 85 ask size, 86 ask, 88 bid size, 6509 availability (first letter R = real
+ * time, D = delayed, Z = frozen).
  * `withData` false is the documented answer to the first request for a conid: identifiers only.
  */
-export function snapshotRow(conid: number, mid: number, tick: number, withData: boolean, now: number): Record<string, unknown> {
-  const base = { conid, conidEx: String(conid), server_id: `q${conid % 97}`, _updated: now, '6119': `q${conid % 97}` };
+export function snapshotRow(conid: number, mid: number, tick: number, withData: boolean, updated: number, availability: string): Record<string, unknown> {
+  const base = { conid, conidEx: String(conid), server_id: `q${conid % 97}`, _updated: updated, '6119': `q${conid % 97}` };
   if (!withData) return base;
   const bid = Math.round((mid - tick) / tick) * tick;
   const ask = Math.round((mid + tick) / tick) * tick;
   const digits = Math.max(0, -Math.floor(Math.log10(tick)));
-  return { ...base, '31': mid.toFixed(digits), '84': bid.toFixed(digits), '86': ask.toFixed(digits), '88': '300', '85': '1,200', '6509': 'R' };
+  return { ...base, '31': mid.toFixed(digits), '84': bid.toFixed(digits), '86': ask.toFixed(digits), '88': '300', '85': '1,200', '6509': availability };
 }
