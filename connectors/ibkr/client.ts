@@ -4,12 +4,15 @@
 //   POST   /iserver/reply/{replyId} {confirmed}          same answers as above, possibly more questions
 //   DELETE /iserver/account/{acct}/order/{orderId}       {msg, order_id} | {error}
 //   GET    /iserver/account/order/status/{orderId}       one order, numbers as strings
-//   GET    /iserver/account/orders                       {orders:[… order_ref = our cOID …]}  (paced 1/5 s)
+//   GET    /iserver/account/orders                       {orders:[… order_ref = our cOID …]}  (paced 1/5 s;
+//                                                        the first answer of a session is not the list)
 //   GET    /iserver/account/trades?days=N                [{execution_id, order_ref, size, price, commission}] (paced)
-//   POST   /tickle · GET /iserver/auth/status · POST /iserver/auth/ssodh/init · GET /iserver/accounts
-//   WS     /v1/api/ws                                    `sor+{}` / `str+{}` topics
-// The cOID is the idempotency key: the gateway refuses a cOID it already has, and a retry of ours
-// looks the order up first.
+//   POST   /tickle ({session}) · GET /iserver/auth/status · POST /iserver/auth/ssodh/init
+//   GET    /iserver/accounts · POST /iserver/account {acctId}   the configured account selected (session.ts)
+//   GET    /iserver/marketdata/snapshot · POST /iserver/contract/rules   quotes and instruments (market.ts)
+//   WS     /v1/api/ws   {"session": …} first, then `sor+{}` / `str+{}` topics (stream.ts)
+// The cOID is the idempotency key: the gateway refuses a cOID it already has (unique for 24 h), a
+// retry of ours looks the order up first, and a refusal whose look-up finds nothing stays unknown.
 import type { Logger } from 'pino';
 import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
 import type { IbkrConfig } from './config.ts';
