@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { VenueError } from '../http.ts';
-import type { UnknownOutcomeWindow, InstrumentSource } from '../venueCapabilities.ts';
+import type { InstrumentSource, UnknownOutcomeWindow } from '../venueCapabilities.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { BinanceConfig } from './config.ts';
 import { submitOutcome } from './errors.ts';
@@ -22,7 +22,8 @@ import { createUnknownWindows } from './unknownOutcome.ts';
 import { openUserDataStream, type UserDataStream } from './userData.ts';
 
 export interface BinanceClientDeps { log?: Logger; clock?: () => number }
-export type BinanceClient = VenueClient & UnknownOutcomeWindow & InstrumentSource & {
+/** InstrumentRules is a VenueInstrument with more: the client is an InstrumentSource too. */
+export type BinanceClient = VenueClient & UnknownOutcomeWindow & {
   instruments(symbols?: string[]): Promise<InstrumentRules[]>;
   quotes(symbols: string[]): Promise<VenueQuote[]>;
 };
@@ -164,7 +165,7 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
     return rules;
   }
 
-  return {
+  const client: BinanceClient & InstrumentSource = {
     venue,
     unknownOutcomeWindowMs: config.unknownWindowMs,
     mayHaveBeenSent: (cid, at) => windows.mayHaveBeenSent(cid, at),
@@ -211,4 +212,5 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
       }
     },
   };
+  return client;
 }

@@ -85,10 +85,12 @@ export function checkOrder(r: InstrumentRules, o: { side: Side; quantity: number
   const venueType = VENUE_TYPE[o.orderType];
   if (r.orderTypes.length > 0 && !r.orderTypes.includes(venueType)) return 'ORDER_TYPE_NOT_ALLOWED';
   const isMarket = o.orderType === 'MARKET';
-  const lot = isMarket && r.market && r.market.lotSize > 0 ? r.market : { lotSize: r.lotSize, minQty: r.minQty, maxQty: r.maxQty };
-  if (lot.minQty > 0 && o.quantity < lot.minQty) return 'QTY_BELOW_MIN';
-  if (lot.maxQty > 0 && o.quantity > lot.maxQty) return 'QTY_ABOVE_MAX';
-  if (!onStep(o.quantity, lot.lotSize)) return 'QTY_NOT_ON_STEP';
+  // LOT_SIZE holds for every order; MARKET_LOT_SIZE adds its own bounds for MARKET orders (a 0 disables a part).
+  for (const lot of isMarket && r.market ? [{ lotSize: r.lotSize, minQty: r.minQty, maxQty: r.maxQty }, r.market] : [{ lotSize: r.lotSize, minQty: r.minQty, maxQty: r.maxQty }]) {
+    if (lot.minQty > 0 && o.quantity < lot.minQty) return 'QTY_BELOW_MIN';
+    if (lot.maxQty > 0 && o.quantity > lot.maxQty) return 'QTY_ABOVE_MAX';
+    if (!onStep(o.quantity, lot.lotSize)) return 'QTY_NOT_ON_STEP';
+  }
   const price = isMarket ? null : o.limitPrice;
   if (price !== null) {
     if (r.minPrice > 0 && price < r.minPrice) return 'PRICE_BELOW_MIN';
