@@ -11,6 +11,7 @@ import type { Codec } from '../schemas/codec.ts';
 import type { Control, ExecutionReport, Order } from '../schemas/types.ts';
 import { accountHeaders, createMutex, type OutRecord } from '../streams/runtime/consume.ts';
 import { errorCode, isRetriable } from '../streams/runtime/errors.ts';
+import { faultOn } from '../streams/runtime/faults.ts';
 import type { Hlc } from '../streams/runtime/hlc.ts';
 import { AccountPartitioner } from '../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../streams/runtime/tail.ts';
@@ -100,6 +101,9 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
   // ---- breaker and control ----
+  // Test-only drop-fill fault (streams/runtime/faults.ts): the first fill this process meets is never written.
+  let droppedFill: string | null = null;
+  const kept = (e: ExecutionReport) => !faultOn('drop-fill') || (e.type !== 'FILL' && e.type !== 'PARTIAL_FILL') || (droppedFill ??= e.executionId) !== e.executionId;
   function feed(input: BreakerInput): void {
     const r = stepBreaker(breaker, input, clock(), cfg.breaker);
     breaker = r.state;
@@ -135,6 +139,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     if (breaker.mode === 'OPEN' && !probing) throw new VenueError('VENUE_HALTED', `${venue} ${operation}: venue halted (${breaker.reason})`, { venue, operation });
     while (clock() < blockedUntil) await sleep(blockedUntil - clock());
     try {
+    if (operation === 'lookup' && faultOn('blind-resend')) return null as T; // test-only fault: never looks up
       const v = await fn();
       if (!probing) feed({ kind: 'success' });
       return v;
@@ -153,6 +158,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     async write(out) {
       await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {
         const rec = toRecord(r);
+      if (faultOn('drop-fill')) { out = out.filter(kept); if (out.length === 0) return; }
         return { key: rec.key, value: rec.value, headers: accountHeaders(rec.account) };
       }) });
     },
@@ -287,7 +293,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
       const results = await inPool(unique, cfg.submitConcurrency, handleOrder);
       staged = results;
-      return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId))).map(toRecord);
+      return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId) && kept(x))).map(toRecord);
     },
     onCommitted() {
       for (const r of staged) { known.set(r.cid, r.next); for (const x of r.reports) seen.add(x.executionId); }

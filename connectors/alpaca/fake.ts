@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { FakeVenueControls } from '../../test/helpers/connectorSuite.ts';
+import { createSubmitLedger, type SubmitSummary } from '../submitLedger.ts';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
 const ORDER = fixture('order');
@@ -20,7 +21,13 @@ const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
 const iso = (t = Date.now()) => new Date(t).toISOString();
 const stamp = (t: string) => t.replace(/[-:TZ.]/g, '').slice(0, 17);
 
-export interface AlpacaFake { url: string; controls: FakeVenueControls; stop(): Promise<void> }
+export interface AlpacaFake {
+  url: string;
+  controls: FakeVenueControls;
+  /** Submits that reached the books and look-ups by client order id, in arrival order: resends and blind resends. */
+  submits(): SubmitSummary;
+  stop(): Promise<void>;
+}
 
 export async function startAlpacaFake(o: { keyId: string; secretKey: string; symbol?: string }): Promise<AlpacaFake> {
   const symbol = o.symbol ?? 'AAPL';
@@ -28,6 +35,8 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
   const byCid = new Map<string, Order[]>();
   const activities: Activity[] = [];
   const submits = new Map<string, number>();
+  const ledger = createSubmitLedger();
+  let arrival = 0;
   const lastEvent = new Map<string, string>();
   const sockets = new Set<WebSocket>();
   const held = new Set<ServerResponse>();
@@ -78,6 +87,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     f.failNext = null;
     if (fail && !fail.created) return reply.code(fail.status).send({ code: 50010000, message: 'internal server error' });
     if (!cid || !b.symbol || !(Number(b.qty) > 0) || !['buy', 'sell'].includes(b.side)) return reply.code(422).send({ code: 40010000, message: 'invalid order request' });
+    ledger.record(cid, 'submit', ++arrival);
     if (byCid.has(cid)) return reply.code(422).send(fixture('error_duplicate'));
     const now = iso();
     const order: Order = {
@@ -93,6 +103,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     return order;
   });
   app.get<{ Querystring: { client_order_id?: string } }>('/v2/orders::by_client_order_id', async (req, reply) => {
+    if (req.query.client_order_id) ledger.record(req.query.client_order_id, 'lookup', ++arrival);
     const order = byCid.get(req.query.client_order_id ?? '')?.[0];
     return order ?? reply.code(404).send(fixture('error_not_found'));
   });
@@ -198,6 +209,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
 
   return {
     url, controls,
+    submits: () => ledger.summary(),
     async stop() {
       for (const s of wss.clients) s.terminate();
       for (const r of held) r.destroy();

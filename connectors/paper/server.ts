@@ -11,7 +11,8 @@
 //   GET    /v1/events[?since=<seq>]    text/event-stream; each event `id: <seq>`, `event: order|correction|bust`,
 //          `data: <VenueEvent JSON>`; `since` (or Last-Event-ID) replays every kept event after <seq>; then one
 //          `event: ready` whose id is the current sequence, then live events.
-//   GET    /v1/stats                   counters + eventSeq
+//   GET    /v1/stats                   counters + eventSeq + submits (connectors/submitLedger.ts: submit attempts
+//          per clientOrderId in arrival order, resends, and blind resends: a resend with no look-up since the last submit)
 //   GET    /v1/health                  {status:'ok', venue:'paper', eventSeq, time}
 //   GET|PUT /v1/admin/knobs            {latencyMs, rejectRate, partialFillRatio, outage, dropResponses}
 //   POST   /v1/admin/fills/:tradeId/correct {price?, quantity?}  |  POST /v1/admin/fills/:tradeId/bust
@@ -26,6 +27,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { createSubmitLedger } from '../submitLedger.ts';
 import type { VenueEvent } from '../venue.ts';
 import { knobsPatchSchema, type PaperConfig } from './config.ts';
 import { mulberry32 } from './marketData.ts';
@@ -91,6 +93,10 @@ export function createPaperVenueServer({ config, log, clock = Date.now }: PaperV
   const streams = new Set<ServerResponse>();
   const heldReplies = new Set<ServerResponse>();
   let seq = 0;
+  // Submits and look-ups by arrival (numbered before the latency knob sleeps), recorded once they reach the books.
+  const ledger = createSubmitLedger();
+  const arrivals = new WeakMap<object, number>();
+  let arrival = 0;
   let ticker: NodeJS.Timeout | null = null;
   let heartbeat: NodeJS.Timeout | null = null;
 
@@ -132,6 +138,7 @@ export function createPaperVenueServer({ config, log, clock = Date.now }: PaperV
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
 
   app.addHook('onRequest', async (request, reply) => {
+    arrivals.set(request.raw, ++arrival);
     if (request.url.startsWith('/v1/admin') || request.url.startsWith('/v1/stats')) return;
     const knobs = venue.knobs();
     if (knobs.outage) return reply.code(503).send({ code: 'VENUE_OUTAGE', message: 'paper venue outage (knob)' });
@@ -140,6 +147,7 @@ export function createPaperVenueServer({ config, log, clock = Date.now }: PaperV
 
   app.post('/v1/orders', async (request, reply) => {
     const body = parse(orderBodySchema, request.body);
+    ledger.record(body.clientOrderId, 'submit', arrivals.get(request.raw) ?? ++arrival);
     const { order, created } = venue.submit({
       clientOrderId: body.clientOrderId, symbol: body.symbol, side: body.side, quantity: body.quantity,
       orderType: body.type, limitPrice: body.limitPrice ?? null, timeInForce: body.timeInForce,
@@ -149,6 +157,7 @@ export function createPaperVenueServer({ config, log, clock = Date.now }: PaperV
   });
 
   app.get<{ Params: { clientOrderId: string } }>('/v1/orders/:clientOrderId', async (request, reply) => {
+    ledger.record(request.params.clientOrderId, 'lookup', arrivals.get(request.raw) ?? ++arrival);
     const order = venue.lookup(request.params.clientOrderId);
     if (!order) return reply.code(404).send({ code: 'ORDER_NOT_FOUND', message: `no order ${request.params.clientOrderId}` });
     return order;
@@ -192,7 +201,7 @@ export function createPaperVenueServer({ config, log, clock = Date.now }: PaperV
     return reply;
   });
 
-  app.get('/v1/stats', async () => ({ ...venue.stats(), eventSeq: seq }));
+  app.get('/v1/stats', async () => ({ ...venue.stats(), eventSeq: seq, submits: ledger.summary() }));
   app.get('/v1/health', async () => ({ status: 'ok', venue: 'paper', eventSeq: seq, time: clock() }));
   app.get('/v1/admin/knobs', async () => venue.knobs());
 

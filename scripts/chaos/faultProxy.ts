@@ -1,8 +1,12 @@
 // An HTTP proxy between the connector and the paper venue that injects the faults the venue's own
 // knobs do not have: 5xx before the venue sees a request, 5xx after it acted on one (outcome unknown),
 // 429 storms with Retry-After, and a push stream that stays open but goes silent. Loopback only.
+// It also counts what the connector sends, per clientOrderId: every submit attempt, and a ledger
+// (connectors/submitLedger.ts) of submits passed on to the venue and look-ups the venue answered, so a
+// resend without a look-up shows here as well as at the venue.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createSubmitLedger, type SubmitSummary } from '../../connectors/submitLedger.ts';
 
 export type FaultMode =
   | { kind: 'pass' }
@@ -20,8 +24,25 @@ export interface FaultProxy {
   set(mode: FaultMode): void;
   /** Faults injected so far, by kind. */
   injected: Record<string, number>;
+  /** Submit attempts the connector made (injected failures included), and the ledger of what reached the venue. */
+  submits(): ProxySubmits;
   stop(): Promise<void>;
 }
+
+export interface ProxySubmits {
+  attempts: number;
+  /** Ids the connector submitted more than once (a retry after a failure is fine when it looked up first). */
+  idsRetried: number;
+  forwarded: SubmitSummary;
+}
+
+const LOOKUP = /^\/v1\/orders\/([^?/]+)$/;
+const clientOrderIdOf = (body: Buffer): string | null => {
+  try {
+    const id = (JSON.parse(body.toString()) as { clientOrderId?: unknown }).clientOrderId;
+    return typeof id === 'string' ? id : null;
+  } catch { return null; }
+};
 
 export async function startFaultProxy(target: string, random: () => number = Math.random): Promise<FaultProxy> {
   const upstream = new URL(target);
@@ -30,6 +51,9 @@ export async function startFaultProxy(target: string, random: () => number = Mat
   const injected: Record<string, number> = {};
   const streams = new Set<{ res: http.ServerResponse; silent: boolean }>();
   const count = (k: string) => { injected[k] = (injected[k] ?? 0) + 1; };
+  const attempts = new Map<string, number>();
+  const ledger = createSubmitLedger();
+  let arrival = 0;
 
   const forward = (req: http.IncomingMessage, body: Buffer, onAnswer: (status: number, headers: http.IncomingHttpHeaders, res: http.IncomingMessage) => void, onError: (e: Error) => void) => {
     const r = http.request({ agent, host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (res) => onAnswer(res.statusCode ?? 502, res.headers, res));
@@ -44,6 +68,10 @@ export async function startFaultProxy(target: string, random: () => number = Mat
       const body = Buffer.concat(chunks);
       const isSubmit = req.method === 'POST' && req.url === '/v1/orders';
       const isStream = req.url?.startsWith('/v1/events') ?? false;
+      const seq = ++arrival;
+      const lookupOf = req.method === 'GET' ? LOOKUP.exec(req.url ?? '')?.[1] : undefined;
+      const cid = isSubmit ? clientOrderIdOf(body) : lookupOf ? decodeURIComponent(lookupOf) : null;
+      if (isSubmit && cid) attempts.set(cid, (attempts.get(cid) ?? 0) + 1);
       const fail = (status: number, code: string, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         res.end(JSON.stringify({ code, message: `injected ${status}`, field: null }));
@@ -60,7 +88,10 @@ export async function startFaultProxy(target: string, random: () => number = Mat
         return;
       }
       const after = mode.kind === '5xx-after' && isSubmit && random() < mode.ratio;
+      // A submit passed on may be on the venue's books from now on; a look-up counts once the venue answered it.
+      if (isSubmit && cid) ledger.record(cid, 'submit', seq);
       forward(req, body, (status, headers, up) => {
+        if (lookupOf && cid && (status === 200 || status === 404)) ledger.record(cid, 'lookup', seq);
         if (after) {
           up.resume();
           count('5xx-after');
@@ -80,6 +111,7 @@ export async function startFaultProxy(target: string, random: () => number = Mat
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url, injected,
+    submits: () => ({ attempts: [...attempts.values()].reduce((n, c) => n + c, 0), idsRetried: [...attempts.values()].filter((c) => c > 1).length, forwarded: ledger.summary() }),
     set(next) {
       const wasSilent = mode.kind === 'silent';
       mode = next;

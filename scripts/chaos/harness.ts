@@ -135,6 +135,7 @@ export interface ManagedOptions {
 export class Managed {
   proc: ChildProcess | null = null;
   starts = 0;
+  /** SIGKILLs delivered: the process was alive and died of the signal. */
   kills = 0;
   /** Exits nobody asked for (a crash): each is a finding. */
   unexpectedExits: { code: number | null; signal: string | null; tail: string }[] = [];
@@ -179,16 +180,28 @@ export class Managed {
     }
   }
 
-  /** Sends `signal` and waits for the exit (SIGKILL after `graceMs` if it does not stop). */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<void> {
+  /** Sends `signal` and waits for the exit (SIGKILL after `graceMs` if it does not stop); false when it was not running. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<boolean> {
     this.wanted = false;
-    if (!this.alive) return;
+    if (!this.alive) return false;
     this.expectingExit = true;
-    if (signal === 'SIGKILL') this.kills++;
-    this.proc!.kill(signal);
-    const timer = setTimeout(() => { if (this.alive) this.proc!.kill('SIGKILL'); }, graceMs);
+    const proc = this.proc!;
+    proc.kill(signal);
+    const timer = setTimeout(() => { if (this.alive) proc.kill('SIGKILL'); }, graceMs);
     await this.exited;
     clearTimeout(timer);
+    if (signal === 'SIGKILL' && proc.signalCode === 'SIGKILL') this.kills++;
+    return true;
+  }
+
+  /**
+   * Whether the life started as start number `starts` came up: answered its readiness probe when it has
+   * one, else still running `settleMs` later. A life that died before that is a crash, not a restart.
+   */
+  async cameUp(starts: number, settleMs = 2000): Promise<boolean> {
+    if (this.o.ready) return this.waitReady().then(() => this.starts === starts, () => false);
+    await sleep(settleMs);
+    return this.alive && this.starts === starts;
   }
 
   async restart(signal: NodeJS.Signals): Promise<void> {

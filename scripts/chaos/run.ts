@@ -1,5 +1,5 @@
 // npm run chaos: every reliability scenario at full size, with progress on the terminal, a summary of
-// figures and bench/chaos-report.json.
+// the figures measured and bench/chaos-report.json. Exits 1 when any figure failed (judge.ts lists them).
 //
 //   npm run chaos                                  everything (about half an hour on a laptop)
 //   npm run chaos -- --only kills,hostile          some scenarios (kills, kafka, postgres, venue, duplicates, deploy, hostile)
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
-import { hasSink, ROOT } from './harness.ts';
+import { ROOT } from './harness.ts';
+import { judgeDeploy, judgeDuplicates, judgeHostile, judgeKafka, judgeKills, judgePostgres, judgeVenue } from './judge.ts';
 import type { Progress } from './scenarios/common.ts';
 import type { Verdict } from './verify.ts';
 
@@ -96,48 +97,69 @@ async function main(): Promise<void> {
   }));
   const hostile = await scenario('hostile', async (onProgress) => (await import('./scenarios/hostile.ts')).runHostile({ requests: size.hostile, concurrency: 32, onProgress }));
 
-  // ---- figures ----
+  // ---- figures: only what was measured; failures: every figure that is not what it must be ----
+  const ok = <T,>(r: T | { error: string } | undefined): T | undefined => (r === undefined || failed(r) ? undefined : r);
+  const pgTerminate = ok(postgres)?.terminate;
+  const pgRestartRun = ok(postgres)?.restart;
+  const pgRestart = pgRestartRun && !('skipped' in pgRestartRun) ? pgRestartRun : undefined;
   const verdicts: [string, Verdict | undefined][] = [
-    ['kills', failed(kills) ? undefined : kills?.verdict],
-    ['kafka', failed(kafka) ? undefined : kafka?.verdict],
-    ['postgres-terminate', failed(postgres) ? undefined : postgres?.terminate.verdict],
-    ['postgres-restart', failed(postgres) || !postgres || 'skipped' in postgres.restart ? undefined : postgres.restart.verdict],
-    ['venue', failed(venue) ? undefined : venue?.verdict],
-    ['duplicates', failed(duplicates) ? undefined : duplicates?.verdict],
-    ['deploy', failed(deploy) ? undefined : deploy?.verdict],
+    ['kills', ok(kills)?.verdict], ['kafka', ok(kafka)?.verdict], ['postgres-terminate', pgTerminate?.verdict],
+    ['postgres-restart', pgRestart?.verdict], ['venue', ok(venue)?.verdict], ['duplicates', ok(duplicates)?.verdict], ['deploy', ok(deploy)?.verdict],
   ];
   const ran = verdicts.filter((v): v is [string, Verdict] => v[1] !== undefined);
   const sum = (f: (v: Verdict) => number) => ran.reduce((n, [, v]) => n + f(v), 0);
-  const sends = [kills, kafka, venue, deploy].filter((x) => x && !failed(x)).map((x) => (x as { send: { sent: number; accepted: number } }).send);
-  const pgSends = postgres && !failed(postgres) ? [postgres.terminate.send, ...('skipped' in postgres.restart ? [] : [postgres.restart.send])] : [];
-  const allSends = [...sends, ...pgSends];
+  const allSends = [ok(kills)?.send, ok(kafka)?.send, pgTerminate?.send, pgRestart?.send, ok(venue)?.send, ok(deploy)?.send].filter((x) => x !== undefined);
+  const dup = ok(duplicates);
+  const failures: Record<string, string[]> = {
+    kills: ok(kills) ? judgeKills(ok(kills)!) : [],
+    kafka: ok(kafka) ? judgeKafka(ok(kafka)!) : [],
+    'postgres-terminate': pgTerminate ? judgePostgres(pgTerminate, quick ? 3 : 6) : [],
+    'postgres-restart': pgRestart ? judgePostgres(pgRestart, 2) : [],
+    venue: ok(venue) ? judgeVenue(ok(venue)!) : [],
+    duplicates: dup ? judgeDuplicates(dup) : [],
+    deploy: ok(deploy) ? judgeDeploy(ok(deploy)!) : [],
+    hostile: ok(hostile) ? judgeHostile(ok(hostile)!, size.hostile) : [],
+  };
+  for (const [name, r] of [['kills', kills], ['kafka', kafka], ['postgres', postgres], ['venue', venue], ['duplicates', duplicates], ['deploy', deploy], ['hostile', hostile]] as const) {
+    if (failed(r)) (failures[name] ??= []).push(`did not finish: ${r.error}`);
+  }
+  const failing = Object.fromEntries(Object.entries(failures).filter(([, f]) => f.length > 0));
+  const k = ok(kills)?.kills;
   const figures = {
-    signalsSent: allSends.reduce((n, s) => n + s.sent, 0) + (duplicates && !failed(duplicates) ? duplicates.copies : 0),
-    accepted: allSends.reduce((n, s) => n + s.accepted, 0) + (duplicates && !failed(duplicates) ? (duplicates.statuses[202] ?? 0) + (duplicates.statuses[200] ?? 0) : 0),
+    signalsSent: allSends.reduce((n, s) => n + s.sent, 0) + (dup ? dup.copies : 0),
+    accepted: allSends.reduce((n, s) => n + s.accepted, 0) + (dup ? (dup.statuses[202] ?? 0) + (dup.statuses[200] ?? 0) : 0),
     decided: sum((v) => v.decided),
     ordersAtVenue: sum((v) => v.ordersAtVenue),
     duplicates: sum((v) => v.duplicates.total),
     duplicatesByScenario: Object.fromEntries(ran.map(([n, v]) => [n, v.duplicates])),
     lost: sum((v) => v.lost.total),
     lostByScenario: Object.fromEntries(ran.map(([n, v]) => [n, v.lost])),
-    killsSurvived: kills && !failed(kills) ? kills.kills.survived : 0,
-    killsByKind: kills && !failed(kills) ? kills.kills.byKind : {},
-    hostileTried: hostile && !failed(hostile) ? hostile.tried : 0,
-    hostileRefused: hostile && !failed(hostile) ? hostile.refused : 0,
-    hostileSecretLeaks: hostile && !failed(hostile) ? hostile.secretLeaks.length : null,
-    deployP99: deploy && !failed(deploy) ? Object.fromEntries(Object.entries(deploy.latency).map(([k, v]) => [k, { alertToDecisionMs: v.toDecision.p99ms, alertToVenueMs: v.toVenue.p99ms, alerts: v.alerts }])) : null,
-    parquet: hasSink() ? 'checked against every fill on executions in each scenario with a sink' : 'no Parquet sink in scripts/pipeline.ts: not checked',
-    failedScenarios: [kills, kafka, postgres, venue, duplicates, deploy, hostile].map((x, i) => (failed(x) ? `${['kills', 'kafka', 'postgres', 'venue', 'duplicates', 'deploy', 'hostile'][i]}: ${x.error}` : null)).filter(Boolean),
+    venueSubmits: { submits: sum((v) => v.venueSubmits.submits), resends: sum((v) => v.venueSubmits.resends), blindResends: sum((v) => v.venueSubmits.blindResends) },
+    proxySubmits: ok(venue)?.proxySubmits ?? null,
+    secondVenue: ok(venue) ? { resends: ok(venue)!.failover.resendsAtSecondVenue, blindResends: ok(venue)!.failover.blindResendsAtSecondVenue, doubled: ok(venue)!.failover.doubledAtSecondVenue } : null,
+    killsPlanned: k?.planned ?? 0,
+    killsDelivered: k?.delivered ?? 0,
+    processesRestarted: k?.restarted ?? 0,
+    killsByKind: k?.byKind ?? {},
+    restartedByKind: k?.restartedByKind ?? {},
+    crashes: [ok(kills)?.crashes, ok(kafka)?.crashes, pgTerminate?.crashes, pgRestart?.crashes, ok(venue)?.crashes, dup?.crashes, ok(deploy)?.crashes]
+      .reduce((n, c) => n + (c?.length ?? 0), 0) + (ok(hostile)?.edgeCrashes ?? 0),
+    hostileTried: ok(hostile)?.tried ?? 0,
+    hostileRefused: ok(hostile)?.refused ?? 0,
+    hostileSecretLeaks: ok(hostile) ? ok(hostile)!.secretLeaks.length : null,
+    deployP99: ok(deploy) ? Object.fromEntries(Object.entries(ok(deploy)!.latency).map(([n, v]) => [n, { alertToDecisionMs: v.toDecision.p99ms, alertToVenueMs: v.toVenue.p99ms, alerts: v.alerts }])) : null,
+    parquetByScenario: Object.fromEntries(ran.map(([n, v]) => [n, v.parquet.checked ? { fills: v.parquet.fills, missing: v.parquet.missing, doubled: v.parquet.doubled } : `not checked: ${v.parquet.note}`])),
+    failures: failing,
   };
   const report = {
     at: new Date().toISOString(), elapsedSec: Math.round((Date.now() - started) / 1000), quick, sizes: size,
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     figures,
     scenarios: {
-      kills: failed(kills) || !kills ? kills : { ...kills, verdict: strip(kills.verdict) },
-      kafka: failed(kafka) || !kafka ? kafka : { ...kafka, verdict: strip(kafka.verdict) },
-      postgres, venue: failed(venue) || !venue ? venue : { ...venue, verdict: strip(venue.verdict) },
-      duplicates, deploy: failed(deploy) || !deploy ? deploy : { ...deploy, verdict: strip(deploy.verdict) },
+      kills: ok(kills) ? { ...ok(kills)!, verdict: strip(ok(kills)!.verdict) } : kills,
+      kafka: ok(kafka) ? { ...ok(kafka)!, verdict: strip(ok(kafka)!.verdict) } : kafka,
+      postgres, venue: ok(venue) ? { ...ok(venue)!, verdict: strip(ok(venue)!.verdict) } : venue,
+      duplicates, deploy: ok(deploy) ? { ...ok(deploy)!, verdict: strip(ok(deploy)!.verdict) } : deploy,
       hostile,
     },
   };
@@ -146,7 +168,7 @@ async function main(): Promise<void> {
   const out = join(ROOT, 'bench', values.only ? `chaos-report-${[...only].sort().join('-')}.json` : 'chaos-report.json');
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
 
-  const line = (k: string, v: unknown) => process.stdout.write(`  ${k.padEnd(34)} ${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
+  const line = (key: string, v: unknown) => process.stdout.write(`  ${key.padEnd(34)} ${typeof v === 'string' ? v : JSON.stringify(v)}\n`);
   process.stdout.write('\nchaos report\n');
   line('signals sent', figures.signalsSent);
   line('accepted (202, or 200 repeat)', figures.accepted);
@@ -154,15 +176,23 @@ async function main(): Promise<void> {
   line('orders at the venue', figures.ordersAtVenue);
   line('duplicates (must be 0)', figures.duplicates);
   line('lost (must be 0)', figures.lost);
-  line('kills survived', `${figures.killsSurvived} ${JSON.stringify(figures.killsByKind)}`);
+  line('submits at the venue', `${figures.venueSubmits.submits}, resent after a look-up ${figures.venueSubmits.resends - figures.venueSubmits.blindResends}, blind (must be 0) ${figures.venueSubmits.blindResends}`);
+  if (figures.proxySubmits) line('submits through the fault proxy', `${figures.proxySubmits.attempts} attempts, ${figures.proxySubmits.idsRetried} ids retried, blind (must be 0) ${figures.proxySubmits.forwarded.blindResends}`);
+  if (figures.secondVenue) line('second venue', `resends ${figures.secondVenue.resends}, blind (must be 0) ${figures.secondVenue.blindResends}, doubled (must be 0) ${figures.secondVenue.doubled}`);
+  if (k) line('kills delivered / restarted', `${figures.killsDelivered} of ${figures.killsPlanned} planned / ${figures.processesRestarted} came back ${JSON.stringify(figures.killsByKind)}`);
+  line('process crashes (must be 0)', figures.crashes);
   line('hostile requests tried / refused', `${figures.hostileTried} / ${figures.hostileRefused}`);
   line('secrets in edge logs', figures.hostileSecretLeaks ?? 'not run');
-  if (figures.deployP99) for (const [k, v] of Object.entries(figures.deployP99)) line(`deploy p99 ${k}`, `alert→decision ${v.alertToDecisionMs} ms, alert→order at venue ${v.alertToVenueMs} ms (${v.alerts} alerts)`);
-  line('parquet', figures.parquet);
-  if (figures.failedScenarios.length) line('scenarios that did not finish', figures.failedScenarios);
+  if (figures.deployP99) for (const [n, v] of Object.entries(figures.deployP99)) line(`deploy p99 ${n}`, `alert→decision ${v.alertToDecisionMs} ms, alert→order at venue ${v.alertToVenueMs} ms (${v.alerts} alerts)`);
+  for (const [n, pq] of Object.entries(figures.parquetByScenario)) line(`parquet ${n}`, pq);
   line('report', out);
-  const clean = figures.duplicates === 0 && figures.lost === 0 && figures.failedScenarios.length === 0 && figures.hostileTried === figures.hostileRefused && !figures.hostileSecretLeaks;
-  process.exitCode = clean ? 0 : 1;
+  if (Object.keys(failing).length === 0) {
+    process.stdout.write('\nevery figure as it must be\n');
+  } else {
+    process.stdout.write('\nFAILED\n');
+    for (const [n, list] of Object.entries(failing)) for (const f of list) process.stdout.write(`  ${n}: ${f}\n`);
+  }
+  process.exitCode = Object.keys(failing).length === 0 ? 0 : 1;
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

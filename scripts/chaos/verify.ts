@@ -1,9 +1,13 @@
 // The exactly-once check every scenario ends with, counted where a user would count: the topics, the
-// venue's own order book (`GET /v1/stats`, `GET /v1/orders?status=all`), the Postgres `positions`
-// table against the fold of `executions`, and the Parquet files when the sink runs.
+// venue's own order book (`GET /v1/orders?status=all`) and its submit ledger (`GET /v1/stats`: every
+// submit per clientOrderId in arrival order, so a resend the venue absorbed still shows), the Postgres
+// `positions` table against the fold of `executions`, and the sink's Parquet files. Every figure that
+// failed is named in `failures`; a Parquet check that read nothing is a failure, never "0 lost".
+// Each check has been seen failing on purpose: test/reliability/faults.test.ts.
 import type { Kafka } from 'kafkajs';
 import type { Codec } from '../../schemas/codec.ts';
 import type { ExecutionReport, Order, RiskDecision } from '../../schemas/types.ts';
+import type { SubmitSummary } from '../../connectors/submitLedger.ts';
 import type { VenueOrderState } from '../../connectors/venue.ts';
 import { foldPositions, positionRow, type PositionRow } from '../../streams/positions/fold.ts';
 import { createPool } from '../../streams/runtime/db.ts';
@@ -24,11 +28,16 @@ export interface Verdict {
   venueFills: number;
   fillsOnExecutions: number;
   positionRows: number;
+  /** Every fill on `executions` looked for in the sink's Parquet files; not checked is a failure. */
   parquet: { checked: boolean; note: string; fills?: number; missing?: number; doubled?: number };
-  /** Each a count of facts that happened more than once (must be 0). */
-  duplicates: { decisions: number; orders: number; venueOrders: number; fills: number; parquet: number; total: number };
+  /** Submits the venues received, summed over venues: resends are allowed after a look-up, blind ones never. */
+  venueSubmits: SubmitSummary;
+  /** Each a count of facts that happened more than once (must be 0); blindResends: submits of an id the venue had, with no look-up since the last one. */
+  duplicates: { decisions: number; orders: number; venueOrders: number; blindResends: number; fills: number; parquet: number; total: number };
   /** Each a count of facts that went missing (must be 0). */
   lost: { decisions: number; orders: number; venueOrders: number; fills: number; positions: number; parquet: number; total: number };
+  /** Every failed figure, named (empty when the run is clean). */
+  failures: string[];
   /** Examples for the report, a few of each kind. */
   examples: string[];
 }
@@ -41,16 +50,16 @@ interface VerifyInput {
   venues: Record<string, string>;
   /** signal ids of alerts the edge accepted */
   accepted: Iterable<string>;
-  /** Only signals of this run's alerts count (ids start with a strategy of the run). */
-  parquetDir?: string;
+  /** The sink's ANALYTICS_DIR; without one the Parquet figure fails as not checked. */
+  parquetDir?: string | null;
 }
 
-async function venueOrders(url: string): Promise<{ list: VenueOrderState[]; created: number }> {
+async function venueOrders(url: string): Promise<{ list: VenueOrderState[]; created: number; submits: SubmitSummary }> {
   const [list, stats] = await Promise.all([
     fetch(`${url}/v1/orders?status=all`).then((r) => r.json() as Promise<VenueOrderState[]>),
-    fetch(`${url}/v1/stats`).then((r) => r.json() as Promise<{ ordersCreated: number }>),
+    fetch(`${url}/v1/stats`).then((r) => r.json() as Promise<{ ordersCreated: number; submits: SubmitSummary }>),
   ]);
-  return { list, created: stats.ordersCreated };
+  return { list, created: stats.ordersCreated, submits: stats.submits };
 }
 
 const count = <T>(xs: Iterable<T>, key: (x: T) => string) => {
@@ -59,6 +68,8 @@ const count = <T>(xs: Iterable<T>, key: (x: T) => string) => {
   return m;
 };
 const over1 = (m: Map<string, number>) => [...m.values()].reduce((n, c) => n + (c > 1 ? c - 1 : 0), 0);
+/** The first few keys counted more than once. */
+const twice = (m: Map<string, number>) => [...m].filter(([, n]) => n > 1).slice(0, 5);
 
 export async function verify(v: VerifyInput): Promise<Verdict> {
   const { run, kafka, codec } = v;
@@ -77,7 +88,7 @@ export async function verify(v: VerifyInput): Promise<Verdict> {
   const perSignal = count<RiskDecision>(decisions, (d) => d.signalId);
   const lostDecisions = [...accepted].filter((id) => !perSignal.has(id));
   for (const id of lostDecisions.slice(0, 5)) note(`accepted signal without a decision: ${id}`);
-  for (const [id, n] of perSignal) if (n > 1) note(`signal decided ${n} times: ${id}`);
+  for (const [id, n] of twice(perSignal)) note(`signal decided ${n} times: ${id}`);
 
   // Decisions → orders
   const approved = decisions.filter((d) => d.verdict === 'APPROVED');
@@ -85,25 +96,32 @@ export async function verify(v: VerifyInput): Promise<Verdict> {
   const perOrder = count<Order>(orders, (o) => o.orderId);
   const lostOrders = [...approvedIds].filter((id) => !perOrder.has(id));
   for (const id of lostOrders.slice(0, 5)) note(`approval without an order: ${id}`);
-  for (const [id, n] of perOrder) if (n > 1) note(`order on the topic ${n} times: ${id}`);
+  for (const [id, n] of twice(perOrder)) note(`order on the topic ${n} times: ${id}`);
 
   // Orders → the venue, counted at the venue
   const rejectedByConnector = new Set(executions.filter((e) => e.type === 'REJECT' && e.venueOrderId === null).map((e) => e.clientOrderId));
   let ordersAtVenue = 0, venueCreated = 0, venueDup = 0, lostAtVenue = 0;
   const venueFills = new Map<string, number>();
   const distinctOrders = [...new Map(orders.map((o) => [o.clientOrderId, o])).values()];
+  const venueSubmits: SubmitSummary = { submits: 0, ids: 0, lookups: 0, resends: 0, blindResends: 0, examples: [] };
   for (const [name, url] of Object.entries(v.venues)) {
-    const { list, created } = await venueOrders(url);
+    const { list, created, submits } = await venueOrders(url);
+    venueSubmits.submits += submits.submits;
+    venueSubmits.ids += submits.ids;
+    venueSubmits.lookups += submits.lookups;
+    venueSubmits.resends += submits.resends;
+    venueSubmits.blindResends += submits.blindResends;
+    venueSubmits.examples.push(...submits.examples.map((x) => `${name}: ${x}`));
+    for (const x of submits.examples.slice(0, 5)) note(`${name}: blind resend: ${x}`);
     const perCid = count(list, (s) => s.clientOrderId);
     ordersAtVenue += perCid.size;
     venueCreated += created;
     venueDup += over1(perCid) + Math.max(0, created - perCid.size);
     if (created !== perCid.size) note(`${name}: ordersCreated ${created} but ${perCid.size} distinct client order ids listed`);
-    for (const [cid, n] of perCid) if (n > 1) note(`${name}: client order id ${cid} ${n} times at the venue`);
+    for (const [cid, n] of twice(perCid)) note(`${name}: client order id ${cid} ${n} times at the venue`);
     for (const o of distinctOrders.filter((x) => x.venue === name)) {
       if (!perCid.has(o.clientOrderId) && !rejectedByConnector.has(o.clientOrderId)) {
-        lostAtVenue++;
-        note(`order ${o.clientOrderId} neither at ${name} nor rejected on executions`);
+        if (++lostAtVenue <= 5) note(`order ${o.clientOrderId} neither at ${name} nor rejected on executions`);
       }
     }
     for (const s of list) for (const f of s.fills) venueFills.set(`${name}|${s.clientOrderId}|${f.tradeId}`, 0);
@@ -113,8 +131,8 @@ export async function verify(v: VerifyInput): Promise<Verdict> {
   const fillReports = executions.filter((e) => e.type === 'FILL' || e.type === 'PARTIAL_FILL');
   const perFill = count<ExecutionReport>(fillReports, (e) => `${e.venue}|${e.clientOrderId}|${e.venueTradeId}`);
   let lostFills = 0;
-  for (const k of venueFills.keys()) if (!perFill.has(k)) { lostFills++; note(`venue fill not on executions: ${k}`); }
-  for (const [k, n] of perFill) if (n > 1) note(`fill on executions ${n} times: ${k}`);
+  for (const k of venueFills.keys()) if (!perFill.has(k)) { lostFills++; if (lostFills <= 5) note(`venue fill not on executions: ${k}`); }
+  for (const [k, n] of twice(perFill)) note(`fill on executions ${n} times: ${k}`);
 
   // Postgres positions = fold of executions
   const want = [...foldPositions(executions).values()].map(positionRow);
@@ -140,21 +158,26 @@ export async function verify(v: VerifyInput): Promise<Verdict> {
     await pool.end();
   }
 
-  const parquet = v.parquetDir ? await checkParquet(v.parquetDir, fillReports) : { checked: false, note: 'no Parquet sink in scripts/pipeline.ts: not checked' };
+  const parquet = v.parquetDir ? await checkParquet(v.parquetDir, fillReports) : { checked: false, note: 'no sink in this run' };
   if (parquet.checked && (parquet.missing || parquet.doubled)) note(`parquet: ${parquet.missing} fills missing, ${parquet.doubled} doubled`);
 
   const duplicates = {
-    decisions: over1(perSignal), orders: over1(perOrder), venueOrders: venueDup, fills: over1(perFill),
+    decisions: over1(perSignal), orders: over1(perOrder), venueOrders: venueDup, blindResends: venueSubmits.blindResends, fills: over1(perFill),
     parquet: parquet.doubled ?? 0, total: 0,
   };
-  duplicates.total = duplicates.decisions + duplicates.orders + duplicates.venueOrders + duplicates.fills + duplicates.parquet;
+  duplicates.total = duplicates.decisions + duplicates.orders + duplicates.venueOrders + duplicates.blindResends + duplicates.fills + duplicates.parquet;
   const lost = { decisions: lostDecisions.length, orders: lostOrders.length, venueOrders: lostAtVenue, fills: lostFills, positions: positionsLost, parquet: parquet.missing ?? 0, total: 0 };
   lost.total = lost.decisions + lost.orders + lost.venueOrders + lost.fills + lost.positions + lost.parquet;
+  const failures = [
+    ...Object.entries(duplicates).filter(([k, n]) => k !== 'total' && n > 0).map(([k, n]) => `duplicates.${k}: ${n}`),
+    ...Object.entries(lost).filter(([k, n]) => k !== 'total' && n > 0).map(([k, n]) => `lost.${k}: ${n}`),
+    ...(parquet.checked ? [] : [`parquet not checked: ${parquet.note}`]),
+  ];
 
   return {
     accepted: accepted.size, signalsOnTopic: signals.length, decided: perSignal.size, decisions: decisions.length, approved: approved.length,
     ordersOnTopic: orders.length, ordersAtVenue, venueOrdersCreated: venueCreated, ordersRejectedByConnector: rejectedByConnector.size,
-    venueFills: venueFills.size, fillsOnExecutions: perFill.size, positionRows: live.length, parquet, duplicates, lost, examples,
+    venueFills: venueFills.size, fillsOnExecutions: perFill.size, positionRows: live.length, parquet, venueSubmits, duplicates, lost, failures, examples,
   };
 }
 

@@ -13,6 +13,7 @@ import type { Codec } from '../../schemas/codec.ts';
 import type { Control, DeadLetter, Order, RiskDecision, Signal } from '../../schemas/types.ts';
 import { readToEnd, type OutRecord } from '../runtime/consume.ts';
 import { errorCode } from '../runtime/errors.ts';
+import { faultOn } from '../runtime/faults.ts';
 import type { Hlc } from '../runtime/hlc.ts';
 import type { Topics } from '../runtime/topics.ts';
 import { applyControl, defaultControlConfig, type ControlConfig } from './config.ts';
@@ -120,6 +121,8 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
     }
     return out;
   }
+    // Test-only double-decision fault (runtime/faults.ts): every decision and order written twice.
+    if (faultOn('double-decision')) return out.flatMap((r) => (r.topic === topics.riskDecisions || r.topic === topics.orders ? [r, r] : [r]));
 
   const controlRecord = (c: Control): OutRecord => ({
     topic: topics.control, key: `${c.kind}|${c.scope}|${c.target}`, value: codec.encode(topics.control, c), account: c.target,

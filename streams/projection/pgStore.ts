@@ -2,6 +2,7 @@
 // array per column, so a batch of thousands is a handful of statements.
 import type pg from 'pg';
 import { positionRow, type PositionState } from '../positions/fold.ts';
+import { faultOn } from '../runtime/faults.ts';
 import type { BatchPlan } from './core.ts';
 import type { ProjectionStore, ProjectionTx } from './projector.ts';
 import { EXECUTION_COLUMNS, executionValues, fromExecutionRow, type ExecutionRow } from './rows.ts';
@@ -141,6 +142,8 @@ export async function writePlan(client: pg.ClientBase, plan: Pick<BatchPlan, 'ex
 export async function writePositions(client: pg.ClientBase, states: Iterable<PositionState>): Promise<void> {
   const rows = [...states].map((s) => {
     const r = positionRow(s);
+    // Test-only position-off-by-lot fault (runtime/faults.ts): one lot (1 on the paper venue) too many.
+    if (faultOn('position-off-by-lot')) r.quantity += 1;
     return [r.account_id, r.symbol, r.venue, r.quantity, r.avg_price, r.realized_pnl, r.fees, r.fill_count];
   });
   if (rows.length > 0) await client.query(upsertPositions, columns(rows, POSITION_COLUMNS.length));

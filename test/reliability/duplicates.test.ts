@@ -18,5 +18,8 @@ describe('duplicates', () => {
     assert.equal(r.verdict.venueOrdersCreated, 1, 'one order at the venue');
     assert.equal(r.verdict.duplicates.total, 0);
     assert.equal(r.verdict.lost.total, 0);
+    assert.ok(r.verdict.parquet.checked && r.verdict.parquet.fills === 1, `the one fill read from Parquet: ${JSON.stringify(r.verdict.parquet)}`);
+    assert.deepEqual(r.verdict.failures, []);
+    assert.deepEqual(r.crashes, []);
   });
 });

@@ -78,6 +78,7 @@ describe('Kafka faults (a broker of our own)', () => {
     assert.equal(r.send.accepted, r.send.sent, 'every alert accepted in the end (the sender retried 503s)');
     assert.equal(r.verdict.duplicates.total, 0);
     assert.equal(r.verdict.lost.total, 0);
+    assert.deepEqual(r.verdict.failures, [], 'every figure clean, Parquet read');
   });
 });
 
@@ -91,5 +92,7 @@ describe('Postgres faults', () => {
     assert.equal(r.send.accepted, r.send.sent);
     assert.equal(r.verdict.duplicates.total, 0);
     assert.equal(r.verdict.lost.total, 0);
+    assert.deepEqual(r.verdict.failures, [], 'every figure clean, Parquet read');
+    assert.deepEqual(r.crashes, []);
   });
 });

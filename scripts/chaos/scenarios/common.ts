@@ -6,18 +6,21 @@ import { verify, type Verdict } from '../verify.ts';
 
 export interface Progress { phase: string; done: number; total: number; detail?: string }
 
+/** Nothing missing any more and the Parquet files read: what a clean run settles to. */
+export const drained = (v: Verdict): boolean => v.lost.total === 0 && v.parquet.checked;
+
 /**
- * Re-checks until nothing is missing any more (the pipeline is still draining what waited during the
- * faults) or the time is up; the last verdict is the answer either way. Duplicates never heal, so they
- * do not extend the wait.
+ * Re-checks until `done` (by default: nothing is missing any more, the pipeline having drained what
+ * waited during the faults, and the sink's files are readable) or the time is up; the last verdict is
+ * the answer either way. Duplicates never heal, so they do not extend the wait.
  */
-export async function settle(fleet: Fleet, outcomes: AlertOutcome[], timeoutMs: number, onCheck?: (detail: string) => void, venues?: Record<string, string>): Promise<Verdict> {
+export async function settle(fleet: Fleet, outcomes: AlertOutcome[], timeoutMs: number, onCheck?: (detail: string) => void, venues?: Record<string, string>, done: (v: Verdict) => boolean = drained): Promise<Verdict> {
   const accepted = outcomes.filter((x) => x.acceptedAt !== null).map((x) => x.signalId);
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const v = await verify({ run: fleet.run, kafka: fleet.kafka, codec: fleet.codec, venues: venues ?? { paper: fleet.venueUrl }, accepted, parquetDir: fleet.analyticsDir ?? undefined });
-    onCheck?.(`decided ${v.decided}/${v.accepted} · venue ${v.ordersAtVenue}/${v.approved} · lost ${v.lost.total} · dup ${v.duplicates.total}`);
-    if (v.lost.total === 0 || Date.now() > until) return v;
+    const v = await verify({ run: fleet.run, kafka: fleet.kafka, codec: fleet.codec, venues: venues ?? { paper: fleet.venueUrl }, accepted, parquetDir: fleet.analyticsDir });
+    onCheck?.(`decided ${v.decided}/${v.accepted} · venue ${v.ordersAtVenue}/${v.approved} · lost ${v.lost.total} · dup ${v.duplicates.total}${v.parquet.checked ? '' : ' · parquet not read yet'}`);
+    if (done(v) || Date.now() > until) return v;
     await sleep(3000);
   }
 }

@@ -20,7 +20,8 @@ export interface DuplicatesResult {
 
 export async function runDuplicates(o: DuplicatesOptions): Promise<DuplicatesResult> {
   const run = runEnv('dup');
-  const fleet = await startFleet(run, { kinds: ['edge', 'decide', 'connector', 'projection'] });
+  // The sink too: the Parquet figure is part of every verdict, and one that read nothing fails.
+  const fleet = await startFleet(run, { kinds: ['edge', 'decide', 'connector', 'projection', 'sink'] });
   const client = createHttpClient(o.sockets ?? 256);
   try {
     const { signalId, text } = alertBody({ strategies: run.strategies, symbols: ['AAPL'], runTag: run.tag }, 0);

@@ -20,7 +20,12 @@ export interface KillsOptions {
 export interface KillsResult {
   kinds: string[];
   send: SendSummary;
-  kills: { total: number; byKind: Record<string, number>; schedule: { atMs: number; kind: string }[]; survived: number };
+  /**
+   * Measured, not planned: `delivered` counts processes that were running and died of the SIGKILL;
+   * `restarted` counts the lives started after one that came up (the edge answered /readyz, any other
+   * kind was still running 2 s later).
+   */
+  kills: { planned: number; delivered: number; byKind: Record<string, number>; restarted: number; restartedByKind: Record<string, number>; schedule: { atMs: number; kind: string }[] };
   /** Processes that died without being killed (each a finding); the harness restarted them. */
   crashes: string[];
   verdict: Verdict;
@@ -66,6 +71,8 @@ export async function runKills(o: KillsOptions): Promise<KillsResult> {
   const spanMs = (o.alerts / o.ratePerSec) * 1000;
   const schedule = killSchedule(kinds, o.kills, spanMs, seed);
   const byKind: Record<string, number> = Object.fromEntries(kinds.map((k) => [k, 0]));
+  const restartedByKind: Record<string, number> = Object.fromEntries(kinds.map((k) => [k, 0]));
+  const comingUp: Promise<void>[] = [];
   const progress = { sent: 0, accepted: 0, kills: 0 };
   const report = (phase: string) => o.onProgress?.({ phase, done: progress.sent, total: o.alerts, detail: `accepted ${progress.accepted} · kills ${progress.kills}/${o.kills}` });
   try {
@@ -75,12 +82,16 @@ export async function runKills(o: KillsOptions): Promise<KillsResult> {
         await sleep(Math.max(0, t0 + k.atMs - Date.now()));
         const procs = fleet.procs.get(k.kind)!;
         const p = procs[Math.floor(Math.random() * procs.length)];
+        const before = p.kills;
         await p.stop('SIGKILL');
+        // Start again at once: the new process races whatever the dead one left half done. One that was
+        // not running (it crashed: a finding of its own) is started too, but no kill is counted.
+        p.start();
+        if (p.kills === before) continue;
         byKind[k.kind]++;
         progress.kills++;
         report('sending');
-        // Start again at once: the new process races whatever the dead one left half done.
-        p.start();
+        comingUp.push(p.cameUp(p.starts).then((up) => { if (up) restartedByKind[k.kind]++; }));
       }
     })();
     const watchdog = setInterval(() => { reviveCrashed(fleet); }, 1000);
@@ -90,12 +101,16 @@ export async function runKills(o: KillsOptions): Promise<KillsResult> {
       onOutcome: (r) => { progress.sent++; if (r.acceptedAt !== null) progress.accepted++; if (progress.sent % 50 === 0) report('sending'); },
     });
     await killer;
+    await Promise.all(comingUp);
     report('settling');
     const verdict = await settle(fleet, outcomes, o.settleTimeoutMs ?? 180_000, (detail) => o.onProgress?.({ phase: 'settling', done: progress.sent, total: o.alerts, detail }));
     clearInterval(watchdog);
     return {
       kinds, send: summarise(outcomes),
-      kills: { total: progress.kills, byKind, schedule, survived: verdict.lost.total === 0 && verdict.duplicates.total === 0 ? progress.kills : 0 },
+      kills: {
+        planned: o.kills, delivered: progress.kills, byKind, schedule,
+        restarted: Object.values(restartedByKind).reduce((n, c) => n + c, 0), restartedByKind,
+      },
       crashes: crashes(fleet),
       verdict, seed, elapsedMs: Date.now() - started,
     };

@@ -6,7 +6,7 @@
 import { startAlpacaFake, type AlpacaFake } from '../../../connectors/alpaca/fake.ts';
 import { accountHeaders } from '../../../streams/runtime/consume.ts';
 import { createHttpClient, sendAlerts, summarise, type SendSummary } from '../client.ts';
-import { startFaultProxy, type FaultMode, type FaultProxy } from '../faultProxy.ts';
+import { startFaultProxy, type FaultMode, type FaultProxy, type ProxySubmits } from '../faultProxy.ts';
 import { crashes, reviveCrashed, startFleet, tails, type Fleet } from '../fleet.ts';
 import { readDecoded, runEnv, sleep } from '../harness.ts';
 import { settle, type Progress } from './common.ts';
@@ -27,9 +27,16 @@ export interface VenueFaultsOptions {
 export interface VenueFaultsResult {
   phases: { name: string; ms: number }[];
   injected: Record<string, number>;
+  /** What the connector sent through the fault proxy: submit attempts, and resends after (or without) a look-up. */
+  proxySubmits: ProxySubmits;
   send: SendSummary;
   verdict: Verdict;
-  failover: { enabled: boolean; ordersToSecondVenue: number; ordersAtSecondVenue: number; doubledAtSecondVenue: number; fillsMade: number; fillsOnExecutions: number; note: string };
+  failover: {
+    enabled: boolean; ordersToSecondVenue: number; ordersAtSecondVenue: number; doubledAtSecondVenue: number;
+    /** From the second venue's submit ledger: submits of an id it had, and those with no look-up first (must be 0). */
+    resendsAtSecondVenue: number; blindResendsAtSecondVenue: number;
+    fillsMade: number; fillsOnExecutions: number; note: string;
+  };
   /** Execution reports by venue, symbol and type. */
   executionsByKind: Record<string, number>;
   /** Decisions that found no venue (e.g. every venue halted): counted, never lost. */
@@ -169,10 +176,11 @@ export async function runVenueFaults(o: VenueFaultsOptions): Promise<VenueFaults
     const decisions = await readDecoded(fleet.kafka, fleet.codec, run.topics.riskDecisions, 'RiskDecision');
     return {
       phases: phases.map((p) => ({ name: p.name, ms: p.ms })),
-      injected: { ...proxy!.injected },
+      injected: { ...proxy!.injected }, proxySubmits: proxy!.submits(),
       send: summarise(outcomes), verdict,
       failover: {
-        enabled: o.failover, ordersToSecondVenue: toAlpaca.length, ordersAtSecondVenue: atAlpaca, doubledAtSecondVenue: doubled, fillsMade, fillsOnExecutions: alpacaFills,
+        enabled: o.failover, ordersToSecondVenue: toAlpaca.length, ordersAtSecondVenue: atAlpaca, doubledAtSecondVenue: doubled,
+        resendsAtSecondVenue: alpaca?.submits().resends ?? 0, blindResendsAtSecondVenue: alpaca?.submits().blindResends ?? 0, fillsMade, fillsOnExecutions: alpacaFills,
         note: o.failover ? 'second venue: Alpaca wire format (connectors/alpaca/fake.ts), enabled by a COST_MODEL control at a higher cost than paper' : 'not run',
       },
       executionsByKind: byKey,

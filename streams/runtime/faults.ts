@@ -1,0 +1,30 @@
+// TEST ONLY. Deliberate bugs that the reliability harness switches on in a child process, to see each
+// of its checks fail once (test/reliability/faults.test.ts): a check that guards against loss or
+// duplication and has never been seen red proves nothing. Nothing sets ORDER_ROUTER_FAULT by default;
+// the harness sets it in the environment of the processes it starts, never in its own.
+//
+//   ORDER_ROUTER_FAULT=blind-resend         the connector's look-ups answer "not found" without asking the
+//                                           venue, so an order in doubt after a restart is sent again blindly
+//   ORDER_ROUTER_FAULT=drop-fill            the connector never records one fill the venue made
+//   ORDER_ROUTER_FAULT=double-decision      decide writes every decision and order twice
+//   ORDER_ROUTER_FAULT=position-off-by-lot  the projection writes every position one lot too long
+//
+// Several may be given, comma-separated. An unknown name, or any fault with NODE_ENV=production, stops
+// the process at start. Read once at import; each hook is one comparison against a constant when off.
+import { ConfigError } from './env.ts';
+
+export const FAULTS = ['blind-resend', 'drop-fill', 'double-decision', 'position-off-by-lot'] as const;
+export type Fault = (typeof FAULTS)[number];
+
+export function parseFaults(env: NodeJS.ProcessEnv): ReadonlySet<Fault> {
+  const names = (env.ORDER_ROUTER_FAULT ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) return new Set();
+  if (env.NODE_ENV === 'production') throw new ConfigError('ORDER_ROUTER_FAULT: test-only fault switch refused with NODE_ENV=production');
+  for (const n of names) if (!(FAULTS as readonly string[]).includes(n)) throw new ConfigError(`ORDER_ROUTER_FAULT: unknown fault ${n} (expected ${FAULTS.join(', ')})`);
+  return new Set(names as Fault[]);
+}
+
+const active = parseFaults(process.env);
+if (active.size > 0) process.emitWarning(`ORDER_ROUTER_FAULT=${[...active].join(',')}: deliberate bugs for the reliability tests are on`, 'OrderRouterFault');
+
+export const faultOn = (f: Fault): boolean => active.size > 0 && active.has(f);
