@@ -99,11 +99,11 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   const stamp = (): Stamp => ({ recordedAt: clock(), hlc: () => o.hlc.now() });
   const toRecord = (e: ExecutionReport): OutRecord => ({ topic: o.topics.executions, key: e.orderId, value: o.codec.encode(o.topics.executions, e), account: e.account });
   const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-  // ---- breaker and control ----
   // Test-only drop-fill fault (streams/runtime/faults.ts): the first fill this process meets is never written.
   let droppedFill: string | null = null;
   const kept = (e: ExecutionReport) => !faultOn('drop-fill') || (e.type !== 'FILL' && e.type !== 'PARTIAL_FILL') || (droppedFill ??= e.executionId) !== e.executionId;
+
+  // ---- breaker and control ----
   function feed(input: BreakerInput): void {
     const r = stepBreaker(breaker, input, clock(), cfg.breaker);
     breaker = r.state;
@@ -137,9 +137,9 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   /** Every venue call goes through here: failures that say "the venue is not answering" feed the breaker. */
   async function call<T>(operation: string, fn: () => Promise<T>, probing = false): Promise<T> {
     if (breaker.mode === 'OPEN' && !probing) throw new VenueError('VENUE_HALTED', `${venue} ${operation}: venue halted (${breaker.reason})`, { venue, operation });
+    if (operation === 'lookup' && faultOn('blind-resend')) return null as T; // test-only fault: never looks up
     while (clock() < blockedUntil) await sleep(blockedUntil - clock());
     try {
-    if (operation === 'lookup' && faultOn('blind-resend')) return null as T; // test-only fault: never looks up
       const v = await fn();
       if (!probing) feed({ kind: 'success' });
       return v;
@@ -156,9 +156,9 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     client: o.client, log, clock, stamp, known, seen, attempted, owns, lock, call,
     amendmentWindowMs: cfg.amendmentWindowMs, amendmentLookups: cfg.amendmentLookups,
     async write(out) {
+      if (faultOn('drop-fill')) { out = out.filter(kept); if (out.length === 0) return; }
       await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {
         const rec = toRecord(r);
-      if (faultOn('drop-fill')) { out = out.filter(kept); if (out.length === 0) return; }
         return { key: rec.key, value: rec.value, headers: accountHeaders(rec.account) };
       }) });
     },

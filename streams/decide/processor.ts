@@ -119,10 +119,10 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
       }
       for (const c of result.controls) out.push(controlRecord(c));
     }
-    return out;
-  }
     // Test-only double-decision fault (runtime/faults.ts): every decision and order written twice.
     if (faultOn('double-decision')) return out.flatMap((r) => (r.topic === topics.riskDecisions || r.topic === topics.orders ? [r, r] : [r]));
+    return out;
+  }
 
   const controlRecord = (c: Control): OutRecord => ({
     topic: topics.control, key: `${c.kind}|${c.scope}|${c.target}`, value: codec.encode(topics.control, c), account: c.target,
