@@ -123,8 +123,12 @@ export function startIbkrStream(config: IbkrConfig, orders: IbkrOrders, session:
     const ws = new WebSocket(wsUrlOf(config), { headers, handshakeTimeout: config.timeoutMs });
     socket = ws;
     authorised = false;
-    // A socket that is never let in is reopened like a silent one.
-    ws.on('open', () => touch(ws));
+    // The session goes out at once (a gateway that keeps quiet instead of saying "waiting for session"
+    // gets it too) and again whenever it asks; a socket never let in is reopened like a silent one.
+    ws.on('open', () => {
+      touch(ws);
+      void sendSession(ws);
+    });
     ws.on('message', (data) => onFrame(ws, data.toString()));
     ws.on('error', (err) => log?.warn({ venue: 'ibkr', err: { message: err.message } }, 'ibkr websocket error'));
     ws.on('close', () => {
