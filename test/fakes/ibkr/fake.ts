@@ -10,6 +10,7 @@
 //   acknowledged (counted in counters.overlappingPlacements).
 // - Live Orders: the first request of a session starts the gateway's subscription and answers an empty
 //   list; later requests list the orders.
+// - Market data snapshot and contract rules: market.ts; the websocket and its session: ws.ts.
 // Faults live in state.faults; tests drive fills, corrections and busts through the returned object.
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,6 @@
 // The fake gateway's book rendered the way the Client Portal Web API documentation shows it: live-order
 // rows (GET /iserver/account/orders and the `sor` topic), order status, trade rows (GET
-// /iserver/account/trades and `str`), market-data snapshot rows and contract rules. Field names and
+// /iserver/account/trades and `str`) and market-data snapshot rows. Field names and
 // value types (numbers as strings in some fields) follow the documented response examples.
 import type { FakeIbkrOrder, FakeIbkrTrade } from './fakeState.ts';
 
