@@ -33,12 +33,12 @@ export interface Pipeline { env: RuntimeEnv; topics: Topics; edgeUrl: string | n
 
 interface Stoppable { name: string; stop(): Promise<void> }
 
-/** Creates topics and registers every schema; safe to run from every process at start. */
+/** Creates topics, refuses existing ones less durable than configured, registers every schema; safe to run from every process at start. */
 export async function prepare(env: RuntimeEnv, kafka: Kafka, codec: Codec): Promise<Topics> {
   const topics = topicNames(env.TOPIC_PREFIX);
   const admin = kafka.admin();
   await admin.connect();
-  try { await ensureTopics(admin, topics, env.TOPIC_PARTITIONS); } finally { await admin.disconnect(); }
+  try { await ensureTopics(admin, topics, env.TOPIC_PARTITIONS, env); } finally { await admin.disconnect(); }
   for (const k of Object.keys(topics) as TopicKey[]) await codec.register(topics[k], TOPIC_SCHEMA[k] as RecordName);
   return topics;
 }

@@ -17,9 +17,15 @@ export const runtimeEnvSchema = z.object({
   PG_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case SQL identifier').default('public'),
   TOPIC_PREFIX: z.string().regex(/^[\w.-]*$/, 'letters, digits, . _ - only').default(''),
   TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(64).default(3),
+  // Unset: 3 / 2 once the cluster has three brokers, else 1 / 1 (streams/runtime/durability.ts).
+  TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).optional(),
+  TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(32).optional(),
   INSTANCE_ID: z.string().regex(/^[\w.-]+$/).default('0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((e, ctx) => {
+  if (e.TOPIC_REPLICATION_FACTOR !== undefined && e.TOPIC_MIN_INSYNC_REPLICAS !== undefined && e.TOPIC_MIN_INSYNC_REPLICAS > e.TOPIC_REPLICATION_FACTOR) {
+    ctx.addIssue({ code: 'custom', path: ['TOPIC_MIN_INSYNC_REPLICAS'], message: 'must not exceed TOPIC_REPLICATION_FACTOR (every acks=all produce would fail)' });
+  }
   // A mechanism without credentials would try to log in as '' and fail at the broker, far from the cause.
   if (e.KAFKA_SASL_MECHANISM === undefined) return;
   for (const k of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {

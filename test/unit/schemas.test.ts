@@ -28,7 +28,7 @@ describe('schemas', () => {
 });
 
 describe('topics', () => {
-  const configs = topicConfigs(topicNames('x.'), 3);
+  const configs = topicConfigs(topicNames('x.'), 3, { replicationFactor: 3, minInsyncReplicas: 2 });
   const config = (topic: string) => Object.fromEntries(configs.find((c) => c.topic === topic)!.configEntries!.map((e) => [e.name, e.value]));
 
   it('compacts signals, quotes and control', () => {
