@@ -27,6 +27,8 @@ export const mt5ConfigSchema = z.object({
   lookupWindowMs: z.number().int().positive().default(7 * 86_400_000),
   /** Look an order up before every first submit, not only before a resend (MT5 has no idempotency key). */
   lookupBeforeSubmit: z.boolean().default(true),
+  /** A current price older than this is no quote (a closed market keeps its last price). */
+  quoteStaleMs: z.number().int().positive().default(10_000),
   /** Allowed deviation for market orders, in points. */
   slippagePoints: z.number().int().min(0).default(20),
 }).strict();

@@ -42,6 +42,7 @@ const positionSchema = z.object({
 }).passthrough();
 
 const accountSchema = z.object({ connectionStatus: z.string(), state: z.string().optional() }).passthrough();
+const accountInfoSchema = z.object({ marginMode: z.string().optional(), tradeAllowed: z.boolean().optional() }).passthrough();
 const errorSchema = z.object({
   error: z.string(), message: z.string().default(''), metadata: z.object({ recommendedRetryTime: z.string().optional() }).passthrough().optional(),
 }).passthrough();
@@ -61,7 +62,7 @@ function list<T>(schema: z.ZodType<T>, json: unknown): T[] | null {
 export const parseOrders = (json: unknown): Mt5Order[] | null => list(orderSchema, json);
 export const parseDeals = (json: unknown): Mt5Deal[] | null => list(dealSchema, json);
 
-export interface Mt5Position { positionId: string; symbol: string; side: Side; quantity: number; openPrice: number; venueTime: number }
+export interface Mt5Position { positionId: string; symbol: string; side: Side; quantity: number; lots: number; openPrice: number; venueTime: number }
 
 /** Open positions carrying our magic number, in canonical units (for reconciliation against the fold). */
 export function parsePositions(json: unknown, magic: number, suffix: string): Mt5Position[] | null {
@@ -70,10 +71,33 @@ export function parsePositions(json: unknown, magic: number, suffix: string): Mt
   return rows.filter((p) => p.magic === magic).map((p) => {
     const symbol = fromVenue(p.symbol, suffix);
     return {
-      positionId: p.id, symbol: symbol ?? p.symbol, side: p.type === 'POSITION_TYPE_BUY' ? 'BUY' : 'SELL',
+      positionId: p.id, symbol: symbol ?? p.symbol, side: p.type === 'POSITION_TYPE_BUY' ? 'BUY' : 'SELL', lots: p.volume,
       quantity: fromLots(p.volume, { contractSize: (symbol ? toVenue(symbol)?.contractSize : null) ?? 1 }), openPrice: p.openPrice, venueTime: p.time,
     };
   });
+}
+
+/**
+ * Positions of one symbol folded to one net quantity (long minus short): on a hedging account several
+ * tickets of both sides may be open at once, while the router's position is one number per symbol.
+ */
+export function netPositions(list: readonly Mt5Position[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of list) out.set(p.symbol, Math.round(((out.get(p.symbol) ?? 0) + (p.side === 'BUY' ? p.quantity : -p.quantity)) * 1e8) / 1e8);
+  return out;
+}
+
+export type MarginMode = 'HEDGING' | 'NETTING' | 'EXCHANGE' | 'UNKNOWN';
+/** MetatraderAccountInformation.marginMode: ACCOUNT_MARGIN_MODE_EXCHANGE, _RETAIL_NETTING or _RETAIL_HEDGING. */
+export function parseMarginMode(json: unknown): MarginMode | null {
+  const r = accountInfoSchema.safeParse(json);
+  if (!r.success) return null;
+  switch (r.data.marginMode) {
+    case 'ACCOUNT_MARGIN_MODE_RETAIL_HEDGING': return 'HEDGING';
+    case 'ACCOUNT_MARGIN_MODE_RETAIL_NETTING': return 'NETTING';
+    case 'ACCOUNT_MARGIN_MODE_EXCHANGE': return 'EXCHANGE';
+    default: return 'UNKNOWN';
+  }
 }
 
 /** The terminal's link to the broker, from the bridge's account record. */
@@ -159,4 +183,31 @@ export function dealAmendment(known: Mt5Deal | undefined, seen: Mt5Deal, clientO
   if (known.volume === seen.volume && known.price === seen.price && known.commission === seen.commission) return null;
   const f = fillOf(seen, contractSize);
   return { kind: 'correction', clientOrderId, tradeId: seen.id, quantity: f.quantity, price: f.price, fee: f.fee, venueTime: now };
+}
+
+const activeStatus = (s: VenueOrderStatus) => s === 'NEW' || s === 'PARTIALLY_FILLED';
+
+/**
+ * One client order carried by several bridge orders (on a hedging account: closes of positions by id,
+ * then the opening remainder), all with our comment token. `shortfall`: a later leg was refused, so the
+ * order ends with what the earlier legs did (a market order's unexecuted rest is canceled).
+ */
+export function combinedState(clientOrderId: string, legs: readonly Mt5Order[], deals: readonly Mt5Deal[], suffix: string, complete: boolean, shortfall = false): Mt5OrderStateView {
+  const sorted = [...legs].sort((a, b) => a.time - b.time || Number(a.id) - Number(b.id));
+  if (sorted.length === 1 && !shortfall) return orderState(clientOrderId, sorted[0], deals, suffix, complete);
+  const states = sorted.map((o) => orderState(clientOrderId, o, deals, suffix, complete));
+  const first = states[0];
+  const r8 = (v: number) => Math.round(v * 1e8) / 1e8;
+  const filledQty = r8(states.reduce((s, x) => s + x.filledQty, 0));
+  let status: VenueOrderStatus;
+  if (states.some((x) => activeStatus(x.status))) status = filledQty > 0 ? 'PARTIALLY_FILLED' : 'NEW';
+  else if (states.every((x) => x.status === 'FILLED')) status = shortfall ? 'CANCELED' : 'FILLED';
+  else if (filledQty > 0) status = 'CANCELED';
+  else status = states.find((x) => x.status !== 'FILLED')!.status;
+  const state: Mt5OrderStateView = {
+    ...first, quantity: r8(states.reduce((s, x) => s + x.quantity, 0)), status, filledQty,
+    fills: states.flatMap((x) => x.fills).sort((a, b) => a.venueTime - b.venueTime || a.tradeId.localeCompare(b.tradeId)),
+    rejectReason: status === 'REJECTED' ? first.rejectReason : null, venueTime: Math.max(...states.map((x) => x.venueTime)),
+  };
+  return state;
 }

@@ -1,8 +1,9 @@
-// The shared connector suite against the local MetaApi-style MT5 bridge (connectors/mt5/fake.ts).
+// The shared connector suite against the local MetaApi-style MT5 bridge (test/fakes/mt5/).
 import { createMt5Client } from '../../connectors/mt5/client.ts';
 import { parseMt5Config } from '../../connectors/mt5/config.ts';
-import { createFakeMt5Bridge } from '../../connectors/mt5/fake.ts';
-import { mt5SuiteControls } from '../../connectors/mt5/fakeControls.ts';
+import { commentToken } from '../../connectors/mt5/ids.ts';
+import { mt5SuiteControls } from '../fakes/mt5/controls.ts';
+import { createFakeMt5Bridge } from '../fakes/mt5/server.ts';
 import { runConnectorSuite } from '../helpers/connectorSuite.ts';
 
 const accountId = '2f1c9e7a-51b3-4d0e-9c4a-7e6d5b4a3c21';
@@ -16,7 +17,8 @@ runConnectorSuite('mt5', async ({ log }) => {
     log,
   });
   return {
-    client, fake: mt5SuiteControls(fake), secrets: [token, accountId],
+    // The bridge knows orders by comment only; the connector's comment for a client order id is its own scheme.
+    client, fake: mt5SuiteControls(fake, commentToken), secrets: [token, accountId],
     async stop() { await client.disconnect(); await fake.stop(); },
   };
 });

@@ -137,7 +137,7 @@ describe('mt5 orders and deals', () => {
 
   it('reads our positions in units', () => {
     assert.deepEqual(parsePositions(fixture('positions.json'), MAGIC, ''), [
-      { positionId: '47138322', symbol: 'EURUSD', side: 'SELL', quantity: 25_000, openPrice: 1.08421, venueTime: Date.parse('2024-03-12T13:58:02.151Z') },
+      { positionId: '47138322', symbol: 'EURUSD', side: 'SELL', quantity: 25_000, lots: 0.25, openPrice: 1.08421, venueTime: Date.parse('2024-03-12T13:58:02.151Z') },
     ]);
   });
 });
