@@ -64,11 +64,11 @@ export async function runWithFault(o: FaultRunOptions): Promise<FaultRunResult> 
     if (!r.ok) throw new Error(`knobs ${JSON.stringify(patch)}: HTTP ${r.status}`);
   };
   const outcomes: AlertOutcome[] = [];
-  const batch = async (n: number, count: number) => {
+  const batch = async (n: number, count: number, ratePerSec = 20) => {
     progress(`batch ${n}`);
     outcomes.push(...await sendAlerts({
       edges: () => fleet.edgeUrls, strategies: run.strategies, symbols: ['AAPL', 'MSFT'], runTag: `${run.tag}b${n}`,
-      count, ratePerSec: 20, retryForMs: 30_000, client,
+      count, ratePerSec, retryForMs: 30_000, client,
     }));
   };
 
@@ -77,8 +77,11 @@ export async function runWithFault(o: FaultRunOptions): Promise<FaultRunResult> 
     await waitUntil('first batch at the venue', async () => (await created()) >= first, 120_000, 100);
     proxy!.set({ kind: 'silent' });
     await knobs({ dropResponses: true });
-    await batch(2, doubt);
-    await waitUntil('in-doubt orders at the venue', async () => (await created()) >= first + doubt, 60_000, 50);
+    // At once, so that they are likely to share one fetch (the connector commits one round at a time).
+    await batch(2, doubt, 1000);
+    await waitUntil('an order in doubt at the venue', async () => (await created()) > first, 60_000, 50);
+    // The rest of them, for a moment; the kill must come long before the 10 s deadline.
+    await waitUntil('the other orders in doubt', async () => (await created()) >= first + doubt, 1500, 50).catch(() => {});
     const connector = fleet.procs.get('connector')![0];
     await connector.stop('SIGKILL');
     const n = (await created()) - first;
