@@ -8,6 +8,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STACK_DIR="${ORDER_ROUTER_STACK_DIR:-$ROOT/.stack}"
+case "$STACK_DIR" in /*) ;; *) STACK_DIR="$PWD/$STACK_DIR" ;; esac # mvn resolves relative paths from the pom's folder
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")"
 KAFKA_HOME="$STACK_DIR/kafka-$KAFKA_VERSION"
 # Services are found through the same variables the code reads; a loopback address that does not
@@ -51,7 +52,11 @@ is_loopback() { case "$1" in 127.*|localhost) return 0 ;; *) return 1 ;; esac; }
 node_name() { if [ "$KAFKA_NODES" -eq 1 ]; then echo kafka; else echo "kafka-node-$1"; fi; }
 node_port() { echo "${NODE_PORTS[$(($1 - 1))]}"; }
 node_controller_port() { if [ "$KAFKA_NODES" -eq 1 ]; then echo "$KAFKA_CONTROLLER_PORT"; else echo $(($(node_port "$1") + 1)); fi; }
-broker_list() { local i out=""; for ((i = 1; i <= KAFKA_NODES; i++)); do out+="${out:+,}$KAFKA_HOST:$(node_port "$i")"; done; echo "$out"; }
+broker_list() {
+  # One node: whatever KAFKA_BROKERS lists (a cluster this script did not start may be behind it).
+  if [ "$KAFKA_NODES" -eq 1 ]; then echo "${KAFKA_BROKERS:-$KAFKA_HOST:$KAFKA_PORT}"; return; fi
+  local i out=""; for ((i = 1; i <= KAFKA_NODES; i++)); do out+="${out:+,}$KAFKA_HOST:$(node_port "$i")"; done; echo "$out"
+}
 
 kafka_nodes_layout() {
   [[ "$KAFKA_NODES" =~ ^[1-9][0-9]*$ ]] && ((KAFKA_NODES % 2 == 1)) \
@@ -136,7 +141,7 @@ kafka_up() {
   if [ "${#formats[@]}" -gt 0 ]; then
     # Every node formatted once, all with the same cluster id (kept for nodes formatted later).
     local cluster; cluster="$(cat "$STACK_DIR/kafka-cluster.id" 2>/dev/null || true)"
-    [ -n "$cluster" ] || cluster="$(java -cp "$cp" "${jvm[@]}" kafka.tools.StorageTool random-uuid)"
+    [ -n "$cluster" ] || cluster="$(java -cp "$cp" "${jvm[@]}" -Dlog4j.configuration="file:$STACK_DIR/$(node_name "${formats[0]}")/log4j.properties" kafka.tools.StorageTool random-uuid)"
     echo "$cluster" >"$STACK_DIR/kafka-cluster.id"
     log "formatting KRaft storage (cluster $cluster, node ${formats[*]})"
     local pids=()
