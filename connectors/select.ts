@@ -6,8 +6,10 @@ import { alpacaConfigFromEnv } from './alpaca/config.ts';
 import { createAlpacaClient } from './alpaca/client.ts';
 import { binanceConfigFromEnv } from './binance/config.ts';
 import { createBinanceClient } from './binance/client.ts';
+import { fromVenue as fromBinance } from './binance/symbols.ts';
 import { loadIbkrConfig } from './ibkr/config.ts';
 import { createIbkrClient } from './ibkr/client.ts';
+import { listedSymbols as ibkrSymbols } from './ibkr/symbols.ts';
 import { loadMt5Config } from './mt5/config.ts';
 import { createMt5Client } from './mt5/client.ts';
 import { createPaperClient } from './paper/client.ts';
@@ -36,10 +38,13 @@ export function selectVenues(env: NodeJS.ProcessEnv, log: Logger): SelectedVenue
         };
       case 'alpaca':
         return { name, quoteSymbols: [], client: createAlpacaClient(alpacaConfigFromEnv(env), { log }) };
-      case 'binance':
-        return { name, quoteSymbols: [], client: createBinanceClient(binanceConfigFromEnv(env), { log }) };
+      case 'binance': {
+        // Quotes (book tickers) for the pairs the connector reconciles, so the router prices Binance from its own book.
+        const config = binanceConfigFromEnv(env);
+        return { name, quoteSymbols: config.symbols.map(fromBinance), client: createBinanceClient(config, { log }) };
+      }
       case 'ibkr':
-        return { name, quoteSymbols: [], client: createIbkrClient({ config: loadIbkrConfig(env), log }) };
+        return { name, quoteSymbols: ibkrSymbols(), client: createIbkrClient({ config: loadIbkrConfig(env), log }) };
       case 'mt5':
         return { name, quoteSymbols: [], client: createMt5Client({ config: loadMt5Config(env), log }) };
       default: {
