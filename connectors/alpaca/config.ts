@@ -22,6 +22,20 @@ export const alpacaConfigSchema = z.object({
   maxReconnectMs: z.number().int().positive().default(30_000),
   /** The client pings this often; a stream with no frame or pong for twice this long is reopened. */
   pingMs: z.number().int().positive().default(10_000),
+  /** Orders stay in question (their fills re-read for corrections) this long after they are done. */
+  activityLookbackMs: z.number().int().positive().default(86_400_000),
+  /** A reconciliation round re-reads the whole activity window at most this often; in between, only what is new. */
+  activityRescanMs: z.number().int().positive().default(300_000),
+  /** Incremental activity reads start this long before the newest activity seen (late postings). */
+  activityOverlapMs: z.number().int().min(0).default(60_000),
+  /** Market data API root (latest quotes). */
+  dataUrl: z.string().url().default('https://data.alpaca.markets'),
+  /** Stock quotes feed: iex (free) or sip. */
+  quoteFeed: z.enum(['iex', 'sip']).default('iex'),
+  /** A quote older than this is no quote (a closed market keeps its last one). */
+  quoteStaleMs: z.number().int().positive().default(60_000),
+  /** Latest quotes are read at most this often, whatever the runtime's quote interval. */
+  quoteRefreshMs: z.number().int().positive().default(2_000),
 });
 
 export interface AlpacaConfig {
@@ -35,6 +49,13 @@ export interface AlpacaConfig {
   readonly reconnectMs: number;
   readonly maxReconnectMs: number;
   readonly pingMs: number;
+  readonly activityLookbackMs: number;
+  readonly activityRescanMs: number;
+  readonly activityOverlapMs: number;
+  readonly dataUrl: string;
+  readonly quoteFeed: 'iex' | 'sip';
+  readonly quoteStaleMs: number;
+  readonly quoteRefreshMs: number;
 }
 
 /** Parses and freezes; a bad configuration throws naming the field, never its value. */
@@ -46,16 +67,16 @@ export function parseAlpacaConfig(input: unknown): AlpacaConfig {
   const c = r.data;
   const base = c.baseUrl.replace(/\/+$/, '');
   return Object.freeze({
-    ...c, baseUrl: base, keyId: new Secret(c.keyId), secretKey: new Secret(c.secretKey),
+    ...c, baseUrl: base, dataUrl: c.dataUrl.replace(/\/+$/, ''), keyId: new Secret(c.keyId), secretKey: new Secret(c.secretKey),
     streamUrl: c.streamUrl ?? `${base.replace(/^http/, 'ws')}/stream`,
   });
 }
 
-/** ALPACA_BASE_URL, ALPACA_STREAM_URL, ALPACA_KEY_ID, ALPACA_SECRET_KEY, ALPACA_TIMEOUT_MS. */
+/** ALPACA_BASE_URL, ALPACA_STREAM_URL, ALPACA_DATA_URL, ALPACA_KEY_ID, ALPACA_SECRET_KEY, ALPACA_TIMEOUT_MS. */
 export function alpacaConfigFromEnv(env: NodeJS.ProcessEnv): AlpacaConfig {
   const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
   return parseAlpacaConfig({
-    baseUrl: env.ALPACA_BASE_URL || undefined, streamUrl: env.ALPACA_STREAM_URL || undefined,
+    baseUrl: env.ALPACA_BASE_URL || undefined, streamUrl: env.ALPACA_STREAM_URL || undefined, dataUrl: env.ALPACA_DATA_URL || undefined,
     keyId: env.ALPACA_KEY_ID, secretKey: env.ALPACA_SECRET_KEY, timeoutMs: num(env.ALPACA_TIMEOUT_MS),
   });
 }

@@ -30,6 +30,8 @@ export const activitySchema = z.object({
   price: num,
   qty: num,
   order_id: z.string(),
+  /** The order's filled quantity once this execution is counted ("cumulative quantity of shares involved in the execution"). */
+  cum_qty: num.optional(),
 });
 export type AlpacaFillActivity = z.output<typeof activitySchema>;
 
@@ -63,15 +65,22 @@ export function statusOf(o: Pick<AlpacaOrder, 'status' | 'filled_qty'>): VenueOr
 const side = (s: 'buy' | 'sell'): Side => (s === 'buy' ? 'BUY' : 'SELL');
 
 /**
- * Activity ids read `<timestamp>::<uuid>`; the uuid is taken as the execution id the stream reports
- * for the same fill, so both paths de-duplicate to one trade id.
+ * The one trade id both paths agree on. Alpaca documents no link between a FILL activity's id
+ * (`<time>::<uuid>`) and a trade update's `execution_id`; what both do state is the order and its
+ * filled quantity after the execution (activity `order_id` + `cum_qty`, the update's `order.id` +
+ * `order.filled_qty`). The filled quantity only grows, so it names each execution of an order once.
  */
-export const tradeIdOfActivity = (id: string): string => id.split('::')[1] ?? id;
+export const tradeIdOf = (orderId: string, cumQty: number): string => `${orderId}:${Number(cumQty.toFixed(9))}`;
 
-export const fillFromActivity = (a: AlpacaFillActivity): VenueFill => ({
-  // Equities trade commission-free; regulatory fees arrive later as separate FEE activities.
-  tradeId: tradeIdOfActivity(a.id), quantity: a.qty, price: a.price, fee: 0, venueTime: a.transaction_time,
-});
+/** An order's FILL activities as fills, oldest first; without `cum_qty` the running sum stands in for it. */
+export function fillsFromActivities(activities: readonly AlpacaFillActivity[]): VenueFill[] {
+  let cum = 0;
+  return [...activities].sort((a, b) => a.transaction_time - b.transaction_time || a.id.localeCompare(b.id)).map((a) => {
+    cum = a.cum_qty ?? cum + a.qty;
+    // Equities trade commission-free; regulatory fees arrive later as separate FEE activities.
+    return { tradeId: tradeIdOf(a.order_id, cum), quantity: a.qty, price: a.price, fee: 0, venueTime: a.transaction_time };
+  });
+}
 
 export function orderState(o: AlpacaOrder, fills: VenueFill[], fillsComplete: boolean): VenueOrderState {
   return {
@@ -87,15 +96,16 @@ export function orderState(o: AlpacaOrder, fills: VenueFill[], fillsComplete: bo
  * since the two endpoints can lag each other and a short statement would read as a bust.
  */
 export function stateWithActivities(o: AlpacaOrder, activities: AlpacaFillActivity[]): VenueOrderState {
-  const fills = activities.filter((a) => a.order_id === o.id).map(fillFromActivity);
+  const fills = fillsFromActivities(activities.filter((a) => a.order_id === o.id));
   const sum = fills.reduce((s, f) => s + f.quantity, 0);
   return orderState(o, fills, Math.abs(sum - o.filled_qty) < 1e-9);
 }
 
 /** A trade_updates message → the order's new state, carrying the fill it reports (if any). */
 export function eventFromTradeUpdate(msg: z.output<typeof tradeUpdateSchema>): VenueEvent {
-  const { event, execution_id, price, qty, timestamp, order } = msg.data;
-  const isFill = (event === 'fill' || event === 'partial_fill') && execution_id && price != null && qty != null;
-  const fills: VenueFill[] = isFill ? [{ tradeId: execution_id, quantity: qty, price, fee: 0, venueTime: timestamp ?? order.updated_at ?? order.created_at }] : [];
+  const { event, price, qty, timestamp, order } = msg.data;
+  // trade_updates "fill"/"partial_fill": price and qty are this execution's, order is the order after it.
+  const isFill = (event === 'fill' || event === 'partial_fill') && price != null && qty != null;
+  const fills: VenueFill[] = isFill ? [{ tradeId: tradeIdOf(order.id, order.filled_qty), quantity: qty, price, fee: 0, venueTime: timestamp ?? order.updated_at ?? order.created_at }] : [];
   return { kind: 'order', order: orderState(order, fills, false) };
 }

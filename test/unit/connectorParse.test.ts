@@ -14,11 +14,11 @@ const ctx = { venue: 'x', operation: 'submit', clientOrderId: 'c1', timeoutMs: 1
 const headers = (h: Record<string, string> = {}) => new Headers(h);
 
 describe('alpaca parse', () => {
-  it('reads a partial fill and a fill from trade_updates, execution_id as the trade id', () => {
+  it('reads a partial fill and a fill from trade_updates, order id + filled quantity as the trade id', () => {
     const partial = alpaca.eventFromTradeUpdate(alpaca.tradeUpdateSchema.parse(fx('alpaca', 'trade_update_partial_fill')));
     assert.ok(partial.kind === 'order');
     assert.deepEqual([partial.order.status, partial.order.filledQty, partial.order.fills.map((f) => [f.tradeId, f.quantity, f.price])],
-      ['PARTIALLY_FILLED', 4, [['7922ab44-4b5e-4e2a-8b8c-e1a8a5c7f0b3', 4, 175.49]]]);
+      ['PARTIALLY_FILLED', 4, [['61e69015-8549-4bfd-b9c3-01e75843f47d:4', 4, 175.49]]]);
     assert.equal(partial.order.clientOrderId, 'eb9e2aaa-f71a-4f51-b5b4-52a6c565dad4');
     assert.equal(partial.order.venueOrderId, '61e69015-8549-4bfd-b9c3-01e75843f47d');
     const done = alpaca.eventFromTradeUpdate(alpaca.tradeUpdateSchema.parse(fx('alpaca', 'trade_update_fill')));
@@ -38,7 +38,7 @@ describe('alpaca parse', () => {
     const order = alpaca.orderSchema.parse({ ...fx('alpaca', 'order'), filled_qty: '10', status: 'filled' });
     const acts = fx('alpaca', 'activities_fill').map((a: unknown) => alpaca.activitySchema.parse(a));
     const s = alpaca.stateWithActivities(order, acts);
-    assert.deepEqual(s.fills.map((f) => f.tradeId), ['7922ab44-4b5e-4e2a-8b8c-e1a8a5c7f0b3', 'c3f0d5a1-1b0e-4f7e-9d53-5d0a3c2e8f61']);
+    assert.deepEqual(s.fills.map((f) => f.tradeId), ['61e69015-8549-4bfd-b9c3-01e75843f47d:4', '61e69015-8549-4bfd-b9c3-01e75843f47d:10']);
     assert.equal(s.fillsComplete, true);
     assert.equal(alpaca.stateWithActivities(order, acts.slice(0, 1)).fillsComplete, undefined);
   });

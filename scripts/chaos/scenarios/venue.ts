@@ -3,7 +3,7 @@
 // storms, a push stream that goes silent, and an outage. With `failover`, a second venue (Alpaca's
 // wire format, served by connectors/alpaca/fake.ts) is enabled at a higher cost: while paper is out,
 // the breaker halts it and new orders go there. Afterwards: no order twice at any venue, no fill lost.
-import { startAlpacaFake, type AlpacaFake } from '../../../connectors/alpaca/fake.ts';
+import { startAlpacaFake, type AlpacaFake } from '../../../test/fakes/alpaca/server.ts';
 import { accountHeaders } from '../../../streams/runtime/consume.ts';
 import { createHttpClient, sendAlerts, summarise, type SendSummary } from '../client.ts';
 import { startFaultProxy, type FaultMode, type FaultProxy, type ProxySubmits } from '../faultProxy.ts';

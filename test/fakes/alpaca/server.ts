@@ -1,0 +1,272 @@
+// A local server speaking Alpaca's Trading API (REST + the trade_updates WebSocket) and the latest-quotes
+// part of its Market Data API, written from Alpaca's documentation and the official SDK's models
+// (alpaca-py), never from connectors/alpaca. What it holds to:
+// - Orders: client_order_id is unique per account (422 "client_order_id must be unique"); GET
+//   /v2/orders:by_client_order_id; DELETE answers 204 or 422 when not cancelable.
+// - Account activities (FILL): ids read `<time>::<uuid>` and the uuid is the activity's own, not the
+//   trade update's execution_id; rows carry order_id, qty, price, cum_qty, leaves_qty, side, symbol,
+//   type fill/partial_fill; `after`/`until`, `direction` (default desc), `page_size` (default and
+//   max 100), `page_token` (the last id of the previous page: asc starts after it, desc ends before it).
+// - trade_updates: authorize, listen, then {event, execution_id, timestamp, price, qty, position_qty,
+//   order} with the order as it stands after the event; binary frames, as the paper stream sends.
+// - Rate limit: 200 requests a minute per account, x-ratelimit-* headers, 429 beyond (opt-in here,
+//   `rateLimitPerMinute`, so load tests that run several instances against one fake are unaffected).
+// - Assets: status, tradable, fractionable, min_order_size / min_trade_increment / price_increment.
+// Orders rest until a test fills them; nothing here is a matching engine. Submits and look-ups are
+// also counted per client order id in arrival order (connectors/submitLedger.ts) for the reliability
+// checks: resends and blind resends.
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createSubmitLedger, type SubmitSummary } from '../../../connectors/submitLedger.ts';
+import type { FakeVenueControls } from '../../helpers/connectorSuite.ts';
+import { ACCOUNT, ASSETS, orderJson, type Activity, type Order } from './payloads.ts';
+
+const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
+const iso = (t = Date.now()) => new Date(t).toISOString();
+const stamp = (t: string) => t.replace(/[-:TZ.]/g, '').slice(0, 17);
+
+export interface AlpacaFakeKnobs {
+  /** A new order is listed by GET (by id, by client order id, lists) only this long after it was accepted. */
+  listLagMs: number;
+  /** Requests to the FILL activities endpoint, and every request, so far. */
+  readonly counters: { activityRequests: number; requests: number; rateLimited: number };
+  /** Latest quote a test sets for a symbol (Alpaca's form: `AAPL`, `BTC/USD`). */
+  setQuote(symbol: string, q: { bp: number; bs: number; ap: number; as: number; t?: string }): void;
+}
+
+export interface AlpacaFake {
+  url: string;
+  controls: FakeVenueControls;
+  knobs: AlpacaFakeKnobs;
+  /** Submits that reached the books and look-ups by client order id, in arrival order: resends and blind resends. */
+  submits(): SubmitSummary;
+  /** The FILL activities of an order, as the endpoint lists them. */
+  activitiesOf(clientOrderId: string): Activity[];
+  stop(): Promise<void>;
+}
+
+export async function startAlpacaFake(o: { keyId: string; secretKey: string; symbol?: string; rateLimitPerMinute?: number }): Promise<AlpacaFake> {
+  const symbol = o.symbol ?? 'AAPL';
+  const orders = new Map<string, Order>();
+  const byCid = new Map<string, Order[]>();
+  const listedAt = new Map<string, number>();
+  const activities: Activity[] = [];
+  const submits = new Map<string, number>();
+  const quotes = new Map<string, { bp: number; bs: number; ap: number; as: number; t: string }>();
+  const ledger = createSubmitLedger();
+  let arrival = 0;
+  const lastEvent = new Map<string, string>();
+  const sockets = new Set<WebSocket>();
+  const held = new Set<ServerResponse>();
+  const window: number[] = [];
+  const counters = { activityRequests: 0, requests: 0, rateLimited: 0 };
+  const f = { timeoutNext: false, failNext: null as { status: number; created: boolean } | null, rateLimitNext: null as number | null, blockedUntil: 0, violations: 0, outage: false, silent: false, listLagMs: 0 };
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const wss = new WebSocketServer({ noServer: true, autoPong: false });
+
+  const listed = (x: Order) => (listedAt.get(x.id) ?? 0) <= Date.now();
+  const positionQty = (sym: string) => activities.filter((a) => a.symbol === sym).reduce((s, a) => s + (a.side === 'buy' ? 1 : -1) * Number(a.qty), 0);
+  const push = (order: Order, event: string, extra: Record<string, unknown> = {}) => {
+    const msg = JSON.stringify({ stream: 'trade_updates', data: { event, execution_id: randomUUID(), timestamp: iso(), ...extra, order } });
+    lastEvent.set(order.client_order_id, msg);
+    if (!f.silent) for (const s of sockets) s.send(Buffer.from(msg), { binary: true });
+  };
+  const restate = (order: Order) => {
+    const mine = activities.filter((a) => a.order_id === order.id);
+    const qty = mine.reduce((s, a) => s + Number(a.qty), 0);
+    order.filled_qty = String(qty);
+    order.filled_avg_price = qty > 0 ? String(mine.reduce((s, a) => s + Number(a.qty) * Number(a.price), 0) / qty) : null;
+    order.updated_at = iso();
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    counters.requests += 1;
+    if (Date.now() < f.blockedUntil) f.violations += 1;
+    if (f.outage) return reply.code(503).send({ code: 50300000, message: 'service unavailable' });
+    if (req.headers['apca-api-key-id'] !== o.keyId || req.headers['apca-api-secret-key'] !== o.secretKey) {
+      return reply.code(401).send({ code: 40110000, message: 'request is not authorized' });
+    }
+    const now = Date.now();
+    while (window.length > 0 && window[0] <= now - 60_000) window.shift();
+    window.push(now);
+    const limit = o.rateLimitPerMinute ?? 200;
+    const reset = Math.ceil(((window[0] ?? now) + 60_000) / 1000);
+    // Without the opt-in limit the fake says it has room, so no client waits on a budget nobody enforces.
+    const remaining = o.rateLimitPerMinute === undefined ? limit - 1 : Math.max(0, limit - window.length);
+    reply.header('x-ratelimit-limit', String(limit)).header('x-ratelimit-remaining', String(remaining)).header('x-ratelimit-reset', String(reset));
+    if (o.rateLimitPerMinute !== undefined && window.length > o.rateLimitPerMinute) {
+      counters.rateLimited += 1;
+      return reply.code(429).send({ code: 42910000, message: 'rate limit exceeded' });
+    }
+  });
+
+  app.post<{ Body: Record<string, string> }>('/v2/orders', async (req, reply) => {
+    const b = req.body;
+    const cid = b.client_order_id;
+    submits.set(cid, (submits.get(cid) ?? 0) + 1);
+    if (f.rateLimitNext !== null) {
+      f.blockedUntil = Date.now() + f.rateLimitNext * 1000;
+      reply.header('retry-after', String(f.rateLimitNext)).header('x-ratelimit-remaining', '0').header('x-ratelimit-reset', String(Math.ceil(f.blockedUntil / 1000)));
+      f.rateLimitNext = null;
+      return reply.code(429).send({ code: 42910000, message: 'rate limit exceeded' });
+    }
+    const fail = f.failNext;
+    f.failNext = null;
+    if (fail && !fail.created) return reply.code(fail.status).send({ code: 50010000, message: 'internal server error' });
+    if (!cid || !b.symbol || !(Number(b.qty) > 0) || !['buy', 'sell'].includes(b.side)) return reply.code(422).send({ code: 40010000, message: 'invalid order request' });
+    ledger.record(cid, 'submit', ++arrival);
+    if (byCid.has(cid)) return reply.code(422).send({ code: 40010001, message: 'client_order_id must be unique' });
+    const now = iso();
+    const order = orderJson({ id: randomUUID(), cid, symbol: b.symbol, qty: b.qty, side: b.side, type: b.type, tif: b.time_in_force, limit: b.limit_price ?? null, now });
+    orders.set(order.id, order);
+    byCid.set(cid, [order]);
+    listedAt.set(order.id, Date.now() + f.listLagMs);
+    push(order, 'new');
+    if (fail) return reply.code(fail.status).send({ code: 50010000, message: 'internal server error' });
+    if (f.timeoutNext) { f.timeoutNext = false; reply.hijack(); held.add(reply.raw); return reply; }
+    return order;
+  });
+  const notFound = { code: 40410000, message: 'order not found' };
+  app.get<{ Querystring: { client_order_id?: string } }>('/v2/orders::by_client_order_id', async (req, reply) => {
+    if (req.query.client_order_id) ledger.record(req.query.client_order_id, 'lookup', ++arrival);
+    const order = byCid.get(req.query.client_order_id ?? '')?.[0];
+    return order && listed(order) ? order : reply.code(404).send(notFound);
+  });
+  app.get<{ Querystring: { status?: string } }>('/v2/orders', async (req) =>
+    [...orders.values()].filter((x) => listed(x) && (req.query.status !== 'open' || OPEN.has(x.status))));
+  app.get<{ Params: { id: string } }>('/v2/orders/:id', async (req, reply) => {
+    const x = orders.get(req.params.id);
+    return x && listed(x) ? x : reply.code(404).send(notFound);
+  });
+  app.delete<{ Params: { id: string } }>('/v2/orders/:id', async (req, reply) => {
+    const order = orders.get(req.params.id);
+    if (!order) return reply.code(404).send(notFound);
+    if (!OPEN.has(order.status)) return reply.code(422).send({ code: 42210000, message: 'order is not cancelable' });
+    order.status = 'canceled';
+    order.canceled_at = order.updated_at = iso();
+    push(order, 'canceled');
+    return reply.code(204).send();
+  });
+  app.get<{ Querystring: { after?: string; until?: string; direction?: string; page_size?: string; page_token?: string } }>('/v2/account/activities/FILL', async (req, reply) => {
+    counters.activityRequests += 1;
+    const q = req.query;
+    const size = Number(q.page_size ?? 100);
+    if (!Number.isInteger(size) || size < 1 || size > 100) return reply.code(422).send({ code: 40010001, message: 'page_size must be between 1 and 100' });
+    const after = q.after ? Date.parse(q.after) : -Infinity;
+    const until = q.until ? Date.parse(q.until) : Infinity;
+    const asc = q.direction === 'asc';
+    let list = activities.filter((a) => Date.parse(a.transaction_time) > after && Date.parse(a.transaction_time) < until)
+      .sort((a, b) => (asc ? 1 : -1) * (Date.parse(a.transaction_time) - Date.parse(b.transaction_time) || a.id.localeCompare(b.id)));
+    if (q.page_token) list = list.slice(list.findIndex((a) => a.id === q.page_token) + 1);
+    return list.slice(0, size);
+  });
+  app.get('/v2/account', async () => ACCOUNT);
+  app.get<{ Params: { symbol: string } }>('/v2/assets/:symbol', async (req, reply) =>
+    ASSETS.find((a) => a.symbol === req.params.symbol) ?? reply.code(404).send({ code: 40410000, message: 'asset not found' }));
+  const latest = (symbols: string | undefined) => ({ quotes: Object.fromEntries((symbols ?? '').split(',').flatMap((s) => (quotes.has(s) ? [[s, quotes.get(s)!]] : []))) });
+  app.get<{ Querystring: { symbols?: string } }>('/v2/stocks/quotes/latest', async (req) => latest(req.query.symbols));
+  app.get<{ Querystring: { symbols?: string } }>('/v1beta3/crypto/us/latest/quotes', async (req) => latest(req.query.symbols));
+
+  wss.on('connection', (ws) => {
+    ws.on('ping', (data) => { if (!f.silent) ws.pong(data); });
+    ws.on('message', (raw) => {
+      if (f.silent) return;
+      const msg = JSON.parse(String(raw)) as { action?: string; key?: string; secret?: string };
+      if (msg.action === 'auth') {
+        const ok = msg.key === o.keyId && msg.secret === o.secretKey;
+        ws.send(JSON.stringify({ stream: 'authorization', data: { action: 'authenticate', status: ok ? 'authorized' : 'unauthorized' } }));
+        if (!ok) ws.close();
+      } else if (msg.action === 'listen') {
+        sockets.add(ws);
+        ws.send(JSON.stringify({ stream: 'listening', data: { streams: ['trade_updates'] } }));
+      }
+    });
+    ws.on('close', () => sockets.delete(ws));
+  });
+  app.server.on('upgrade', (req, socket, head) => {
+    if (f.outage || req.url !== '/stream') { socket.destroy(); return; }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const orderOf = (cid: string) => {
+    const order = byCid.get(cid)?.[0];
+    if (!order) throw new Error(`alpaca fake: no order ${cid}`);
+    return order;
+  };
+  const activity = (id: string) => {
+    const a = activities.find((x) => x.id === id);
+    if (!a) throw new Error(`alpaca fake: no fill activity ${id}`);
+    return a;
+  };
+
+  const controls: FakeVenueControls = {
+    symbol, quantity: 5,
+    async restingBuyPrice() { return 175.5; },
+    async timeoutNextSubmit() { f.timeoutNext = true; },
+    async failNextSubmit(status, created) { f.failNext = { status, created }; },
+    async rateLimitNextSubmit(seconds) { f.rateLimitNext = seconds; },
+    async rateLimitViolations() { return f.violations; },
+    clockSkewNextSubmit: null,
+    async setOutage(on) {
+      f.outage = on;
+      if (on) for (const s of sockets) s.terminate();
+    },
+    async setStreamSilent(on) { f.silent = on; },
+    async ordersCreated(cid) { return byCid.get(cid)?.length ?? 0; },
+    async submitsReceived(cid) { return submits.get(cid) ?? 0; },
+    async fill(cid, quantity) {
+      const order = orderOf(cid);
+      const price = Number(order.limit_price ?? 175.5);
+      const time = iso();
+      const cum = Number(order.filled_qty) + quantity;
+      const done = cum >= Number(order.qty);
+      const a: Activity = {
+        id: `${stamp(time)}::${randomUUID()}`, activity_type: 'FILL', transaction_time: time, type: done ? 'fill' : 'partial_fill',
+        price: String(price), qty: String(quantity), side: String(order.side), symbol: String(order.symbol), order_id: order.id,
+        cum_qty: String(cum), leaves_qty: String(Number(order.qty) - cum), order_status: done ? 'filled' : 'partially_filled',
+      };
+      activities.push(a);
+      restate(order);
+      order.status = done ? 'filled' : 'partially_filled';
+      if (done) order.filled_at = time;
+      push(order, done ? 'fill' : 'partial_fill', { timestamp: time, price: String(price), qty: String(quantity), position_qty: String(positionQty(String(order.symbol))) });
+      return { ref: a.id, price };
+    },
+    async repeatLastEvent(cid) {
+      const msg = lastEvent.get(cid);
+      if (msg && !f.silent) for (const s of sockets) s.send(Buffer.from(msg), { binary: true });
+    },
+    // Alpaca documents no push for amended fills: they show in the account's FILL activities.
+    async correctFill(cid, ref, price) {
+      activity(ref).price = String(price);
+      restate(orderOf(cid));
+    },
+    async bustFill(cid, ref) {
+      activities.splice(activities.indexOf(activity(ref)), 1);
+      restate(orderOf(cid));
+    },
+  };
+
+  return {
+    url, controls,
+    knobs: {
+      get listLagMs() { return f.listLagMs; },
+      set listLagMs(v: number) { f.listLagMs = v; },
+      counters,
+      setQuote(sym, q) { quotes.set(sym, { ...q, t: q.t ?? iso() }); },
+    },
+    submits: () => ledger.summary(),
+    activitiesOf: (cid) => activities.filter((a) => a.order_id === byCid.get(cid)?.[0]?.id),
+    async stop() {
+      for (const s of wss.clients) s.terminate();
+      for (const r of held) r.destroy();
+      wss.close();
+      await app.close();
+    },
+  };
+}
