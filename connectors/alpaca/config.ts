@@ -34,6 +34,8 @@ export const alpacaConfigSchema = z.object({
   quoteFeed: z.enum(['iex', 'sip']).default('iex'),
   /** A quote older than this is no quote (a closed market keeps its last one). */
   quoteStaleMs: z.number().int().positive().default(60_000),
+  /** Canonical symbols the desk trades here: quotes and instrument rules are read for these (ALPACA_SYMBOLS). */
+  symbols: z.array(z.string().min(1)).min(1).default(['AAPL', 'MSFT', 'BTCUSD', 'ETHUSD']),
   /** Latest quotes are read at most this often, whatever the runtime's quote interval. */
   quoteRefreshMs: z.number().int().positive().default(2_000),
 });
@@ -56,6 +58,7 @@ export interface AlpacaConfig {
   readonly quoteFeed: 'iex' | 'sip';
   readonly quoteStaleMs: number;
   readonly quoteRefreshMs: number;
+  readonly symbols: readonly string[];
 }
 
 /** Parses and freezes; a bad configuration throws naming the field, never its value. */
@@ -72,11 +75,12 @@ export function parseAlpacaConfig(input: unknown): AlpacaConfig {
   });
 }
 
-/** ALPACA_BASE_URL, ALPACA_STREAM_URL, ALPACA_DATA_URL, ALPACA_KEY_ID, ALPACA_SECRET_KEY, ALPACA_TIMEOUT_MS. */
+/** ALPACA_BASE_URL, ALPACA_STREAM_URL, ALPACA_DATA_URL, ALPACA_KEY_ID, ALPACA_SECRET_KEY, ALPACA_TIMEOUT_MS, ALPACA_SYMBOLS (comma-separated). */
 export function alpacaConfigFromEnv(env: NodeJS.ProcessEnv): AlpacaConfig {
   const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
   return parseAlpacaConfig({
     baseUrl: env.ALPACA_BASE_URL || undefined, streamUrl: env.ALPACA_STREAM_URL || undefined, dataUrl: env.ALPACA_DATA_URL || undefined,
     keyId: env.ALPACA_KEY_ID, secretKey: env.ALPACA_SECRET_KEY, timeoutMs: num(env.ALPACA_TIMEOUT_MS),
+    symbols: env.ALPACA_SYMBOLS ? env.ALPACA_SYMBOLS.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
   });
 }

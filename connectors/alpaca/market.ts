@@ -47,7 +47,7 @@ type Get = <S extends z.ZodType>(operation: string, path: string, schema: S, api
 export function createAlpacaMarket(config: AlpacaConfig, deps: { get: Get; clock: () => number; log?: Logger }) {
   let cache: { at: number; key: string; quotes: VenueQuote[] } | null = null;
   return {
-    async instruments(symbols: string[] = []): Promise<VenueInstrument[]> {
+    async instruments(symbols: readonly string[] = config.symbols): Promise<VenueInstrument[]> {
       const out: VenueInstrument[] = [];
       for (const canonical of symbols) {
         const a = await deps.get('asset', `/v2/assets/${encodeURIComponent(toVenue(canonical))}`, assetSchema, 'trading');

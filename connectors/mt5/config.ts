@@ -29,6 +29,8 @@ export const mt5ConfigSchema = z.object({
   lookupBeforeSubmit: z.boolean().default(true),
   /** A current price older than this is no quote (a closed market keeps its last price). */
   quoteStaleMs: z.number().int().positive().default(10_000),
+  /** Current prices are read at most this often (one request per symbol), whatever the runtime's quote interval. */
+  quoteRefreshMs: z.number().int().positive().default(2_000),
   /** Allowed deviation for market orders, in points. */
   slippagePoints: z.number().int().min(0).default(20),
 }).strict();

@@ -42,6 +42,7 @@ export function quoteOf(canonical: string, json: unknown, now: number, staleMs: 
 
 export function createMt5Market(config: Mt5Config, http: Mt5Http, clock: () => number) {
   const specs = new Map<string, Mt5Spec>(); // by canonical symbol, as last read
+  let cache: { at: number; key: string; quotes: VenueQuote[] } | null = null;
   const path = (venueSymbol: string, what: string) => `/symbols/${encodeURIComponent(venueSymbol)}/${what}`;
 
   async function spec(canonical: string): Promise<Mt5Spec | null> {
@@ -67,6 +68,9 @@ export function createMt5Market(config: Mt5Config, http: Mt5Http, clock: () => n
       return out;
     },
     async quotes(symbols: string[]): Promise<VenueQuote[]> {
+      const key = [...symbols].sort().join(',');
+      // Every price is a request against the bridge's quota, shared with trading and the poll.
+      if (cache && cache.key === key && clock() - cache.at < config.quoteRefreshMs) return cache.quotes;
       const out: VenueQuote[] = [];
       for (const canonical of symbols) {
         const inst = toVenue(canonical, config.symbolSuffix);
@@ -75,6 +79,7 @@ export function createMt5Market(config: Mt5Config, http: Mt5Http, clock: () => n
         const q = quoteOf(canonical, json, clock(), config.quoteStaleMs);
         if (q) out.push(q);
       }
+      cache = { at: clock(), key, quotes: out };
       return out;
     },
   };
