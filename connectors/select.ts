@@ -12,6 +12,7 @@ import { createIbkrClient } from './ibkr/client.ts';
 import { listedSymbols as ibkrSymbols } from './ibkr/symbols.ts';
 import { loadMt5Config } from './mt5/config.ts';
 import { createMt5Client } from './mt5/client.ts';
+import { listedSymbols as mt5Symbols } from './mt5/symbols.ts';
 import { createPaperClient } from './paper/client.ts';
 import type { VenueClient } from './venue.ts';
 
@@ -28,6 +29,7 @@ export function venueNames(env: NodeJS.ProcessEnv): VenueName[] {
   return [...new Set(names)] as VenueName[];
 }
 
+/** Every venue publishes quotes for the symbols it trades, so the router prices it from its own book. */
 export function selectVenues(env: NodeJS.ProcessEnv, log: Logger): SelectedVenue[] {
   return venueNames(env).map((name): SelectedVenue => {
     switch (name) {
@@ -36,17 +38,18 @@ export function selectVenues(env: NodeJS.ProcessEnv, log: Logger): SelectedVenue
           name, quoteSymbols: ['AAPL', 'MSFT', 'BTCUSD', 'ETHUSD', 'EURUSD'],
           client: createPaperClient({ baseUrl: env.PAPER_VENUE_URL ?? 'http://127.0.0.1:7070', venue: 'paper', timeoutMs: Number(env.VENUE_TIMEOUT_MS ?? 2000), log }),
         };
-      case 'alpaca':
-        return { name, quoteSymbols: [], client: createAlpacaClient(alpacaConfigFromEnv(env), { log }) };
+      case 'alpaca': {
+        const config = alpacaConfigFromEnv(env);
+        return { name, quoteSymbols: [...config.symbols], client: createAlpacaClient(config, { log }) };
+      }
       case 'binance': {
-        // Quotes (book tickers) for the pairs the connector reconciles, so the router prices Binance from its own book.
         const config = binanceConfigFromEnv(env);
         return { name, quoteSymbols: config.symbols.map(fromBinance), client: createBinanceClient(config, { log }) };
       }
       case 'ibkr':
         return { name, quoteSymbols: ibkrSymbols(), client: createIbkrClient({ config: loadIbkrConfig(env), log }) };
       case 'mt5':
-        return { name, quoteSymbols: [], client: createMt5Client({ config: loadMt5Config(env), log }) };
+        return { name, quoteSymbols: mt5Symbols(), client: createMt5Client({ config: loadMt5Config(env), log }) };
       default: {
         const never: never = name;
         throw new Error(`unhandled venue ${String(never)}`);
