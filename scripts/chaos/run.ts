@@ -121,7 +121,7 @@ async function main(): Promise<void> {
     hostile: ok(hostile) ? judgeHostile(ok(hostile)!, size.hostile) : [],
   };
   for (const [name, r] of [['kills', kills], ['kafka', kafka], ['postgres', postgres], ['venue', venue], ['duplicates', duplicates], ['deploy', deploy], ['hostile', hostile]] as const) {
-    if (failed(r)) (failures[name] ??= []).push(`did not finish: ${r.error}`);
+    if (failed(r)) (failures[name] ??= []).push(`did not finish: ${r.error.split('\n').slice(0, 2).join(' ').slice(0, 400)} (the whole error is in the report)`);
   }
   const failing = Object.fromEntries(Object.entries(failures).filter(([, f]) => f.length > 0));
   const k = ok(kills)?.kills;
@@ -181,8 +181,8 @@ async function main(): Promise<void> {
   if (figures.secondVenue) line('second venue', `resends ${figures.secondVenue.resends}, blind (must be 0) ${figures.secondVenue.blindResends}, doubled (must be 0) ${figures.secondVenue.doubled}`);
   if (k) line('kills delivered / restarted', `${figures.killsDelivered} of ${figures.killsPlanned} planned / ${figures.processesRestarted} came back ${JSON.stringify(figures.killsByKind)}`);
   line('process crashes (must be 0)', figures.crashes);
-  line('hostile requests tried / refused', `${figures.hostileTried} / ${figures.hostileRefused}`);
-  line('secrets in edge logs', figures.hostileSecretLeaks ?? 'not run');
+  if (ok(hostile)) line('hostile requests tried / refused', `${figures.hostileTried} / ${figures.hostileRefused}`);
+  if (ok(hostile)) line('secrets in edge logs', figures.hostileSecretLeaks);
   if (figures.deployP99) for (const [n, v] of Object.entries(figures.deployP99)) line(`deploy p99 ${n}`, `alert→decision ${v.alertToDecisionMs} ms, alert→order at venue ${v.alertToVenueMs} ms (${v.alerts} alerts)`);
   for (const [n, pq] of Object.entries(figures.parquetByScenario)) line(`parquet ${n}`, pq);
   line('report', out);
