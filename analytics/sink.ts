@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
 import type { ExecutionReport } from '../schemas/types.ts';
 import { createMutex } from '../streams/runtime/consume.ts';
+import { removePredecessors } from '../streams/runtime/membership.ts';
 import type { Topics } from '../streams/runtime/topics.ts';
 import { DATASETS, executionsDataset, type Dataset, type RowContext } from './columns.ts';
 import type { AnalyticsConfig } from './config.ts';
@@ -24,6 +25,8 @@ export interface AnalyticsSinkOptions {
   log: Logger;
   topics: Topics;
   groupId: string;
+  /** This instance's Kafka client id: members of the group carrying it are its dead predecessors, removed before joining (membership.ts). */
+  instanceClientId?: string;
   config: Pick<AnalyticsConfig, 'ANALYTICS_DIR' | 'ANALYTICS_FLUSH_MS' | 'ANALYTICS_COMPACT_EVERY_MS' | 'ANALYTICS_SMALL_FILE_ROWS' | 'ANALYTICS_COMPACT_MIN_FILES'>;
   /** Fault injection for tests: throwing here is a crash at that point. */
   fault?: Fault;
@@ -186,6 +189,7 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
       });
       consumer = cons;
       cons.on(cons.events.GROUP_JOIN, () => { rejoined = true; });
+      if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await cons.connect();
       await cons.subscribe({ topics: [...byTopic.keys()], fromBeginning: true });
       await cons.run({

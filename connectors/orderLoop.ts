@@ -8,6 +8,7 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { topicMessages, whileConcurrent, type OutRecord } from '../streams/runtime/consume.ts';
 import { AccountPartitioner, FETCH_MAX_WAIT_MS } from '../streams/runtime/kafka.ts';
+import { removePredecessors } from '../streams/runtime/membership.ts';
 
 export interface OrderLoopOptions {
   kafka: Kafka;
@@ -15,6 +16,8 @@ export interface OrderLoopOptions {
   groupId: string;
   /** Stable per instance: a restarted instance fences its previous incarnation's open transaction. */
   transactionalId: string;
+  /** This instance's Kafka client id: members of the group carrying it are its dead predecessors, removed before joining (membership.ts). */
+  instanceClientId?: string;
   topic: string;
   /** The batches of one transaction (one per partition), in the order they arrived. */
   handle(batches: { messages: KafkaMessage[]; partition: number }[]): Promise<OutRecord[]>;
@@ -96,6 +99,7 @@ export function createOrderLoop(o: OrderLoopOptions) {
   return {
     async start() {
       await producer.connect();
+      if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topic, fromBeginning: true });
       await consumer.run({

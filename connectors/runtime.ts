@@ -28,6 +28,8 @@ import { createVenueSync } from './venueSync.ts';
 export interface ConnectorOptions {
   kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; client: VenueClient;
   groupId: string; transactionalId: string; clock?: () => number;
+  /** This instance's Kafka client id: its dead predecessor is removed from the group before joining (membership.ts). */
+  instanceClientId?: string;
   /** Submit attempts per order before the batch is aborted and re-read. */
   submitAttempts?: number; backoffMs?: number; maxBackoffMs?: number;
   /** Orders of one batch in flight at the venue at once: a burst must not time itself out. */
@@ -267,7 +269,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   }
 
   const loop = createOrderLoop({
-    kafka: o.kafka, log, groupId: o.groupId, transactionalId: o.transactionalId, topic: o.topics.orders,
+    kafka: o.kafka, log, groupId: o.groupId, transactionalId: o.transactionalId, instanceClientId: o.instanceClientId, topic: o.topics.orders,
     serialize: lock,
     onRebalancing() { owned = new Set(); },
     onAssigned(partitions) {

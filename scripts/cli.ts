@@ -1,20 +1,23 @@
 // order-router command line. `start` runs the pipeline (all components, or --only some of them);
 // `paper-venue` runs the paper venue as its own process.
+// Each command loads only what it runs: a restarted component must not wait for the DuckDB bindings
+// of the analytics commands (seconds on a busy machine) before it starts.
 import { parseArgs } from 'node:util';
 import { COMPONENTS, startPipeline, type Component } from './pipeline.ts';
 import { ConfigError } from '../streams/runtime/env.ts';
-import { AUDIT_USAGE } from '../streams/audit/args.ts';
-import { ANALYTICS_USAGE } from '../analytics/cli.ts';
-import { OPS_TOKEN_USAGE } from '../edge/ops/tokenCommand.ts';
-import { SHADOW_USAGE } from '../streams/shadow/command.ts';
 
-const usage = `usage:
+async function usage(): Promise<string> {
+  const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }] = await Promise.all([
+    import('../streams/audit/args.ts'), import('../analytics/cli.ts'), import('../edge/ops/tokenCommand.ts'), import('../streams/shadow/command.ts'),
+  ]);
+  return `usage:
   order-router start [--only ${COMPONENTS.join(',')}]   run the pipeline (default: every component)
   order-router paper-venue                          run the paper venue (PAPER_VENUE_PORT, default 7070)
 ${AUDIT_USAGE}
 ${ANALYTICS_USAGE}
 ${OPS_TOKEN_USAGE}
 ${SHADOW_USAGE}`;
+}
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      console.error(usage);
+      console.error(await usage());
       process.exitCode = 2;
   }
 }

@@ -1,28 +1,19 @@
 // The composition root: builds each component from the environment and starts the ones asked for.
 // `npm start` runs them all in one process; `order-router start --only decide` runs one kind, so
 // they can be scaled, restarted and killed one at a time.
+//
+// Recovery after a crash: a kind's modules are loaded only when the process runs it (a restarted decide
+// does not load Fastify or DuckDB first); the edge starts before the processors, so intake never waits
+// for a consumer group; each processor first removes its own dead predecessor from its group
+// (streams/runtime/membership.ts) instead of waiting out the predecessor's session.
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
-import { loadAnalyticsConfig } from '../analytics/config.ts';
-import { openAnalyticsDb } from '../analytics/db.ts';
-import { analyticsRoutes, requireBearer } from '../analytics/routes.ts';
-import { createAnalyticsSink } from '../analytics/sink.ts';
 import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
-import { createAccept, startKafkaProbe } from '../edge/accept.ts';
-import { createEdgeApp } from '../edge/app.ts';
-import { consumerSpecs, startDashboard, type ConnectorProbe } from '../edge/dashboard/index.ts';
-import { loadEdgeConfig } from '../edge/config.ts';
-import { startOps } from '../edge/ops/index.ts';
-import { createConnectorRuntime } from '../connectors/runtime.ts';
-import { selectVenues, venueNames } from '../connectors/select.ts';
-import { createDecideProcessor } from '../streams/decide/processor.ts';
-import { createProjection } from '../streams/projection/processor.ts';
-import { createShadowFiller } from '../streams/shadow/processor.ts';
+import type { ConnectorProbe } from '../edge/dashboard/index.ts';
 import { createPool, migrate, type Pool } from '../streams/runtime/db.ts';
 import { loadRuntimeEnv, type RuntimeEnv } from '../streams/runtime/env.ts';
 import { createHlc } from '../streams/runtime/hlc.ts';
-import { AccountPartitioner, createKafka } from '../streams/runtime/kafka.ts';
+import { AccountPartitioner, createKafka, kafkaConfig } from '../streams/runtime/kafka.ts';
 import { createLogger } from '../streams/runtime/log.ts';
 import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../streams/runtime/topics.ts';
 
@@ -39,7 +30,7 @@ export async function prepare(env: RuntimeEnv, kafka: Kafka, codec: Codec): Prom
   const admin = kafka.admin();
   await admin.connect();
   try { await ensureTopics(admin, topics, env.TOPIC_PARTITIONS, env); } finally { await admin.disconnect(); }
-  for (const k of Object.keys(topics) as TopicKey[]) await codec.register(topics[k], TOPIC_SCHEMA[k] as RecordName);
+  await Promise.all((Object.keys(topics) as TopicKey[]).map((k) => codec.register(topics[k], TOPIC_SCHEMA[k] as RecordName)));
   return topics;
 }
 
@@ -48,7 +39,11 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
   const env = loadRuntimeEnv(rawEnv);
   const log = opts.log ?? createLogger('order-router', env.LOG_LEVEL);
   const want = new Set(opts.components ?? COMPONENTS);
-  const kafka = createKafka(env, [...want].join('+'), log);
+  // The instance id is part of the client id: the identity a restarted instance recognises its dead
+  // predecessor by in its consumer groups (membership.ts).
+  const clientName = `${[...want].join('+')}-${env.INSTANCE_ID}`;
+  const kafka = createKafka(env, clientName, log);
+  const instanceClientId = kafkaConfig(env, clientName, log).clientId!;
   const codec = createCodec(env.SCHEMA_REGISTRY_URL);
   const hlc = createHlc();
   const group = (name: string) => `${env.TOPIC_PREFIX}order-router-${name}`;
@@ -59,42 +54,26 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
   const topics = await prepare(env, kafka, codec);
   const pool: Pool | null = needsDb ? createPool(env) : null;
   const started: Stoppable[] = [];
+  let front: Stoppable[] = [];
+  // How long a start takes, from the process's own start (module loading included): what a restart costs.
+  const sinceStart = () => Math.round(performance.now());
+  const up = (name: string, stop: () => Promise<void>) => {
+    started.push({ name, stop });
+    log.info({ component: name, sinceProcessStartMs: sinceStart() }, 'started');
+  };
+  log.info({ sinceProcessStartMs: sinceStart() }, 'topics and schemas ready');
   let edgeUrl: string | null = null;
   const probes: ConnectorProbe[] = []; // connectors in this process, for the dashboard's venue health
 
   try {
-    if (want.has('projection')) {
-      const p = createProjection({ kafka, pool: pool!, codec, log: log.child({ component: 'projection' }), topic: topics.executions, groupId: group('projection') });
-      await p.start();
-      started.push({ name: 'projection', stop: () => p.stop() });
-      // Shadow twins are filled beside the live projection, into their own table (never `executions`).
-      const shadow = createShadowFiller({ kafka, pool: pool!, codec, topics, log: log.child({ component: 'shadow' }) });
-      await shadow.start();
-      started.push({ name: 'shadow', stop: () => shadow.stop() });
-    }
-    if (want.has('sink')) {
-      const s = createAnalyticsSink({ kafka, codec, log: log.child({ component: 'sink' }), topics, groupId: group('analytics-sink'), config: loadAnalyticsConfig(rawEnv) });
-      await s.start();
-      started.push({ name: 'sink', stop: () => s.stop() });
-    }
-    if (want.has('connector')) {
-      // One runtime per venue (VENUES=paper,alpaca,binance); each fails closed on its own.
-      for (const v of selectVenues(rawEnv, log.child({ component: 'venue' }))) {
-        const c = createConnectorRuntime({
-          kafka, codec, log: log.child({ component: 'connector' }), hlc, topics, client: v.client,
-          groupId: group(`connector-${v.name}`), transactionalId: txId(`connector-${v.name}`), quoteSymbols: v.quoteSymbols,
-        });
-        await c.start();
-        started.push({ name: `connector-${v.name}`, stop: () => c.stop() });
-        probes.push({ venue: v.name, status: () => c.status(), health: () => v.client.health() });
-      }
-    }
-    if (want.has('decide')) {
-      const d = createDecideProcessor({ kafka, codec, log: log.child({ component: 'decide' }), hlc, topics, groupId: group('decide'), transactionalIdBase: group('decide') });
-      await d.start();
-      started.push({ name: 'decide', stop: () => d.stop() });
-    }
     if (want.has('edge')) {
+      const [
+        { Registry }, { loadAnalyticsConfig }, { openAnalyticsDb }, { analyticsRoutes, requireBearer },
+        { createAccept, startKafkaProbe }, { createEdgeApp }, { consumerSpecs, startDashboard }, { loadEdgeConfig }, { startOps }, { venueNames },
+      ] = await Promise.all([
+        import('prom-client'), import('../analytics/config.ts'), import('../analytics/db.ts'), import('../analytics/routes.ts'),
+        import('../edge/accept.ts'), import('../edge/app.ts'), import('../edge/dashboard/index.ts'), import('../edge/config.ts'), import('../edge/ops/index.ts'), import('../connectors/select.ts'),
+      ]);
       const edgeConfig = loadEdgeConfig(rawEnv);
       const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });
       started.push({ name: 'ops', stop: () => ops.stop() });
@@ -127,10 +106,50 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         dashboard.register(app);
       }
       edgeUrl = await app.listen({ port: edgeConfig.port, host: edgeConfig.host });
-      log.info({ url: edgeUrl }, 'edge listening');
+      log.info({ url: edgeUrl, sinceProcessStartMs: sinceStart() }, 'edge listening');
       started.push({ name: 'edge', stop: async () => { ready = false; await app.close(); await producer.disconnect(); } });
     }
+    // The edge's parts are stopped first (stop taking work), then the processors behind it.
+    front = started.splice(0);
+    if (want.has('projection')) {
+      const [{ createProjection }, { createShadowFiller }] = await Promise.all([import('../streams/projection/processor.ts'), import('../streams/shadow/processor.ts')]);
+      const p = createProjection({ kafka, pool: pool!, codec, log: log.child({ component: 'projection' }), topic: topics.executions, groupId: group('projection'), instanceClientId });
+      await p.start();
+      up('projection', () => p.stop());
+      // Shadow twins are filled beside the live projection, into their own table (never `executions`).
+      const shadow = createShadowFiller({ kafka, pool: pool!, codec, topics, log: log.child({ component: 'shadow' }) });
+      await shadow.start();
+      up('shadow', () => shadow.stop());
+    }
+    if (want.has('sink')) {
+      const [{ createAnalyticsSink }, { loadAnalyticsConfig }] = await Promise.all([import('../analytics/sink.ts'), import('../analytics/config.ts')]);
+      const s = createAnalyticsSink({ kafka, codec, log: log.child({ component: 'sink' }), topics, groupId: group('analytics-sink'), instanceClientId, config: loadAnalyticsConfig(rawEnv) });
+      await s.start();
+      up('sink', () => s.stop());
+    }
+    if (want.has('connector')) {
+      const [{ createConnectorRuntime }, { selectVenues }] = await Promise.all([import('../connectors/runtime.ts'), import('../connectors/select.ts')]);
+      // One runtime per venue (VENUES=paper,alpaca,binance); each fails closed on its own.
+      for (const v of selectVenues(rawEnv, log.child({ component: 'venue' }))) {
+        const c = createConnectorRuntime({
+          kafka, codec, log: log.child({ component: 'connector' }), hlc, topics, client: v.client,
+          groupId: group(`connector-${v.name}`), transactionalId: txId(`connector-${v.name}`), instanceClientId, quoteSymbols: v.quoteSymbols,
+        });
+        await c.start();
+        up(`connector-${v.name}`, () => c.stop());
+        probes.push({ venue: v.name, status: () => c.status(), health: () => v.client.health() });
+      }
+    }
+    if (want.has('decide')) {
+      const { createDecideProcessor } = await import('../streams/decide/processor.ts');
+      const d = createDecideProcessor({
+        kafka, codec, log: log.child({ component: 'decide' }), hlc, topics, groupId: group('decide'), transactionalIdBase: group('decide'), instanceClientId,
+      });
+      await d.start();
+      up('decide', () => d.stop());
+    }
   } catch (e) {
+    await stopAll(front, log);
     await stopAll(started, log);
     await pool?.end();
     throw e;
@@ -139,13 +158,14 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
   return {
     env, topics, edgeUrl,
     async stop() {
+      await stopAll(front, log);
       await stopAll(started, log);
       await pool?.end();
     },
   };
 }
 
-/** Front door first (stop taking work), then the processors behind it, each finishing its batch. */
+/** In reverse order of start: the processors upstream first, each finishing its batch. */
 async function stopAll(started: Stoppable[], log: Logger): Promise<void> {
   for (const s of [...started].reverse()) {
     try { await s.stop(); } catch (e) { log.warn({ err: e, component: s.name }, 'stop failed'); }

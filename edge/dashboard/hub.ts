@@ -245,18 +245,32 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   }
 
   let recent: RecentTail | null = null, compacted: Tail | null = null;
+  const stopTails = async () => {
+    const r = recent, c = compacted;
+    recent = null;
+    compacted = null;
+    await r?.stop().catch(() => {});
+    await c?.stop().catch(() => {});
+  };
   const timer = setInterval(() => { void tick(); }, o.refreshMs);
-  try {
-    compacted = await startTail(o.kafka, [o.topics.control, o.topics.quotes], onCompacted);
-    recent = await startRecentTail(o.kafka, [o.topics.riskDecisions, o.topics.orders, o.topics.executions], o.recentPerPartition, onRecord);
-  } catch (e) {
-    clearInterval(timer);
-    await compacted?.stop();
-    throw e;
-  }
-  // The edge does not wait for the read-back: browsers get it as deltas if they connect sooner.
-  // A tail stopped before it caught up rejects: nothing to publish then.
-  Promise.all([compacted.caughtUp, recent.caughtUp]).then(() => { if (!stopped) store.publish({ type: 'caughtUp' }); }, () => {});
+  // The edge waits neither for the tails' consumer groups to form nor for the read-back (browsers get
+  // it as deltas if they connect sooner): intake must not depend on the dashboard. A tail that cannot
+  // start is tried again; one stopped before it caught up rejects, and there is nothing to publish.
+  const feeding = (async () => {
+    for (let attempt = 1; !stopped; attempt++) {
+      try {
+        compacted = await startTail(o.kafka, [o.topics.control, o.topics.quotes], onCompacted);
+        if (stopped) return;
+        recent = await startRecentTail(o.kafka, [o.topics.riskDecisions, o.topics.orders, o.topics.executions], o.recentPerPartition, onRecord);
+        Promise.all([compacted.caughtUp, recent.caughtUp]).then(() => { if (!stopped) store.publish({ type: 'caughtUp' }); }, () => {});
+        return;
+      } catch (e) {
+        await stopTails();
+        warnOnce('feed start', e);
+        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 5_000)));
+      }
+    }
+  })();
   void tick();
 
   return {
@@ -265,8 +279,8 @@ export async function startHub(o: HubOptions): Promise<Hub> {
       stopped = true;
       clearInterval(timer);
       while (ticking) await new Promise((r) => setTimeout(r, 20));
-      await recent?.stop();
-      await compacted?.stop();
+      await feeding;
+      await stopTails();
       await refreshing;
       await admin?.disconnect();
     },

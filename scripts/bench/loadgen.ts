@@ -16,7 +16,8 @@ export interface LoadOptions {
   symbols: string[];
 }
 
-export interface LoadResult { sent: number; ok: number; other: Record<string, number>; samples: [string, number, number][]; elapsedMs: number }
+/** `samples`: every answered request as [signal id, sent at, answered at, HTTP status] (ms, preciseNow). */
+export interface LoadResult { sent: number; ok: number; other: Record<string, number>; samples: [string, number, number, number][]; elapsedMs: number }
 
 function body(o: LoadOptions, i: number): { id: string; text: string } {
   const s = o.strategies[i % o.strategies.length];
@@ -46,7 +47,7 @@ export async function generateLoad(o: LoadOptions): Promise<LoadResult> {
       const status = await post(text);
       if (status === 202) result.ok++;
       else result.other[status] = (result.other[status] ?? 0) + 1;
-      result.samples.push([id, t0, preciseNow()]);
+      result.samples.push([id, t0, preciseNow(), status]);
     } catch (e) {
       const k = (e as { code?: string }).code ?? 'error';
       result.other[k] = (result.other[k] ?? 0) + 1;

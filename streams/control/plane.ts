@@ -3,6 +3,9 @@
 // lacks (a new environment, a topic recreated) is produced again, so the processors see what ops set.
 // Only missing keys are republished: a record the topic holds is never overwritten from Postgres,
 // because a newer one (a loss-breach halt) may not have been mirrored yet.
+// The mirror and the reconciler start in the background, retried until they run: the edge that hosts
+// the plane must not wait for the mirror's consumer group to form before it takes alerts, and a change
+// made meanwhile goes to Postgres and the topic as always (the mirror is for what others write).
 import type { Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -38,7 +41,13 @@ export interface ControlPlaneOptions {
   publish?: Publish;
 }
 
-export interface RunningControlPlane extends ControlPlane { stop(): Promise<void> }
+export interface RunningControlPlane extends ControlPlane {
+  /** The mirror has read the topic to its end and every row it lacked is republished. */
+  reconciled: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
   let producer: Producer | null = null;
@@ -59,8 +68,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
 
   const onTopic = new Set<string>();
   let tail: Tail | null = null;
-  try {
-    tail = await startTail(o.kafka, [o.topic], async (_topic, m) => {
+  let stopped = false;
+  const stopTail = async () => { const t = tail; tail = null; await t?.stop().catch(() => {}); };
+
+  async function mirrorAndReconcile(): Promise<void> {
+    const t = await startTail(o.kafka, [o.topic], async (_topic, m) => {
       if (m.value === null) return;
       try {
         const control = await o.codec.decode('Control', m.value);
@@ -71,7 +83,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
         o.log.error({ err: e, offset: m.offset }, 'control record not mirrored');
       }
     });
-    await tail.caughtUp;
+    tail = t;
+    if (stopped) return; // stop() came while the tail was starting: it stops it
+    await t.caughtUp;
     let republished = 0;
     for (const row of await allRows(o.pool)) {
       if (onTopic.has(controlKey(row.kind, row.scope, row.target))) continue;
@@ -79,19 +93,35 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       republished += 1;
     }
     if (republished > 0) o.log.warn({ republished }, 'control rows missing from the topic were republished');
-  } catch (e) {
-    await tail?.stop();
-    await producer?.disconnect();
-    throw e;
   }
+
+  const reconciled = (async () => {
+    for (let attempt = 1; !stopped; attempt++) {
+      try {
+        await mirrorAndReconcile();
+        return;
+      } catch (e) {
+        await stopTail();
+        if (stopped) break;
+        o.log.error({ err: e, attempt }, 'control mirror not started; trying again');
+        await sleep(Math.min(500 * attempt, 5_000));
+      }
+    }
+    throw new Error('control plane stopped before the mirror caught up');
+  })();
+  reconciled.catch(() => {}); // stopped first: an awaiting caller sees the rejection
 
   return {
     change: (req) => writer.change(req),
     limits: () => listLimits(o.pool),
     states: () => listStates(o.pool),
     audit: (q) => listAudit(o.pool, q),
+    reconciled,
     async stop() {
-      await tail?.stop();
+      stopped = true;
+      await stopTail(); // a mirror still catching up gives up
+      await reconciled.catch(() => {});
+      await stopTail();
       await producer?.disconnect();
     },
   };

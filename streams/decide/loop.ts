@@ -25,6 +25,7 @@ import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { topicMessages, whileConcurrent, type OutRecord } from '../runtime/consume.ts';
 import { AccountPartitioner, FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
+import { removePredecessors } from '../runtime/membership.ts';
 
 export interface PartitionedLoopOptions {
   kafka: Kafka;
@@ -33,6 +34,8 @@ export interface PartitionedLoopOptions {
   /** Shared by every instance of the processor: `<base>.p<partition>`. */
   transactionalIdBase: string;
   topic: string;
+  /** This instance's Kafka client id: members of the group carrying it are its dead predecessors, removed before joining (membership.ts). */
+  instanceClientId?: string;
   /** Turns one partition's batch into output records. May update staged state; `onAbort` undoes it. */
   handle(messages: KafkaMessage[], partition: number): Promise<OutRecord[]>;
   /** After the producers of a new assignment are fenced in, before its first batch. */
@@ -142,6 +145,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
   return {
     consumer,
     async start() {
+      if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topic, fromBeginning: true });
       await consumer.run({

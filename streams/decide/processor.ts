@@ -27,6 +27,8 @@ export interface DecideProcessorOptions {
   kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; groupId: string;
   /** Shared by all instances; one transactional id per signals partition is derived from it (loop.ts). */
   transactionalIdBase: string;
+  /** This instance's Kafka client id: its dead predecessor is removed from the group before joining (membership.ts). */
+  instanceClientId?: string;
   clock?: () => number; initialConfig?: ControlConfig;
 }
 
@@ -138,7 +140,7 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
   }
 
   const loop = createPartitionedLoop({
-    kafka: o.kafka, log: o.log, groupId: o.groupId, transactionalIdBase: o.transactionalIdBase, topic: topics.signals, handle,
+    kafka: o.kafka, log: o.log, groupId: o.groupId, transactionalIdBase: o.transactionalIdBase, instanceClientId: o.instanceClientId, topic: topics.signals, handle,
     async onAssigned(partitions, keepAlive) {
       if (!ready) await rebuild();
       await tail!.barrier([topics.riskDecisions, topics.orders], keepAlive);

@@ -8,8 +8,13 @@ import type { Codec } from '../../schemas/codec.ts';
 import { createProjector } from './projector.ts';
 import { createPgStore, storedOffsets } from './pgStore.ts';
 import { FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
+import { removePredecessors } from '../runtime/membership.ts';
 
-export interface ProjectionOptions { kafka: Kafka; pool: pg.Pool; codec: Codec; log: Logger; topic: string; groupId: string }
+export interface ProjectionOptions {
+  kafka: Kafka; pool: pg.Pool; codec: Codec; log: Logger; topic: string; groupId: string;
+  /** This instance's Kafka client id: members of the group carrying it are its dead predecessors, removed before joining (membership.ts). */
+  instanceClientId?: string;
+}
 
 export function createProjection(o: ProjectionOptions) {
   const consumer = o.kafka.consumer({ groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, sessionTimeout: 15000, heartbeatInterval: 1000 });
@@ -47,6 +52,7 @@ export function createProjection(o: ProjectionOptions) {
   return {
     consumer,
     async start() {
+      if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topic, fromBeginning: true });
       await consumer.run({

@@ -218,6 +218,7 @@ describe('control plane', () => {
     const topics = await prepare(loadRuntimeEnv(fresh), kafka, codec);
     const plane = await startControlPlane({ kafka, pool, codec, topic: topics.control, log: testLog(), hlc: () => Date.now() * 1000 });
     try {
+      await plane.reconciled;
       const stored = (await pool.query("SELECT 'LIMITS|' || scope || '|' || target AS k FROM control_limits UNION ALL SELECT 'TRADING_STATE|' || scope || '|' || target FROM control_states")).rows.map((r) => r.k).sort();
       assert.ok(stored.length >= 2);
       const republished = (await readAll(fresh, topics.control)).map((m) => m.key!.toString()).sort();
