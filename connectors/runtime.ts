@@ -25,6 +25,9 @@ import type { Stamp } from './reports.ts';
 import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
 import { createVenueSync } from './venueSync.ts';
 
+/** Retriable refusals in which the venue did answer: they do not count towards its circuit breaker. */
+const VENUE_ANSWERED = new Set(['VENUE_CLOCK_SKEW', 'VENUE_OUTCOME_UNKNOWN']);
+
 export interface ConnectorOptions {
   kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; client: VenueClient;
   groupId: string; transactionalId: string; clock?: () => number;
@@ -148,8 +151,9 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     } catch (e) {
       const wait = retryAfter(e);
       if (wait > 0) blockedUntil = Math.max(blockedUntil, clock() + wait);
-      // A clock-skew refusal is the venue answering; the client re-learns the offset.
-      if (!probing) feed(isRetriable(e) && errorCode(e) !== 'VENUE_CLOCK_SKEW' ? { kind: 'failure', reason: `${operation}: ${message(e)}` } : { kind: 'success' });
+      // A clock-skew refusal is the venue answering (the client re-learns the offset), and so is an
+      // outcome the venue has not settled yet (a taken id its look-up does not list): neither is an outage.
+      if (!probing) feed(isRetriable(e) && !VENUE_ANSWERED.has(errorCode(e)) ? { kind: 'failure', reason: `${operation}: ${message(e)}` } : { kind: 'success' });
       throw e;
     }
   }
