@@ -80,7 +80,9 @@ const tradingViewFields = {
 const tradingViewSchema = z.looseObject(tradingViewFields);
 
 export const EXTRAS_LIMITS = { fields: 32, keyChars: 64, valueChars: 1024 } as const;
-const fold = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
+// Compatibility-decomposed, marks and invisible characters dropped: `actión`, `ａｃｔｉｏｎ` and
+// `act\u200bion` all fold to `action`.
+const fold = (k: string) => k.normalize('NFKD').replace(/[\p{M}\p{Cf}_-]/gu, '').toLowerCase();
 const knownByFold = new Map(Object.keys(tradingViewFields).map((k) => [fold(k), k]));
 
 /** Fields the edge does not read, as text; a near-miss of a field it reads (`limitPrice`) is refused, not ignored. */

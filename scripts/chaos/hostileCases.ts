@@ -84,7 +84,9 @@ const wrongTypes: Gen = (ctx, i, v) => {
     ['time text', { time: 'yesterday' }], ['time negative', { time: -5 }], ['time fraction', { time: 1.5 }], ['time bad date', { time: '2024-13-45T00:00:00Z' }],
     ['price negative', { price: '-1' }], ['order type', { order_type: 'stop' }], ['limit without limit type', { limit_price: 10 }],
     ['limit without price', { order_type: 'limit' }], ['market position', { market_position: 'sideways' }],
-    ['unknown field', { leverage: 100 }], ['idempotency key spaces', { idempotency_key: 'a b' }], ['idempotency key long', { idempotency_key: 'k'.repeat(200) }],
+    // Fields the edge does not read are kept as extras (202); these look like fields it reads, or are too many.
+    ['near-miss field', { limitPrice: 10 }], ['account in body', { account: 'SOMEONE-ELSE' }],
+    ['too many extra fields', Object.fromEntries(Array.from({ length: 40 }, (_, k) => [`x${k}`, k]))], ['idempotency key spaces', { idempotency_key: 'a b' }], ['idempotency key long', { idempotency_key: 'k'.repeat(200) }],
     ['intent unknown', { intent: 'yolo' }], ['target without position', { intent: 'target' }],
   ];
   const [what, over] = pick(variants, v);

@@ -129,6 +129,7 @@ describe('TradingView alert', () => {
     // a field the edge reads, spelled another way, would silently change the order: refused
     assert.equal(fieldOf(() => tradingViewSignal(alert({ limitPrice: '10' }), ctx)), 'limitPrice');
     assert.equal(fieldOf(() => tradingViewSignal(alert({ 'Market-Position': 'long' }), ctx)), 'Market-Position');
+    for (const twin of ['acti\u006f\u0301n', '\uff41ction', 'act\u200bion']) assert.equal(fieldOf(() => tradingViewSignal(alert({ [twin]: 'sell' }), ctx)), twin);
     // bounded
     assert.equal(fieldOf(() => tradingViewSignal(alert({ comment: 'x'.repeat(1025) }), ctx)), 'comment');
     assert.equal(fieldOf(() => tradingViewSignal(alert(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`f${i}`, i]))), ctx)), 'f32');
