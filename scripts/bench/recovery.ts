@@ -49,6 +49,12 @@ export interface RecoveryKill {
     decided: number;
     /** Accepted alerts denied STALE_SIGNAL. */
     staleDenied: number;
+    /**
+     * Which age was over its limit (streams/decide/checks.ts): `atReceipt` the alert's age when the edge
+     * received it, `inPipeline` its wait between the edge and the decision; `total` for a gate that
+     * measured the two together (before the split).
+     */
+    staleBy: Record<string, number>;
   };
 }
 
@@ -84,6 +90,16 @@ async function rejoined(admin: Admin, groups: string[], dead: Set<string>): Prom
 
 function loadPerCore(): number | null {
   try { return Math.round((Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]) / cpus().length) * 10) / 10; } catch { return null; }
+}
+
+function staleBy(details: (string | null)[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of details) {
+    let measured = 'total';
+    try { measured = String((JSON.parse(d ?? '{}') as { measured?: string }).measured ?? 'total'); } catch { /* not JSON */ }
+    out[measured] = (out[measured] ?? 0) + 1;
+  }
+  return out;
 }
 
 async function edgeReady(url: string): Promise<boolean> {
@@ -132,7 +148,7 @@ async function killOne(fleet: Fleet, admin: Admin, kind: Kind, o: { rate: number
 
   // Every accepted alert decided (or 30 s without a new decision), then the position rows.
   const mine = (signalId: string) => signalId.includes(`:${runId}-`);
-  let decided = new Map<string, { verdict: string; reason: string | null }>();
+  let decided = new Map<string, { verdict: string; reason: string | null; detail: string | null }>();
   let firstDecision: number | null = null, firstAck: number | null = null, firstFill: number | null = null;
   for (let last = -1, lastChange = Date.now(); ;) {
     decided = new Map();
@@ -142,7 +158,7 @@ async function killOne(fleet: Fleet, admin: Admin, kind: Kind, o: { rate: number
       const ts = Number(m.timestamp);
       if (topic === T.riskDecisions) {
         const d = await fleet.codec.decode('RiskDecision', m.value!);
-        if (mine(d.signalId)) decided.set(d.signalId, { verdict: d.verdict, reason: d.reason });
+        if (mine(d.signalId)) decided.set(d.signalId, { verdict: d.verdict, reason: d.reason, detail: d.detail });
         firstDecision = after(ts, firstDecision);
       } else {
         const e = await fleet.codec.decode('ExecutionReport', m.value!);
@@ -179,9 +195,10 @@ async function killOne(fleet: Fleet, admin: Admin, kind: Kind, o: { rate: number
       sent: result.sent, accepted: accepted.size, notAccepted: result.sent - accepted.size,
       decided: [...decided.keys()].filter((id) => accepted.has(id)).length,
       staleDenied: [...decided].filter(([id, d]) => accepted.has(id) && d.reason === 'STALE_SIGNAL').length,
+      staleBy: staleBy([...decided].filter(([id, d]) => accepted.has(id) && d.reason === 'STALE_SIGNAL').map(([, d]) => d.detail)),
     },
   };
-  o.say(`recovery ${kind}: kill → ready ${r.killToReadyMs ?? '-'} ms (${r.cpuToReadyMs ?? '-'} ms of CPU, load ${r.loadPerCore ?? '-'} per core), → resumed (${OWN[kind]}) ${r.killToResumedMs ?? '-'} ms; accepted ${r.alerts.accepted}/${r.alerts.sent}, decided ${r.alerts.decided}, STALE_SIGNAL ${r.alerts.staleDenied}`);
+  o.say(`recovery ${kind}: kill → ready ${r.killToReadyMs ?? '-'} ms (${r.cpuToReadyMs ?? '-'} ms of CPU, load ${r.loadPerCore ?? '-'} per core), → resumed (${OWN[kind]}) ${r.killToResumedMs ?? '-'} ms; accepted ${r.alerts.accepted}/${r.alerts.sent}, decided ${r.alerts.decided}, STALE_SIGNAL ${r.alerts.staleDenied} ${JSON.stringify(r.alerts.staleBy)}`);
   return r;
 }
 

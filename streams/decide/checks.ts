@@ -96,12 +96,26 @@ export function checkUnknownSymbol(_order: ProposedOrder, ctx: CheckContext): De
   return { reason: 'UNKNOWN_SYMBOL', detail: { symbol: ctx.signal.symbol } };
 }
 
+/**
+ * Two ages, each against its own limit, because they have different causes:
+ * - at receipt, the edge's receipt time minus the sender's alert time (`maxSignalAgeMs`): the alert was
+ *   already old when it reached us (a slow sender, TradingView's queue, a skewed clock). Unknown, and
+ *   not checked, when the alert carries no time.
+ * - in the pipeline, now minus the edge's receipt time (`maxPipelineDelayMs`): how long an alert the
+ *   edge accepted then waited inside the pipeline (a processor restarting, a backlog). A restart of a
+ *   few seconds must not deny what the edge answered 202 to; an outage of minutes must not trade late.
+ * Adding the two, as this check once did, denied alerts that were fresh at receipt merely because a
+ * processor was restarting (754 of 1,000 in a run with five kills).
+ */
 export function checkStaleSignal(_order: ProposedOrder, ctx: CheckContext): Denial | null {
-  // Without a sender time the edge's receipt time is the best evidence of age.
-  const sentAt = ctx.signal.alertTime ?? ctx.signal.receivedAt;
-  const ageMs = ctx.now - sentAt;
-  if (!exceeds(ageMs, ctx.limits.maxSignalAgeMs)) return null;
-  return { reason: 'STALE_SIGNAL', detail: { sentAt, now: ctx.now, ageMs, maxSignalAgeMs: ctx.limits.maxSignalAgeMs } };
+  const { alertTime, receivedAt } = ctx.signal;
+  if (alertTime !== null && exceeds(receivedAt - alertTime, ctx.limits.maxSignalAgeMs)) {
+    return { reason: 'STALE_SIGNAL', detail: { measured: 'atReceipt', alertTime, receivedAt, ageMs: receivedAt - alertTime, maxSignalAgeMs: ctx.limits.maxSignalAgeMs } };
+  }
+  if (exceeds(ctx.now - receivedAt, ctx.limits.maxPipelineDelayMs)) {
+    return { reason: 'STALE_SIGNAL', detail: { measured: 'inPipeline', receivedAt, now: ctx.now, delayMs: ctx.now - receivedAt, maxPipelineDelayMs: ctx.limits.maxPipelineDelayMs } };
+  }
+  return null;
 }
 
 export function checkOutOfOrder(_order: ProposedOrder, ctx: CheckContext): Denial | null {

@@ -32,6 +32,7 @@ const limitFields = {
   maxOrdersPerMinute: z.number().int().min(0),
   priceCollarBps: z.number().min(0),
   maxSignalAgeMs: z.number().int().positive(),
+  maxPipelineDelayMs: z.number().int().positive(),
 };
 
 /** LIMITS at DESK scope: the defaults every account, strategy and symbol starts from. */
@@ -44,7 +45,10 @@ export const deskLimitsSchema = z.strictObject({
   lossBreachState: limitFields.lossBreachState.default('HALTED'),
   maxOrdersPerMinute: limitFields.maxOrdersPerMinute.default(60),
   priceCollarBps: limitFields.priceCollarBps.default(200),
+  /** The alert's age when the edge received it (sender's time → edge's receipt). */
   maxSignalAgeMs: limitFields.maxSignalAgeMs.default(15_000),
+  /** How long an accepted alert may wait inside the pipeline (edge's receipt → decision): restarts take seconds. */
+  maxPipelineDelayMs: limitFields.maxPipelineDelayMs.default(60_000),
 });
 /** LIMITS at ACCOUNT / STRATEGY / SYMBOL scope: any subset of the desk fields. */
 export const limitOverridesSchema = z.strictObject(limitFields).partial();
@@ -100,6 +104,7 @@ export function resolveLimits(config: ControlConfig, account: string, strategy: 
     maxOrdersPerMinute: tightest(a?.maxOrdersPerMinute, s?.maxOrdersPerMinute, y?.maxOrdersPerMinute, desk.maxOrdersPerMinute),
     priceCollarBps: tightest(a?.priceCollarBps, s?.priceCollarBps, y?.priceCollarBps, desk.priceCollarBps),
     maxSignalAgeMs: tightest(a?.maxSignalAgeMs, s?.maxSignalAgeMs, y?.maxSignalAgeMs, desk.maxSignalAgeMs),
+    maxPipelineDelayMs: tightest(a?.maxPipelineDelayMs, s?.maxPipelineDelayMs, y?.maxPipelineDelayMs, desk.maxPipelineDelayMs),
   };
 }
 

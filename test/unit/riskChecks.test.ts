@@ -43,6 +43,7 @@ const LIMITS: Limits = {
   maxOrdersPerMinute: 5,
   priceCollarBps: 100,
   maxSignalAgeMs: 10_000,
+  maxPipelineDelayMs: 30_000,
 };
 
 function signal(overrides: Partial<Signal> = {}): Signal {
@@ -114,10 +115,16 @@ const boundaries: Boundary[] = [
     under: [sell(1, 99.01), {}], at: [sell(1, 99), {}], over: [sell(1, 98.99), {}],
   },
   {
-    name: 'stale signal after 10 s', check: checkStaleSignal, reason: 'STALE_SIGNAL',
-    under: [buy(1), { signal: signal({ alertTime: NOW - 9_999 }) }],
-    at: [buy(1), { signal: signal({ alertTime: NOW - 10_000 }) }],
-    over: [buy(1), { signal: signal({ alertTime: NOW - 10_001 }) }],
+    name: 'an alert 10 s old when the edge received it', check: checkStaleSignal, reason: 'STALE_SIGNAL',
+    under: [buy(1), { signal: signal({ alertTime: NOW - 10_999, receivedAt: NOW - 1_000 }) }],
+    at: [buy(1), { signal: signal({ alertTime: NOW - 11_000, receivedAt: NOW - 1_000 }) }],
+    over: [buy(1), { signal: signal({ alertTime: NOW - 11_001, receivedAt: NOW - 1_000 }) }],
+  },
+  {
+    name: 'an alert waiting 30 s inside the pipeline', check: checkStaleSignal, reason: 'STALE_SIGNAL',
+    under: [buy(1), { signal: signal({ alertTime: NOW - 29_999, receivedAt: NOW - 29_999 }) }],
+    at: [buy(1), { signal: signal({ alertTime: NOW - 30_000, receivedAt: NOW - 30_000 }) }],
+    over: [buy(1), { signal: signal({ alertTime: NOW - 30_001, receivedAt: NOW - 30_001 }) }],
   },
   {
     name: 'out of order against the last alert', check: checkOutOfOrder, reason: 'OUT_OF_ORDER_SIGNAL',
@@ -150,11 +157,22 @@ describe('risk checks at their boundaries', () => {
     assert.equal(checkDailyLoss(buy(10), ctx({ dayPnl: -2_000, limits: reducing, positionBefore: 30 }))?.reason, 'DAILY_LOSS_LIMIT');
   });
 
-  it('given no alert time, when the signal is checked for age, then the edge receipt time dates it', () => {
+  it('given no alert time, when the signal is checked for age, then only its wait inside the pipeline counts', () => {
     const noAlert = (receivedAt: number) => ctx({ signal: signal({ alertTime: null, receivedAt }) });
-    assert.equal(checkStaleSignal(buy(1), noAlert(NOW - 10_000)), null);
-    assert.equal(checkStaleSignal(buy(1), noAlert(NOW - 10_001))?.reason, 'STALE_SIGNAL');
+    assert.equal(checkStaleSignal(buy(1), noAlert(NOW - 30_000)), null);
+    assert.equal(checkStaleSignal(buy(1), noAlert(NOW - 30_001))?.reason, 'STALE_SIGNAL');
     assert.equal(checkOutOfOrder(buy(1), { ...noAlert(NOW), lastAlertTime: NOW }), null, 'no alert time: nothing to order by');
+  });
+
+  it('given an alert fresh at receipt that then waited 20 s for a processor to restart, then it is not stale; past the pipeline limit it is', () => {
+    // The two ages are not added: 1 s at receipt + 20 s inside is over the 10 s receipt limit in sum, and fine.
+    const paused = ctx({ signal: signal({ alertTime: NOW - 21_000, receivedAt: NOW - 20_000 }) });
+    assert.equal(checkStaleSignal(buy(1), paused), null);
+    const outage = checkStaleSignal(buy(1), ctx({ signal: signal({ alertTime: NOW - 41_000, receivedAt: NOW - 40_000 }) }));
+    assert.equal(outage?.reason, 'STALE_SIGNAL');
+    assert.equal(outage?.detail.measured, 'inPipeline');
+    const late = checkStaleSignal(buy(1), ctx({ signal: signal({ alertTime: NOW - 12_000, receivedAt: NOW - 1_000 }) }));
+    assert.equal(late?.detail.measured, 'atReceipt');
   });
 
   it('given gross exposure already over the limit, when an order shrinks it, then it passes; when it grows it, denied', () => {
