@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateToken } from '../edge/ops/auth.ts';
+import { TS_NODE_ARGS } from './tsNode.ts';
 
 const SECRETS = { 'trend-1': 'demo-trend-secret-7f3a9c21', 'meanrev-2': 'demo-meanrev-secret-b81d44e0' } as const;
 type Strategy = keyof typeof SECRETS;
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     // The same fills through the Parquet sink, answered by DuckDB: the quants' view of the run.
     await sleep(2500);
     console.log('\nP&L from DuckDB over the Parquet files (`order-router pnl --by account,strategy,symbol`)');
-    console.log(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'pnl', '--by', 'account,strategy,symbol'], { env, encoding: 'utf8' }));
+    console.log(execFileSync(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'pnl', '--by', 'account,strategy,symbol'], { env, encoding: 'utf8' }));
     if (keep) {
       console.log(`\nThe pipeline keeps running: ${pipeline.edgeUrl}/dashboard${demoToken ? ` (operator token: ${demoToken})` : ''}. Ctrl-C stops it.`);
       await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });

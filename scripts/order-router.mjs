@@ -1,5 +1,3 @@
 #!/usr/bin/env node
-// Installed entry point: runs scripts/cli.ts through tsx.
-import { register } from 'tsx/esm/api';
-register();
+// Installed entry point: Node (>= 22.18) runs the TypeScript sources as they are, by stripping types.
 await import('./cli.ts');

@@ -28,6 +28,9 @@ PG_HOSTPORT="${PG_URL#*://}"; PG_HOSTPORT="${PG_HOSTPORT#*@}"; PG_HOSTPORT="${PG
 PG_HOST="${PG_HOSTPORT%:*}"
 PG_PORT="${PG_HOSTPORT##*:}"; [ "$PG_PORT" = "$PG_HOSTPORT" ] && PG_PORT=5432
 
+# The Node the project pins (node_modules/.bin/node, current LTS) when installed: it runs TypeScript as is.
+NODE="$ROOT/node_modules/.bin/node"; [ -x "$NODE" ] || NODE=node
+
 log() { printf '[stack] %s\n' "$*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 wait_port() { # host port seconds name
@@ -165,7 +168,7 @@ kafka_up() {
     # Every broker registered with an elected quorum leader; the registry's topic made with 3 copies
     # before the registry starts (it would create it with one).
     cd "$ROOT"
-    KAFKA_BROKERS="$(broker_list)" node --import tsx scripts/kafka/cluster.ts ready "$STACK_DIR" "$KAFKA_NODES" "${SCHEMA_REGISTRY_TOPIC:-_schemas}" >&2
+    KAFKA_BROKERS="$(broker_list)" "$NODE" scripts/kafka/cluster.ts ready "$STACK_DIR" "$KAFKA_NODES" "${SCHEMA_REGISTRY_TOPIC:-_schemas}" >&2
   fi
 }
 
@@ -175,7 +178,7 @@ registry_up() {
   log "starting schema registry on 127.0.0.1:$REGISTRY_PORT"
   cd "$ROOT"
   KAFKA_BROKERS="$(broker_list)" SCHEMA_REGISTRY_PORT="$REGISTRY_PORT" \
-    nohup node --import tsx schemas/registry/main.ts </dev/null >"$STACK_DIR/registry.log" 2>&1 &
+    nohup "$NODE" schemas/registry/main.ts </dev/null >"$STACK_DIR/registry.log" 2>&1 &
   echo $! >"$STACK_DIR/registry.pid"
   local i
   for ((i = 0; i < 600; i++)); do

@@ -1,4 +1,4 @@
-// Process entry for the paper venue: `node --import tsx connectors/paper/main.ts`.
+// Process entry for the paper venue: `node connectors/paper/main.ts`.
 // Env: PAPER_VENUE_PORT (7070), PAPER_VENUE_HOST (127.0.0.1), PAPER_VENUE_SEED (config default).
 import { pino } from 'pino';
 import { parsePaperConfig } from './config.ts';

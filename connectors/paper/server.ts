@@ -69,8 +69,10 @@ interface JournalEntry {
 }
 
 class BadRequest extends Error {
-  constructor(readonly field: string | null, message: string) {
+  readonly field: string | null;
+  constructor(field: string | null, message: string) {
     super(message);
+    this.field = field;
   }
 }
 

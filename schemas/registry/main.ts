@@ -1,4 +1,4 @@
-// Process entry for the schema registry: `node --import tsx schemas/registry/main.ts`.
+// Process entry for the schema registry: `node schemas/registry/main.ts`.
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';

@@ -2,7 +2,7 @@
 // check) and `evolveGate` folding the decision back, timed together per signal with
 // process.hrtime.bigint() into an HDR histogram (nanosecond resolution). One core, no I/O.
 // Fills, cancels, quotes and day rolls keep the books realistic and bounded; they run between the
-// timed sections. Run alone: `node --import tsx scripts/bench/decide.ts` prints the JSON.
+// timed sections. Run alone: `node scripts/bench/decide.ts` prints the JSON.
 import hdr from 'hdr-histogram-js';
 import type { ExecutionReport, Order, Quote, Signal } from '../../schemas/types.ts';
 import { applyControl, defaultControlConfig } from '../../streams/decide/config.ts';

@@ -1,6 +1,6 @@
 // Load generator, run as its own process so it does not share the pipeline's event loop.
 // Posts TradingView alerts and prints one JSON line: per-request send time, status and answer time.
-//   node --import tsx scripts/bench/loadgen.ts '<json options>'
+//   node scripts/bench/loadgen.ts '<json options>'
 import http from 'node:http';
 import { preciseNow, atFixedRate } from './hist.ts';
 

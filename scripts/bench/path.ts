@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { cpuMeter, pidListeningOn, pidsNamed, processRssMb, type CpuUse } from './cpu.ts';
 import { perAlert, snapshot, type RequestsPerAlert } from './requests.ts';
 import { runEnv } from '../chaos/harness.ts';
+import { TS_NODE_ARGS } from '../tsNode.ts';
 
 const run = promisify(execFile);
 const loadgenPath = fileURLToPath(new URL('./loadgen.ts', import.meta.url));
@@ -92,7 +93,7 @@ async function hopsOf(b: Target, runId: string, sentAt: Map<string, number>, pro
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', loadgenPath, JSON.stringify(o)], { maxBuffer: 512 * 1024 * 1024 });
+  const { stdout } = await run(process.execPath, [...TS_NODE_ARGS, loadgenPath, JSON.stringify(o)], { maxBuffer: 512 * 1024 * 1024 });
   return JSON.parse(stdout) as LoadResult;
 }
 

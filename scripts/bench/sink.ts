@@ -1,6 +1,6 @@
 // Analytics sink benchmark: one million synthetic fills, generated in memory, through the sink's own
 // path minus Kafka (position fold → Arrow record batches → Parquet files → manifest), then the P&L
-// report by strategy and day over the files. Run alone: node --import tsx scripts/bench/sink.ts
+// report by strategy and day over the files. Run alone: node scripts/bench/sink.ts
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

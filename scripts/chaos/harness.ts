@@ -15,6 +15,7 @@ import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 import { topicNames, type Topics } from '../../streams/runtime/topics.ts';
 import { COMPONENTS } from '../pipeline.ts';
+import { TS_NODE_ARGS } from '../tsNode.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -119,9 +120,9 @@ function capture(proc: ChildProcess, keep: number, onLine?: (line: string) => vo
 }
 
 export interface ManagedOptions {
-  /** What `start()` spawns: arguments after `node --import tsx`. */
+  /** What `start()` spawns: arguments after `node`. */
   args: string[];
-  /** Node options before `--import tsx` (e.g. --cpu-prof). */
+  /** Node options before the script (e.g. --cpu-prof). */
   nodeArgs?: string[];
   env: NodeJS.ProcessEnv;
   name: string;
@@ -145,7 +146,8 @@ export class Managed {
   /** Started and not stopped by us: if it is not alive, it crashed. */
   wanted = false;
 
-  constructor(readonly o: ManagedOptions) {}
+  readonly o: ManagedOptions;
+  constructor(o: ManagedOptions) { this.o = o; }
 
   get alive(): boolean { return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null; }
   get pid(): number | undefined { return this.proc?.pid; }
@@ -153,7 +155,7 @@ export class Managed {
 
   start(): void {
     if (this.alive) throw new Error(`${this.o.name} already running`);
-    const proc = spawn(process.execPath, [...(this.o.nodeArgs ?? []), '--import', 'tsx', ...this.o.args], { cwd: ROOT, env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...(this.o.nodeArgs ?? []), ...TS_NODE_ARGS, ...this.o.args], { cwd: ROOT, env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     this.starts++;
     this.wanted = true;

@@ -1,7 +1,7 @@
 // A local KRaft cluster's state, read where Kafka keeps it: the quorum leader from each node's
 // `quorum-state` file (what the raft layer persisted at its last election; every voter agrees once an
 // election is over) and the registered brokers from the cluster's metadata. `scripts/stack.sh up` with
-// KAFKA_NODES > 1 runs `node --import tsx scripts/kafka/cluster.ts ready <stack dir> <nodes> <schemas topic>`:
+// KAFKA_NODES > 1 runs `node scripts/kafka/cluster.ts ready <stack dir> <nodes> <schemas topic>`:
 // it waits until every node is a broker of the cluster and the quorum has a leader, then creates the
 // registry's topic with the cluster's durability (the registry would create it with one copy).
 import { readFileSync } from 'node:fs';

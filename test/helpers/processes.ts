@@ -3,13 +3,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { teeToTestLog } from './testLogs.ts';
+import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface Child { proc: ChildProcess; output: () => string; exited: Promise<number | null> }
 
 export function spawnComponent(components: string, env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'start', '--only', components], {
+  const proc = spawn(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'start', '--only', components], {
     cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   teeToTestLog(proc, components);

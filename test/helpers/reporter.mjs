@@ -1,7 +1,7 @@
 // The test reporter of `npm test`: node's spec reporter, then what was skipped and why, where the logs
 // of failing files are, and node's own summary (`ℹ tests N`, `ℹ pass N`, ...) as the last lines, which
 // CI reads. Plain JavaScript: node 20 loads reporters in the runner's process, without tsx.
-//   node --import tsx --import ./test/helpers/testLogs.ts --test \
+//   node --import ./test/helpers/testLogs.ts --test \
 //     --test-reporter=./test/helpers/reporter.mjs --test-reporter-destination=stdout test/unit/*.test.ts
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';

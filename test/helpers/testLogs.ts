@@ -3,7 +3,7 @@
 // created at the first line. The run folder comes from test/helpers/reporter.mjs (it prints the log of
 // every failing file); without that reporter each file gets a run folder of its own and a failing
 // file prints its log's path on exit. Loaded with --import by the npm test scripts, and imported by
-// the helpers, so `node --import tsx --test test/integration/x.test.ts` logs to a file too.
+// the helpers, so `node --test test/integration/x.test.ts` logs to a file too.
 import type { ChildProcess } from 'node:child_process';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -24,6 +24,7 @@ import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner, partitionForAccount } from '../../streams/runtime/kafka.ts';
 import { topicNames } from '../../streams/runtime/topics.ts';
 import { isolatedEnv, readAll, testKafka, testLog, tradingViewAlert, waitFor } from '../helpers/env.ts';
+import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
 
 const run = promisify(execFile);
 // One strategy per account: the out-of-order check is per strategy, and order is kept per partition.
@@ -144,7 +145,7 @@ describe('audit: replay, verify, trail on the real stack', () => {
     await waitFor('corrections and busts on the topic', async () => (await executions()).filter((e) => e.type === 'CORRECTION' || e.type === 'BUST').length >= 10, 30_000, 500);
     await projected();
 
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'audit', 'verify'], { env, cwd: process.cwd() }).catch((e) => e);
+    const { stdout, stderr } = await run(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'audit', 'verify'], { env, cwd: process.cwd() }).catch((e) => e);
     assert.match(stdout, /^OK: \d+ events \(\d+ stored, \d+ repeats\), \d+ positions, hash chain intact/m, `${stdout}${stderr}`);
     const report = await verify();
     assert.ok(report.ok && report.events > 3000 && report.positions >= 10, JSON.stringify({ ...report, differences: report.differences.slice(0, 5) }));

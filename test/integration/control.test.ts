@@ -18,6 +18,7 @@ import { createPool, type Pool } from '../../streams/runtime/db.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { isolatedEnv, readAll, testKafka, testLog, tradingViewAlert, waitFor } from '../helpers/env.ts';
+import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
 
 const ADMIN = 'it-admin-token-7c2f9e1a5b3d8c4f6a0e';
 const OPERATOR = 'it-operator-token-3e8a1c5f7b9d2e4c6a8b';
@@ -196,7 +197,7 @@ describe('control plane', () => {
   });
 
   it('given a token made with `order-router ops-token`, then it works with its role until revoked; only its hash is stored', async () => {
-    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'ops-token', ...args], { env });
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'ops-token', ...args], { env });
     const token = (await cli('--name', 'dash', '--role', 'viewer')).stdout.trim();
     assert.ok(token.length >= 32);
     assert.equal((await ops('GET', '/states', token)).status, 200);

@@ -20,6 +20,7 @@ import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import type { Topics } from '../../streams/runtime/topics.ts';
 import { isolatedEnv, readAll, testKafka, waitFor } from '../helpers/env.ts';
 import { teeToTestLog } from '../helpers/testLogs.ts';
+import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ACCOUNTS = 40;
@@ -52,7 +53,7 @@ async function setup() {
   let n = 0;
 
   function start(id: string): Instance {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'start', '--only', 'decide'], {
+    const child = spawn(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'start', '--only', 'decide'], {
       cwd: root, env: { ...env, INSTANCE_ID: id }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     teeToTestLog(child, `decide ${id}`);

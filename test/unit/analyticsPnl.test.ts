@@ -1,5 +1,5 @@
 // The per-row P&L the sink stores: small cases by hand, and random histories against foldPositions.
-// Rerun one case with SEED=<n> node --import tsx --test test/unit/analyticsPnl.test.ts
+// Rerun one case with SEED=<n> node --test test/unit/analyticsPnl.test.ts
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createPnlFold, type PnlEffect } from '../../analytics/pnlFold.ts';

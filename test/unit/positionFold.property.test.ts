@@ -1,5 +1,5 @@
 // Random histories of fills, partial fills, corrections, busts, status noise and replayed duplicates.
-// Rerun one case with SEED=<n> node --import tsx --test test/unit/positionFold.property.test.ts
+// Rerun one case with SEED=<n> node --test test/unit/positionFold.property.test.ts
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { ExecType, ExecutionReport, Side } from '../../schemas/types.ts';

@@ -2,7 +2,7 @@
 // logs of fills, partial fills, corrections, busts, status noise and duplicates, cut into random batches
 // and delivered with the faults Kafka and Postgres produce (re-delivery, a commit lost after writing, a
 // rebalance that voids the caches, a restarted process).
-// Rerun one case with SEED=<n> node --import tsx --test test/unit/projection.property.test.ts
+// Rerun one case with SEED=<n> node --test test/unit/projection.property.test.ts
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { ExecType, ExecutionReport, Side } from '../../schemas/types.ts';
