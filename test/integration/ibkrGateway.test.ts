@@ -74,10 +74,10 @@ describe('ibkr client: the gateway as documented', () => {
     after(async () => { await r.stop(); });
 
     it('sends the /tickle session on the socket, so order and trade pushes arrive', async () => {
-      await until('an authorised websocket', () => r.fake.authorisedSockets() > 0, 3_000);
+      await until('an authorised websocket', () => r.fake.authorisedSockets() > 0, 10_000);
       await r.client.submit(order('ws-1'));
       r.fake.fill('ws-1', 10, 150.2);
-      const filled = await until('the fill pushed on the websocket', () => orderEvents(r.events, 'ws-1').find((o) => o.status === 'FILLED' && o.fills.length === 1), 3_000);
+      const filled = await until('the fill pushed on the websocket', () => orderEvents(r.events, 'ws-1').find((o) => o.status === 'FILLED' && o.fills.length === 1), 10_000);
       assert.equal(filled.fills[0].price, 150.2);
       assert.ok(r.fake.state.counters.wsAuthorised >= 1);
     });
@@ -102,7 +102,7 @@ describe('ibkr client: the gateway as documented', () => {
       assert.equal(r.client.lastStreamActivity?.() ?? null, null);
       await r.client.submit(order('nows-1'));
       r.fake.fill('nows-1', 10, 150.3);
-      await until('the fill through the poll', () => orderEvents(r.events, 'nows-1').find((o) => o.status === 'FILLED' && o.fills.length === 1), 3_000);
+      await until('the fill through the poll', () => orderEvents(r.events, 'nows-1').find((o) => o.status === 'FILLED' && o.fills.length === 1), 10_000);
     });
   });
 
@@ -145,7 +145,7 @@ describe('ibkr client: the gateway as documented', () => {
       assert.equal(r.fake.state.session.selected, ACCOUNT);
       await r.client.submit(order('acct-1'));
       r.fake.fill('acct-1', 10, 150.1);
-      const filled = await until('the fill', () => orderEvents(r.events, 'acct-1').find((o) => o.status === 'FILLED' && o.fills.length === 1), 3_000);
+      const filled = await until('the fill', () => orderEvents(r.events, 'acct-1').find((o) => o.status === 'FILLED' && o.fills.length === 1), 10_000);
       assert.equal(filled.fills[0].price, 150.1);
       const other = await r.another();
       assert.equal((await other.lookup('acct-1'))?.filledQty, 10);
@@ -153,8 +153,8 @@ describe('ibkr client: the gateway as documented', () => {
 
     it('switches again after the brokerage session is re-established on the default account', async () => {
       r.fake.expireSession({ reauth: true });
-      await until('the session back', () => !r.fake.state.faults.sessionExpired, 3_000);
-      await until('the account switched again', () => r.fake.state.session.selected === ACCOUNT, 3_000);
+      await until('the session back', () => !r.fake.state.faults.sessionExpired, 10_000);
+      await until('the account switched again', () => r.fake.state.session.selected === ACCOUNT, 10_000);
       assert.equal((await r.client.submit(order('acct-2'))).status, 'NEW');
       assert.ok((await r.client.openOrders()).some((o) => o.clientOrderId === 'acct-2'));
     });
