@@ -37,7 +37,7 @@ describe('alpaca fills from the push and from the statement', () => {
     await client.submit(limit('al-ids-1'));
     await fake.controls.fill('al-ids-1', 4);
     await fake.controls.fill('al-ids-1', 6);
-    for (let i = 0; i < 100 && pushedFills('al-ids-1').length < 2; i++) await sleep(20);
+    for (let i = 0; i < 500 && pushedFills('al-ids-1').length < 2; i++) await sleep(20);
     const pushed = pushedFills('al-ids-1').map((f) => f.tradeId);
     assert.equal(pushed.length, 2, 'both fills pushed');
     const stated = await client.lookup('al-ids-1');
