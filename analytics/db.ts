@@ -1,7 +1,8 @@
 // The read-only query database: an in-memory DuckDB whose views read the Parquet files. Defence in
 // depth, each enough on its own for its part: the lexical guard (guard.ts), a prepared statement that
-// must be a SELECT, file access limited to the data folder with the configuration locked, a timeout that
-// interrupts the connection, and a row cap.
+// must be a SELECT, file access limited to the data folder with the configuration locked, a time limit
+// that interrupts the connection, an optional memory limit, and a row cap. The edge runs it in a process
+// of its own (queryProcess.ts); the CLI opens it in its own process directly.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
@@ -12,18 +13,43 @@ import { sqlString } from './parquet.ts';
 import { pnlSql, type PnlOptions, type QueryResult } from './report.ts';
 import { viewStatements } from './views.ts';
 
+/**
+ * SQL_REFUSED, BAD_SQL and QUERY_LIMIT (time or memory) are about the caller's query; QUERY_BUSY (every
+ * slot and queue place taken) and ANALYTICS_UNAVAILABLE (the query process is gone) about our capacity;
+ * CANCELLED: the caller went away.
+ */
+export type QueryErrorCode = 'SQL_REFUSED' | 'BAD_SQL' | 'QUERY_LIMIT' | 'QUERY_BUSY' | 'ANALYTICS_UNAVAILABLE' | 'CANCELLED';
+
 export class QueryError extends Error {
-  readonly code: 'SQL_REFUSED' | 'BAD_SQL' | 'QUERY_TIMEOUT';
-  constructor(code: 'SQL_REFUSED' | 'BAD_SQL' | 'QUERY_TIMEOUT', message: string) { super(message); this.code = code; this.name = 'QueryError'; }
+  readonly code: QueryErrorCode;
+  constructor(code: QueryErrorCode, message: string) { super(message); this.code = code; this.name = 'QueryError'; }
+}
+
+export interface QueryOptions {
+  maxRows?: number;
+  timeoutMs?: number;
+  /** Aborting interrupts the query (the HTTP caller went away). */
+  signal?: AbortSignal;
+  /** Low: waits behind the desk's queries and gives up its queue place to one (queryProcess.ts; in process, no queue). */
+  priority?: 'normal' | 'low';
 }
 
 export interface AnalyticsDb {
-  query(sql: string, opts?: { maxRows?: number; timeoutMs?: number }): Promise<QueryResult>;
-  pnl(o: Pick<PnlOptions, 'by' | 'from' | 'to'>): Promise<QueryResult>;
+  query(sql: string, opts?: QueryOptions): Promise<QueryResult>;
+  pnl(o: Pick<PnlOptions, 'by' | 'from' | 'to'>, opts?: Omit<QueryOptions, 'maxRows'>): Promise<QueryResult>;
   close(): void;
 }
 
-export interface AnalyticsDbOptions { dir: string; timeoutMs: number; maxRows: number; threads?: number }
+export interface AnalyticsDbOptions {
+  dir: string; timeoutMs: number; maxRows: number; threads?: number;
+  /** DuckDB memory_limit in MB (10^6 bytes, as DuckDB counts), without spilling to disk: over it, a query fails. */
+  memoryLimitMb?: number;
+}
+
+/** 10000 → "10 s", 1500 → "1.5 s", 300 → "300 ms". */
+export const formatMs = (ms: number): string => (ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`);
+
+export const timeLimitError = (ms: number): QueryError => new QueryError('QUERY_LIMIT', `query exceeded its ${formatMs(ms)} time limit`);
 
 const hasParquet = (root: string, d: Dataset): boolean => {
   const folder = join(root, d.name);
@@ -47,8 +73,15 @@ export function toJsonRows(reader: DuckDBResultReader, limit: number): unknown[]
 
 export async function openAnalyticsDb(o: AnalyticsDbOptions): Promise<AnalyticsDb> {
   const root = o.dir.replace(/\/+$/, '');
-  const instance = await DuckDBInstance.create(':memory:', o.threads ? { threads: String(o.threads) } : {});
+  const settings: Record<string, string> = {};
+  if (o.threads) settings.threads = String(o.threads);
+  // No spilling: a query over the limit fails with a clear answer instead of filling the edge's disk.
+  if (o.memoryLimitMb) Object.assign(settings, { memory_limit: `${o.memoryLimitMb}MB`, temp_directory: '' });
+  const instance = await DuckDBInstance.create(':memory:', settings);
   const admin = await instance.connect();
+  const memoryLimit = o.memoryLimitMb
+    ? `${o.memoryLimitMb} MB`
+    : String((await admin.runAndReadAll("SELECT current_setting('memory_limit')")).getRows()[0][0]);
   let present = DATASETS.map((d) => hasParquet(root, d));
 
   for (const s of viewStatements(root, (d) => present[DATASETS.indexOf(d)])) await admin.run(s);
@@ -73,13 +106,16 @@ export async function openAnalyticsDb(o: AnalyticsDbOptions): Promise<AnalyticsD
     });
   })();
 
-  async function run(sql: string, maxRows: number, timeoutMs: number, checked: boolean): Promise<QueryResult> {
+  async function run(sql: string, maxRows: number, timeoutMs: number, checked: boolean, signal?: AbortSignal): Promise<QueryResult> {
     const text = checked ? sql : checkReadOnlySql(sql);
     await refreshViews();
     const con: DuckDBConnection = await instance.connect();
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; con.interrupt(); }, timeoutMs);
+    const cancel = () => con.interrupt();
+    signal?.addEventListener('abort', cancel);
     try {
+      if (signal?.aborted) throw new QueryError('CANCELLED', 'query cancelled');
       const extracted = await con.extractStatements(text).catch((e: Error) => { throw new QueryError('BAD_SQL', e.message); });
       if (extracted.count !== 1) throw new QueryError('SQL_REFUSED', `one statement only: found ${extracted.count}`);
       const prepared = await extracted.prepare(0).catch((e: Error) => { throw new QueryError('BAD_SQL', e.message); });
@@ -93,18 +129,24 @@ export async function openAnalyticsDb(o: AnalyticsDbOptions): Promise<AnalyticsD
         truncated: reader.currentRowCount > maxRows,
       };
     } catch (e) {
-      if (timedOut) throw new QueryError('QUERY_TIMEOUT', `query interrupted after ${timeoutMs} ms`);
+      if (timedOut) throw timeLimitError(timeoutMs);
+      if (signal?.aborted) throw new QueryError('CANCELLED', 'query cancelled');
       if (e instanceof QueryError || e instanceof SqlRefused) throw e;
-      throw new QueryError('BAD_SQL', (e as Error).message);
+      const message = (e as Error).message;
+      // DuckDB's advice that follows (a temp directory, a persistent database) is not the caller's to take.
+      const oom = /^Out of Memory Error: ([^\n]*)/.exec(message);
+      if (oom) throw new QueryError('QUERY_LIMIT', `query exceeded its ${memoryLimit} memory limit: ${oom[1]}`);
+      throw new QueryError('BAD_SQL', message);
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', cancel);
       con.closeSync();
     }
   }
 
   return {
-    query: (sql, q = {}) => run(sql, Math.min(q.maxRows ?? o.maxRows, o.maxRows), q.timeoutMs ?? o.timeoutMs, false),
-    pnl: (p) => run(pnlSql(p), o.maxRows, o.timeoutMs, true),
+    query: (sql, q = {}) => run(sql, Math.min(q.maxRows ?? o.maxRows, o.maxRows), q.timeoutMs ?? o.timeoutMs, false, q.signal),
+    pnl: (p, q = {}) => run(pnlSql(p), o.maxRows, q.timeoutMs ?? o.timeoutMs, true, q.signal),
     close() {
       admin.closeSync();
       instance.closeSync();

@@ -2,26 +2,70 @@
 // A plain (encapsulated) plugin: the optional preHandler guards these routes only, so the ops API's
 // bearer-token hook can be passed in without touching the webhook routes beside them.
 import type { FastifyPluginAsync, FastifyReply, preHandlerHookHandler } from 'fastify';
-import { QueryError, type AnalyticsDb } from './db.ts';
+import { mayAct, type Role } from '../streams/control/model.ts';
+import { QueryError, type AnalyticsDb, type QueryOptions } from './db.ts';
 import { SqlRefused, MAX_SQL_LENGTH } from './guard.ts';
 import { formatCsv, formatTable, OptionsError, parsePnlOptions, type QueryResult } from './report.ts';
+
+export type RoleLimits = (role: Role | null) => Pick<QueryOptions, 'timeoutMs' | 'priority'>;
 
 export interface AnalyticsRoutesOptions {
   db: AnalyticsDb;
   /** Auth for these routes (e.g. the ops API's bearer token check). */
   preHandler?: preHandlerHookHandler | preHandlerHookHandler[];
+  /** Limits for the caller's role (set by requireBearer); default: the database's own for everyone. */
+  limits?: RoleLimits;
 }
 
 /**
- * A preHandler that lets through any caller an `Authorization: Bearer` check accepts (any ops role:
- * quants are viewers), e.g. `requireBearer(ops.auth)`.
+ * Below operator (viewers: quants, screens, integrations) a shorter time limit and low priority: in the
+ * queue behind the desk's queries, and out of it when the desk needs the place. Operators and admins get
+ * the full limits.
  */
-export const requireBearer = (auth: { authenticate(header: string | undefined): Promise<unknown> }): preHandlerHookHandler =>
+export const limitsByRole = (viewerTimeoutMs: number): RoleLimits => (role) =>
+  (role !== null && mayAct(role, 'operator') ? {} : { timeoutMs: viewerTimeoutMs, priority: 'low' });
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller's ops role, once requireBearer has let it through. */
+    analyticsRole: Role | null;
+  }
+  interface FastifyContextConfig {
+    /** Set on POST /analytics/query: SQL the caller writes, whose cost the caller chooses. */
+    analyticsAdHoc?: boolean;
+  }
+}
+
+/**
+ * A preHandler that lets through a caller an `Authorization: Bearer` check accepts: any ops role for the
+ * P&L report, `sqlRole` or above for ad-hoc SQL (default viewer), e.g. `requireBearer(ops.auth, { sqlRole: 'operator' })`.
+ */
+export const requireBearer = (
+  auth: { authenticate(header: string | undefined): Promise<{ readonly role: Role } | null> },
+  o: { sqlRole?: Role } = {},
+): preHandlerHookHandler =>
   async (req, reply) => {
-    if (!(await auth.authenticate(req.headers.authorization))) {
+    const who = await auth.authenticate(req.headers.authorization);
+    if (!who) {
       await reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'UNAUTHORIZED' } });
+      return;
+    }
+    req.analyticsRole = who.role;
+    const needed = o.sqlRole ?? 'viewer';
+    if (req.routeOptions.config.analyticsAdHoc && !mayAct(who.role, needed)) {
+      await reply.code(403).send({ error: {
+        code: 'FORBIDDEN',
+        message: `role ${who.role} may not run ad-hoc SQL: it needs ${needed} or above (ANALYTICS_QUERY_ROLE); GET /analytics/pnl is open to every role`,
+      } });
     }
   };
+
+/** Aborts when the caller goes away before its answer is written, so its query stops and frees its slot. */
+function whileConnected(reply: FastifyReply): AbortSignal {
+  const ac = new AbortController();
+  reply.raw.once('close', () => { if (!reply.raw.writableFinished) ac.abort(); });
+  return ac.signal;
+}
 
 const errorBody = {
   type: 'object', required: ['error'],
@@ -39,9 +83,13 @@ const resultBody = {
 function refuse(reply: FastifyReply, e: unknown): FastifyReply {
   if (e instanceof OptionsError) return reply.code(400).send({ error: { code: 'INVALID_FIELD', field: e.field, message: e.message } });
   if (e instanceof SqlRefused) return reply.code(400).send({ error: { code: 'SQL_REFUSED', message: e.message } });
-  // Bad SQL and timeouts are the caller's query, not our fault: 400 with DuckDB's message, which names
-  // the problem (a parser, binder or permission error about the query itself).
-  if (e instanceof QueryError) return reply.code(400).send({ error: { code: e.code, message: e.message } });
+  if (e instanceof QueryError) {
+    // Busy or restarting is our capacity: 503, come back soon.
+    if (e.code === 'QUERY_BUSY' || e.code === 'ANALYTICS_UNAVAILABLE') return reply.code(503).header('retry-after', '1').send({ error: { code: e.code, message: e.message } });
+    // Bad SQL and a query over its time or memory limit are the caller's query, not our fault: 400 with
+    // a message that names the problem (DuckDB's parser, binder or permission error, or the limit).
+    return reply.code(400).send({ error: { code: e.code, message: e.message } });
+  }
   throw e;
 }
 
@@ -52,6 +100,8 @@ const send = (reply: FastifyReply, r: QueryResult, format: 'table' | 'csv' | 'js
 };
 
 export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesOptions> = async (app, opts) => {
+  app.decorateRequest('analyticsRole', null);
+  const limits = (role: Role | null) => opts.limits?.(role) ?? {};
   if (opts.preHandler) {
     for (const h of [opts.preHandler].flat()) app.addHook('preHandler', h);
   }
@@ -75,13 +125,14 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesOptions> = async
   }, async (req, reply) => {
     try {
       const o = parsePnlOptions({ format: 'json', ...req.query });
-      return send(reply, await opts.db.pnl(o), o.format);
+      return send(reply, await opts.db.pnl(o, { ...limits(req.analyticsRole), signal: whileConnected(reply) }), o.format);
     } catch (e) {
       return refuse(reply, e);
     }
   });
 
   app.post<{ Body: { sql: string; maxRows?: number } }>('/analytics/query', {
+    config: { analyticsAdHoc: true },
     schema: {
       body: {
         type: 'object', required: ['sql'], additionalProperties: false,
@@ -91,7 +142,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRoutesOptions> = async
     },
   }, async (req, reply) => {
     try {
-      return reply.send(await opts.db.query(req.body.sql, { maxRows: req.body.maxRows }));
+      return reply.send(await opts.db.query(req.body.sql, { ...limits(req.analyticsRole), maxRows: req.body.maxRows, signal: whileConnected(reply) }));
     } catch (e) {
       return refuse(reply, e);
     }

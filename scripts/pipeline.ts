@@ -68,10 +68,10 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
   try {
     if (want.has('edge')) {
       const [
-        { Registry }, { loadAnalyticsConfig }, { openAnalyticsDb }, { analyticsRoutes, requireBearer },
+        { Registry }, { loadAnalyticsConfig }, { startQueryProcess }, { analyticsRoutes, limitsByRole, requireBearer },
         { createAccept, startKafkaProbe }, { createEdgeApp }, { consumerSpecs, startDashboard }, { loadEdgeConfig }, { startOps }, { venueNames },
       ] = await Promise.all([
-        import('prom-client'), import('../analytics/config.ts'), import('../analytics/db.ts'), import('../analytics/routes.ts'),
+        import('prom-client'), import('../analytics/config.ts'), import('../analytics/queryProcess.ts'), import('../analytics/routes.ts'),
         import('../edge/accept.ts'), import('../edge/app.ts'), import('../edge/dashboard/index.ts'), import('../edge/config.ts'), import('../edge/ops/index.ts'), import('../connectors/select.ts'),
       ]);
       const edgeConfig = loadEdgeConfig(rawEnv);
@@ -91,11 +91,19 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         accept, ready: () => ready && kafkaProbe.up(), registry,
         extraRoutes: (a) => ops.register(a),
       });
-      // Read-only SQL over the sink's Parquet files (same ANALYTICS_DIR), for any ops token.
-      const analyticsConfig = loadAnalyticsConfig(rawEnv);
-      const analyticsDb = await openAnalyticsDb({ dir: analyticsConfig.ANALYTICS_DIR, timeoutMs: analyticsConfig.ANALYTICS_QUERY_TIMEOUT_MS, maxRows: analyticsConfig.ANALYTICS_QUERY_MAX_ROWS });
+      // Read-only SQL over the sink's Parquet files (same ANALYTICS_DIR): the P&L report for any ops token,
+      // ad-hoc SQL from ANALYTICS_QUERY_ROLE up, viewers under stricter limits; all in a process of their
+      // own, out of intake's way.
+      const a = loadAnalyticsConfig(rawEnv);
+      const analyticsDb = startQueryProcess({
+        dir: a.ANALYTICS_DIR, timeoutMs: a.ANALYTICS_QUERY_TIMEOUT_MS, maxRows: a.ANALYTICS_QUERY_MAX_ROWS, memoryLimitMb: a.ANALYTICS_QUERY_MEMORY_MB,
+        threads: a.ANALYTICS_QUERY_THREADS, concurrency: a.ANALYTICS_QUERY_CONCURRENCY, queue: a.ANALYTICS_QUERY_QUEUE, nice: a.ANALYTICS_QUERY_NICE,
+        log: log.child({ component: 'analytics' }),
+      });
       started.push({ name: 'analytics-api', stop: async () => analyticsDb.close() });
-      await app.register(analyticsRoutes, { db: analyticsDb, preHandler: requireBearer(ops.auth) });
+      await app.register(analyticsRoutes, {
+        db: analyticsDb, preHandler: requireBearer(ops.auth, { sqlRole: a.ANALYTICS_QUERY_ROLE }), limits: limitsByRole(a.ANALYTICS_QUERY_VIEWER_TIMEOUT_MS),
+      });
       const dashboard = await startDashboard({
         kafka, codec, pool: pool!, topics, log: log.child({ component: 'dashboard' }), auth: ops.auth, env: rawEnv, registry, analytics: analyticsDb,
         strategies: edgeConfig.strategies.map((s) => ({ id: s.id, account: s.account })),

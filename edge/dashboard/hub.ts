@@ -172,7 +172,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
 
   // ---- timers: marks, venues, lag, probes, the day's rollover ----
   let admin: Admin | null = null;
-  let lastProbe = 0, lastRecon = 0, ticking = false;
+  let lastProbe = 0, lastRecon = 0, ticking = false, reconciling = false;
   const warned = new Set<string>();
   const warnOnce = (what: string, e: unknown) => {
     if (!warned.has(what)) log.warn({ err: e }, `dashboard: ${what} failed (further failures logged at debug)`);
@@ -212,7 +212,13 @@ export async function startHub(o: HubOptions): Promise<Hub> {
         const v = venueViews(o.venues, stats, states, connectorReports);
         if (JSON.stringify(v) !== JSON.stringify(store.get().venues)) store.publish({ type: 'venues', venues: v });
       }
-      if (o.analytics && now - lastRecon >= RECON_EVERY_MS) { lastRecon = now; await checkRecon(o.analytics); }
+      // Not awaited: the P&L query waits its turn behind ad-hoc queries (analytics/queryProcess.ts), up
+      // to their time limits, and the lag and venue refresh must not wait with it.
+      if (o.analytics && !reconciling && now - lastRecon >= RECON_EVERY_MS) {
+        lastRecon = now;
+        reconciling = true;
+        void checkRecon(o.analytics).finally(() => { reconciling = false; });
+      }
       try {
         if (!admin) { const a = o.kafka.admin(); await a.connect(); admin = a; }
         const lag = await readLag(admin, o.pool, o.consumers);
@@ -240,6 +246,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
       warnOnce('DuckDB P&L', e);
       next = { at: clock(), rows: prev?.rows ?? [], matched: 0, total: prev?.total ?? 0, error: 'DuckDB P&L unavailable' };
     }
+    if (stopped) return;
     // `at` is when the comparison last changed, so an unchanged one is not re-sent every few seconds.
     if (prev === null || JSON.stringify({ ...next, at: 0 }) !== JSON.stringify({ ...prev, at: 0 })) store.publish({ type: 'recon', recon: next });
   }

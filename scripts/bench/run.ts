@@ -1,7 +1,7 @@
 // npm run bench: measures, in one run, the in-process decision, the whole path at fixed rates beside
 // the raw Kafka floor at the same rates, edge ingest, the analytics sink and recovery after a kill; writes bench/report.json
 // and prints a summary. Options: BENCH_RATES (default 100,250,500,1000,2000), BENCH_SECONDS (default 5),
-// BENCH_ONLY (some of decide,path,floor,txn,ingest,sink,recovery; a partial run writes bench/report-partial.json),
+// BENCH_ONLY (some of decide,path,floor,txn,ingest,sink,recovery,analytics; a partial run writes bench/report-partial.json),
 // BENCH_RECOVERY_SECONDS (default 40: load per kind in the recovery stage, the kill 5 s in),
 // BENCH_TOPOLOGY (processes: one process per component, the default; single: all in one process),
 // BENCH_IDLE_SECONDS (default 20: the stack's CPU with no traffic, before the path's first rate),
@@ -21,7 +21,7 @@ import { benchTxn } from './txn.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const rates = (process.env.BENCH_RATES ?? '100,250,500,1000,2000').split(',').map(Number);
-const STAGES = ['decide', 'path', 'floor', 'txn', 'ingest', 'sink', 'recovery'] as const;
+const STAGES = ['decide', 'path', 'floor', 'txn', 'ingest', 'sink', 'recovery', 'analytics'] as const;
 const only = new Set((process.env.BENCH_ONLY ?? STAGES.join(',')).split(',').map((x) => x.trim()).filter(Boolean));
 for (const s of only) if (!(STAGES as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: unknown stage "${s}" (known: ${STAGES.join(', ')})`);
 const topology = (process.env.BENCH_TOPOLOGY ?? 'processes') as Topology;
@@ -97,6 +97,15 @@ async function main(): Promise<void> {
   if (only.has('sink')) {
     say('sink: Arrow → Parquet and the P&L query over one million fills');
     report.sink = await (await import('./sink.ts')).benchSink();
+  }
+
+  if (only.has('analytics')) {
+    // Long enough for the query to reach its time limit (10 s by default) inside the window.
+    const s = Math.max(seconds, 20);
+    say(`analytics: edge HTTP at 100 alerts/s for ${s} s, alone and with a heavy ad-hoc query beside it`);
+    const a = await (await import('./analytics.ts')).benchAnalytics(100, s, say);
+    report.analytics = a;
+    say(`analytics: HTTP p50/p99 alone ${a.alone.http.p50ms}/${a.alone.http.p99ms} ms, with the query ${a.withQuery.http.p50ms}/${a.withQuery.http.p99ms} ms (x${a.p50Ratio}/x${a.p99Ratio})`);
   }
 
   if (only.has('recovery')) {

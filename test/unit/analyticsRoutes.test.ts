@@ -3,28 +3,34 @@ import { describe, it } from 'node:test';
 import Fastify from 'fastify';
 import { QueryError, type AnalyticsDb } from '../../analytics/db.ts';
 import { checkReadOnlySql } from '../../analytics/guard.ts';
-import { analyticsRoutes, requireBearer } from '../../analytics/routes.ts';
+import { analyticsRoutes, limitsByRole, requireBearer, type RoleLimits } from '../../analytics/routes.ts';
+import type { Role } from '../../streams/control/model.ts';
 
 const result = { columns: [{ name: 'n', type: 'BIGINT' }], rows: [[1]], truncated: false };
 
-function app(calls: unknown[] = []) {
+function app(calls: unknown[] = [], sqlRole?: Role, limits?: RoleLimits) {
   const db: AnalyticsDb = {
     async query(sql, o) {
       checkReadOnlySql(sql);
       if (sql.includes('nope')) throw new QueryError('BAD_SQL', 'Binder Error: Referenced column "nope" not found');
-      calls.push({ sql, ...o });
+      if (sql.includes('busy')) throw new QueryError('QUERY_BUSY', 'analytics is busy');
+      if (sql.includes('heavy')) throw new QueryError('QUERY_LIMIT', 'query exceeded its 10 s time limit');
+      assert.ok(o?.signal instanceof AbortSignal, 'the route passes a signal that stops the query if the caller goes');
+      calls.push(o.timeoutMs === undefined ? { sql, maxRows: o.maxRows } : { sql, maxRows: o.maxRows, timeoutMs: o.timeoutMs, priority: o.priority });
       return result;
     },
     async pnl(o) { calls.push(o); return result; },
     close() {},
   };
   const a = Fastify();
-  const auth = { authenticate: async (h: string | undefined) => (h === 'Bearer good-token' ? { name: 'quant' } : null) };
-  void a.register(analyticsRoutes, { db, preHandler: requireBearer(auth) });
+  const roles: Record<string, Role> = { 'Bearer good-token': 'operator', 'Bearer viewer-token': 'viewer', 'Bearer admin-token': 'admin' };
+  const auth = { authenticate: async (h: string | undefined) => (h && roles[h] ? { name: 'someone', role: roles[h] } : null) };
+  void a.register(analyticsRoutes, { db, preHandler: requireBearer(auth, { sqlRole }), limits });
   return a;
 }
 
 const auth = { authorization: 'Bearer good-token' };
+const viewer = { authorization: 'Bearer viewer-token' };
 
 describe('analytics routes', () => {
   it('answers the query endpoint with columns, rows and truncated, passing the row cap', async () => {
@@ -69,5 +75,41 @@ describe('analytics routes', () => {
     const csv = await a.inject({ method: 'GET', url: '/analytics/pnl?format=csv', headers: auth });
     assert.equal(csv.headers['content-type'], 'text/csv; charset=utf-8');
     assert.equal(csv.body, 'n\n1\n');
+  });
+
+  it('keeps ad-hoc SQL to the configured role and up, and the P&L report open to every role', async () => {
+    const calls: unknown[] = [];
+    const a = app(calls, 'operator');
+    const refused = await a.inject({ method: 'POST', url: '/analytics/query', headers: viewer, payload: { sql: 'SELECT 1' } });
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.json().error.code, 'FORBIDDEN');
+    assert.match(refused.json().error.message, /role viewer may not run ad-hoc SQL: it needs operator or above \(ANALYTICS_QUERY_ROLE\)/);
+    assert.deepEqual(calls, []);
+    for (const headers of [auth, { authorization: 'Bearer admin-token' }]) {
+      assert.equal((await a.inject({ method: 'POST', url: '/analytics/query', headers, payload: { sql: 'SELECT 1' } })).statusCode, 200);
+    }
+    assert.equal((await a.inject({ method: 'GET', url: '/analytics/pnl', headers: viewer })).statusCode, 200);
+    // and with the role lowered to viewer, a viewer may
+    assert.equal((await app([], 'viewer').inject({ method: 'POST', url: '/analytics/query', headers: viewer, payload: { sql: 'SELECT 1' } })).statusCode, 200);
+  });
+
+  it('holds a viewer to the stricter limits (shorter time limit, low priority) and an operator to the full ones', async () => {
+    const calls: unknown[] = [];
+    const a = app(calls, 'viewer', limitsByRole(3000));
+    for (const headers of [viewer, auth]) {
+      assert.equal((await a.inject({ method: 'POST', url: '/analytics/query', headers, payload: { sql: 'SELECT 1' } })).statusCode, 200);
+    }
+    assert.deepEqual(calls, [{ sql: 'SELECT 1', maxRows: undefined, timeoutMs: 3000, priority: 'low' }, { sql: 'SELECT 1', maxRows: undefined }]);
+  });
+
+  it('answers a query over its limit 400 QUERY_LIMIT, and a full queue 503 QUERY_BUSY with Retry-After', async () => {
+    const a = app();
+    const limit = await a.inject({ method: 'POST', url: '/analytics/query', headers: auth, payload: { sql: 'SELECT heavy' } });
+    assert.equal(limit.statusCode, 400);
+    assert.deepEqual(limit.json(), { error: { code: 'QUERY_LIMIT', message: 'query exceeded its 10 s time limit' } });
+    const busy = await a.inject({ method: 'POST', url: '/analytics/query', headers: auth, payload: { sql: 'SELECT busy' } });
+    assert.equal(busy.statusCode, 503);
+    assert.equal(busy.headers['retry-after'], '1');
+    assert.equal(busy.json().error.code, 'QUERY_BUSY');
   });
 });
