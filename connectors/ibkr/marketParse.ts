@@ -7,6 +7,7 @@
 //   at or above each edge; `error` says the rules could not be read; `canTradeAcctIds` who may trade.
 import { z } from 'zod';
 import type { VenueQuote } from '../venue.ts';
+import type { VenueInstrument } from '../venueCapabilities.ts';
 import type { IbkrContract } from './symbols.ts';
 import { fromVenue } from './symbols.ts';
 
@@ -66,15 +67,7 @@ const rulesSchema = z.object({
  * trading, lotSize, tickSize, minNotional, minQty, maxQty; 0 = no limit from the venue) plus the
  * price-dependent increments IBKR gives.
  */
-export interface IbkrInstrument {
-  symbol: string;
-  venueSymbol: string;
-  trading: boolean;
-  lotSize: number;
-  tickSize: number;
-  minNotional: number;
-  minQty: number;
-  maxQty: number;
+export interface IbkrInstrument extends VenueInstrument {
   /** The increment to use at or above each price edge, lowest edge first. */
   priceIncrements: { lowerEdge: number; increment: number }[];
   orderTypes: string[];
