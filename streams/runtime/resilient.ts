@@ -12,13 +12,18 @@
 //    transactional id, whose new epoch makes the coordinator abort what was open. Never after a
 //    fencing error: a new epoch is how a partition's owner fences a zombie, and renewing there would
 //    let the zombie fence the owner back.
+//    A batch goes to one partition leader per call (txnSend.ts): when a leader dies under a batch
+//    spanning several, kafkajs can write part of it twice, or report part of it written that it never
+//    sent.
 // 2. Some errors kafkajs deems non-retriable pass by themselves (the group coordinator not found
 //    while the broker restarts); the consumer then stops for good in a live process. Such a consumer
 //    is started again with the same subscription and handler, with a growing pause.
-import type { Consumer, ConsumerRunConfig, Kafka, Producer, ProducerConfig } from 'kafkajs';
+import { Partitioners, type Consumer, type ConsumerRunConfig, type Kafka, type Producer, type ProducerBatch, type ProducerConfig, type ProducerRecord } from 'kafkajs';
 import type { Logger } from 'pino';
+import { createPartitionView, recordingPartitioner, singleBrokerSendBatch, type PartitionView } from './txnSend.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const asBatch = (r: ProducerRecord): ProducerBatch => ({ acks: r.acks, timeout: r.timeout, compression: r.compression, topicMessages: [{ topic: r.topic, messages: r.messages }] });
 
 const FENCING = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
 
@@ -31,9 +36,10 @@ export function isFencing(e: unknown): boolean {
   return false;
 }
 
-export function renewingProducer(make: () => Producer, config: ProducerConfig | undefined, log: Logger): Producer {
-  if (config?.transactionalId !== undefined) return renewingTransactional(make, log);
+export function renewingProducer(make: () => Producer, config: ProducerConfig | undefined, log: Logger, view?: PartitionView): Producer {
+  if (config?.transactionalId !== undefined) return renewingTransactional(make, log, config, view);
   if (config?.idempotent !== true) return make();
+  const partitioner = (config.createPartitioner ?? Partitioners.DefaultPartitioner)();
   let current = make();
   let wanted = false;
   let connected = false;
@@ -65,14 +71,24 @@ export function renewingProducer(make: () => Producer, config: ProducerConfig | 
     return current;
   }
 
-  const guarded = <A extends unknown[], R>(fn: (p: Producer, ...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    const p = await ready();
-    try {
-      return await fn(p, ...a);
-    } catch (e) {
-      taint(p, e);
-      throw e;
-    }
+  // One send at a time. kafkajs retries a failed send by itself under the sequence numbers it rolled
+  // back, and a second send in flight could take them first: on a cluster, where the new leader holds
+  // the batch its dead leader wrote, that second batch would be acknowledged as its duplicate and not
+  // appended. Alone, a send's retry carries its own batch again, which the broker rightly drops.
+  // Callers batch (the edge writes groups), so this costs little.
+  let queue: Promise<unknown> = Promise.resolve();
+  const guarded = <A extends unknown[], R>(fn: (p: Producer, ...a: A) => Promise<R>) => (...a: A): Promise<R> => {
+    const run = queue.then(async () => {
+      const p = await ready();
+      try {
+        return await fn(p, ...a);
+      } catch (e) {
+        taint(p, e);
+        throw e;
+      }
+    });
+    queue = run.catch(() => {});
+    return run;
   };
 
   const producer: Producer = {
@@ -89,38 +105,56 @@ export function renewingProducer(make: () => Producer, config: ProducerConfig | 
     isIdempotent: () => current.isIdempotent(),
     get events() { return current.events; },
     on: ((event: never, listener: never) => current.on(event, listener)) as Producer['on'],
-    send: guarded((p, r: Parameters<Producer['send']>[0]) => p.send(r)),
-    sendBatch: guarded((p, b: Parameters<Producer['sendBatch']>[0]) => p.sendBatch(b)),
+    send: guarded((p, r: ProducerRecord) => (view ? singleBrokerSendBatch(p, partitioner, view)(asBatch(r)) : p.send(r))),
+    sendBatch: guarded((p, b: ProducerBatch) => (view ? singleBrokerSendBatch(p, partitioner, view)(b) : p.sendBatch(b))),
     transaction: () => current.transaction(),
     logger: () => current.logger(),
   };
   return producer;
 }
 
-function renewingTransactional(make: () => Producer, log: Logger): Producer {
+function renewingTransactional(make: () => Producer, log: Logger, config: ProducerConfig, view?: PartitionView): Producer {
+  const partitioner = (config.createPartitioner ?? Partitioners.DefaultPartitioner)();
   let current = make();
-  let wedged = false;
+  let renew: string | null = null;
   let wanted = false;
 
   async function transaction() {
-    if (wedged) {
+    if (renew) {
       const old = current;
       current = make();
-      wedged = false;
+      const why = renew;
+      renew = null;
       await old.disconnect().catch(() => {});
       if (wanted) await current.connect();
-      log.warn('transactional producer replaced: its abort failed while Kafka was unreachable');
+      log.warn(`transactional producer replaced: ${why}`);
     }
     const p = current;
     const t = await p.transaction();
+    // The idempotent producer's gap, inside transactions: after a failed produce kafkajs reuses the
+    // sequence numbers of a batch the broker may have written (then aborted with its transaction), and
+    // the broker would take the next transaction's batch for that duplicate and not append it: a
+    // committed transaction with records missing. A new producer gets a new epoch and starts its
+    // sequences afresh. The coordinator's busy answer comes before anything is written, and fencing is
+    // never answered by a new epoch.
+    const guarded = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+      try {
+        return await fn(...a);
+      } catch (e) {
+        if (p === current && !isFencing(e) && (e as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS') renew ??= 'a produce failed, its sequence numbers are no longer known';
+        throw e;
+      }
+    };
+    const sendBatch = guarded(view ? singleBrokerSendBatch(t, partitioner, view) : t.sendBatch.bind(t));
     return {
       ...t,
-      send: t.send.bind(t), sendBatch: t.sendBatch.bind(t), sendOffsets: t.sendOffsets.bind(t), commit: t.commit.bind(t), isActive: t.isActive.bind(t),
+      send: view ? (r: ProducerRecord) => sendBatch(asBatch(r)) : guarded(t.send.bind(t)),
+      sendBatch, sendOffsets: t.sendOffsets.bind(t), commit: t.commit.bind(t), isActive: t.isActive.bind(t),
       abort: async () => {
         try {
           return await t.abort();
         } catch (e) {
-          if (p === current && !isFencing(e)) wedged = true;
+          if (p === current && !isFencing(e)) renew ??= 'its abort failed while Kafka was unreachable';
           throw e;
         }
       },
@@ -188,7 +222,11 @@ export function restartingConsumer(c: Consumer, log: Logger): Consumer {
 export function resilient(kafka: Kafka, log: Logger): Kafka {
   const producer = kafka.producer.bind(kafka);
   const consumer = kafka.consumer.bind(kafka);
-  kafka.producer = (config?: ProducerConfig) => renewingProducer(() => producer(config), config, log);
+  const view = createPartitionView(kafka);
+  kafka.producer = (config?: ProducerConfig) => {
+    const c = config?.transactionalId !== undefined || config?.idempotent === true ? { ...config, createPartitioner: recordingPartitioner(config.createPartitioner, view) } : config;
+    return renewingProducer(() => producer(c), c, log, view);
+  };
   kafka.consumer = (config) => restartingConsumer(consumer(config), log);
   return kafka;
 }

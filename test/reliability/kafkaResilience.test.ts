@@ -72,6 +72,34 @@ describe('transactional producer whose abort failed', () => {
     assert.deepEqual(f.made, ['p0', 'p0.connect', 'p1', 'p0.disconnect', 'p1.connect']);
   });
 
+  it('is replaced before its next transaction when a produce in it failed (its sequence numbers are no longer known)', async () => {
+    const made: string[] = [];
+    let n = 0;
+    const make = () => {
+      const id = `p${n++}`;
+      made.push(id);
+      return {
+        connect: async () => { made.push(`${id}.connect`); },
+        disconnect: async () => { made.push(`${id}.disconnect`); },
+        transaction: async () => ({
+          send: async () => { throw new Error('Request Produce timed out'); }, sendBatch: async () => { throw Object.assign(new Error('busy'), { type: 'CONCURRENT_TRANSACTIONS' }); },
+          sendOffsets: async () => {}, commit: async () => {}, isActive: () => true, abort: async () => {},
+        }),
+      } as unknown as Producer;
+    };
+    const p = renewingProducer(make, { transactionalId: 'tx-1', idempotent: true }, log);
+    await p.connect();
+    const busy = await p.transaction();
+    await assert.rejects(busy.sendBatch({ topicMessages: [] }));
+    await busy.abort();
+    const t = await p.transaction();
+    assert.deepEqual(made, ['p0', 'p0.connect'], 'the coordinator being busy writes nothing: kept');
+    await assert.rejects(t.send({ topic: 't', messages: [{ value: 'x' }] }));
+    await t.abort();
+    await p.transaction();
+    assert.deepEqual(made, ['p0', 'p0.connect', 'p1', 'p0.disconnect', 'p1.connect']);
+  });
+
   it('is kept when it was fenced: a zombie must not fence the owner back', async () => {
     const fenced = Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', cause: Object.assign(new Error('old epoch'), { type: 'INVALID_PRODUCER_EPOCH' }) });
     assert.ok(isFencing(fenced));
@@ -103,6 +131,41 @@ describe('idempotent producer whose produce failed', () => {
     await p.send({ topic: 't', messages: [{ value: 'C' }] });
     await p.send({ topic: 't', messages: [{ value: 'D' }] });
     assert.deepEqual(made, ['p0', 'p0.connect', 'p0.send', 'p1', 'p0.disconnect', 'p1.connect', 'p1.send', 'p1.send']);
+  });
+
+  it('sends one batch at a time, so a retry inside kafkajs never meets another batch under the same sequence numbers', async () => {
+    // C is slow, B is sent meanwhile and fails: B must not have gone out while C was in flight.
+    const made: string[] = [];
+    let n = 0;
+    let releaseC!: () => void;
+    const cAnswered = new Promise<void>((r) => { releaseC = r; });
+    const make = () => {
+      const id = `p${n++}`;
+      made.push(id);
+      return {
+        connect: async () => {},
+        disconnect: async () => {},
+        send: async (r: { messages: { value: string }[] }) => {
+          const v = r.messages[0].value;
+          made.push(`${id}.send.${v}`);
+          if (v === 'C') await cAnswered;
+          if (v === 'B') throw new Error('Connection error: connect ECONNREFUSED');
+          made.push(`${id}.acked.${v}`);
+          return [];
+        },
+      } as unknown as Producer;
+    };
+    const p = renewingProducer(make, { idempotent: true }, log);
+    await p.connect();
+    const c = p.send({ topic: 't', messages: [{ value: 'C' }] });
+    const b = p.send({ topic: 't', messages: [{ value: 'B' }] });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(made, ['p0', 'p0.send.C'], 'B waits for C');
+    releaseC();
+    await c;
+    await assert.rejects(b);
+    await p.send({ topic: 't', messages: [{ value: 'D' }] });
+    assert.deepEqual(made, ['p0', 'p0.send.C', 'p0.acked.C', 'p0.send.B', 'p1', 'p1.send.D', 'p1.acked.D']);
   });
 
   it('leaves producers without idempotence alone', () => {
