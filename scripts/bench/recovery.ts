@@ -56,6 +56,8 @@ export interface RecoveryKill {
      */
     staleBy: Record<string, number>;
   };
+  /** When the kind did not resume within the stage: the end of the restarted process's output. */
+  outputTail?: string;
 }
 
 export interface RecoveryReport { ratePerSec: number; secondsPerKill: number; killAfterSeconds: number; maxSignalAgeMs: string; kills: RecoveryKill[] }
@@ -198,6 +200,7 @@ async function killOne(fleet: Fleet, admin: Admin, kind: Kind, o: { rate: number
       staleBy: staleBy([...decided].filter(([id, d]) => accepted.has(id) && d.reason === 'STALE_SIGNAL').map(([, d]) => d.detail)),
     },
   };
+  if (r.killToResumedMs === null) r.outputTail = proc.tail().split('\n').filter(Boolean).slice(-15).join('\n');
   o.say(`recovery ${kind}: kill → ready ${r.killToReadyMs ?? '-'} ms (${r.cpuToReadyMs ?? '-'} ms of CPU, load ${r.loadPerCore ?? '-'} per core), → resumed (${OWN[kind]}) ${r.killToResumedMs ?? '-'} ms; accepted ${r.alerts.accepted}/${r.alerts.sent}, decided ${r.alerts.decided}, STALE_SIGNAL ${r.alerts.staleDenied} ${JSON.stringify(r.alerts.staleBy)}`);
   return r;
 }

@@ -106,18 +106,19 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
     const gen = generation;
     const partitions = assignment.includes(extra) ? assignment : [...assignment, extra];
     await retireProducers();
-    for (const p of partitions) {
+    // Side by side: a restarted instance fences all its partitions in one round of requests, not one by one.
+    await Promise.all(partitions.map(async (p) => {
       const producer = o.kafka.producer({
         transactionalId: `${o.transactionalIdBase}.p${p}`, idempotent: true, maxInFlightRequests: 1,
         createPartitioner: AccountPartitioner, transactionTimeout: 30000,
       });
+      producers.set(p, producer); // retired with the others if this sync fails
       await producer.connect();
       // kafkajs initialises the transactional id lazily; an empty transaction does it now, which is
       // the moment the previous owner is fenced and its open transaction completed or aborted.
       const txn = await whileConcurrent(() => producer.transaction());
       await txn.abort();
-      producers.set(p, producer);
-    }
+    }));
     await o.onAssigned(partitions, keepAlive);
     synced = gen;
   }
