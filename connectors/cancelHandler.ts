@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
 import type { CancelRequest } from '../schemas/types.ts';
 import { errorCode, isRetriable } from '../streams/runtime/errors.ts';
+import { faultOn } from '../streams/runtime/faults.ts';
 import { diffOrder, filledQty, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import type { VenueClient, VenueOrderState } from './venue.ts';
@@ -97,7 +98,7 @@ export function createCancelHandler(d: CancelHandlerDeps) {
       report(req, r);
       if (r.kind === 'reports') { latest.set(r.cid, r.diff.next); out.push({ cid: r.cid, ...r.diff }); }
     }
-    return out;
+    return faultOn('double-cancel') ? [...out, ...out] : out; // test-only fault: every cancel written twice
   }
 
   /** This venue's requests of a batch; one that cannot be decoded is logged and skipped, never a stuck loop. */
