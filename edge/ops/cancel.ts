@@ -49,6 +49,7 @@ export function createOpsCancels(o: { pool: pg.Pool; requester: CancelRequester;
 }
 
 const SCOPES = ['desk', 'account', 'strategy', 'venue', 'symbol'] as const;
+const CANCEL_FIELDS = new Set(['orderId', 'scope', 'target', 'reason']);
 const toScope = (s: string): Scope => s.toUpperCase() as Scope;
 const target = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const reason = { type: 'string', maxLength: 500 } as const;
@@ -105,12 +106,14 @@ export function registerCancelRoutes(app: FastifyInstance, c: OpsCancels, log: L
     {
       config: { opsRole: 'operator' },
       schema: {
-        body: { type: 'object', additionalProperties: false, properties: { orderId: target, scope: { type: 'string', enum: SCOPES }, target, reason } },
+        body: { type: 'object', properties: { orderId: target, scope: { type: 'string', enum: SCOPES }, target, reason } },
         response: { 202: requestedAnswer, ...errors },
       },
     },
     async (req, reply: FastifyReply) => {
       const b = req.body;
+      // Refused, not ignored: a misspelt `orderId` must not turn into a cancel of a whole scope.
+      for (const k of Object.keys(b)) if (!CANCEL_FIELDS.has(k)) throw invalidField(k, `unknown field ${k}`);
       const w = who(req, b.reason ?? null);
       if (b.orderId !== undefined && b.scope !== undefined) throw invalidField('orderId', 'give either orderId or scope, not both');
       if (b.orderId !== undefined) {
@@ -141,7 +144,7 @@ export function registerCancelRoutes(app: FastifyInstance, c: OpsCancels, log: L
       config: { opsRole: 'operator' },
       schema: {
         params: { type: 'object', required: ['scope', 'target'], properties: { scope: { type: 'string', enum: SCOPES }, target } },
-        body: { type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean' }, reason } },
+        body: { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' }, reason } },
         response: { 200: { type: 'object', properties: { scope: { type: 'string' }, target: { type: 'string' }, previous: { type: 'boolean' }, enabled: { type: 'boolean' }, auditId: { type: 'string' } } }, ...errors },
       },
     },
