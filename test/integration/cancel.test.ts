@@ -28,9 +28,10 @@ describe('cancels through the ops API', () => {
   let pool: Pool;
   let codec: Codec;
   let producer: Producer;
+  let venueClockOffset = 0; // moves the paper venue's clock past its session end
 
   before(async () => {
-    venue = createPaperVenueServer({ config: parsePaperConfig({ seed: 11, tickMs: 0 }), log: testLog() });
+    venue = createPaperVenueServer({ config: parsePaperConfig({ seed: 11, tickMs: 0 }), log: testLog(), clock: () => Date.now() + venueClockOffset });
     env.PAPER_VENUE_URL = await venue.start(0, '127.0.0.1');
     pipeline = await startPipeline({ env, components: ['edge', 'connector', 'projection'], log: testLog() });
     pool = createPool({ DATABASE_URL: pipeline.env.DATABASE_URL, PG_SCHEMA: pipeline.env.PG_SCHEMA });
@@ -55,11 +56,11 @@ describe('cancels through the ops API', () => {
   };
 
   /** A buy limit far under the market: it rests. */
-  async function restingOrder(account: string, symbol = 'AAPL'): Promise<Order> {
+  async function restingOrder(account: string, symbol = 'AAPL', timeInForce: Order['timeInForce'] = 'GTC'): Promise<Order> {
     const orderId = `ord-${randomUUID()}`;
     const order: Order = {
       orderId, clientOrderId: `c-${orderId.slice(4, 24)}`, signalId: `sig-${orderId}`, decisionId: `dec-${orderId}`, account, strategy: 'trend-1',
-      symbol, venue: 'paper', side: 'BUY', quantity: 5, orderType: 'LIMIT', limitPrice: 100, timeInForce: 'GTC',
+      symbol, venue: 'paper', side: 'BUY', quantity: 5, orderType: 'LIMIT', limitPrice: 100, timeInForce,
       signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: Date.now() * 1000,
     };
     await producer.send({ topic: pipeline.topics.orders, acks: -1, messages: [{ key: orderId, value: codec.encode(pipeline.topics.orders, order), headers: accountHeaders(account) }] });
@@ -128,5 +129,14 @@ describe('cancels through the ops API', () => {
     assert.equal(res.status, 202);
     assert.deepEqual(res.body.requested.map((r: { orderId: string }) => r.orderId), [other.orderId]);
     await waitFor('no open order left', async () => (await openOrders(pool, 'DESK', '*')).length === 0);
+  });
+
+  it('a DAY order expires at the paper venue\'s session end: a CANCEL (EXPIRED) on executions, no open order', async () => {
+    const day = await restingOrder('ACC-2', 'MSFT', 'DAY');
+    venueClockOffset = 86_400_000 + 60_000; // past the next session end (21:00 UTC by default)
+    await restingOrder('ACC-2', 'AAPL'); // the venue expires due DAY orders as it takes the next one
+    const expired = await waitFor('the EXPIRED report', async () => (await executionsOf(day.orderId)).find((e) => e.type === 'CANCEL'));
+    assert.equal(expired.reason, 'EXPIRED');
+    await waitFor('the DAY order out of the open orders', async () => !(await openOrders(pool, 'DESK', '*')).some((r) => r.orderId === day.orderId));
   });
 });
