@@ -103,6 +103,8 @@ describe('cancels through the ops API', () => {
 
     const trail = await auditTrail({ kafka: testKafka(env), codec, topics: pipeline.topics, pool }, order.orderId);
     assert.ok(trail.steps.some((s) => s.kind === 'execution' && s.headline.startsWith('CANCEL')), 'the cancel is in the audit trail');
+    const asked = trail.steps.find((s) => s.kind === 'cancel');
+    assert.equal(asked?.headline, 'CANCEL REQUESTED by ops:bob (drill)', 'with who asked and why');
   });
 
   it('a halt with cancelOnHalt cancels the resting orders of its scope only', async () => {
