@@ -4,6 +4,7 @@
 // cancel, and the push stream's events for both. What a desk runs before a venue goes to shadow, then
 // live. An order left resting by a failed step is canceled at the end, or named so a person can.
 import { randomBytes } from 'node:crypto';
+import { isRetriable } from '../streams/runtime/errors.ts';
 import { hasInstruments, type VenueInstrument } from './venueCapabilities.ts';
 import type { VenueClient, VenueEvent, VenueOrderState, VenueQuote } from './venue.ts';
 
@@ -55,7 +56,7 @@ export async function runVenueCheck(client: VenueClient, o: VenueCheckOptions): 
   let unsubscribe: (() => void) | null = null;
   let resting = false;
 
-  const steps = ['instrument rules', 'quote', 'limit order', 'look-up by client order id', 'cancel', 'stream: the new order', 'stream: its cancel'] as const;
+  const steps = ['instrument rules', 'quote', 'limit order', 'look-up by client order id', 'stream: the new order', 'cancel', 'stream: its cancel'] as const;
   try {
     try {
       await client.connect();
@@ -82,7 +83,9 @@ export async function runVenueCheck(client: VenueClient, o: VenueCheckOptions): 
     let quote: VenueQuote | null = null;
     if (!client.quotes) { notRun(steps.slice(1), `the ${client.venue} client gives no quotes: no safe price for the order`); return results; }
     try {
-      quote = (await client.quotes([o.symbol])).find((q) => q.symbol === o.symbol) ?? null;
+      // Some venues answer the first request for a symbol with nothing and start its stream (IBKR's snapshot).
+      const deadline = Date.now() + waitMs;
+      while ((quote = (await client.quotes([o.symbol])).find((q) => q.symbol === o.symbol) ?? null) === null && Date.now() < deadline) await sleep(500);
       if (quote === null || !(quote.bid > 0) || !(quote.ask >= quote.bid)) record('quote', 'FAILED', quote === null ? `no quote for ${o.symbol}` : `unusable quote bid ${quote.bid} ask ${quote.ask}`);
       else record('quote', 'PASSED', `bid ${quote.bid} x ask ${quote.ask} (sizes ${quote.bidSize} / ${quote.askSize}), venue time ${new Date(quote.venueTime).toISOString()}`);
     } catch (e) { record('quote', 'FAILED', reason(e)); }
@@ -92,13 +95,14 @@ export async function runVenueCheck(client: VenueClient, o: VenueCheckOptions): 
     const sentAt = Date.now();
     let placed: VenueOrderState;
     try {
-      placed = await client.submit({ clientOrderId: cid, symbol: o.symbol, side: 'BUY', quantity: terms.quantity, orderType: 'LIMIT', limitPrice: terms.price, timeInForce: 'GTC' });
+      placed = await client.submit({ clientOrderId: cid, symbol: o.symbol, side: 'BUY', quantity: terms.quantity, orderType: 'LIMIT', limitPrice: terms.price, timeInForce: 'DAY' });
       resting = OPEN.has(placed.status);
-      const what = `BUY ${terms.quantity} ${o.symbol} @ ${terms.price} (${o.awayPct ?? 10}% under the bid), client order id ${cid}: ${placed.status}`;
+      const what = `BUY ${terms.quantity} ${o.symbol} @ ${terms.price} DAY (${o.awayPct ?? 10}% under the bid), client order id ${cid}: ${placed.status}`;
       record('limit order', resting && placed.filledQty === 0 ? 'PASSED' : 'FAILED', `${what}${placed.venueOrderId ? `, venue order id ${placed.venueOrderId}` : ''}${placed.rejectReason ? `, ${placed.rejectReason}` : ''}`);
     } catch (e) {
       record('limit order', 'FAILED', reason(e));
-      resting = true; // the outcome may be unknown: look it up and cancel below
+      if (!isRetriable(e)) { notRun(steps.slice(3), 'the venue refused the order'); return results; }
+      resting = true; // a timeout or an outage: the outcome is unknown, so it is looked up and canceled below
       placed = { clientOrderId: cid, venueOrderId: '', symbol: o.symbol, side: 'BUY', quantity: terms.quantity, status: 'NEW', filledQty: 0, fills: [], rejectReason: null, venueTime: 0 };
     }
 
@@ -113,11 +117,6 @@ export async function runVenueCheck(client: VenueClient, o: VenueCheckOptions): 
       }
     } catch (e) { record('look-up by client order id', 'FAILED', reason(e)); }
 
-    const canceled = resting ? await cancelAndSettle(client, cid, o.symbol, waitMs) : null;
-    if (canceled === null) record('cancel', 'FAILED', 'not run: no resting order to cancel');
-    else if (canceled.ok) { resting = false; record('cancel', 'PASSED', canceled.detail); }
-    else record('cancel', 'FAILED', canceled.detail);
-
     const until = async (pred: (s: VenueOrderState) => boolean) => {
       const deadline = Date.now() + waitMs;
       for (;;) {
@@ -128,10 +127,15 @@ export async function runVenueCheck(client: VenueClient, o: VenueCheckOptions): 
     };
     const newEvent = await until((s) => OPEN.has(s.status));
     record('stream: the new order', newEvent ? 'PASSED' : 'FAILED', newEvent
-      ? `${newEvent.order.status} pushed ${newEvent.at - sentAt} ms after the submit`
+      ? `${newEvent.order.status} on the event stream ${newEvent.at - sentAt} ms after the submit`
       : `no event with the order open for ${cid} within ${waitMs} ms: the runtime would fall back to polling`);
+    const canceled = resting ? await cancelAndSettle(client, cid, o.symbol, waitMs) : null;
+    if (canceled === null) record('cancel', 'FAILED', 'not run: no resting order to cancel');
+    else if (canceled.ok) { resting = false; record('cancel', 'PASSED', canceled.detail); }
+    else record('cancel', 'FAILED', canceled.detail);
+
     const cancelEvent = canceled?.ok ? await until((s) => s.status === 'CANCELED') : null;
-    record('stream: its cancel', cancelEvent ? 'PASSED' : 'FAILED', cancelEvent ? `CANCELED pushed ${cancelEvent.at - sentAt} ms after the submit` : canceled?.ok ? `no CANCELED event within ${waitMs} ms` : 'not run: the order was not canceled');
+    record('stream: its cancel', cancelEvent ? 'PASSED' : 'FAILED', cancelEvent ? `CANCELED on the event stream ${cancelEvent.at - sentAt} ms after the submit` : canceled?.ok ? `no CANCELED event within ${waitMs} ms` : 'not run: the order was not canceled');
     return results;
   } finally {
     if (resting) {
