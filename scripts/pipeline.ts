@@ -75,7 +75,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         import('../edge/accept.ts'), import('../edge/app.ts'), import('../edge/dashboard/index.ts'), import('../edge/config.ts'), import('../edge/ops/index.ts'), import('../connectors/select.ts'),
       ]);
       const edgeConfig = loadEdgeConfig(rawEnv);
-      const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });
+      const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, cancelTopic: topics.cancelRequests, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });
       started.push({ name: 'ops', stop: () => ops.stop() });
       const registry = new Registry();
       const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
