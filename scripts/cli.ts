@@ -7,8 +7,9 @@ import { COMPONENTS, startPipeline, type Component } from './pipeline.ts';
 import { ConfigError } from '../streams/runtime/env.ts';
 
 async function usage(): Promise<string> {
-  const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }] = await Promise.all([
+  const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }, { BACKTEST_USAGE }] = await Promise.all([
     import('../streams/audit/args.ts'), import('../analytics/cli.ts'), import('../edge/ops/tokenCommand.ts'), import('../streams/shadow/command.ts'),
+    import('../streams/backtest/args.ts'),
   ]);
   return `usage:
   order-router start [--only ${COMPONENTS.join(',')}]   run the pipeline (default: every component)
@@ -16,7 +17,8 @@ async function usage(): Promise<string> {
 ${AUDIT_USAGE}
 ${ANALYTICS_USAGE}
 ${OPS_TOKEN_USAGE}
-${SHADOW_USAGE}`;
+${SHADOW_USAGE}
+${BACKTEST_USAGE}`;
 }
 
 async function main(): Promise<void> {
@@ -57,6 +59,11 @@ async function main(): Promise<void> {
     case 'shadow-report': {
       const { runShadowReport } = await import('../streams/shadow/command.ts');
       process.exitCode = await runShadowReport(rest);
+      return;
+    }
+    case 'backtest': {
+      const { runBacktestCommand } = await import('../streams/backtest/command.ts');
+      process.exitCode = await runBacktestCommand(rest);
       return;
     }
     default:
