@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { RUN_ID } from './store.ts';
 
-export const BACKTEST_USAGE = `  order-router backtest --strategy <module.ts> --from <ISO time> --to <ISO time> [--account A] [--run-id ID]
+export const BACKTEST_USAGE = `  order-router backtest --strategy <module.ts> --from <ISO time> --to <ISO time> [--account A] [--run-id ID] [--controls live|default]
                                                     run a strategy over the recorded quotes through decide and the paper book;
                                                     fills to ANALYTICS_DIR/_backtests/<run id> (order-router pnl --run <id>)`;
 
@@ -11,7 +11,11 @@ export class BacktestUsageError extends Error {
   constructor(message: string) { super(message); this.name = 'BacktestUsageError'; }
 }
 
-export interface BacktestArgs { strategy: string; from: number; to: number; account: string | null; runId: string | null }
+export interface BacktestArgs {
+  strategy: string; from: number; to: number; account: string | null; runId: string | null;
+  /** live (default): the limits and cost model `control` holds now; default: the built-in desk setup. */
+  controls: 'live' | 'default';
+}
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
@@ -27,7 +31,7 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
   try {
     ({ values } = parseArgs({
       args: argv, strict: true, allowPositionals: false,
-      options: { strategy: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, account: { type: 'string' }, 'run-id': { type: 'string' } },
+      options: { strategy: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, account: { type: 'string' }, 'run-id': { type: 'string' }, controls: { type: 'string' } },
     }));
   } catch (e) {
     throw new BacktestUsageError((e as Error).message.split('. To specify')[0]);
@@ -41,5 +45,7 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
   if (runId !== null && !RUN_ID.test(runId)) throw new BacktestUsageError('--run-id: must be 1-64 of A-Z a-z 0-9 . _ -');
   const account = (values.account as string | undefined) ?? null;
   if (account !== null && !/^.{1,64}$/.test(account)) throw new BacktestUsageError('--account: must be 1-64 characters');
-  return { strategy, from, to, account, runId };
+  const controls = (values.controls as string | undefined) ?? 'live';
+  if (controls !== 'live' && controls !== 'default') throw new BacktestUsageError(`--controls: "${controls}" is neither live nor default`);
+  return { strategy, from, to, account, runId, controls };
 }

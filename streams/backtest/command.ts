@@ -4,10 +4,12 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Kafka } from 'kafkajs';
 import { loadAnalyticsConfig } from '../../analytics/config.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
-import { createCodec } from '../../schemas/codec.ts';
-import { defaultControlConfig } from '../decide/config.ts';
+import { createCodec, type Codec } from '../../schemas/codec.ts';
+import { applyControl, defaultControlConfig, type ControlConfig } from '../decide/config.ts';
+import { readToEnd } from '../runtime/consume.ts';
 import { loadRuntimeEnv } from '../runtime/env.ts';
 import { createKafka } from '../runtime/kafka.ts';
 import { createLogger } from '../runtime/log.ts';
@@ -37,6 +39,23 @@ function configuredAccount(env: NodeJS.ProcessEnv, id: string): string | null {
   }
 }
 
+/**
+ * The desk's limits and cost model as `control` holds them now (the fold the decide processor makes at
+ * start), so a backtest prices and limits orders as live does. Trading states are left out: a halt of
+ * the live account must not deny every backtest signal.
+ */
+async function liveConfig(kafka: Kafka, codec: Codec, topic: string): Promise<{ config: ControlConfig; applied: number }> {
+  let config = defaultControlConfig();
+  let applied = 0;
+  await readToEnd(kafka, [topic], async (_t, m) => {
+    if (m.value === null) return;
+    const c = await codec.decode('Control', m.value);
+    if (c.kind === 'TRADING_STATE') return;
+    try { config = applyControl(config, c); applied++; } catch { /* refused by the processor too (dead-lettered there) */ }
+  });
+  return { config, applied };
+}
+
 export async function runBacktestCommand(argv: string[], rawEnv: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     const args = parseBacktestArgs(argv);
@@ -45,22 +64,27 @@ export async function runBacktestCommand(argv: string[], rawEnv: NodeJS.ProcessE
     const log = createLogger('backtest', env.LOG_LEVEL);
     const account = args.account ?? configuredAccount(rawEnv, strategy.id) ?? `backtest-${strategy.id}`;
     const kafka = createKafka(env, 'backtest', log);
-    const topic = topicNames(env.TOPIC_PREFIX).quotes;
+    const topics = topicNames(env.TOPIC_PREFIX);
+    const topic = topics.quotes;
+    const codec = createCodec(env.SCHEMA_REGISTRY_URL);
+    const control = args.controls === 'live' ? await liveConfig(kafka, codec, topics.control) : { config: defaultControlConfig(), applied: 0 };
     let shown = 0;
-    const quotes = await readQuotes(kafka, createCodec(env.SCHEMA_REGISTRY_URL), topic, args.from, args.to, (p) => {
+    const quotes = await readQuotes(kafka, codec, topic, args.from, args.to, (p) => {
       const pct = p.total === 0n ? 100 : Number((p.read * 100n) / p.total);
       if (pct >= shown + 10 || (pct === 100 && shown < 100)) { shown = pct; process.stderr.write(`[backtest] read ${p.read}/${p.total} records of ${topic} (${pct}%)\n`); }
     });
     process.stderr.write(`[backtest] ${quotes.length} quotes between ${new Date(args.from).toISOString()} and ${new Date(args.to).toISOString()}\n`);
-    const bt = startBacktest({ strategy, account, config: defaultControlConfig() });
+    const bt = startBacktest({ strategy, account, config: control.config });
     for (const q of quotes) bt.quote(q);
     bt.finish();
     const records = bt.records();
     const sha = outputHash(records);
     const from = new Date(args.from).toISOString();
     const to = new Date(args.to).toISOString();
-    const runId = args.runId ?? `bt-${createHash('sha256').update(`${strategy.id}|${account}|${from}|${to}|${sha}`).digest('hex').slice(0, 12)}`;
-    const summary: RunSummary = { runId, strategy: strategy.id, account, from, to, source: `kafka:${topic}`, outputSha256: sha, stats: bt.stats() };
+    const runId = args.runId ?? `bt-${createHash('sha256').update(`${strategy.id}|${account}|${from}|${to}|${args.controls}|${sha}`).digest('hex').slice(0, 12)}`;
+    const summary: RunSummary = {
+      runId, strategy: strategy.id, account, from, to, source: `kafka:${topic}`, controls: args.controls, controlsApplied: control.applied, outputSha256: sha, stats: bt.stats(),
+    };
     const dir = await storeRun(loadAnalyticsConfig(rawEnv).ANALYTICS_DIR, summary, records, log);
     process.stdout.write(`${JSON.stringify({ ...summary, dir })}\n`);
     process.stderr.write(`[backtest] stored; report with: order-router pnl --run ${runId}\n`);

@@ -23,6 +23,8 @@ const DATASET_OF: Record<string, OutputRecord['kind']> = { executions: 'executio
 
 export interface RunSummary {
   runId: string; strategy: string; account: string; from: string; to: string; source: string;
+  /** `live`: limits and cost model folded from `control`; `default`: defaultControlConfig(). */
+  controls: 'live' | 'default'; controlsApplied: number;
   outputSha256: string; stats: Record<string, number>;
 }
 

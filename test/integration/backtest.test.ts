@@ -66,6 +66,34 @@ test('the same window twice: the same output, stored under one run id; pnl --run
   assert.match((missing as { stderr: string }).stderr, /run: no backtest run bt-nope/);
 });
 
+test('--controls live applies the limits on `control` (a strategy limit of 5 denies the ±10 targets); default ignores them', async () => {
+  const kafka = testKafka(env);
+  const codec = createCodec(loadRuntimeEnv(env).SCHEMA_REGISTRY_URL);
+  const topics = await prepare(loadRuntimeEnv(env), kafka, codec);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const limit = {
+    controlId: 'bt-limit', kind: 'LIMITS' as const, scope: 'STRATEGY' as const, target: 'trend-1', state: null,
+    payload: JSON.stringify({ maxPosition: 5 }), actor: 'test', reason: null, at: Date.now(), hlc: Date.now() * 1000,
+  };
+  await producer.send({ topic: topics.control, acks: -1, messages: [{ key: 'LIMITS|STRATEGY|trend-1', value: codec.encode(topics.control, limit) }] });
+  await producer.disconnect();
+  const args = ['backtest', '--strategy', 'streams/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'];
+  type Out = { runId: string; dir: string; controlsApplied: number; stats: { signals: number; approved: number; fills: number } };
+  const live = JSON.parse((await cli(...args)).stdout) as Out;
+  const plain = JSON.parse((await cli(...args, '--controls', 'default')).stdout) as Out;
+  assert.equal(live.controlsApplied, 1);
+  assert.ok(live.stats.signals > 0);
+  assert.equal(live.stats.approved, 0);
+  assert.equal(live.stats.fills, 0);
+  const denied = readFileSync(join(live.dir, 'output.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; value: { reason?: string } })
+    .filter((l) => l.kind === 'decision');
+  assert.ok(denied.length > 0 && denied.every((d) => d.value.reason === 'MAX_POSITION'), JSON.stringify(denied.slice(0, 2)));
+  assert.equal(plain.controlsApplied, 0);
+  assert.ok(plain.stats.fills > 0);
+  assert.notEqual(live.runId, plain.runId);
+});
+
 test('bad arguments name the argument and change nothing', async () => {
   const r = await cli('backtest', '--strategy', 'streams/strategies/examples/maCrossover.ts', '--from', 'yesterday', '--to', '2026-11-02T14:50:00Z')
     .catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
