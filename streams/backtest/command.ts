@@ -75,7 +75,15 @@ export async function runBacktestCommand(argv: string[], rawEnv: NodeJS.ProcessE
     });
     process.stderr.write(`[backtest] ${quotes.length} quotes between ${new Date(args.from).toISOString()} and ${new Date(args.to).toISOString()}\n`);
     const bt = startBacktest({ strategy, account, config: control.config });
-    for (const q of quotes) bt.quote(q);
+    for (const q of quotes) {
+      try {
+        bt.quote(q);
+      } catch (e) {
+        // A backtest has no restart: the strategy's error ends the run, with where it happened.
+        console.error(`strategy ${strategy.id} failed at the quote of ${q.venue} ${q.symbol} ${new Date(Math.floor(q.hlc / 1000)).toISOString()}: ${(e as Error).message}`);
+        return 1;
+      }
+    }
     bt.finish();
     const records = bt.records();
     const sha = outputHash(records);

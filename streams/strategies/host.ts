@@ -1,9 +1,10 @@
 // Runs one strategy's handlers: keeps its clock, its positions and its timers, builds its context, and
 // turns each `submit` into the body of a signed POST /signals. Pure apart from what the caller passes
 // in: the live worker (worker.ts) and the backtest (streams/backtest/run.ts) both drive this same
-// code, so a strategy behaves the same in both.
+// code, so a strategy behaves the same in both. Handlers run under guard.ts: no wall clock, no randomness.
 import type { Strategy, StrategyContext, StrategyFill, StrategyQuote, StrategySignal } from './api.ts';
 import { wantsQuote } from './api.ts';
+import { deterministic } from './guard.ts';
 
 /** The body the edge's signedSignal parser reads (edge/signal.ts). */
 export interface SignalBody extends StrategySignal {
@@ -50,7 +51,7 @@ export function createStrategyHost<S>(strategy: Strategy<S>, o: HostOptions): St
   let ctx: StrategyContext<S> | null = null;
   const context = (): StrategyContext<S> => {
     if (ctx === null) {
-      const state = strategy.init ? strategy.init(base) : (undefined as S);
+      const state = strategy.init ? deterministic(() => strategy.init!(base)) : (undefined as S);
       ctx = { ...base, state };
     }
     return ctx;
@@ -69,7 +70,8 @@ export function createStrategyHost<S>(strategy: Strategy<S>, o: HostOptions): St
       while (nextTimer <= t) {
         if (fired++ < MAX_TIMERS_PER_STEP) {
           now = nextTimer;
-          strategy.onTimer?.(nextTimer, context());
+          const at = nextTimer;
+          deterministic(() => strategy.onTimer?.(at, context()));
         }
         nextTimer += strategy.timerMs;
       }
@@ -80,13 +82,13 @@ export function createStrategyHost<S>(strategy: Strategy<S>, o: HostOptions): St
   return {
     quote(q) {
       advance(q.time);
-      if (wantsQuote(strategy, q.symbol)) strategy.onQuote?.(q, context());
+      if (wantsQuote(strategy, q.symbol)) deterministic(() => strategy.onQuote?.(q, context()));
     },
     fill(f) {
       advance(f.time);
       const signed = f.side === 'BUY' ? f.quantity : -f.quantity;
       positions.set(f.symbol, round((positions.get(f.symbol) ?? 0) + signed));
-      strategy.onFill?.(f, context());
+      deterministic(() => strategy.onFill?.(f, context()));
     },
     advance,
     positions: () => positions,

@@ -4,7 +4,8 @@
 // P&L untouched.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -103,4 +104,10 @@ test('bad arguments name the argument and change nothing', async () => {
     .catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
   assert.equal(m.code, 2);
   assert.match(m.stderr, /--strategy: cannot load nowhere.ts/);
+  const cheat = join(mkdtempSync(join(tmpdir(), 'cheat-')), 'cheat.mjs');
+  writeFileSync(cheat, `export default { id: 'cheat', onQuote() { if (Math.random() < 0.5) {} } };`);
+  const c = await cli('backtest', '--strategy', cheat, '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z')
+    .catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
+  assert.equal(c.code, 1);
+  assert.match(c.stderr, /strategy cheat failed at the quote of paper AAPL 2026-11-02T14:35:00.000Z: strategies may not call Math.random\(\)/);
 });

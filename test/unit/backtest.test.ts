@@ -79,3 +79,15 @@ test('a signal the edge would refuse is recorded with its field, and the run goe
   assert.equal(refused[0].field, 'quantity');
   assert.equal(of(rs, 'order').length, 1);
 });
+
+test('a strategy reading the wall clock or randomness is stopped, naming ctx.now(); outside handlers both work', () => {
+  for (const [what, read] of [
+    ['Date.now()', () => Date.now()], ['new Date()', () => new Date()], ['Math.random()', () => Math.random()], ['performance.now()', () => performance.now()],
+  ] as const) {
+    const cheat = defineStrategy<null>({ id: 'cheat', onQuote: () => { read(); } });
+    assert.throws(() => run(cheat as Strategy<unknown>, quotes().slice(0, 3)), (e: Error) => e.name === 'NondeterminismError' && e.message.includes(what) && e.message.includes('ctx.now()'));
+    assert.ok(Date.now() > 0 && Math.random() < 1 && new Date().getTime() > 0 && performance.now() > 0);
+  }
+  const formats = defineStrategy<{ day: string }>({ id: 'formats', init: () => ({ day: '' }), onQuote: (q, ctx) => { ctx.state.day = new Date(q.time).toISOString().slice(0, 10); } });
+  assert.doesNotThrow(() => run(formats as Strategy<unknown>, quotes().slice(0, 3)));
+});
