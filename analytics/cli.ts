@@ -1,5 +1,7 @@
 // `order-router pnl`, `order-router query` and `order-router analytics-verify`: the quant's commands.
 // Parsing and printing only; the work is in db.ts, report.ts and store.ts.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { loadAnalyticsConfig } from './config.ts';
@@ -10,8 +12,8 @@ import { FORMATS, formatResult, OptionsError, parsePnlOptions, type Format } fro
 import { loadAllManifests, verifyFiles } from './store.ts';
 import { viewStatements } from './views.ts';
 
-export const ANALYTICS_USAGE = `  order-router pnl [--by account,strategy,symbol,venue,day] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json]
-                                                    P&L, fees and slippage from the Parquet files (ANALYTICS_DIR)
+export const ANALYTICS_USAGE = `  order-router pnl [--by account,strategy,symbol,venue,day] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json] [--run ID]
+                                                    P&L, fees and slippage from the Parquet files (ANALYTICS_DIR; --run: a backtest's)
   order-router query "<SQL>" [--format table|csv|json] [--max-rows N]
                                                     read-only SQL over the views (fills, pnl_daily, positions, ...)
   order-router analytics-verify                     recompute every file's sha256 and row count against the manifests
@@ -27,9 +29,11 @@ export async function runAnalyticsCommand(command: string, args: string[], env: 
   try {
     switch (command) {
       case 'pnl': {
-        const { values } = parseArgs({ args, options: { by: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' } } });
-        const o = parsePnlOptions(values);
-        const db = await openAnalyticsDb({ dir: config.ANALYTICS_DIR, timeoutMs: config.ANALYTICS_QUERY_TIMEOUT_MS, maxRows: config.ANALYTICS_QUERY_MAX_ROWS });
+        const { values } = parseArgs({ args, options: { by: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, format: { type: 'string' }, run: { type: 'string' } } });
+        const { run, ...rest } = values;
+        const o = parsePnlOptions(rest);
+        const dir = run === undefined ? config.ANALYTICS_DIR : backtestDir(config.ANALYTICS_DIR, run);
+        const db = await openAnalyticsDb({ dir, timeoutMs: config.ANALYTICS_QUERY_TIMEOUT_MS, maxRows: config.ANALYTICS_QUERY_MAX_ROWS });
         try { process.stdout.write(formatResult(await db.pnl(o), o.format)); } finally { db.close(); }
         return 0;
       }
@@ -66,6 +70,14 @@ export async function runAnalyticsCommand(command: string, args: string[], env: 
     }
     throw e;
   }
+}
+
+/** A backtest run's folder (streams/backtest/store.ts); the same views read it as they read the live files. */
+function backtestDir(root: string, run: string): string {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(run)) throw new OptionsError('run', 'must be 1-64 of A-Z a-z 0-9 . _ -');
+  const dir = join(root, '_backtests', run);
+  if (!existsSync(join(dir, 'run.json'))) throw new OptionsError('run', `no backtest run ${run} in ${root}`);
+  return dir;
 }
 
 /** Checks the manifests against the files, counting rows with DuckDB. */

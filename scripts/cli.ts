@@ -3,22 +3,23 @@
 // Each command loads only what it runs: a restarted component must not wait for the DuckDB bindings
 // of the analytics commands (seconds on a busy machine) before it starts.
 import { parseArgs } from 'node:util';
-import { COMPONENTS, startPipeline, type Component } from './pipeline.ts';
+import { COMPONENTS, OPTIONAL_COMPONENTS, startPipeline, type Component } from './pipeline.ts';
 import { ConfigError } from '../streams/runtime/env.ts';
 
 async function usage(): Promise<string> {
-  const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }, { VENUE_CHECK_USAGE }] = await Promise.all([
+  const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }, { VENUE_CHECK_USAGE }, { BACKTEST_USAGE }] = await Promise.all([
     import('../streams/audit/args.ts'), import('../analytics/cli.ts'), import('../edge/ops/tokenCommand.ts'), import('../streams/shadow/command.ts'),
-    import('./venueCheck.ts'),
+    import('./venueCheck.ts'), import('../streams/backtest/args.ts'),
   ]);
   return `usage:
-  order-router start [--only ${COMPONENTS.join(',')}]   run the pipeline (default: every component)
+  order-router start [--only ${[...COMPONENTS, ...OPTIONAL_COMPONENTS].join(',')}]   run the pipeline (default: every component but strategies)
   order-router paper-venue                          run the paper venue (PAPER_VENUE_PORT, default 7070)
 ${AUDIT_USAGE}
 ${ANALYTICS_USAGE}
 ${OPS_TOKEN_USAGE}
 ${SHADOW_USAGE}
-${VENUE_CHECK_USAGE}`;
+${VENUE_CHECK_USAGE}
+${BACKTEST_USAGE}`;
 }
 
 async function main(): Promise<void> {
@@ -27,8 +28,9 @@ async function main(): Promise<void> {
     case 'start': {
       const { values } = parseArgs({ args: rest, options: { only: { type: 'string' } } });
       const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
-      const bad = only?.filter((c) => !(COMPONENTS as readonly string[]).includes(c));
-      if (bad?.length) throw new ConfigError(`--only: unknown component ${bad.join(', ')} (expected ${COMPONENTS.join(', ')})`);
+      const known: readonly string[] = [...COMPONENTS, ...OPTIONAL_COMPONENTS];
+      const bad = only?.filter((c) => !known.includes(c));
+      if (bad?.length) throw new ConfigError(`--only: unknown component ${bad.join(', ')} (expected ${known.join(', ')})`);
       const pipeline = await startPipeline({ components: only as Component[] | undefined });
       onSignal(() => pipeline.stop());
       return;
@@ -64,6 +66,11 @@ async function main(): Promise<void> {
     case 'venue-check': {
       const { runVenueCheckCommand } = await import('./venueCheck.ts');
       process.exitCode = await runVenueCheckCommand(rest);
+      return;
+    }
+    case 'backtest': {
+      const { runBacktestCommand } = await import('../streams/backtest/command.ts');
+      process.exitCode = await runBacktestCommand(rest);
       return;
     }
     default:

@@ -18,7 +18,9 @@ import { createLogger } from '../streams/runtime/log.ts';
 import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../streams/runtime/topics.ts';
 
 export const COMPONENTS = ['edge', 'decide', 'connector', 'projection', 'sink'] as const;
-export type Component = (typeof COMPONENTS)[number];
+/** Started only when named in --only: they need settings of their own (strategies: STRATEGIES_DIR). */
+export const OPTIONAL_COMPONENTS = ['strategies'] as const;
+export type Component = (typeof COMPONENTS)[number] | (typeof OPTIONAL_COMPONENTS)[number];
 
 export interface Pipeline { env: RuntimeEnv; topics: Topics; edgeUrl: string | null; stop(): Promise<void> }
 
@@ -38,7 +40,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
   const rawEnv = opts.env ?? process.env;
   const env = loadRuntimeEnv(rawEnv);
   const log = opts.log ?? createLogger('order-router', env.LOG_LEVEL);
-  const want = new Set(opts.components ?? COMPONENTS);
+  const want = new Set<Component>(opts.components ?? COMPONENTS);
   // The instance id is part of the client id: the identity a restarted instance recognises its dead
   // predecessor by in its consumer groups (membership.ts).
   const clientName = `${[...want].join('+')}-${env.INSTANCE_ID}`;
@@ -155,6 +157,12 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       });
       await d.start();
       up('decide', () => d.stop());
+    }
+    if (want.has('strategies')) {
+      const { createStrategiesRuntime } = await import('../streams/strategies/runtime.ts');
+      const r = createStrategiesRuntime({ kafka, codec, topics, log: log.child({ component: 'strategies' }), env: rawEnv, edgeUrl });
+      await r.start();
+      up('strategies', () => r.stop());
     }
   } catch (e) {
     await stopAll(front, log);

@@ -1,7 +1,7 @@
 // npm run bench: measures, in one run, the in-process decision, the whole path at fixed rates beside
 // the raw Kafka floor at the same rates, edge ingest, the analytics sink and recovery after a kill; writes bench/report.json
 // and prints a summary. Options: BENCH_RATES (default 100,250,500,1000,2000), BENCH_SECONDS (default 5),
-// BENCH_ONLY (some of decide,path,floor,txn,ingest,sink,recovery,analytics; a partial run writes bench/report-partial.json),
+// BENCH_ONLY (some of decide,path,floor,txn,ingest,sink,recovery,analytics,backtest; a partial run writes bench/report-partial.json),
 // BENCH_RECOVERY_SECONDS (default 40: load per kind in the recovery stage, the kill 5 s in),
 // BENCH_TOPOLOGY (processes: one process per component, the default; single: all in one process),
 // BENCH_IDLE_SECONDS (default 20: the stack's CPU with no traffic, before the path's first rate),
@@ -27,7 +27,7 @@ import { resolveDurability } from '../../streams/runtime/durability.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const rates = (process.env.BENCH_RATES ?? '100,250,500,1000,2000').split(',').map(Number);
-const STAGES = ['decide', 'path', 'floor', 'txn', 'ingest', 'sink', 'recovery', 'analytics'] as const;
+const STAGES = ['decide', 'path', 'floor', 'txn', 'ingest', 'sink', 'recovery', 'analytics', 'backtest'] as const;
 const only = new Set((process.env.BENCH_ONLY ?? STAGES.join(',')).split(',').map((x) => x.trim()).filter(Boolean));
 for (const s of only) if (!(STAGES as readonly string[]).includes(s)) throw new Error(`BENCH_ONLY: unknown stage "${s}" (known: ${STAGES.join(', ')})`);
 const topology = (process.env.BENCH_TOPOLOGY ?? 'processes') as Topology;
@@ -172,6 +172,13 @@ async function main(): Promise<void> {
     const rs = Number(process.env.BENCH_RECOVERY_SECONDS ?? 40);
     say(`recovery: each kind SIGKILLed under 100 alerts/s and started again at once (${rs} s of load per kind)`);
     report.recovery = await (await import('./recovery.ts')).benchRecovery({ rate: 100, seconds: rs, say });
+  }
+
+  if (only.has('backtest')) {
+    say('backtest: seeded quotes through each example strategy, decide and the paper book, in process');
+    const b = (await import('./backtest.ts')).benchBacktest();
+    report.backtest = b;
+    for (const r of b) say(`backtest ${r.strategy}: ${r.quotesPerSec} quotes/s, ${r.cpuMsPer1000Quotes} CPU ms per 1,000 quotes (${r.signals} signals, ${r.fills} fills)`);
   }
 
   report.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);

@@ -1,0 +1,93 @@
+// The backtest core: the example strategies over seeded quotes through decide and the paper book.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultControlConfig } from '../../streams/decide/config.ts';
+import { outputHash, outputLines, startBacktest, type OutputRecord } from '../../streams/backtest/simulate.ts';
+import { syntheticQuotes } from '../../streams/backtest/synthetic.ts';
+import { defineStrategy, type Strategy } from '../../streams/strategies/api.ts';
+import maCrossover from '../../streams/strategies/examples/maCrossover.ts';
+import meanReversion from '../../streams/strategies/examples/meanReversion.ts';
+
+const START = Date.parse('2026-11-02T14:30:00Z');
+const quotes = () => syntheticQuotes({
+  symbols: [{ symbol: 'AAPL', mid: 190, tick: 0.01 }, { symbol: 'MSFT', mid: 410, tick: 0.01 }], start: START, count: 4000, seed: 11,
+});
+
+function run(strategy: Strategy<unknown>, qs = quotes()): readonly OutputRecord[] {
+  const bt = startBacktest({ strategy, account: 'ACC-BT', config: defaultControlConfig() });
+  for (const q of qs) bt.quote(q);
+  bt.finish();
+  return bt.records();
+}
+
+type ValueOf<K extends OutputRecord['kind']> = Extract<OutputRecord, { kind: K }>['value'];
+const of = <K extends OutputRecord['kind']>(rs: readonly OutputRecord[], kind: K): ValueOf<K>[] =>
+  rs.filter((r) => r.kind === kind).map((r) => r.value as ValueOf<K>);
+
+test('same quotes, same strategy: the same output byte for byte', () => {
+  const a = run(maCrossover as Strategy<unknown>);
+  const b = run(maCrossover as Strategy<unknown>);
+  assert.ok(of(a, 'execution').some((e) => e.type === 'FILL'), 'the crossover traded');
+  assert.equal(outputHash(a), outputHash(b));
+  assert.equal(outputLines(a), outputLines(b));
+});
+
+test('a different input gives a different output', () => {
+  const shifted = quotes().map((q, i) => (i === 100 ? { ...q, bid: q.bid - 1, ask: q.ask - 1 } : q));
+  assert.notEqual(outputHash(run(maCrossover as Strategy<unknown>)), outputHash(run(maCrossover as Strategy<unknown>, shifted)));
+});
+
+test('signals take the gate: the crossover holds its target, fills fold into its position', () => {
+  const rs = run(maCrossover as Strategy<unknown>);
+  const decisions = of(rs, 'decision');
+  const orders = of(rs, 'order');
+  assert.ok(decisions.length > 2);
+  assert.equal(orders.length, decisions.filter((d) => d.verdict === 'APPROVED').length);
+  let position = 0;
+  for (const e of of(rs, 'execution')) if (e.type === 'FILL' || e.type === 'PARTIAL_FILL') position += e.side === 'BUY' ? e.lastQty : -e.lastQty;
+  assert.equal(Math.abs(position), 10, 'always at its ±10 target after the first cross');
+  for (const o of orders) assert.equal(o.account, 'ACC-BT');
+});
+
+test('the mean reversion trades MSFT only, and its timer runs on the simulated clock', () => {
+  const logs: string[] = [];
+  const rs = run(meanReversion as Strategy<unknown>);
+  assert.ok(of(rs, 'order').length > 0);
+  assert.ok(of(rs, 'order').every((o) => o.symbol === 'MSFT'));
+  let ticks = 0;
+  const timed = defineStrategy<null>({ id: 'timed', timerMs: 60_000, onTimer: (now, ctx) => { ticks++; logs.push(`${now}`); assert.equal(ctx.now(), now); } });
+  run(timed as Strategy<unknown>);
+  // 4000 quotes over two symbols, one a second: 2000 s of clock, a timer a minute.
+  assert.equal(ticks, 33);
+  assert.equal(logs[0], String(START + 60_000));
+});
+
+test('a signal the edge would refuse is recorded with its field, and the run goes on', () => {
+  let sent = false;
+  const bad = defineStrategy<null>({
+    id: 'bad', symbols: ['AAPL'],
+    onQuote(q, ctx) {
+      if (sent) return;
+      sent = true;
+      ctx.submit({ symbol: q.symbol, intent: 'delta', side: 'buy' });
+      ctx.submit({ symbol: q.symbol, intent: 'delta', side: 'buy', quantity: 1 });
+    },
+  });
+  const rs = run(bad as Strategy<unknown>);
+  const refused = of(rs, 'refused');
+  assert.equal(refused.length, 1);
+  assert.equal(refused[0].field, 'quantity');
+  assert.equal(of(rs, 'order').length, 1);
+});
+
+test('a strategy reading the wall clock or randomness is stopped, naming ctx.now(); outside handlers both work', () => {
+  for (const [what, read] of [
+    ['Date.now()', () => Date.now()], ['new Date()', () => new Date()], ['Math.random()', () => Math.random()], ['performance.now()', () => performance.now()],
+  ] as const) {
+    const cheat = defineStrategy<null>({ id: 'cheat', onQuote: () => { read(); } });
+    assert.throws(() => run(cheat as Strategy<unknown>, quotes().slice(0, 3)), (e: Error) => e.name === 'NondeterminismError' && e.message.includes(what) && e.message.includes('ctx.now()'));
+    assert.ok(Date.now() > 0 && Math.random() < 1 && new Date().getTime() > 0 && performance.now() > 0);
+  }
+  const formats = defineStrategy<{ day: string }>({ id: 'formats', init: () => ({ day: '' }), onQuote: (q, ctx) => { ctx.state.day = new Date(q.time).toISOString().slice(0, 10); } });
+  assert.doesNotThrow(() => run(formats as Strategy<unknown>, quotes().slice(0, 3)));
+});
