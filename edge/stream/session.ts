@@ -51,8 +51,9 @@ export async function startSession(ws: WebSocket, strategy: StrategyConfig, hell
     closed = true;
     if (name !== 'GOING_AWAY') log.info({ close: name, field }, 'stream closed');
     try { ws.close(CLOSE[name], closeReason(name, field)); } catch { /* already gone */ }
-    // A client that never reads never completes the closing handshake: do not wait for it.
-    const kill = setTimeout(() => ws.terminate(), 2_000);
+    // A client that never reads never completes the closing handshake: do not wait for it for ever (one
+    // that reads again within the delay still gets the close code behind what was queued).
+    const kill = setTimeout(() => ws.terminate(), 5_000);
     kill.unref();
     const c = consumer;
     consumer = null;
@@ -105,7 +106,6 @@ export async function startSession(ws: WebSocket, strategy: StrategyConfig, hell
   const c = deps.kafka.consumer({
     groupId: `stream-${strategy.id}-${randomUUID()}`, readUncommitted: false, maxBytesPerPartition: limits.maxFetchBytes, maxBytes: limits.maxFetchBytes * 4, maxWaitTimeInMs: 100,
   });
-  consumer = c;
   await c.connect();
   await c.subscribe({ topics: names, fromBeginning: true });
   await c.run({
@@ -150,6 +150,9 @@ export async function startSession(ws: WebSocket, strategy: StrategyConfig, hell
     },
   });
   for (const [topic, m] of plan.starts) for (const [partition, offset] of m) c.seek({ topic, partition, offset: offset.toString() });
+  // Closed while the consumer was starting: close() could not reach it.
+  if (closed) await c.disconnect();
+  else consumer = c;
   c.on(c.events.CRASH, ({ payload }) => {
     if (!payload.restart) { log.warn({ err: payload.error }, 'stream consumer crashed'); void close('INTERNAL'); }
   });
