@@ -56,6 +56,8 @@ export function createStrategyApi(o: StrategyApiOptions): StrategyApi {
   const log = o.log.child({ component: 'strategy-api' });
   const positions = createPositionLookup({ pool: o.pool, projectionGroup: o.projectionGroup, executionsTopic: o.topics.executions, waitMs: cfg.STREAM_POSITION_WAIT_MS });
   const open = new Set<Session>();
+  /** Streams per strategy, starting or open. */
+  const slots = new Map<string, number>();
   const pending = new Set<WebSocket>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_HELLO_BYTES });
   let stopping = false;
@@ -78,9 +80,14 @@ export function createStrategyApi(o: StrategyApiOptions): StrategyApi {
         log.info({ close: check.close, reason: check.reason }, 'stream refused');
         return refuse(ws, check.close, check.close === 'BAD_REQUEST' ? check.field : undefined);
       }
-      const mine = [...open].filter((s) => s.strategy === check.strategy.id).length;
       if (stopping) return refuse(ws, 'GOING_AWAY');
-      if (mine >= cfg.STREAM_MAX_PER_STRATEGY || open.size >= cfg.STREAM_MAX_TOTAL) return refuse(ws, 'TOO_MANY_STREAMS');
+      // Counted from here, not from when the session is up: concurrent hellos cannot pass the limit together.
+      const id = check.strategy.id;
+      if ((slots.get(id) ?? 0) >= cfg.STREAM_MAX_PER_STRATEGY || [...slots.values()].reduce((a, b) => a + b, 0) >= cfg.STREAM_MAX_TOTAL) {
+        return refuse(ws, 'TOO_MANY_STREAMS');
+      }
+      slots.set(id, (slots.get(id) ?? 0) + 1);
+      const release = () => { const n = (slots.get(id) ?? 1) - 1; if (n > 0) slots.set(id, n); else slots.delete(id); };
       // Later frames from the client mean nothing; they are read (so they cannot pile up) and dropped.
       ws.on('message', () => {});
       startSession(ws, check.strategy, check.hello, {
@@ -90,8 +97,9 @@ export function createStrategyApi(o: StrategyApiOptions): StrategyApi {
         skipOnResume: o.resumeGap ?? faultOn('stream-resume-gap'),
       }).then((s) => {
         open.add(s);
-        void s.done.then(() => open.delete(s));
+        void s.done.then(() => { open.delete(s); release(); });
       }, (e: unknown) => {
+        release();
         log.warn({ err: e }, 'stream could not start');
         refuse(ws, 'INTERNAL');
       });

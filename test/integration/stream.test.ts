@@ -27,7 +27,7 @@ import type { Topics } from '../../streams/runtime/topics.ts';
 import { isolatedEnv, testKafka, testLog, waitFor, TEST_SECRET } from '../helpers/env.ts';
 
 const LIMIT = 64 * 1024;
-const env = isolatedEnv({ STREAM_MAX_BUFFERED_BYTES: String(LIMIT), STREAM_SLOW_CLIENT_MS: '1500', STREAM_POSITION_WAIT_MS: '5000' });
+const env = isolatedEnv({ STREAM_MAX_BUFFERED_BYTES: String(LIMIT), STREAM_SLOW_CLIENT_MS: '1500', STREAM_POSITION_WAIT_MS: '5000', STREAM_HELLO_TIMEOUT_MS: '1000', STREAM_MAX_PER_STRATEGY: '2' });
 const renv = loadRuntimeEnv(env);
 const kafka = testKafka(env);
 const codec = createCodec(renv.SCHEMA_REGISTRY_URL);
@@ -181,6 +181,33 @@ describe('strategy stream and REST on the real stack', () => {
     const missing = want.filter((k) => !got.includes(k));
     assert.ok(missing.length > 0, 'the fault must show as a gap');
     assert.notDeepEqual(byPartition(got), byPartition(want));
+  });
+
+  it('given a wrong secret, no hello, a bad resumeFrom or one stream too many, then each is closed with its code and no detail', async () => {
+    const { app } = await startEdge();
+    const opened: WebSocket[] = [];
+    const closeOf = async (frame: string | null): Promise<[number, string]> => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream`);
+      opened.push(ws);
+      const closed = new Promise<[number, string]>((r) => ws.once('close', (code, reason) => r([code, reason.toString()])));
+      await new Promise((r) => ws.once('open', r));
+      if (frame !== null) ws.send(frame);
+      return Promise.race([closed, new Promise<[number, string]>((r) => setTimeout(() => r([0, 'still open']), 3000))]);
+    };
+    try {
+      assert.deepEqual(await closeOf(helloFrame('not-the-secret-0123456789', Date.now(), { type: 'subscribe', strategy: 'trend-1' })), [4001, 'UNAUTHORIZED']);
+      assert.deepEqual(await closeOf(helloFrame(TEST_SECRET, Date.now() - 600_000, { type: 'subscribe', strategy: 'trend-1' })), [4001, 'UNAUTHORIZED']);
+      assert.deepEqual(await closeOf(null), [4001, 'UNAUTHORIZED']);
+      assert.deepEqual(
+        await closeOf(helloFrame(TEST_SECRET, Date.now(), { type: 'subscribe', strategy: 'trend-1', resumeFrom: { [topics.orders]: { 0: '999999999' } } })),
+        [4002, `BAD_REQUEST resumeFrom.${topics.orders}.0`]);
+      const ok = helloFrame(TEST_SECRET, Date.now(), { type: 'subscribe', strategy: 'trend-1' });
+      assert.deepEqual(await Promise.all([closeOf(ok), closeOf(ok)]), [[0, 'still open'], [0, 'still open']]);
+      assert.deepEqual(await closeOf(ok), [4029, 'TOO_MANY_STREAMS']);
+    } finally {
+      for (const ws of opened) ws.terminate();
+      await app.close();
+    }
   });
 
   it('given a client that never reads, then it is closed with SLOW_CLIENT and the server holds no more than its limit for it', async () => {
