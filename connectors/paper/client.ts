@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import { PaperVenueError } from './errors.ts';
 import { createRequester, RequestTimeout } from './request.ts';
@@ -91,6 +92,9 @@ async function readFrames(body: ReadableStream<Uint8Array>, onFrame: (frame: Fra
   }
 }
 
+
+/** Order types sent natively; the rest are refused (connectors/orderTypes.ts). */
+const PAPER_ORDERS: NativeOrders = { types: { MARKET: ['IOC', 'GTC', 'DAY'], LIMIT: ['IOC', 'GTC', 'DAY'] } };
 export function createPaperClient({
   baseUrl, venue = 'paper', timeoutMs = 5_000, reconnectMs = 200, streamIdleMs = 45_000, log,
 }: PaperClientOptions): VenueClient {
@@ -237,6 +241,8 @@ export function createPaperClient({
       requester.close();
     },
     async submit(order: VenueOrderRequest) {
+      const refusal = unsupported(venue, PAPER_ORDERS, order);
+      if (refusal) throw refusal;
       const body = {
         clientOrderId: order.clientOrderId, symbol: toVenue(order.symbol), side: order.side, quantity: order.quantity,
         type: order.orderType, limitPrice: order.orderType === 'LIMIT' ? order.limitPrice : null, timeInForce: order.timeInForce,
