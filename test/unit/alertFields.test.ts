@@ -2,6 +2,9 @@
 // actions exit / cancel / add. Every invalid combination is a 400 naming the field the sender wrote.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import avro from 'avsc';
+import { execFileSync } from 'node:child_process';
+import { avroType } from '../../schemas/codec.ts';
 import { EdgeError } from '../../edge/errors.ts';
 import { signedSignal, tradingViewSignal, type SignalContext } from '../../edge/signal.ts';
 
@@ -150,5 +153,21 @@ describe('actions exit, cancel, add', () => {
     const target = tv({ market_position: 'short', market_position_size: '7' });
     assert.deepEqual([target.intent, target.targetPosition, target.reportedPosition], ['TARGET', -7, -7]);
     assert.equal(tv({ market_position: 'flat' }).intent, 'FLAT');
+  });
+});
+
+describe('Avro', () => {
+  it('encodes and decodes a signal using every new field, and a reader of the previous schema refuses a stop', () => {
+    const s = tv({ order_type: 'stop_limit', stop_price: 101, limit_price: 101.5, time_in_force: 'fok', quantity_type: 'risk_amount', contracts: 100,
+      take_profit: { amount: 5 }, stop_loss: { type: 'trailing_stop', percent: 1 } });
+    const type = avroType('Signal');
+    assert.deepEqual(JSON.parse(JSON.stringify(type.fromBuffer(type.toBuffer(s)))), JSON.parse(JSON.stringify(s)));
+    // The schema before issue 17, as the repository held it: its enum has no STOP_LIMIT and no default,
+    // so an old reader fails to decode the record rather than read it as a market order.
+    const before = avro.Type.forSchema(JSON.parse(execFileSync('git', ['show', '0f05544:schemas/avro/Signal.avsc'], { encoding: 'utf8' })));
+    assert.throws(() => before.createResolver(type));
+    const plain = tv({});
+    assert.doesNotThrow(() => type.createResolver(before), 'the new reader reads every old record (BACKWARD)');
+    assert.equal(plain.orderType, 'MARKET');
   });
 });
