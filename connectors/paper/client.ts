@@ -94,7 +94,8 @@ async function readFrames(body: ReadableStream<Uint8Array>, onFrame: (frame: Fra
 
 
 /** Order types sent natively; the rest are refused (connectors/orderTypes.ts). */
-const PAPER_ORDERS: NativeOrders = { types: { MARKET: ['IOC', 'GTC', 'DAY'], LIMIT: ['IOC', 'GTC', 'DAY'] } };
+const ALL_TIF = ['IOC', 'GTC', 'DAY', 'FOK'] as const;
+const PAPER_ORDERS: NativeOrders = { types: { MARKET: ALL_TIF, LIMIT: ALL_TIF, STOP: ALL_TIF, STOP_LIMIT: ALL_TIF, TRAILING_STOP: ALL_TIF } };
 export function createPaperClient({
   baseUrl, venue = 'paper', timeoutMs = 5_000, reconnectMs = 200, streamIdleMs = 45_000, log,
 }: PaperClientOptions): VenueClient {
@@ -245,7 +246,11 @@ export function createPaperClient({
       if (refusal) throw refusal;
       const body = {
         clientOrderId: order.clientOrderId, symbol: toVenue(order.symbol), side: order.side, quantity: order.quantity,
-        type: order.orderType, limitPrice: order.orderType === 'LIMIT' ? order.limitPrice : null, timeInForce: order.timeInForce,
+        type: order.orderType, timeInForce: order.timeInForce,
+        limitPrice: order.orderType === 'LIMIT' || order.orderType === 'STOP_LIMIT' ? order.limitPrice : null,
+        stopPrice: order.orderType === 'STOP' || order.orderType === 'STOP_LIMIT' ? order.stopPrice ?? null : null,
+        trailAmount: order.orderType === 'TRAILING_STOP' ? order.trailAmount ?? null : null,
+        trailPercent: order.orderType === 'TRAILING_STOP' ? order.trailPercent ?? null : null,
       };
       return toDomain(await must('submit', 'POST', '/v1/orders', orderSchema, { body, clientOrderId: order.clientOrderId }));
     },
