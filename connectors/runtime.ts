@@ -226,6 +226,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     const req: VenueOrderRequest = {
       clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
       orderType: order.orderType, limitPrice: order.limitPrice, timeInForce: order.timeInForce,
+      stopPrice: order.stopPrice, trailAmount: order.trailAmount, trailPercent: order.trailPercent,
     };
     let lastError: unknown;
     for (let i = 0; i < cfg.attempts; i++) {

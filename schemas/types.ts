@@ -93,9 +93,9 @@ export interface ExecutionReport {
   hlc: number;
 }
 
-export type OrderType = 'MARKET' | 'LIMIT';
+export type OrderType = 'MARKET' | 'LIMIT' | 'STOP' | 'STOP_LIMIT' | 'TRAILING_STOP';
 
-export type TimeInForce = 'IOC' | 'GTC' | 'DAY';
+export type TimeInForce = 'IOC' | 'GTC' | 'DAY' | 'FOK';
 
 /** An order the router sends to one venue. Key: orderId. */
 export interface Order {
@@ -110,6 +110,7 @@ export interface Order {
   venue: string;
   side: Side;
   quantity: number;
+  /** No default on purpose: a reader that does not know a stop type fails to decode it rather than read it as another type */
   orderType: OrderType;
   limitPrice: null | number;
   timeInForce: TimeInForce;
@@ -118,6 +119,12 @@ export interface Order {
   arrivalMid: null | number;
   createdAt: number;
   hlc: number;
+  /** STOP, STOP_LIMIT: trigger price, rounded to the venue's tick */
+  stopPrice: null | number;
+  /** TRAILING_STOP: trail by this price distance */
+  trailAmount: null | number;
+  /** TRAILING_STOP: trail by this percent of the price */
+  trailPercent: null | number;
 }
 
 /** Best bid and ask at a venue. Key: venue|symbol (compacted). */
@@ -173,7 +180,27 @@ export interface RiskDecision {
 
 export type SignalSource = 'TRADINGVIEW' | 'SIGNED';
 
-export type Intent = 'DELTA' | 'TARGET' | 'FLAT';
+export type Intent = 'DELTA' | 'TARGET' | 'FLAT' | 'ADD' | 'CANCEL';
+
+export type SizingType = 'DOLLAR_AMOUNT' | 'PERCENT_OF_EQUITY' | 'RISK_AMOUNT';
+
+/** Quantity by money or risk: decide turns it into a quantity (quantity is then 0) */
+export interface Sizing {
+  type: SizingType;
+  /** DOLLAR_AMOUNT: notional; PERCENT_OF_EQUITY: percent in (0, 100]; RISK_AMOUNT: money lost if the stop loss is hit */
+  amount: number;
+}
+
+/** An exit attached to an entry: exactly one of price, percent, amount (distance from the entry price) */
+export interface BracketExit {
+  /** LIMIT for a take-profit; STOP, STOP_LIMIT or TRAILING_STOP for a stop-loss */
+  orderType: OrderType;
+  price: null | number;
+  percent: null | number;
+  amount: null | number;
+  /** STOP_LIMIT only */
+  limitPrice: null | number;
+}
 
 /** An authenticated trading intent from TradingView or a strategy runtime. Key: signalId (idempotency id). */
 export interface Signal {
@@ -184,6 +211,7 @@ export interface Signal {
   strategy: string;
   /** Canonical symbol, e.g. AAPL, BTCUSD, EURUSD */
   symbol: string;
+  /** ADD: quantity in the direction of the position (none when flat); CANCEL: cancel the strategy's working orders in the symbol */
   intent: Intent;
   /** DELTA only */
   side: null | Side;
@@ -207,4 +235,16 @@ export interface Signal {
   hlc: number;
   /** TradingView alert fields the edge does not read, as text (bounded) */
   extras: null | Record<string, string>;
+  /** STOP, STOP_LIMIT: trigger price */
+  stopPrice: null | number;
+  /** TRAILING_STOP: trail by this price distance */
+  trailAmount: null | number;
+  /** TRAILING_STOP: trail by this percent of the price, in (0, 100] */
+  trailPercent: null | number;
+  /** null: IOC for MARKET, DAY otherwise */
+  timeInForce: null | TimeInForce;
+  /** null: quantity is the size (fixed) */
+  sizing: null | Sizing;
+  takeProfit: null | BracketExit;
+  stopLoss: null | BracketExit;
 }
