@@ -60,18 +60,20 @@ export interface Hops {
   connector: LatencySummary;
   /** FILL on `executions` → position row in Postgres. */
   projection: LatencySummary;
+  /** Alerts without an ACK at the venue, by what became of them (a denial's verdict and reason, or where they stopped). */
+  missed: Record<string, number>;
 }
 
 /** Per-hop latencies of one run's alerts (signal ids containing `:<runId>-`). */
 async function hopsOf(b: Target, runId: string, sentAt: Map<string, number>, projectedAt: Map<string, number>): Promise<Hops> {
   const T = b.topics;
-  const at = new Map<string, { signal?: number; decision?: number; order?: number; ack?: number; fill?: number }>();
+  const at = new Map<string, { signal?: number; decision?: number; verdict?: string; order?: number; ack?: number; fill?: number }>();
   const slot = (id: string) => { let r = at.get(id); if (!r) at.set(id, (r = {})); return r; };
   const mine = (id: string) => id.includes(`:${runId}-`);
   await readToEnd(b.kafka, [T.signals, T.riskDecisions, T.orders, T.executions], async (topic, m) => {
     const ts = Number(m.timestamp);
     if (topic === T.signals) { const x = await b.codec.decode('Signal', m.value!); if (mine(x.signalId)) slot(x.signalId).signal = ts; }
-    else if (topic === T.riskDecisions) { const x = await b.codec.decode('RiskDecision', m.value!); if (mine(x.signalId)) slot(x.signalId).decision = ts; }
+    else if (topic === T.riskDecisions) { const x = await b.codec.decode('RiskDecision', m.value!); if (mine(x.signalId)) { const r = slot(x.signalId); r.decision = ts; r.verdict = x.verdict === 'APPROVED' ? 'APPROVED' : `${x.verdict} ${x.reason ?? ''}`.trim(); } }
     else if (topic === T.orders) { const x = await b.codec.decode('Order', m.value!); if (mine(x.signalId)) slot(x.signalId).order = ts; }
     else {
       const x = await b.codec.decode('ExecutionReport', m.value!);
@@ -89,7 +91,14 @@ async function hopsOf(b: Target, runId: string, sentAt: Map<string, number>, pro
     const p = projectedAt.get(id);
     if (r.fill !== undefined && p !== undefined) h.projection.recordMs(p - r.fill);
   }
-  return { edge: h.edge.summary(), decide: h.decide.summary(), connector: h.connector.summary(), projection: h.projection.summary() };
+  // What became of each accepted alert that has no ACK at the venue: the missedVenue figure, explained.
+  const missed: Record<string, number> = {};
+  for (const id of sentAt.keys()) {
+    const r = at.get(id);
+    const why = !r?.signal ? 'not on signals' : !r.verdict ? 'no decision' : r.verdict !== 'APPROVED' ? r.verdict : r.order === undefined ? 'approved, no order' : r.ack === undefined ? 'order, no ACK' : null;
+    if (why) missed[why] = (missed[why] ?? 0) + 1;
+  }
+  return { edge: h.edge.summary(), decide: h.decide.summary(), connector: h.connector.summary(), projection: h.projection.summary(), missed };
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -269,6 +278,7 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
       onProgress(`path ${rate}/s CPU ms per alert: ${Object.entries(r.cpu.msPerAlert).map(([k, v]) => `${k} ${v}`).join(', ')}; cores busy ${r.cpu.machineBusy === null ? '?' : `${Math.round(r.cpu.machineBusy * 100)}%`}`);
       if (r.requests) onProgress(`path ${rate}/s per alert: ${r.requests.kafkaTotal} Kafka requests (${Object.entries(r.requests.kafka).map(([k, v]) => `${k} ${Object.values(v).reduce((a, x) => a + x, 0).toFixed(1)}`).join(', ')}), Postgres queries ${JSON.stringify(r.requests.pg)}`);
       onProgress(`path ${rate}/s: accepted ${r.accepted}/${r.sent}, at venue ${r.atVenue}, filled ${r.filled}, order at venue p50 ${r.toVenue.p50ms} ms p99 ${r.toVenue.p99ms} ms, fill on executions p99 ${r.toExecutions.p99ms} ms, position in Postgres p99 ${r.toPostgres.p99ms} ms`);
+      if (Object.keys(r.hops.missed).length > 0) onProgress(`path ${rate}/s: not at the venue: ${JSON.stringify(r.hops.missed)}`);
     }
   } finally {
     await consumer.disconnect();
