@@ -12,8 +12,9 @@ import {
 import type { Data, RecordBatch, Table } from 'apache-arrow';
 import type { Column, Dataset } from './columns.ts';
 
-export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-export const sqlList = (items: readonly string[]): string => `[${items.map(sqlString).join(', ')}]`;
+import { sqlList, sqlString } from './sql.ts';
+
+export { sqlList, sqlString };
 
 // Timestamps travel as epoch-ms BIGINT and become TIMESTAMP in the COPY's SELECT. Dictionary columns
 // travel as their codes and are looked up in a list literal there, so an account or a side is never

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { TS_NODE_ARGS } from '../scripts/tsNode.ts';
-import { QueryError, timeLimitError, type AnalyticsDb, type QueryOptions } from './db.ts';
+import { QueryError, timeLimitError, type AnalyticsDb, type QueryOptions } from './query.ts';
 import { checkReadOnlySql, SqlRefused } from './guard.ts';
 import type { PnlOptions, QueryResult } from './report.ts';
 
