@@ -49,7 +49,11 @@ export interface PathRate {
 export interface PathReport { idle: IdleUse; rates: PathRate[] }
 
 /** The stack with no traffic: cores used by process group over `seconds`, after start-up has settled. */
-export interface IdleUse { seconds: number; coresByProcess: Record<string, number>; coresTotal: number; rssMb: Record<string, number> }
+export interface IdleUse {
+  seconds: number; coresByProcess: Record<string, number>; coresTotal: number; rssMb: Record<string, number>;
+  /** Kafka requests and Postgres queries per second with no traffic, by process and API (processes topology). */
+  requestsPerSec: RequestsPerAlert | null;
+}
 
 export interface Hops {
   /** Request sent → the signal written to `signals` (HTTP, auth, dedupe row, produce). */
@@ -225,11 +229,13 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
   try {
     // No traffic: what the stack costs doing nothing (heartbeats, empty fetches, timers).
     await new Promise((r) => setTimeout(r, 3_000));
+    const idleBefore = b.stats ? await snapshot(b.stats.dir, b.stats.pids()) : null;
     const idleMeter = cpuMeter(b.cpuGroups);
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const idleMs = idleMeter.done(1).msPerAlert;
     const cores = Object.fromEntries(Object.entries(idleMs).filter(([k]) => k !== 'bench').map(([k, ms]) => [k, Math.round((ms / (idleSeconds * 1000)) * 1000) / 1000]));
-    idle = { seconds: idleSeconds, coresByProcess: cores, coresTotal: Math.round(Object.values(cores).reduce((a, x) => a + x, 0) * 1000) / 1000, rssMb: rssOf(b.cpuGroups()) };
+    idle = { seconds: idleSeconds, coresByProcess: cores, coresTotal: Math.round(Object.values(cores).reduce((a, x) => a + x, 0) * 1000) / 1000, rssMb: rssOf(b.cpuGroups()),
+      requestsPerSec: b.stats && idleBefore ? perAlert(idleBefore, await snapshot(b.stats.dir, b.stats.pids()), idleSeconds) : null };
     onProgress(`idle ${idleSeconds} s: ${idle.coresTotal} cores (${Object.entries(cores).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     for (const rate of rates) {
       const runId = `r${rate}-${Date.now().toString(36)}`;
