@@ -18,6 +18,7 @@ const good = mod('good.mjs', `export default { id: 'good', symbols: ['AAPL'], on
 const thrower = mod('thrower.mjs', `export default { id: 'thrower', onQuote() { throw new Error('boom in onQuote'); } };`);
 const looper = mod('looper.mjs', `export default { id: 'looper', onQuote() { for (;;) {} } };`);
 const stranger = mod('stranger.mjs', `export default { id: 'stranger', onQuote() {} };`);
+const twin = mod('zz-twin.mjs', `export default { id: 'good', onQuote() {} };`);
 
 test('restartDelay doubles from the minimum up to the cap', () => {
   assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => restartDelay(n, 50, 400)), [50, 100, 200, 400, 400, 400]);
@@ -28,7 +29,7 @@ test('one strategy throwing and one hanging do not disturb a third; both come ba
   const log = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } });
   const sent: { strategy: string; body: SignalBody }[] = [];
   const pool = createStrategyPool({
-    files: [good, thrower, looper, stranger],
+    files: [good, thrower, looper, stranger, twin],
     config: { STRATEGY_HANDLER_TIMEOUT_MS: 300, STRATEGY_RESTART_MIN_MS: 50, STRATEGY_RESTART_MAX_MS: 400, STRATEGY_STABLE_MS: 60_000, STRATEGY_QUEUE_MAX: 1000 },
     log, positions: () => ({}), known: (id) => id !== 'stranger', submit: (strategy, body) => sent.push({ strategy, body }),
   });
@@ -58,6 +59,8 @@ test('one strategy throwing and one hanging do not disturb a third; both come ba
     assert.match(l.lastError ?? '', /onQuote did not return within 300 ms/);
     assert.equal(byId('stranger').state, 'refused');
     assert.equal(byId('stranger').restarts, 0);
+    assert.equal(byId('zz-twin').state, 'refused');
+    assert.match(byId('zz-twin').lastError ?? '', /strategy id good is already run by .*good\.mjs/);
 
     const delays = lines.filter((x) => x.strategy === 'thrower' && typeof x.delayMs === 'number').map((x) => x.delayMs as number);
     assert.deepEqual(delays.slice(0, 3), [50, 100, 200], 'the delay doubles per failure in a row');
