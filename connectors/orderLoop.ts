@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { topicMessages, whileConcurrent, type OutRecord } from '../streams/runtime/consume.ts';
 import { AccountPartitioner, FETCH_MAX_WAIT_MS } from '../streams/runtime/kafka.ts';
 import { removePredecessors } from '../streams/runtime/membership.ts';
+import { CoPartitionAssigner } from './coPartition.ts';
 
 export interface OrderLoopOptions {
   kafka: Kafka;
@@ -19,8 +20,10 @@ export interface OrderLoopOptions {
   /** This instance's Kafka client id: members of the group carrying it are its dead predecessors, removed before joining (membership.ts). */
   instanceClientId?: string;
   topic: string;
-  /** The batches of one transaction (one per partition), in the order they arrived. */
-  handle(batches: { messages: KafkaMessage[]; partition: number }[]): Promise<OutRecord[]>;
+  /** Cancel requests (cancel-requests), read in the same group and transactions as `orders`, co-partitioned with it. */
+  cancelTopic?: string;
+  /** The batches of one transaction (one per topic-partition), in the order they arrived. */
+  handle(batches: { messages: KafkaMessage[]; partition: number; topic: string }[]): Promise<OutRecord[]>;
   onCommitted(): void;
   onAbort(error: unknown): void;
   /** A new assignment (this instance's partitions of the topic): orders from before it may have been sent by the previous owner. */
@@ -35,6 +38,7 @@ export interface OrderLoopOptions {
 interface Pending {
   messages: KafkaMessage[];
   partition: number;
+  topic: string;
   lastOffset: string;
   resolveOffset(offset: string): void;
   done(error?: unknown): void;
@@ -47,7 +51,9 @@ export function createOrderLoop(o: OrderLoopOptions) {
   });
   const consumer = o.kafka.consumer({
     groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, sessionTimeout: 15000, heartbeatInterval: 1000,
+    partitionAssigners: [CoPartitionAssigner],
   });
+  const topics = o.cancelTopic === undefined ? [o.topic] : [o.topic, o.cancelTopic];
   let paused = false;
   let running = false;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => o.onAssigned(payload.memberAssignment[o.topic] ?? []));
@@ -62,10 +68,12 @@ export function createOrderLoop(o: OrderLoopOptions) {
   async function commitRound(round: Pending[]): Promise<void> {
     const txn = await producer.transaction();
     try {
-      const out = await o.handle(round.map((p) => ({ messages: p.messages, partition: p.partition })));
+      const out = await o.handle(round.map((p) => ({ messages: p.messages, partition: p.partition, topic: p.topic })));
       if (out.length > 0) await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
-      const partitions = round.map((p) => ({ partition: p.partition, offset: (BigInt(p.messages[p.messages.length - 1].offset) + 1n).toString() }));
-      await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions }] }));
+      const offsets = topics.map((topic) => ({
+        topic, partitions: round.filter((p) => p.topic === topic).map((p) => ({ partition: p.partition, offset: (BigInt(p.messages[p.messages.length - 1].offset) + 1n).toString() })),
+      })).filter((t) => t.partitions.length > 0);
+      await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: offsets }));
       await txn.commit();
       o.onCommitted();
     } catch (e) {
@@ -101,7 +109,7 @@ export function createOrderLoop(o: OrderLoopOptions) {
       await producer.connect();
       if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await consumer.connect();
-      await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+      await consumer.subscribe({ topics, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -110,7 +118,7 @@ export function createOrderLoop(o: OrderLoopOptions) {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           await new Promise<void>((resolve, reject) => {
             queue.push({
-              messages: batch.messages, partition: batch.partition, lastOffset: batch.lastOffset(), resolveOffset,
+              messages: batch.messages, partition: batch.partition, topic: batch.topic, lastOffset: batch.lastOffset(), resolveOffset,
               done: (e) => (e === undefined ? resolve() : reject(e)),
             });
             drain();
@@ -119,10 +127,10 @@ export function createOrderLoop(o: OrderLoopOptions) {
         },
       });
       running = true;
-      if (paused) consumer.pause([{ topic: o.topic }]);
+      if (paused) consumer.pause(topics.map((topic) => ({ topic })));
     },
-    pause() { paused = true; if (running) consumer.pause([{ topic: o.topic }]); },
-    resume() { paused = false; if (running) consumer.resume([{ topic: o.topic }]); },
+    pause() { paused = true; if (running) consumer.pause(topics.map((topic) => ({ topic }))); },
+    resume() { paused = false; if (running) consumer.resume(topics.map((topic) => ({ topic }))); },
     async stop() {
       running = false;
       await consumer.disconnect();

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
-import type { Control, ExecutionReport, Order } from '../schemas/types.ts';
+import type { CancelRequest, Control, ExecutionReport, Order } from '../schemas/types.ts';
 import { accountHeaders, createMutex, type OutRecord } from '../streams/runtime/consume.ts';
 import { errorCode, isRetriable } from '../streams/runtime/errors.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
@@ -17,6 +17,7 @@ import { AccountPartitioner } from '../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../streams/runtime/tail.ts';
 import type { Topics } from '../streams/runtime/topics.ts';
 import { closedBreaker, connectorActor, mayResume, probeDue, stepBreaker, venueControlKey, venueStateControl, type BreakerConfig, type BreakerInput } from './breaker.ts';
+import { createCancelHandler } from './cancelHandler.ts';
 import { VenueError } from './http.ts';
 import { createOrderLoop } from './orderLoop.ts';
 import { inPool } from './pool.ts';
@@ -225,6 +226,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     const req: VenueOrderRequest = {
       clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
       orderType: order.orderType, limitPrice: order.limitPrice, timeInForce: order.timeInForce,
+      stopPrice: order.stopPrice, trailAmount: order.trailAmount, trailPercent: order.trailPercent,
     };
     let lastError: unknown;
     for (let i = 0; i < cfg.attempts; i++) {
@@ -272,8 +274,11 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     }
   }
 
+  const cancels = createCancelHandler({ client: o.client, codec: o.codec, log, clock, stamp, call, known });
+
   const loop = createOrderLoop({
     kafka: o.kafka, log, groupId: o.groupId, transactionalId: o.transactionalId, instanceClientId: o.instanceClientId, topic: o.topics.orders,
+    cancelTopic: o.topics.cancelRequests,
     serialize: lock,
     onRebalancing() { owned = new Set(); },
     onAssigned(partitions) {
@@ -289,7 +294,9 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       await stateCurrent;
       if (breaker.mode === 'OPEN') throw new VenueError('VENUE_HALTED', `${venue}: halted (${breaker.reason}); orders wait`, { venue, operation: 'submit' });
       const orders: Order[] = [];
+      const cancelRequests: CancelRequest[] = [];
       for (const b of batches) {
+        if (b.topic !== o.topics.orders) { cancelRequests.push(...await cancels.decode(b.messages)); continue; }
         for (const ord of await Promise.all(b.messages.map((m) => o.codec.decode('Order', m.value!)))) {
           if (ord.venue !== venue) continue;
           partitionOf.set(ord.clientOrderId, b.partition);
@@ -298,6 +305,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       }
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
       const results = await inPool(unique, cfg.submitConcurrency, handleOrder);
+      results.push(...await cancels.handleAll(cancelRequests, results)); // after the orders they may name
       staged = results;
       return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId) && kept(x))).map(toRecord);
     },

@@ -12,6 +12,11 @@ export interface VenueOrderRequest {
   orderType: OrderType;
   limitPrice: number | null;
   timeInForce: TimeInForce;
+  /** STOP, STOP_LIMIT: the trigger price. Optional so callers that predate stops need not set it. */
+  stopPrice?: number | null;
+  /** TRAILING_STOP: trail by a price distance, or by a percent of the price (one of the two). */
+  trailAmount?: number | null;
+  trailPercent?: number | null;
 }
 
 export type VenueOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';

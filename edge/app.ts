@@ -41,6 +41,15 @@ export interface EdgeDeps {
   registry?: Registry;
   /** More route plugins (the ops API), registered after the edge's own hooks and error handler. */
   extraRoutes?: (app: FastifyInstance) => void;
+  /** The strategy API (edge/stream): GET /v1/stream and the signed /v1 REST routes, authenticated with the strategies' secrets. */
+  strategyApi?: { register(app: FastifyInstance, auth: StrategyApiAuth): void };
+}
+
+export interface StrategyApiAuth {
+  strategies: ReadonlyMap<string, StrategyConfig>;
+  decoy: readonly string[];
+  maxClockSkewSec: number;
+  clock: () => number;
 }
 
 /** Log paths that may carry a secret. Bodies and the signature header are never logged at all. */
@@ -245,6 +254,7 @@ export function createEdgeApp(deps: EdgeDeps): FastifyInstance {
   );
   app.get('/metrics', async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
   deps.extraRoutes?.(app);
+  deps.strategyApi?.register(app, { strategies, decoy, maxClockSkewSec: config.maxClockSkewSec, clock: deps.clock });
 
   return app;
 }

@@ -2,7 +2,11 @@
 // HLC come in as arguments. Schemas are compiled once at module load; errors name the sender's field.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Intent, OrderType, Side, Signal, SignalSource } from '../schemas/types.ts';
+import type { BracketExit, Intent, Side, Signal, SignalSource, Sizing } from '../schemas/types.ts';
+import {
+  CAMEL, NO_TERMS, SNAKE, nonNegative, numeric, orderTerms, orderTypeField, percent, positive, quantityTypeField, sizingOf, stopLossOf,
+  stopLossSchemaCamel, stopLossSchemaSnake, takeProfitOf, takeProfitSchema, timeInForceField, type FieldNames, type Terms,
+} from './alertTerms.ts';
 import type { StrategyConfig } from './config.ts';
 import { invalidField } from './errors.ts';
 
@@ -31,20 +35,6 @@ export function parseJsonBody(raw: Buffer | string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-// TradingView fills placeholders as text, so numbers may arrive as strings: decimal only, no hex,
-// no blanks, no Infinity/NaN (z.number() refuses non-finite values).
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const toNumber = (v: unknown): unknown => (typeof v === 'string' && DECIMAL.test(v) ? Number(v) : v);
-const numeric = z.preprocess(toNumber, z.number({ error: 'must be a finite number or numeric string' }));
-const positive = z.preprocess(
-  toNumber,
-  z.number({ error: 'must be a finite number or numeric string' }).gt(0, { error: 'must be > 0' }),
-);
-const nonNegative = z.preprocess(
-  toNumber,
-  z.number({ error: 'must be a finite number or numeric string' }).gte(0, { error: 'must be >= 0' }),
-);
-
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 const time = z.union(
   [
@@ -62,15 +52,23 @@ const tradingViewFields = {
   secret: z.string(),
   strategy: name,
   ticker: name,
-  action: z.enum(['buy', 'sell'], { error: 'must be buy or sell' }),
-  contracts: positive,
+  action: z.enum(['buy', 'sell', 'exit', 'cancel', 'add'], { error: 'must be buy, sell, exit, cancel or add' }),
+  contracts: positive.optional(),
+  quantity: positive.optional(),
+  quantity_type: quantityTypeField.optional(),
   market_position: z.enum(['long', 'short', 'flat'], { error: 'must be long, short or flat' }).optional(),
   market_position_size: nonNegative.optional(),
   order_id: z.string().min(1).max(128).optional(),
   time: time.optional(),
   price: positive.optional(),
-  order_type: z.enum(['market', 'limit'], { error: 'must be market or limit' }).optional(),
+  order_type: orderTypeField.optional(),
   limit_price: positive.optional(),
+  stop_price: positive.optional(),
+  trail_amount: positive.optional(),
+  trail_percent: percent.optional(),
+  time_in_force: timeInForceField.optional(),
+  take_profit: takeProfitSchema.optional(),
+  stop_loss: stopLossSchemaSnake.optional(),
   intent: z.enum(['delta', 'target', 'flat'], { error: 'must be delta, target or flat' }).optional(),
   idempotency_key: idempotencyKey.optional(),
 };
@@ -108,10 +106,17 @@ const signedSchema = z.strictObject({
   symbol: name,
   side: z.enum(['buy', 'sell'], { error: 'must be buy or sell' }).optional(),
   quantity: positive.optional(),
-  intent: z.enum(['delta', 'target', 'flat'], { error: 'must be delta, target or flat' }),
+  intent: z.enum(['delta', 'target', 'flat', 'exit', 'add', 'cancel'], { error: 'must be delta, target, flat, exit, add or cancel' }),
   target: numeric.optional(),
-  orderType: z.enum(['market', 'limit'], { error: 'must be market or limit' }).optional(),
+  quantityType: quantityTypeField.optional(),
+  orderType: orderTypeField.optional(),
   limitPrice: positive.optional(),
+  stopPrice: positive.optional(),
+  trailAmount: positive.optional(),
+  trailPercent: percent.optional(),
+  timeInForce: timeInForceField.optional(),
+  takeProfit: takeProfitSchema.optional(),
+  stopLoss: stopLossSchemaCamel.optional(),
   price: positive.optional(),
   time: time.optional(),
   idempotencyKey: idempotencyKey.optional(),
@@ -121,7 +126,7 @@ function check<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  if (issue.code === 'unrecognized_keys') throw invalidField(issue.keys[0], 'unknown field');
+  if (issue.code === 'unrecognized_keys') throw invalidField([...issue.path, issue.keys[0]].join('.'), 'unknown field');
   const field = issue.path.length ? issue.path.join('.') : 'body';
   throw invalidField(field, issue.message.endsWith('received undefined') ? 'required' : issue.message);
 }
@@ -150,32 +155,49 @@ interface Trade {
   side: Side | null;
   quantity: number;
   targetPosition: number | null;
+  sizing: Sizing | null;
 }
 
-const FLAT: Trade = { intent: 'FLAT', side: null, quantity: 0, targetPosition: 0 };
+const FLAT: Trade = { intent: 'FLAT', side: null, quantity: 0, targetPosition: 0, sizing: null };
+const CANCEL: Trade = { intent: 'CANCEL', side: null, quantity: 0, targetPosition: null, sizing: null };
 const side = (s: 'buy' | 'sell'): Side => (s === 'buy' ? 'BUY' : 'SELL');
 
-function orderType(type: 'market' | 'limit' | undefined, limit: number | undefined, names: [string, string]): [OrderType, number | null] {
-  if (type === 'limit') {
-    if (limit === undefined) throw invalidField(names[1], `required when ${names[0]} is limit`);
-    return ['LIMIT', limit];
-  }
-  // A limit price on a market order is ambiguous: refuse rather than guess which one was meant.
-  if (limit !== undefined) throw invalidField(names[1], `only with ${names[0]} limit`);
-  return ['MARKET', null];
+/** What the signal's order is beyond its intent: its terms and its bracket exits. */
+interface OrderPart {
+  terms: Terms;
+  takeProfit: BracketExit | null;
+  stopLoss: BracketExit | null;
 }
+
+/**
+ * Sizing by money or risk and bracket exits belong to an entry (a delta or an add); a cancel carries
+ * no order at all. Each field given where it cannot apply is refused by name, never ignored.
+ */
+function refuseWhereNotApplicable(intent: Intent, given: ReadonlyArray<readonly [string, unknown, 'entry' | 'order']>, what: string): void {
+  const entry = intent === 'DELTA' || intent === 'ADD';
+  for (const [field, value, scope] of given) {
+    if (value === undefined) continue;
+    if (scope === 'entry' && !entry) throw invalidField(field, `only for an entry (buy, sell or add), not ${what}`);
+    if (scope === 'order' && intent === 'CANCEL') throw invalidField(field, `not for ${what}: a cancel sends no order`);
+  }
+}
+
+type IdFields = Omit<Signal, 'signalId' | 'source' | 'account' | 'reportedPosition' | 'receivedAt' | 'hlc' | 'extras'>;
 
 /**
  * Same id for the same alert fired twice. A caller's key is scoped by strategy so two strategies (and
  * so two accounts) reusing a key can never collide on the compacted, account-partitioned topic.
  */
-export function signalIdFor(s: Omit<Signal, 'signalId' | 'source' | 'account' | 'reportedPosition' | 'receivedAt' | 'hlc' | 'extras'>, key: string | undefined): string {
+export function signalIdFor(s: IdFields, key: string | undefined): string {
   if (key !== undefined) return `${s.strategy}:${key}`;
-  const canonical = JSON.stringify([
+  const fields: unknown[] = [
     s.strategy, s.symbol, s.intent, s.side, s.quantity, s.targetPosition,
     s.orderType, s.limitPrice, s.externalOrderId, s.alertTime, s.price,
-  ]);
-  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+  ];
+  // Fields added later join only when set, so an alert that does not use them keeps the id it always had.
+  const later = [s.stopPrice, s.trailAmount, s.trailPercent, s.timeInForce, s.sizing, s.takeProfit, s.stopLoss];
+  if (later.some((v) => v !== null)) fields.push(...later);
+  return createHash('sha256').update(JSON.stringify(fields), 'utf8').digest('hex');
 }
 
 /**
@@ -195,25 +217,33 @@ function idempotencyKeyOf(ctx: SignalContext, bodyKey: string | undefined, bodyF
 function build(
   source: SignalSource,
   ctx: SignalContext,
-  f: { strategy: string; symbolRaw: string; symbolField: string; trade: Trade; order: [OrderType, number | null] },
+  f: { strategy: string; symbolRaw: string; symbolField: string; trade: Trade; order: OrderPart },
   rest: { price: number | null; reportedPosition: number | null; externalOrderId: string | null; alertTime: number | null; bodyKey: string | undefined; extras: Record<string, string> | null },
 ): Signal {
   if (f.strategy !== ctx.strategy.id) throw invalidField('strategy', 'does not match the authenticated strategy');
   const symbol = normaliseSymbol(f.symbolRaw);
   if (symbol === null) throw invalidField(f.symbolField, 'not a symbol');
   if (ctx.strategy.symbols && !ctx.strategy.symbols.includes(symbol)) throw invalidField(f.symbolField, 'symbol not enabled for this strategy');
-  const core = {
+  const t = f.order.terms;
+  const core: IdFields = {
     strategy: ctx.strategy.id,
     symbol,
     intent: f.trade.intent,
     side: f.trade.side,
     quantity: f.trade.quantity,
     targetPosition: f.trade.targetPosition,
-    orderType: f.order[0],
-    limitPrice: f.order[1],
+    orderType: t.orderType,
+    limitPrice: t.limitPrice,
     price: rest.price,
     externalOrderId: rest.externalOrderId,
     alertTime: rest.alertTime,
+    stopPrice: t.stopPrice,
+    trailAmount: t.trailAmount,
+    trailPercent: t.trailPercent,
+    timeInForce: t.timeInForce,
+    sizing: f.trade.sizing,
+    takeProfit: f.order.takeProfit,
+    stopLoss: f.order.stopLoss,
   };
   return {
     signalId: signalIdFor(core, idempotencyKeyOf(ctx, rest.bodyKey, source === 'SIGNED' ? 'idempotencyKey' : 'idempotency_key')),
@@ -227,10 +257,15 @@ function build(
   };
 }
 
+/** A delta or an add: a fixed size, or an amount of money or risk that decide turns into a size. */
+function entry(intent: 'DELTA' | 'ADD', s: Side | null, amount: number, sizing: Sizing | null): Trade {
+  return { intent, side: s, quantity: sizing === null ? amount : 0, targetPosition: null, sizing };
+}
+
 /**
- * A TradingView alert. Intent: `intent` if given; else a target when `market_position` is given
- * (long +size, short −size, flat → FLAT), so a repeated or late alert cannot flip the position;
- * else a delta from action/contracts.
+ * A TradingView alert. Intent: from `action` for exit (flat), cancel and add; else `intent` if given;
+ * else a target when `market_position` is given (long +size, short −size, flat → FLAT), so a repeated
+ * or late alert cannot flip the position; else a delta from action and contracts (or quantity).
  */
 export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
   const b = check(tradingViewSchema, body);
@@ -240,14 +275,32 @@ export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
     : b.market_position !== undefined && b.market_position_size !== undefined
       ? (b.market_position === 'long' ? 1 : -1) * b.market_position_size
       : null;
+  if (b.contracts !== undefined && b.quantity !== undefined) throw invalidField('quantity', 'give contracts or quantity, not both');
+  const amount = b.contracts ?? b.quantity;
+  let intent: 'delta' | 'target' | 'flat' | 'add' | 'cancel';
+  if (b.action === 'buy' || b.action === 'sell') {
+    intent = b.intent ?? (b.market_position !== undefined ? 'target' : 'delta');
+  } else {
+    if (b.intent !== undefined) throw invalidField('intent', `not with action ${b.action}: the action says what to do`);
+    if (b.action === 'exit' && b.market_position !== undefined && b.market_position !== 'flat') {
+      throw invalidField('market_position', 'must be flat (or absent) with action exit');
+    }
+    intent = b.action === 'exit' ? 'flat' : b.action;
+  }
   let trade: Trade;
-  const intent = b.intent ?? (b.market_position !== undefined ? 'target' : 'delta');
   switch (intent) {
     case 'delta':
-      trade = { intent: 'DELTA', side: side(b.action), quantity: b.contracts, targetPosition: null };
+    case 'add': {
+      if (amount === undefined) throw invalidField('contracts', 'required');
+      const sizing = sizingOf(b.quantity_type, amount, b.stop_loss !== undefined, SNAKE);
+      trade = intent === 'add' ? entry('ADD', null, amount, sizing) : entry('DELTA', side(b.action as 'buy' | 'sell'), amount, sizing);
       break;
+    }
     case 'flat':
       trade = FLAT;
+      break;
+    case 'cancel':
+      trade = CANCEL;
       break;
     case 'target': {
       if (b.market_position === undefined) throw invalidField('market_position', 'required for a target intent');
@@ -255,7 +308,7 @@ export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
       const size = b.market_position_size;
       if (size === undefined) throw invalidField('market_position_size', 'required when market_position is long or short');
       if (size === 0) throw invalidField('market_position_size', 'must be > 0 when market_position is long or short');
-      trade = { intent: 'TARGET', side: null, quantity: size, targetPosition: reported };
+      trade = { intent: 'TARGET', side: null, quantity: size, targetPosition: reported, sizing: null };
       break;
     }
     default: {
@@ -263,12 +316,35 @@ export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
       throw new Error(`unhandled intent ${String(never)}`);
     }
   }
+  // `contracts` comes from {{strategy.order.contracts}} in every template, so a target or an exit
+  // ignores it as before; `quantity` is only ever written on purpose, so it is refused there.
+  const what = b.action === 'buy' || b.action === 'sell' ? `a ${intent} intent` : `action ${b.action}`;
+  refuseWhereNotApplicable(trade.intent, [
+    ['quantity', b.quantity, 'entry'], ['quantity_type', b.quantity_type, 'entry'], ['take_profit', b.take_profit, 'entry'], ['stop_loss', b.stop_loss, 'entry'],
+    ['order_type', b.order_type, 'order'], ['limit_price', b.limit_price, 'order'], ['stop_price', b.stop_price, 'order'],
+    ['trail_amount', b.trail_amount, 'order'], ['trail_percent', b.trail_percent, 'order'], ['time_in_force', b.time_in_force, 'order'],
+  ], what);
+  const order = orderPart(
+    { orderType: b.order_type, limitPrice: b.limit_price, stopPrice: b.stop_price, trailAmount: b.trail_amount, trailPercent: b.trail_percent, timeInForce: b.time_in_force },
+    b.take_profit, b.stop_loss === undefined ? undefined : { ...b.stop_loss, limitPrice: b.stop_loss.limit_price }, trade, SNAKE,
+  );
   return build(
     'TRADINGVIEW',
     ctx,
-    { strategy: b.strategy, symbolRaw: b.ticker, symbolField: 'ticker', trade, order: orderType(b.order_type, b.limit_price, ['order_type', 'limit_price']) },
+    { strategy: b.strategy, symbolRaw: b.ticker, symbolField: 'ticker', trade, order },
     { price: b.price ?? null, reportedPosition: reported, externalOrderId: b.order_id ?? null, alertTime: b.time ?? null, bodyKey: b.idempotency_key, extras },
   );
+}
+
+function orderPart(
+  terms: Parameters<typeof orderTerms>[0],
+  tp: Parameters<typeof takeProfitOf>[0],
+  sl: Parameters<typeof stopLossOf>[0],
+  trade: Trade,
+  n: FieldNames,
+): OrderPart {
+  if (trade.intent === 'CANCEL') return { terms: NO_TERMS, takeProfit: null, stopLoss: null };
+  return { terms: orderTerms(terms, n), takeProfit: takeProfitOf(tp, n), stopLoss: stopLossOf(sl, n) };
 }
 
 /** A signed strategy runtime's order intent. Each intent takes exactly its own fields. */
@@ -277,30 +353,48 @@ export function signedSignal(body: unknown, ctx: SignalContext): Signal {
   let trade: Trade;
   switch (b.intent) {
     case 'delta':
-      if (b.side === undefined) throw invalidField('side', 'required for a delta intent');
-      if (b.quantity === undefined) throw invalidField('quantity', 'required for a delta intent');
+    case 'add':
+      if (b.intent === 'delta' && b.side === undefined) throw invalidField('side', 'required for a delta intent');
+      if (b.intent === 'add' && b.side !== undefined) throw invalidField('side', 'not for an add intent: it adds in the direction of the position');
+      if (b.quantity === undefined) throw invalidField('quantity', `required for a${b.intent === 'add' ? 'n add' : ' delta'} intent`);
       if (b.target !== undefined) throw invalidField('target', 'only for a target intent');
-      trade = { intent: 'DELTA', side: side(b.side), quantity: b.quantity, targetPosition: null };
+      trade = entry(
+        b.intent === 'add' ? 'ADD' : 'DELTA',
+        b.side === undefined ? null : side(b.side),
+        b.quantity,
+        sizingOf(b.quantityType, b.quantity, b.stopLoss !== undefined, CAMEL),
+      );
       break;
     case 'target':
       if (b.target === undefined) throw invalidField('target', 'required for a target intent');
       if (b.side !== undefined) throw invalidField('side', 'only for a delta intent');
       if (b.quantity !== undefined) throw invalidField('quantity', 'only for a delta intent');
-      trade = b.target === 0 ? FLAT : { intent: 'TARGET', side: null, quantity: Math.abs(b.target), targetPosition: b.target };
+      trade = b.target === 0 ? FLAT : { intent: 'TARGET', side: null, quantity: Math.abs(b.target), targetPosition: b.target, sizing: null };
       break;
     case 'flat':
-      for (const k of ['side', 'quantity', 'target'] as const) if (b[k] !== undefined) throw invalidField(k, 'not for a flat intent');
-      trade = FLAT;
+    case 'exit':
+    case 'cancel':
+      for (const k of ['side', 'quantity', 'target'] as const) if (b[k] !== undefined) throw invalidField(k, `not for a${b.intent === 'exit' ? 'n' : ''} ${b.intent} intent`);
+      trade = b.intent === 'cancel' ? CANCEL : FLAT;
       break;
     default: {
       const never: never = b.intent;
       throw new Error(`unhandled intent ${String(never)}`);
     }
   }
+  refuseWhereNotApplicable(trade.intent, [
+    ['quantityType', b.quantityType, 'entry'], ['takeProfit', b.takeProfit, 'entry'], ['stopLoss', b.stopLoss, 'entry'],
+    ['orderType', b.orderType, 'order'], ['limitPrice', b.limitPrice, 'order'], ['stopPrice', b.stopPrice, 'order'],
+    ['trailAmount', b.trailAmount, 'order'], ['trailPercent', b.trailPercent, 'order'], ['timeInForce', b.timeInForce, 'order'],
+  ], `a${b.intent === 'exit' || b.intent === 'add' ? 'n' : ''} ${b.intent} intent`);
+  const order = orderPart(
+    { orderType: b.orderType, limitPrice: b.limitPrice, stopPrice: b.stopPrice, trailAmount: b.trailAmount, trailPercent: b.trailPercent, timeInForce: b.timeInForce },
+    b.takeProfit, b.stopLoss, trade, CAMEL,
+  );
   return build(
     'SIGNED',
     ctx,
-    { strategy: b.strategy, symbolRaw: b.symbol, symbolField: 'symbol', trade, order: orderType(b.orderType, b.limitPrice, ['orderType', 'limitPrice']) },
+    { strategy: b.strategy, symbolRaw: b.symbol, symbolField: 'symbol', trade, order },
     { price: b.price ?? null, reportedPosition: null, externalOrderId: null, alertTime: b.time ?? null, bodyKey: b.idempotencyKey, extras: null },
   );
 }

@@ -7,9 +7,9 @@ import { COMPONENTS, OPTIONAL_COMPONENTS, startPipeline, type Component } from '
 import { ConfigError } from '../streams/runtime/env.ts';
 
 async function usage(): Promise<string> {
-  const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }, { BACKTEST_USAGE }] = await Promise.all([
+  const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }, { VENUE_CHECK_USAGE }, { BACKTEST_USAGE }] = await Promise.all([
     import('../streams/audit/args.ts'), import('../analytics/cli.ts'), import('../edge/ops/tokenCommand.ts'), import('../streams/shadow/command.ts'),
-    import('../streams/backtest/args.ts'),
+    import('./venueCheck.ts'), import('../streams/backtest/args.ts'),
   ]);
   return `usage:
   order-router start [--only ${[...COMPONENTS, ...OPTIONAL_COMPONENTS].join(',')}]   run the pipeline (default: every component but strategies)
@@ -18,6 +18,7 @@ ${AUDIT_USAGE}
 ${ANALYTICS_USAGE}
 ${OPS_TOKEN_USAGE}
 ${SHADOW_USAGE}
+${VENUE_CHECK_USAGE}
 ${BACKTEST_USAGE}`;
 }
 
@@ -60,6 +61,11 @@ async function main(): Promise<void> {
     case 'shadow-report': {
       const { runShadowReport } = await import('../streams/shadow/command.ts');
       process.exitCode = await runShadowReport(rest);
+      return;
+    }
+    case 'venue-check': {
+      const { runVenueCheckCommand } = await import('./venueCheck.ts');
+      process.exitCode = await runVenueCheckCommand(rest);
       return;
     }
     case 'backtest': {

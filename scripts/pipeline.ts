@@ -77,7 +77,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         import('../edge/accept.ts'), import('../edge/app.ts'), import('../edge/dashboard/index.ts'), import('../edge/config.ts'), import('../edge/ops/index.ts'), import('../connectors/select.ts'),
       ]);
       const edgeConfig = loadEdgeConfig(rawEnv);
-      const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });
+      const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, cancelTopic: topics.cancelRequests, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });
       started.push({ name: 'ops', stop: () => ops.stop() });
       const registry = new Registry();
       const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
@@ -88,10 +88,13 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       // the last produce failed and nothing has worked since (a produce, or a probe every second).
       const kafkaProbe = startKafkaProbe(kafka, topics.signals, accept.health, log.child({ component: 'edge' }), edgeConfig.acceptTimeoutMs);
       started.push({ name: 'edge-kafka-probe', stop: () => kafkaProbe.stop() });
+      // Strategy code's own view: /v1/stream and the signed /v1 REST routes (edge/stream).
+      const { createStrategyApi } = await import('../edge/stream/index.ts');
+      const strategyApi = createStrategyApi({ kafka, codec, pool: pool!, topics, log, env: rawEnv, projectionGroup: group('projection') });
       const app = createEdgeApp({
         config: edgeConfig, log: log.child({ component: 'edge' }), clock: Date.now, hlc: () => hlc.now(),
         accept, ready: () => ready && kafkaProbe.up(), registry,
-        extraRoutes: (a) => ops.register(a),
+        extraRoutes: (a) => ops.register(a), strategyApi,
       });
       // Read-only SQL over the sink's Parquet files (same ANALYTICS_DIR): the P&L report for any ops token,
       // ad-hoc SQL from ANALYTICS_QUERY_ROLE up, viewers under stricter limits; all in a process of their

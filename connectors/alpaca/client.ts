@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { createRateGate, venueFetch, VenueError, type CallContext } from '../http.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
 import { openWsStream, type WsStream } from '../wsStream.ts';
+import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { AlpacaConfig } from './config.ts';
 import type { InstrumentSource } from '../venueCapabilities.ts';
 import { createActivityJournal, ACTIVITY_PAGE } from './activities.ts';
@@ -23,6 +24,9 @@ export type AlpacaClient = VenueClient & InstrumentSource & { quotes(symbols: st
 const ordersSchema = z.array(orderSchema);
 const activitiesSchema = z.array(activitySchema);
 
+
+/** Order types sent natively; the rest are refused (connectors/orderTypes.ts). */
+const ALPACA_ORDERS: NativeOrders = { types: { MARKET: ['IOC', 'GTC', 'DAY', 'FOK'], LIMIT: ['IOC', 'GTC', 'DAY', 'FOK'] } };
 export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now }: AlpacaClientDeps = {}): AlpacaClient {
   const venue = config.venue;
   const gate = createRateGate({ clock, limit: config.requestsPerMinute });
@@ -113,6 +117,8 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
     },
     async disconnect() { stream?.stop(); stream = null; },
     async submit(order: VenueOrderRequest) {
+      const refusal = unsupported(venue, ALPACA_ORDERS, order);
+      if (refusal) throw refusal;
       const body = {
         symbol: toVenue(order.symbol), qty: String(order.quantity), side: order.side === 'BUY' ? 'buy' : 'sell',
         type: order.orderType === 'LIMIT' ? 'limit' : 'market',

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { VenueError } from '../http.ts';
+import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { InstrumentSource, UnknownOutcomeWindow } from '../venueCapabilities.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { BinanceConfig } from './config.ts';
@@ -32,6 +33,12 @@ const fmt = (x: number) => x.toFixed(8).replace(/\.?0+$/, '');
 // rest-api.md "Current open orders": 6 a symbol, 80 for all symbols at once.
 const OPEN_ORDERS_ONE = 6, OPEN_ORDERS_ALL = 80;
 
+
+/**
+ * Order types sent natively; the rest are refused (connectors/orderTypes.ts). A MARKET order takes no
+ * timeInForce on Binance (it fills what it can at once): IOC is what it does, FOK it cannot promise.
+ */
+const BINANCE_ORDERS: NativeOrders = { types: { MARKET: ['IOC'], LIMIT: ['IOC', 'GTC', 'DAY', 'FOK'] } };
 export function createBinanceClient(config: BinanceConfig, { log, clock = Date.now }: BinanceClientDeps = {}): BinanceClient {
   const venue = config.venue;
   const rest = createBinanceRest(config, { log, clock });
@@ -111,6 +118,8 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
 
   async function submit(order: VenueOrderRequest): Promise<VenueOrderState> {
     const cid = order.clientOrderId;
+    const refusal = unsupported(venue, BINANCE_ORDERS, order);
+    if (refusal) throw refusal;
     const s = toVenue(order.symbol);
     symbolOf.set(cid, s);
     // An earlier send of this id may still land, and the id is free again once that order has filled:
@@ -122,7 +131,7 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
     const params: Params = {
       symbol: s, side: order.side, type: order.orderType, quantity: fmt(order.quantity), newClientOrderId: cid, newOrderRespType: 'FULL',
       // Spot has no DAY: a crypto market never closes, GTC is the nearest.
-      ...(order.orderType === 'LIMIT' ? { timeInForce: order.timeInForce === 'IOC' ? 'IOC' : 'GTC', price: fmt(order.limitPrice ?? 0) } : {}),
+      ...(order.orderType === 'LIMIT' ? { timeInForce: order.timeInForce === 'IOC' || order.timeInForce === 'FOK' ? order.timeInForce : 'GTC', price: fmt(order.limitPrice ?? 0) } : {}),
     };
     sentHere.add(cid);
     windows.sent(cid, clock());

@@ -74,7 +74,8 @@ export const onStep = (x: number, step: number): boolean => {
   return Math.abs(n - Math.round(n)) <= 1e-9 * Math.max(1, Math.abs(n));
 };
 
-const VENUE_TYPE: Record<OrderType, string> = { MARKET: 'MARKET', LIMIT: 'LIMIT' };
+// Binance's own names (a trailing stop is a STOP_LOSS with a trailingDelta).
+const VENUE_TYPE: Record<OrderType, string> = { MARKET: 'MARKET', LIMIT: 'LIMIT', STOP: 'STOP_LOSS', STOP_LIMIT: 'STOP_LOSS_LIMIT', TRAILING_STOP: 'STOP_LOSS' };
 
 /**
  * First rule the venue would refuse this order for, or null. `refPrice` prices a MARKET order's

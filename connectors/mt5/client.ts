@@ -14,6 +14,7 @@
 import type { Logger } from 'pino';
 import type { TimeInForce } from '../../schemas/types.ts';
 import { VenueError } from '../http.ts';
+import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { InstrumentSource } from '../venueCapabilities.ts';
 import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { Mt5Config } from './config.ts';
@@ -41,7 +42,9 @@ export type Mt5Client = VenueClient & InstrumentSource & {
   unknownOrders(): Mt5UnknownOrder[];
 };
 
-const EXPIRATION: Record<TimeInForce, string | null> = { DAY: 'ORDER_TIME_DAY', GTC: 'ORDER_TIME_GTC', IOC: null };
+const EXPIRATION: Record<TimeInForce, string | null> = { DAY: 'ORDER_TIME_DAY', GTC: 'ORDER_TIME_GTC', IOC: null, FOK: null };
+/** Order types sent natively; the rest are refused (connectors/orderTypes.ts). */
+const MT5_ORDERS: NativeOrders = { types: { MARKET: ['IOC', 'GTC', 'DAY'], LIMIT: ['GTC', 'DAY'] } };
 
 export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOptions): Mt5Client {
   const http = createMt5Http(config, clock);
@@ -75,6 +78,8 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
   /** The trade requests an order becomes (one, except against our open positions on a hedging account). */
   async function tradeBodies(order: VenueOrderRequest): Promise<Record<string, unknown>[]> {
     const cid = order.clientOrderId;
+    const refusal = unsupported('mt5', MT5_ORDERS, order);
+    if (refusal) throw refusal;
     const inst = toVenue(order.symbol, config.symbolSuffix);
     if (!inst) throw refuse(cid, 'UNKNOWN_SYMBOL', `no MT5 symbol for ${order.symbol}`);
     const volume = toLots(order.quantity, inst);

@@ -105,6 +105,16 @@ export function createOrderBook(symbol: string): OrderBook {
     index.set(order.id, order);
   }
 
+  /** Lots the opposite side offers within the limit, counted up to `enough`. */
+  function available(against: PriceLevel[], side: Side, limit: number | null, enough: number): number {
+    let total = 0;
+    for (const level of against) {
+      if (!crosses(side, limit, level.price) || total >= enough) break;
+      for (const o of level.queue) total += o.remaining;
+    }
+    return total;
+  }
+
   function submit(order: IncomingOrder, time: number): SubmitResult {
     if (!Number.isInteger(order.quantity) || order.quantity <= 0) throw new Error(`book ${symbol}: quantity must be whole lots > 0`);
     if (order.type === 'LIMIT' && order.limit === null) throw new Error(`book ${symbol}: limit order without a price`);
@@ -114,6 +124,10 @@ export function createOrderBook(symbol: string): OrderBook {
     const trades: Trade[] = [];
     let remaining = order.quantity;
     let budget = Math.min(order.maxFill ?? order.quantity, order.quantity);
+    // Fill or kill: all of it now, within the limit (and the fill cap), or nothing at all.
+    if (order.tif === 'FOK' && (budget < order.quantity || available(against, order.side, limit, order.quantity) < order.quantity)) {
+      return { trades, filled: 0, remaining, outcome: 'CANCELED' };
+    }
 
     while (remaining > 0 && budget > 0 && against.length > 0) {
       const level = against[0];
@@ -144,7 +158,7 @@ export function createOrderBook(symbol: string): OrderBook {
     const stillMarketable = against.length > 0 && crosses(order.side, limit, against[0].price);
     let outcome: SubmitOutcome;
     if (remaining === 0) outcome = 'FILLED';
-    else if (order.tif === 'IOC') outcome = 'CANCELED';
+    else if (order.tif === 'IOC' || order.tif === 'FOK') outcome = 'CANCELED';
     else if (budget === 0 && stillMarketable) outcome = 'HELD';
     else if (limit === null) outcome = 'CANCELED'; // a market order never rests
     else {

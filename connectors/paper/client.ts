@@ -4,6 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import { PaperVenueError } from './errors.ts';
 import { createRequester, RequestTimeout } from './request.ts';
@@ -91,6 +92,10 @@ async function readFrames(body: ReadableStream<Uint8Array>, onFrame: (frame: Fra
   }
 }
 
+
+/** Order types sent natively; the rest are refused (connectors/orderTypes.ts). */
+const ALL_TIF = ['IOC', 'GTC', 'DAY', 'FOK'] as const;
+const PAPER_ORDERS: NativeOrders = { types: { MARKET: ALL_TIF, LIMIT: ALL_TIF, STOP: ALL_TIF, STOP_LIMIT: ALL_TIF, TRAILING_STOP: ALL_TIF } };
 export function createPaperClient({
   baseUrl, venue = 'paper', timeoutMs = 5_000, reconnectMs = 200, streamIdleMs = 45_000, log,
 }: PaperClientOptions): VenueClient {
@@ -237,9 +242,15 @@ export function createPaperClient({
       requester.close();
     },
     async submit(order: VenueOrderRequest) {
+      const refusal = unsupported(venue, PAPER_ORDERS, order);
+      if (refusal) throw refusal;
       const body = {
         clientOrderId: order.clientOrderId, symbol: toVenue(order.symbol), side: order.side, quantity: order.quantity,
-        type: order.orderType, limitPrice: order.orderType === 'LIMIT' ? order.limitPrice : null, timeInForce: order.timeInForce,
+        type: order.orderType, timeInForce: order.timeInForce,
+        limitPrice: order.orderType === 'LIMIT' || order.orderType === 'STOP_LIMIT' ? order.limitPrice : null,
+        stopPrice: order.orderType === 'STOP' || order.orderType === 'STOP_LIMIT' ? order.stopPrice ?? null : null,
+        trailAmount: order.orderType === 'TRAILING_STOP' ? order.trailAmount ?? null : null,
+        trailPercent: order.orderType === 'TRAILING_STOP' ? order.trailPercent ?? null : null,
       };
       return toDomain(await must('submit', 'POST', '/v1/orders', orderSchema, { body, clientOrderId: order.clientOrderId }));
     },

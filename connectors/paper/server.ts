@@ -1,6 +1,6 @@
 // HTTP shell around the paper venue core. Wire format (JSON bodies, venue symbols = canonical):
 //
-//   POST   /v1/orders  {clientOrderId, symbol, side, quantity, type, limitPrice?, timeInForce}
+//   POST   /v1/orders  {clientOrderId, symbol, side, quantity, type, limitPrice?, stopPrice?, trailAmount?, trailPercent?, timeInForce}
 //          201 order state (new) | 200 order state (repeat of a known clientOrderId, nothing created)
 //          400 {code:'INVALID_REQUEST', message, field}. Business rejects (UNKNOWN_SYMBOL, INVALID_QUANTITY
 //          off the lot grid, INVALID_PRICE off the tick grid, RANDOM_REJECT) are 201 with status REJECTED.
@@ -39,14 +39,26 @@ const orderBodySchema = z
     symbol: z.string().min(1).max(32),
     side: z.enum(['BUY', 'SELL']),
     quantity: z.number().positive(),
-    type: z.enum(['MARKET', 'LIMIT']),
+    type: z.enum(['MARKET', 'LIMIT', 'STOP', 'STOP_LIMIT', 'TRAILING_STOP']),
     limitPrice: z.number().positive().nullish(),
-    timeInForce: z.enum(['IOC', 'GTC', 'DAY']),
+    stopPrice: z.number().positive().nullish(),
+    trailAmount: z.number().positive().nullish(),
+    trailPercent: z.number().positive().lt(100).nullish(),
+    timeInForce: z.enum(['IOC', 'GTC', 'DAY', 'FOK']),
   })
   .strict()
   .superRefine((body, ctx) => {
-    if (body.type === 'LIMIT' && body.limitPrice == null) ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: 'required for LIMIT orders' });
-    if (body.type === 'MARKET' && body.limitPrice != null) ctx.addIssue({ code: 'custom', path: ['limitPrice'], message: 'not allowed for MARKET orders' });
+    const needs = (field: 'limitPrice' | 'stopPrice', types: string[]) => {
+      const want = types.includes(body.type);
+      if (want && body[field] == null) ctx.addIssue({ code: 'custom', path: [field], message: `required for ${body.type} orders` });
+      if (!want && body[field] != null) ctx.addIssue({ code: 'custom', path: [field], message: `not allowed for ${body.type} orders` });
+    };
+    needs('limitPrice', ['LIMIT', 'STOP_LIMIT']);
+    needs('stopPrice', ['STOP', 'STOP_LIMIT']);
+    const trails = Number(body.trailAmount != null) + Number(body.trailPercent != null);
+    if (body.type === 'TRAILING_STOP' ? trails !== 1 : trails !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['trailAmount'], message: body.type === 'TRAILING_STOP' ? 'one of trailAmount, trailPercent required' : `not allowed for ${body.type} orders` });
+    }
   });
 const ordersQuerySchema = z.object({ status: z.enum(['open', 'all']).default('open') });
 const quotesQuerySchema = z.object({ symbols: z.string().optional() });
@@ -153,6 +165,7 @@ export function createPaperVenueServer({ config, log, clock = Date.now }: PaperV
     const { order, created } = venue.submit({
       clientOrderId: body.clientOrderId, symbol: body.symbol, side: body.side, quantity: body.quantity,
       orderType: body.type, limitPrice: body.limitPrice ?? null, timeInForce: body.timeInForce,
+      stopPrice: body.stopPrice ?? null, trailAmount: body.trailAmount ?? null, trailPercent: body.trailPercent ?? null,
     });
     if (venue.knobs().dropResponses) return withhold(reply);
     return reply.code(created ? 201 : 200).send(order);

@@ -6,6 +6,7 @@ import type { VenueEvent, VenueFill, VenueOrderRequest, VenueOrderState, VenueQu
 import { createOrderBook, type OrderBook, type SubmitOutcome, type Trade } from './book.ts';
 import type { Knobs, KnobsPatch, PaperConfig } from './config.ts';
 import { createMarketData } from './marketData.ts';
+import { armStop, observe, type StopState } from './stops.ts';
 import { instrumentUnits, type InstrumentUnits } from './symbols.ts';
 
 export interface PaperVenueStats {
@@ -61,6 +62,8 @@ interface OrderRecord {
   type: OrderType;
   tif: TimeInForce;
   limitTicks: number | null;
+  /** A stop not triggered yet: open at the venue, off the book. Null once triggered (or for other types). */
+  stop: StopState | null;
   qtyLots: number;
   filledLots: number;
   expireAt: number | null;
@@ -169,11 +172,13 @@ export function createPaperVenue({ config, clock, random }: PaperVenueDeps): Pap
     }
   }
 
-  // Runs the order's unfilled lots against its book; maxFill caps what may fill right now.
+  // Runs the order's unfilled lots against its book; maxFill caps what may fill right now. A triggered
+  // stop trades as a market order, a triggered stop-limit as a limit order.
   function execute(rec: OrderRecord, maxFill: number | undefined, now: number, changed: Set<OrderRecord>): void {
     if (!rec.book) return;
+    const type = rec.type === 'LIMIT' || rec.type === 'STOP_LIMIT' ? 'LIMIT' : 'MARKET';
     const { trades, outcome } = rec.book.submit(
-      { id: rec.state.venueOrderId, owner: 'CLIENT', side: rec.state.side, type: rec.type, limit: rec.limitTicks, quantity: rec.qtyLots - rec.filledLots, tif: rec.tif, maxFill },
+      { id: rec.state.venueOrderId, owner: 'CLIENT', side: rec.state.side, type, limit: rec.limitTicks, quantity: rec.qtyLots - rec.filledLots, tif: rec.tif, maxFill },
       now,
     );
     applyTrades(trades, changed);
@@ -201,10 +206,27 @@ export function createPaperVenue({ config, clock, random }: PaperVenueDeps): Pap
     const lots = Number.isFinite(request.quantity) ? rec.units.toLots(request.quantity) : null;
     if (lots === null || lots <= 0) return 'INVALID_QUANTITY';
     rec.qtyLots = lots;
-    if (request.orderType === 'LIMIT') {
-      const ticks = request.limitPrice === null || !Number.isFinite(request.limitPrice) ? null : rec.units.toTicks(request.limitPrice);
-      if (ticks === null || ticks <= 0) return 'INVALID_PRICE';
-      rec.limitTicks = ticks;
+    const ticksOf = (price: number | null | undefined): number | null => {
+      const ticks = price == null || !Number.isFinite(price) ? null : rec.units!.toTicks(price);
+      return ticks !== null && ticks > 0 ? ticks : null;
+    };
+    if (request.orderType === 'LIMIT' || request.orderType === 'STOP_LIMIT') {
+      rec.limitTicks = ticksOf(request.limitPrice);
+      if (rec.limitTicks === null) return 'INVALID_PRICE';
+    }
+    if (request.orderType === 'STOP' || request.orderType === 'STOP_LIMIT') {
+      const stopTicks = ticksOf(request.stopPrice);
+      if (stopTicks === null) return 'INVALID_STOP_PRICE';
+      rec.stop = armStop({ kind: request.orderType, side: request.side, stopTicks, trailTicks: null, trailPercent: null });
+    }
+    if (request.orderType === 'TRAILING_STOP') {
+      const amount = request.trailAmount ?? null;
+      const percent = request.trailPercent ?? null;
+      if ((amount === null) === (percent === null)) return 'INVALID_TRAIL';
+      // A trail amount off the tick grid trails by the nearest whole number of ticks (at least one).
+      const trailTicks = amount === null ? null : Number.isFinite(amount) && amount > 0 ? Math.max(1, Math.round(amount / inst.tickSize)) : NaN;
+      if (Number.isNaN(trailTicks) || (percent !== null && !(percent > 0 && percent < 100))) return 'INVALID_TRAIL';
+      rec.stop = armStop({ kind: 'TRAILING_STOP', side: request.side, stopTicks: null, trailTicks, trailPercent: percent });
     }
     if (knobs.rejectRate > 0 && random() < knobs.rejectRate) return 'RANDOM_REJECT';
     return null;
@@ -230,7 +252,7 @@ export function createPaperVenue({ config, clock, random }: PaperVenueDeps): Pap
       },
       units: inst ? instrumentUnits(inst.tickSize, inst.lotSize) : null,
       book: books.get(request.symbol) ?? null,
-      type: request.orderType, tif: request.timeInForce, limitTicks: null, qtyLots: 0, filledLots: 0,
+      type: request.orderType, tif: request.timeInForce, limitTicks: null, stop: null, qtyLots: 0, filledLots: 0,
       expireAt: request.timeInForce === 'DAY' ? nextSessionEnd(now, config.sessionEnd) : null,
     };
     byClientId.set(request.clientOrderId, rec);
@@ -241,11 +263,30 @@ export function createPaperVenue({ config, clock, random }: PaperVenueDeps): Pap
       rec.state.rejectReason = reason;
       close(rec, 'REJECTED', now);
       changed.add(rec);
-    } else {
+    } else if (rec.stop === null) {
       execute(rec, Math.floor(rec.qtyLots * knobs.partialFillRatio), now, changed);
+      // The order moved the book: stops watching it may trigger now, not only at the next tick.
+      for (const other of [...open]) if (other.stop !== null && other.book === rec.book) watch(other, now, changed);
+    } else if (!watch(rec, now, changed)) {
+      // Waits off the book for its trigger; cancel and DAY expiry apply as to any open order.
+      markOpen(rec, now);
+      changed.add(rec);
     }
     emitOrders(changed);
     return { order: snapshot(rec), created: true };
+  }
+
+  /** Moves a waiting stop with its book; on trigger it trades at once. True when it triggered. */
+  function watch(rec: OrderRecord, now: number, changed: Set<OrderRecord>): boolean {
+    if (rec.stop === null || rec.book === null) return false;
+    const bid = rec.book.best('BUY')?.price ?? null;
+    const ask = rec.book.best('SELL')?.price ?? null;
+    const seen = observe(rec.stop, { bid, ask });
+    rec.stop = seen.state;
+    if (!seen.triggered) return false;
+    rec.stop = null;
+    execute(rec, Math.floor(rec.qtyLots * knobs.partialFillRatio), now, changed);
+    return true;
   }
 
   function tick(): void {
@@ -258,6 +299,7 @@ export function createPaperVenue({ config, clock, random }: PaperVenueDeps): Pap
       held.delete(rec);
       execute(rec, undefined, now, changed);
     }
+    for (const rec of [...open]) if (rec.stop !== null) watch(rec, now, changed);
     emitOrders(changed);
   }
 

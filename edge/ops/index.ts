@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
 import { startControlPlane, type RunningControlPlane } from '../../streams/control/plane.ts';
 import { findToken } from '../../streams/control/store.ts';
+import { createCancelRequester } from '../../connectors/cancelRequest.ts';
 import { createOpsAuth, parseOpsTokens, type OpsAuth } from './auth.ts';
+import { createOpsCancels } from './cancel.ts';
 import { controlPublisher, costModelRoutes, createCostModelStore } from './costModel.ts';
 import { opsRoutes } from './routes.ts';
 
@@ -21,6 +23,8 @@ export interface Ops {
 
 export async function startOps(o: {
   kafka: Kafka; pool: pg.Pool; codec: Codec; controlTopic: string; log: Logger; hlc: () => number; env: NodeJS.ProcessEnv;
+  /** The `cancel-requests` topic: POST /ops/cancel and cancelOnHalt exist only with it. */
+  cancelTopic?: string;
 }): Promise<Ops> {
   // First, so a weak token stops the process before anything is started.
   const tokens = parseOpsTokens(o.env.OPS_TOKENS);
@@ -33,14 +37,18 @@ export async function startOps(o: {
   const publishTimeoutMs = o.env.OPS_PUBLISH_TIMEOUT_MS ? Number(o.env.OPS_PUBLISH_TIMEOUT_MS) : undefined;
   const costPublisher = await controlPublisher(o.kafka, o.codec, o.controlTopic);
   const costStore = createCostModelStore({ pool: o.pool, publish: costPublisher.publish, log: o.log, hlc: o.hlc, publishTimeoutMs });
+  const requester = o.cancelTopic === undefined ? null : createCancelRequester({ kafka: o.kafka, codec: o.codec, topic: o.cancelTopic, hlc: o.hlc });
+  await requester?.start();
+  const cancels = requester === null ? undefined : createOpsCancels({ pool: o.pool, requester, publishTimeoutMs });
   return {
     plane,
     auth,
     register(app) {
-      app.register(opsRoutes({ plane, auth, log: o.log }), { prefix: '/ops' });
+      app.register(opsRoutes({ plane, auth, log: o.log, cancels }), { prefix: '/ops' });
       app.register(costModelRoutes({ store: costStore, auth }), { prefix: '/ops' });
     },
     async stop() {
+      await requester?.stop();
       await costPublisher.stop();
       await plane.stop();
     },

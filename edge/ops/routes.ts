@@ -9,6 +9,7 @@ import type { ControlPlane } from '../../streams/control/plane.ts';
 import { ControlRejected, type ChangeResult } from '../../streams/control/writer.ts';
 import { EdgeError, invalidField } from '../errors.ts';
 import type { OpsAuth, OpsIdentity } from './auth.ts';
+import { cancelsForHalt, registerCancelRoutes, requestedList, type OpsCancels } from './cancel.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,7 +21,7 @@ declare module 'fastify' {
   }
 }
 
-export interface OpsDeps { plane: ControlPlane; auth: OpsAuth; log: Logger }
+export interface OpsDeps { plane: ControlPlane; auth: OpsAuth; log: Logger; cancels?: OpsCancels }
 
 const STATE_SCOPES = ['desk', 'account', 'strategy', 'venue', 'symbol'] as const;
 const LIMIT_SCOPES = ['desk', 'account', 'strategy', 'symbol'] as const;
@@ -73,6 +74,12 @@ const reason = { type: 'string', maxLength: 500 } as const;
 const stateBody = {
   type: 'object', required: ['scope'],
   properties: { scope: { type: 'string', enum: STATE_SCOPES }, target, reason },
+} as const;
+// A halt may say whether it also cancels the scope's resting orders; unsaid, the scope's cancelOnHalt decides.
+const haltBody = { ...stateBody, properties: { ...stateBody.properties, cancelOnHalt: { type: 'boolean' } } } as const;
+const halted = {
+  type: 'object',
+  properties: { ...changed.properties, cancels: { type: ['object', 'null'], properties: { requested: requestedList, auditId: { type: ['string', 'null'] }, error: { type: 'string' } } } },
 } as const;
 const limitParams = {
   type: 'object', required: ['scope', 'target'],
@@ -130,16 +137,21 @@ export function opsRoutes(deps: OpsDeps) {
     app.get('/states', { config: { opsRole: 'viewer' }, schema: { response: { 200: statesList, ...errors } } }, async () => ({ states: await deps.plane.states() }));
 
     for (const action of ['HALT', 'REDUCE', 'RESUME'] as const) {
-      app.post<{ Body: { scope: (typeof STATE_SCOPES)[number]; target?: string; reason?: string } }>(
+      app.post<{ Body: { scope: (typeof STATE_SCOPES)[number]; target?: string; reason?: string; cancelOnHalt?: boolean } }>(
         `/${action.toLowerCase()}`,
-        { config: { opsRole: 'operator' }, schema: { body: stateBody, response: { 200: changed, ...errors } } },
+        { config: { opsRole: 'operator' }, schema: { body: action === 'HALT' ? haltBody : stateBody, response: { 200: action === 'HALT' ? halted : changed, ...errors } } },
         async (req) => {
           const scope = toScope(req.body.scope);
           const tgt = req.body.target ?? (scope === 'DESK' ? '*' : '');
-          return change(req, 'TRADING_STATE', scope, tgt, { state: STATE_FOR[action] }, action, req.body.reason ?? null);
+          const result = await change(req, 'TRADING_STATE', scope, tgt, { state: STATE_FOR[action] }, action, req.body.reason ?? null);
+          if (action !== 'HALT' || !deps.cancels) return result;
+          const who = { actor: req.opsIdentity!.name, role: req.opsIdentity!.role, reason: req.body.reason ?? null };
+          return { ...result, cancels: await cancelsForHalt(deps.cancels, scope, tgt, req.body.cancelOnHalt, who, deps.log) };
         },
       );
     }
+
+    if (deps.cancels) registerCancelRoutes(app, deps.cancels, deps.log);
 
     app.get<{ Querystring: { limit: number; before?: string; scope?: (typeof STATE_SCOPES)[number]; target?: string } }>(
       '/audit',

@@ -89,7 +89,7 @@ export async function benchDecide(opts: DecideBenchOptions = {}): Promise<Decide
       signalId: `sig-${++seq}`, source: 'SIGNED', account: `ACC-${a}`, strategy: `strat-${a}`, symbol: s.symbol,
       intent: delta ? 'DELTA' : 'TARGET', side: delta ? side : null, quantity: s.qty,
       targetPosition: delta ? null : Math.round((random() - 0.5) * 10) * s.qty, orderType: 'MARKET', limitPrice: null, price: s.mid,
-      reportedPosition: null, externalOrderId: null, alertTime: now - 50, receivedAt: now - 40, hlc: (now - 40) * 1000, extras: null,
+      reportedPosition: null, externalOrderId: null, alertTime: now - 50, receivedAt: now - 40, hlc: (now - 40) * 1000, extras: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: null, sizing: null, takeProfit: null, stopLoss: null,
     };
   };
 

@@ -2,17 +2,20 @@
 // Nothing the pipeline does can be faster than one of these per hop.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { createBenchTopic } from './benchTopic.ts';
 import { atFixedRate, createLatencyHistogram, preciseNow, type LatencySummary } from './hist.ts';
 
 export async function benchFloor(kafka: Kafka, rate: number, seconds: number): Promise<LatencySummary & { rate: number; achievedPerSec: number }> {
   const topic = `bench-floor-${randomUUID()}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: -1 }], waitForLeaders: true });
+  await createBenchTopic(admin, topic, 3);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const consumer = kafka.consumer({ groupId: `bench-floor-${randomUUID()}`, maxWaitTimeInMs: 5 });
   await Promise.all([producer.connect(), consumer.connect()]);
   await consumer.subscribe({ topic, fromBeginning: true });
+  // The clock starts once the group has its partitions (a new cluster's coordinator can take seconds).
+  const joined = new Promise<void>((resolve) => { consumer.on(consumer.events.GROUP_JOIN, () => resolve()); });
   const hist = createLatencyHistogram();
   const total = rate * seconds;
   let received = 0;
@@ -31,7 +34,8 @@ export async function benchFloor(kafka: Kafka, rate: number, seconds: number): P
       },
     });
   });
-  await new Promise((r) => setTimeout(r, 500)); // group joined before the clock starts
+  await Promise.race([joined, new Promise((r) => setTimeout(r, 30_000))]);
+  await new Promise((r) => setTimeout(r, 200)); // the first fetch on its way
   firstAt = preciseNow();
   const sends: Promise<unknown>[] = [];
   await atFixedRate(rate, total, (i) => {

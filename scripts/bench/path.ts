@@ -146,7 +146,8 @@ function serviceGroups(env: NodeJS.ProcessEnv = process.env): Record<string, num
   const port = (hostPort: string) => Number(hostPort.replace(/^[a-z]+:\/\//, '').split('/')[0].split(':').pop());
   const pid = (p: number) => { const x = pidListeningOn(p); return x === null ? [] : [x]; };
   return {
-    kafka: pid(port((env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0])),
+    // Every broker of the cluster (one on the default stack).
+    kafka: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').flatMap((b) => pid(port(b.trim()))),
     registry: pid(port(env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:8081')),
     postgres: pidsNamed('postgres'),
   };

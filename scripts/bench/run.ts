@@ -5,7 +5,10 @@
 // BENCH_RECOVERY_SECONDS (default 40: load per kind in the recovery stage, the kill 5 s in),
 // BENCH_TOPOLOGY (processes: one process per component, the default; single: all in one process),
 // BENCH_IDLE_SECONDS (default 20: the stack's CPU with no traffic, before the path's first rate),
-// BENCH_PROFILE (a directory for V8 CPU profiles of the component processes), BENCH_LOG_LEVEL (default error).
+// BENCH_PROFILE (a directory for V8 CPU profiles of the component processes), BENCH_LOG_LEVEL (default error),
+// BENCH_CLUSTER_NODES (e.g. 3: after the stages above, path, floor, txn and ingest again on a cluster of that many
+// nodes of the bench's own, started on free ports beside the stack and removed after, with the topics replicated
+// as configured for it; the report's `cluster` and `clusterOverSingle` hold those figures and their ratios).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +21,9 @@ import { benchFloor } from './floor.ts';
 import { benchIngest } from './ingest.ts';
 import { benchPath, type Topology } from './path.ts';
 import { benchTxn } from './txn.ts';
+import type { Kafka } from 'kafkajs';
+import { startOwnCluster } from '../kafka/ownCluster.ts';
+import { resolveDurability } from '../../streams/runtime/durability.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const rates = (process.env.BENCH_RATES ?? '100,250,500,1000,2000').split(',').map(Number);
@@ -28,6 +34,8 @@ const topology = (process.env.BENCH_TOPOLOGY ?? 'processes') as Topology;
 if (topology !== 'processes' && topology !== 'single') throw new Error(`BENCH_TOPOLOGY: "${String(topology)}" is neither processes nor single`);
 const partial = STAGES.some((s) => !only.has(s));
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const clusterNodes = Number(process.env.BENCH_CLUSTER_NODES ?? 0);
+if (!Number.isInteger(clusterNodes) || clusterNodes < 0) throw new Error(`BENCH_CLUSTER_NODES: "${process.env.BENCH_CLUSTER_NODES}" is not a number of nodes`);
 const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 async function versions() {
@@ -41,6 +49,68 @@ async function versions() {
   return { node: process.version, kafka, kafkajs: pkg('kafkajs'), fastify: pkg('fastify'), postgres: pgVersion, duckdb: pkg('@duckdb/node-api') };
 }
 
+interface KafkaStages {
+  idle?: Awaited<ReturnType<typeof benchPath>>['idle'];
+  path?: Awaited<ReturnType<typeof benchPath>>['rates'];
+  floor?: Awaited<ReturnType<typeof benchFloor>>[];
+  pathOverFloor?: { rate: number; p99Ratio: number | null }[];
+  txn?: Awaited<ReturnType<typeof benchTxn>>;
+  ingest?: Awaited<ReturnType<typeof benchIngest>>;
+}
+
+/** The stages that go through Kafka, against the cluster `kafka` and process.env point at. */
+async function kafkaStages(kafka: Kafka, label: string): Promise<KafkaStages> {
+  const out: KafkaStages = {};
+  if (only.has('path')) {
+    say(label + `path: ${rates.join(', ')} alerts/s for ${seconds} s each`);
+    const p = await benchPath(rates, seconds, say, topology, Number(process.env.BENCH_IDLE_SECONDS ?? 20));
+    out.idle = p.idle;
+    out.path = p.rates;
+  }
+  if (only.has('floor')) {
+    say(label + 'floor: raw kafkajs produce → consume at the same rates');
+    const floor: Awaited<ReturnType<typeof benchFloor>>[] = [];
+    for (const rate of rates) {
+      const f = await benchFloor(kafka, rate, seconds);
+      floor.push(f);
+      say(label + `floor ${rate}/s: p50 ${f.p50ms} ms p99 ${f.p99ms} ms`);
+    }
+    out.floor = floor;
+  }
+  if (only.has('txn')) {
+    say(label + 'txn: one Kafka transaction (record + offsets + commit), step by step');
+    const t = await benchTxn(kafka);
+    out.txn = t;
+    say(label + `txn: p50 ${t.total.p50ms} ms p99 ${t.total.p99ms} ms (send ${t.send.p50ms}, offsets ${t.offsets.p50ms}, commit ${t.commit.p50ms} ms at p50)`);
+  }
+  const { path, floor } = out;
+  if (path && floor) out.pathOverFloor = path.map((p, i) => ({ rate: p.rate, p99Ratio: floor[i].p99ms > 0 ? Math.round((p.toVenue.p99ms / floor[i].p99ms) * 100) / 100 : null }));
+  if (only.has('ingest')) {
+    say(label + 'ingest: edge → signals (acks=all), load from a separate process');
+    out.ingest = await benchIngest(seconds, 64);
+  }
+
+  return out;
+}
+
+const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? Math.round((a / b) * 100) / 100 : null);
+
+/** Cluster figure ÷ single-node figure, stage by stage (latency: > 1 is slower; ingest: < 1 is fewer alerts/s). */
+function clusterRatios(single: KafkaStages, cluster: KafkaStages) {
+  return {
+    path: cluster.path?.map((c) => {
+      const s = single.path?.find((x) => x.rate === c.rate);
+      return { rate: c.rate, toVenueP50: ratio(c.toVenue.p50ms, s?.toVenue.p50ms), toVenueP99: ratio(c.toVenue.p99ms, s?.toVenue.p99ms) };
+    }) ?? null,
+    floor: cluster.floor?.map((c) => {
+      const s = single.floor?.find((x) => x.rate === c.rate);
+      return { rate: c.rate, p50: ratio(c.p50ms, s?.p50ms), p99: ratio(c.p99ms, s?.p99ms) };
+    }) ?? null,
+    txn: cluster.txn && single.txn ? { p50: ratio(cluster.txn.total.p50ms, single.txn.total.p50ms), p99: ratio(cluster.txn.total.p99ms, single.txn.total.p99ms) } : null,
+    ingestPerSec: ratio(cluster.ingest?.perSec, single.ingest?.perSec),
+  };
+}
+
 async function main(): Promise<void> {
   const env = loadRuntimeEnv();
   const kafka = createKafka(env, 'bench', createLogger('bench', 'error'));
@@ -48,7 +118,8 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}` },
     versions: await versions(),
-    settings: { rates, secondsPerRate: seconds, topology, note: 'broker, registry, Postgres, pipeline and load generator share this machine' },
+    settings: { rates, secondsPerRate: seconds, topology, clusterNodes, note: 'broker, registry, Postgres, pipeline and load generator share this machine' },
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
 
   if (only.has('decide')) {
@@ -56,31 +127,8 @@ async function main(): Promise<void> {
     report.decide = await (await import('./decide.ts')).benchDecide();
   }
 
-  if (only.has('path')) {
-    say(`path: ${rates.join(', ')} alerts/s for ${seconds} s each`);
-    const p = await benchPath(rates, seconds, say, topology, Number(process.env.BENCH_IDLE_SECONDS ?? 20));
-    report.idle = p.idle;
-    report.path = p.rates;
-  }
-  if (only.has('floor')) {
-    say('floor: raw kafkajs produce → consume at the same rates');
-    const floor: Awaited<ReturnType<typeof benchFloor>>[] = [];
-    for (const rate of rates) {
-      const f = await benchFloor(kafka, rate, seconds);
-      floor.push(f);
-      say(`floor ${rate}/s: p50 ${f.p50ms} ms p99 ${f.p99ms} ms`);
-    }
-    report.floor = floor;
-  }
-  if (only.has('txn')) {
-    say('txn: one Kafka transaction (record + offsets + commit), step by step');
-    const t = await benchTxn(kafka);
-    report.txn = t;
-    say(`txn: p50 ${t.total.p50ms} ms p99 ${t.total.p99ms} ms (send ${t.send.p50ms}, offsets ${t.offsets.p50ms}, commit ${t.commit.p50ms} ms at p50)`);
-  }
-  const path = report.path as Awaited<ReturnType<typeof benchPath>>['rates'] | undefined;
-  const floor = report.floor as Awaited<ReturnType<typeof benchFloor>>[] | undefined;
-  if (path && floor) report.pathOverFloor = path.map((p, i) => ({ rate: p.rate, p99Ratio: floor[i].p99ms > 0 ? Math.round((p.toVenue.p99ms / floor[i].p99ms) * 100) / 100 : null }));
+  Object.assign(report, await kafkaStages(kafka, ''));
+  const path = report.path as KafkaStages['path'];
   if (path) {
     // Every alert accepted at the asked rate (fills depend on the paper book: some orders fill in part).
     const kept = (p: (typeof path)[number]) => p.accepted >= p.sent * 0.99 && p.achievedPerSec >= p.rate * 0.95;
@@ -88,10 +136,22 @@ async function main(): Promise<void> {
     // The highest rate the path kept pace with (every alert through, order at venue p99 under a second) rather than queueing.
     report.maxSustainedRate = Math.max(0, ...path.filter((p) => kept(p) && p.toVenue.p99ms < 1000).map((p) => p.rate));
   }
-
-  if (only.has('ingest')) {
-    say('ingest: edge → signals (acks=all), load from a separate process');
-    report.ingest = await benchIngest(seconds, 64);
+  if (clusterNodes > 1 && ['path', 'floor', 'txn', 'ingest'].some((st) => only.has(st))) {
+    say(`cluster: starting ${clusterNodes} nodes of the bench's own beside the stack`);
+    const cluster = await startOwnCluster({ nodes: clusterNodes });
+    const saved = { KAFKA_BROKERS: process.env.KAFKA_BROKERS, SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL };
+    try {
+      Object.assign(process.env, { KAFKA_BROKERS: cluster.brokers, SCHEMA_REGISTRY_URL: cluster.registryUrl });
+      const clusterEnv = loadRuntimeEnv();
+      const ck = createKafka(clusterEnv, 'bench', createLogger('bench', 'error'));
+      const durability = resolveDurability(clusterEnv, clusterNodes);
+      const c = await kafkaStages(ck, `cluster(${clusterNodes}) `);
+      report.cluster = { nodes: clusterNodes, durability, ...c };
+      report.clusterOverSingle = clusterRatios(report as KafkaStages, c);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+      await cluster.down();
+    }
   }
 
   if (only.has('sink')) {
@@ -121,6 +181,7 @@ async function main(): Promise<void> {
     for (const r of b) say(`backtest ${r.strategy}: ${r.quotesPerSec} quotes/s, ${r.cpuMsPer1000Quotes} CPU ms per 1,000 quotes (${r.signals} signals, ${r.fills} fills)`);
   }
 
+  report.loadAverageAtEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
   mkdirSync(join(root, 'bench'), { recursive: true });
   const file = join(root, 'bench', partial ? 'report-partial.json' : 'report.json');
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -3,6 +3,7 @@
 // stage of the path costs at least this, on top of the floor's produce → consume hop.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
+import { createBenchTopic } from './benchTopic.ts';
 import { createLatencyHistogram, type LatencySummary } from './hist.ts';
 
 export interface TxnBench { transactions: number; gapMs: number; send: LatencySummary; offsets: LatencySummary; commit: LatencySummary; total: LatencySummary }
@@ -11,7 +12,7 @@ export async function benchTxn(kafka: Kafka, transactions = 200, gapMs = 10): Pr
   const topic = `bench-txn-${randomUUID()}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: -1 }], waitForLeaders: true });
+  await createBenchTopic(admin, topic, 1);
   const producer = kafka.producer({ transactionalId: `bench-txn-${randomUUID()}`, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const h = { send: createLatencyHistogram(), offsets: createLatencyHistogram(), commit: createLatencyHistogram(), total: createLatencyHistogram() };

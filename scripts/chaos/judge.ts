@@ -6,6 +6,7 @@ import type { DuplicatesResult } from './scenarios/duplicates.ts';
 import type { HostileResult } from './scenarios/hostile.ts';
 import type { KafkaOutageResult, PostgresFaultResult } from './scenarios/infra.ts';
 import type { KillsResult } from './scenarios/kills.ts';
+import type { LeaderKillResult } from './scenarios/leaderKill.ts';
 import type { VenueFaultsResult } from './scenarios/venue.ts';
 import type { SendSummary } from './client.ts';
 
@@ -89,5 +90,15 @@ export function judgeHostile(r: HostileResult, requested: number): string[] {
     ...r.sql.checks.filter((c) => !c.ok).map((c) => `SQL not refused: ${c.sql} → ${c.status} ${c.code}`),
     ...when(r.sql.fileWritten, 'a file was written through the SQL endpoint'),
     ...when(r.positive.validAlertStatus !== 202, `a good alert got ${r.positive.validAlertStatus}`),
+  ];
+}
+
+export function judgeLeader(r: LeaderKillResult, targets: number): string[] {
+  const otherAnswers = r.kills.flatMap((k) => Object.keys(k.answers).filter((s) => !['200', '202', '503'].includes(s)).map((s) => `${k.what}: ${k.answers[s]} answers ${s} around the kill (only 202/200 or 503 allowed)`));
+  return [
+    ...r.verdict.failures, ...crashed(r.crashes), ...allAccepted(r.send), ...otherAnswers,
+    ...when(r.kills.length < targets, `${r.kills.length} of ${targets} planned kills delivered`),
+    ...r.kills.filter((k) => k.what === 'partition leader' && k.partitionsLed === 0).map(() => 'the killed partition leader led no signals/orders partition'),
+    ...when(r.send.unexpected.length > 0, `${r.send.unexpected.length} answers other than 202, 200 or 503: ${r.send.unexpected.slice(0, 3).join(' | ')}`),
   ];
 }

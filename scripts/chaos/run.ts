@@ -2,11 +2,12 @@
 // the figures measured and bench/chaos-report.json. Exits 1 when any figure failed (judge.ts lists them).
 //
 //   npm run chaos                                  everything (about half an hour on a laptop)
-//   npm run chaos -- --only kills,hostile          some scenarios (kills, kafka, postgres, venue, duplicates, deploy, hostile)
+//   npm run chaos -- --only kills,hostile          some scenarios (kills, kafka, postgres, venue, duplicates, deploy, leader, hostile)
 //   npm run chaos -- --quick                       CI-sized runs of the same scenarios
 //   npm run chaos -- --postgres-restart            also restart the Postgres server mid-run (pg_ctlcluster: everyone
 //                                                  using that server sees it; only a loopback DATABASE_URL is accepted)
 // Sizes: CHAOS_ALERTS (10000), CHAOS_KILLS (20), CHAOS_RATE (alerts/s of the kill run, 80), CHAOS_HOSTILE (100000).
+// `leader` starts a 3-node cluster of its own on other ports (scripts/kafka/ownCluster.ts), never the shared broker.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +15,11 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { ROOT } from './harness.ts';
-import { judgeDeploy, judgeDuplicates, judgeHostile, judgeKafka, judgeKills, judgePostgres, judgeVenue } from './judge.ts';
+import { judgeDeploy, judgeDuplicates, judgeHostile, judgeKafka, judgeKills, judgeLeader, judgePostgres, judgeVenue } from './judge.ts';
 import type { Progress } from './scenarios/common.ts';
 import type { Verdict } from './verify.ts';
 
-const SCENARIOS = ['kills', 'kafka', 'postgres', 'venue', 'duplicates', 'deploy', 'hostile'] as const;
+const SCENARIOS = ['kills', 'kafka', 'postgres', 'venue', 'duplicates', 'deploy', 'leader', 'hostile'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, quick: { type: 'boolean', default: false }, 'postgres-restart': { type: 'boolean', default: false } } });
@@ -95,6 +96,12 @@ async function main(): Promise<void> {
   const deploy = await scenario('deploy', async (onProgress) => (await import('./scenarios/deploy.ts')).runDeploy({
     ratePerSec: quick ? 20 : 40, beforeMs: quick ? 10_000 : 30_000, afterMs: quick ? 15_000 : 45_000, settleEachMs: quick ? 5_000 : 8_000, onProgress,
   }));
+  // The partition leader, then the controller quorum's leader, SIGKILLed under load (quick: the partition leader only).
+  const leaderTargets = quick ? (['partition leader'] as const) : (['partition leader', 'quorum leader'] as const);
+  const leader = await scenario('leader', async (onProgress) => (await import('./scenarios/leaderKill.ts')).runLeaderKill({
+    ratePerSec: quick ? 50 : 100, beforeMs: quick ? 3_000 : 20_000, downMs: quick ? 10_000 : 25_000, betweenMs: quick ? 0 : 30_000, afterMs: quick ? 2_000 : 20_000,
+    targets: [...leaderTargets], onProgress,
+  }));
   const hostile = await scenario('hostile', async (onProgress) => (await import('./scenarios/hostile.ts')).runHostile({ requests: size.hostile, concurrency: 32, onProgress }));
 
   // ---- figures: only what was measured; failures: every figure that is not what it must be ----
@@ -105,10 +112,11 @@ async function main(): Promise<void> {
   const verdicts: [string, Verdict | undefined][] = [
     ['kills', ok(kills)?.verdict], ['kafka', ok(kafka)?.verdict], ['postgres-terminate', pgTerminate?.verdict],
     ['postgres-restart', pgRestart?.verdict], ['venue', ok(venue)?.verdict], ['duplicates', ok(duplicates)?.verdict], ['deploy', ok(deploy)?.verdict],
+    ['leader', ok(leader)?.verdict],
   ];
   const ran = verdicts.filter((v): v is [string, Verdict] => v[1] !== undefined);
   const sum = (f: (v: Verdict) => number) => ran.reduce((n, [, v]) => n + f(v), 0);
-  const allSends = [ok(kills)?.send, ok(kafka)?.send, pgTerminate?.send, pgRestart?.send, ok(venue)?.send, ok(deploy)?.send].filter((x) => x !== undefined);
+  const allSends = [ok(kills)?.send, ok(kafka)?.send, pgTerminate?.send, pgRestart?.send, ok(venue)?.send, ok(deploy)?.send, ok(leader)?.send].filter((x) => x !== undefined);
   const dup = ok(duplicates);
   const failures: Record<string, string[]> = {
     kills: ok(kills) ? judgeKills(ok(kills)!) : [],
@@ -118,9 +126,10 @@ async function main(): Promise<void> {
     venue: ok(venue) ? judgeVenue(ok(venue)!) : [],
     duplicates: dup ? judgeDuplicates(dup) : [],
     deploy: ok(deploy) ? judgeDeploy(ok(deploy)!) : [],
+    leader: ok(leader) ? judgeLeader(ok(leader)!, leaderTargets.length) : [],
     hostile: ok(hostile) ? judgeHostile(ok(hostile)!, size.hostile) : [],
   };
-  for (const [name, r] of [['kills', kills], ['kafka', kafka], ['postgres', postgres], ['venue', venue], ['duplicates', duplicates], ['deploy', deploy], ['hostile', hostile]] as const) {
+  for (const [name, r] of [['kills', kills], ['kafka', kafka], ['postgres', postgres], ['venue', venue], ['duplicates', duplicates], ['deploy', deploy], ['leader', leader], ['hostile', hostile]] as const) {
     if (failed(r)) (failures[name] ??= []).push(`did not finish: ${r.error.split('\n').slice(0, 2).join(' ').slice(0, 400)} (the whole error is in the report)`);
   }
   const failing = Object.fromEntries(Object.entries(failures).filter(([, f]) => f.length > 0));
@@ -142,12 +151,14 @@ async function main(): Promise<void> {
     processesRestarted: k?.restarted ?? 0,
     killsByKind: k?.byKind ?? {},
     restartedByKind: k?.restartedByKind ?? {},
-    crashes: [ok(kills)?.crashes, ok(kafka)?.crashes, pgTerminate?.crashes, pgRestart?.crashes, ok(venue)?.crashes, dup?.crashes, ok(deploy)?.crashes]
+    crashes: [ok(kills)?.crashes, ok(kafka)?.crashes, pgTerminate?.crashes, pgRestart?.crashes, ok(venue)?.crashes, dup?.crashes, ok(deploy)?.crashes, ok(leader)?.crashes]
       .reduce((n, c) => n + (c?.length ?? 0), 0) + (ok(hostile)?.edgeCrashes ?? 0),
     hostileTried: ok(hostile)?.tried ?? 0,
     hostileRefused: ok(hostile)?.refused ?? 0,
     hostileSecretLeaks: ok(hostile) ? ok(hostile)!.secretLeaks.length : null,
     deployP99: ok(deploy) ? Object.fromEntries(Object.entries(ok(deploy)!.latency).map(([n, v]) => [n, { alertToDecisionMs: v.toDecision.p99ms, alertToVenueMs: v.toVenue.p99ms, alerts: v.alerts }])) : null,
+    leaderKills: ok(leader) ? ok(leader)!.kills.map((k) => ({ what: k.what, partitionsLed: k.partitionsLed, downMs: k.downMs, backInMs: k.backInMs, acceptancePauseMs: k.acceptancePauseMs, decisionPauseMs: k.decisionPauseMs, answers: k.answers })) : null,
+    leaderP99: ok(leader) ? Object.fromEntries(Object.entries(ok(leader)!.latency).map(([n, v]) => [n, { alertToDecisionMs: v.toDecision.p99ms, alertToVenueMs: v.toVenue.p99ms, alerts: v.alerts }])) : null,
     parquetByScenario: Object.fromEntries(ran.map(([n, v]) => [n, v.parquet.checked ? { fills: v.parquet.fills, missing: v.parquet.missing, doubled: v.parquet.doubled } : `not checked: ${v.parquet.note}`])),
     failures: failing,
   };
@@ -160,6 +171,7 @@ async function main(): Promise<void> {
       kafka: ok(kafka) ? { ...ok(kafka)!, verdict: strip(ok(kafka)!.verdict) } : kafka,
       postgres, venue: ok(venue) ? { ...ok(venue)!, verdict: strip(ok(venue)!.verdict) } : venue,
       duplicates, deploy: ok(deploy) ? { ...ok(deploy)!, verdict: strip(ok(deploy)!.verdict) } : deploy,
+      leader: ok(leader) ? { ...ok(leader)!, verdict: strip(ok(leader)!.verdict) } : leader,
       hostile,
     },
   };
@@ -184,6 +196,8 @@ async function main(): Promise<void> {
   if (ok(hostile)) line('hostile requests tried / refused', `${figures.hostileTried} / ${figures.hostileRefused}`);
   if (ok(hostile)) line('secrets in edge logs', figures.hostileSecretLeaks);
   if (figures.deployP99) for (const [n, v] of Object.entries(figures.deployP99)) line(`deploy p99 ${n}`, `alert→decision ${v.alertToDecisionMs} ms, alert→order at venue ${v.alertToVenueMs} ms (${v.alerts} alerts)`);
+  for (const k of figures.leaderKills ?? []) line(`leader kill: ${k.what}`, `led ${k.partitionsLed} partitions, down ${k.downMs} ms, back in ${k.backInMs} ms; pause in acceptance ${k.acceptancePauseMs} ms, in decisions ${k.decisionPauseMs} ms; answers ${JSON.stringify(k.answers)}`);
+  if (figures.leaderP99) for (const [n, v] of Object.entries(figures.leaderP99)) line(`leader p99 ${n}`, `alert→decision ${v.alertToDecisionMs} ms, alert→order at venue ${v.alertToVenueMs} ms (${v.alerts} alerts)`);
   for (const [n, pq] of Object.entries(figures.parquetByScenario)) line(`parquet ${n}`, pq);
   line('report', out);
   if (Object.keys(failing).length === 0) {

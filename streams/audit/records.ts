@@ -29,6 +29,7 @@ const FILTERABLE: { readonly [N in RecordName]: readonly (keyof RecordFilter)[] 
   Quote: ['symbol'],
   Control: [],
   DeadLetter: [],
+  CancelRequest: ['account', 'symbol'],
 };
 
 /** Refuses a filter the topic's records cannot satisfy, rather than printing nothing. */

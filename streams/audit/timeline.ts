@@ -1,6 +1,6 @@
 // `audit trail`, the pure part: the records of one signal's causal chain → an ordered trail with both
 // clocks at every step (our hlc, and the venue's time where it gave one), plus what is missing.
-import type { ExecutionReport, Order, RiskDecision, Signal } from '../../schemas/types.ts';
+import type { CancelRequest, ExecutionReport, Order, RiskDecision, Signal } from '../../schemas/types.ts';
 import { hlcToMillis } from '../runtime/hlc.ts';
 
 export interface Located { topic: string; partition: number; offset: string }
@@ -9,7 +9,8 @@ export type TrailRecord =
   | { kind: 'signal'; at: Located; value: Signal }
   | { kind: 'decision'; at: Located; value: RiskDecision }
   | { kind: 'order'; at: Located; value: Order; shadow: boolean }
-  | { kind: 'execution'; at: Located; value: ExecutionReport; stored?: { hash: string | null } | null };
+  | { kind: 'execution'; at: Located; value: ExecutionReport; stored?: { hash: string | null } | null }
+  | { kind: 'cancel'; at: Located; value: CancelRequest };
 
 export interface TrailStep {
   kind: TrailRecord['kind'];
@@ -76,6 +77,14 @@ function step(r: TrailRecord): TrailStep {
         detail: `cum ${e.cumQty} leaves ${e.leavesQty}; venue order ${e.venueOrderId ?? '-'}; recorded ${iso(e.recordedAt)}${stored}`,
       };
     }
+    case 'cancel': {
+      const c = r.value;
+      return {
+        kind: r.kind, id: c.requestId, hlc: c.hlc, at: iso(hlcToMillis(c.hlc))!, venueTime: null, source: r.at,
+        headline: `CANCEL REQUESTED by ${c.source}:${c.actor}${c.reason ? ` (${c.reason})` : ''}`,
+        detail: `order ${c.orderId} on ${c.venue}; requested ${iso(c.requestedAt)}`,
+      };
+    }
     default: {
       const unknown: never = r;
       throw new Error(`unhandled trail record ${JSON.stringify(unknown)}`);
@@ -83,7 +92,7 @@ function step(r: TrailRecord): TrailStep {
   }
 }
 
-const CAUSAL_RANK: Record<TrailRecord['kind'], number> = { signal: 0, decision: 1, order: 2, execution: 3 };
+const CAUSAL_RANK: Record<TrailRecord['kind'], number> = { signal: 0, decision: 1, order: 2, cancel: 3, execution: 4 };
 
 export function buildTrail(query: string, signalId: string | null, records: readonly TrailRecord[]): Trail {
   // A decision and its order share one hlc; on a tie the causal order decides.

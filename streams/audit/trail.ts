@@ -23,10 +23,15 @@ export async function auditTrail(d: TrailDeps, id: string): Promise<Trail> {
   // Not an order, decision or execution id: take it for a signal id.
   const sid: string = signalId ?? id;
   const records: TrailRecord[] = [];
-  await readToEnd(d.kafka, [topics.signals, topics.riskDecisions, topics.orders, topics.ordersShadow, topics.executions], async (topic, m, partition) => {
+  const cancels: TrailRecord[] = []; // requests name the order, not the signal: kept once the orders are known
+  // A log written before cancels existed has no cancel-requests topic (every process creates it at start).
+  const withCancels = await hasTopic(d.kafka, topics.cancelRequests) ? [topics.cancelRequests] : [];
+  await readToEnd(d.kafka, [topics.signals, topics.riskDecisions, topics.orders, topics.ordersShadow, topics.executions, ...withCancels], async (topic, m, partition) => {
     if (m.value === null) return;
     const at = { topic, partition, offset: m.offset };
-    if (topic === topics.signals) {
+    if (topic === topics.cancelRequests) {
+      cancels.push({ kind: 'cancel', at, value: await codec.decode('CancelRequest', m.value) });
+    } else if (topic === topics.signals) {
       const value = await codec.decode('Signal', m.value);
       if (value.signalId === sid) records.push({ kind: 'signal', at, value });
     } else if (topic === topics.riskDecisions) {
@@ -40,11 +45,19 @@ export async function auditTrail(d: TrailDeps, id: string): Promise<Trail> {
       if (value.signalId === sid) records.push({ kind: 'execution', at, value });
     }
   });
+  const orderIds = new Set(records.flatMap((r) => (r.kind === 'order' ? [r.value.orderId] : [])));
+  records.push(...cancels.filter((c) => c.kind === 'cancel' && orderIds.has(c.value.orderId)));
   const hashes = d.pool ? await storedHashes(d.pool, sid) : null;
   const annotated = records.map((r): TrailRecord => (r.kind === 'execution' && hashes
     ? { ...r, stored: hashes.has(r.value.executionId) ? { hash: hashes.get(r.value.executionId)! } : null }
     : r));
   return buildTrail(id, records.length > 0 ? sid : null, annotated);
+}
+
+async function hasTopic(kafka: Kafka, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try { return (await admin.listTopics()).includes(topic); } finally { await admin.disconnect(); }
 }
 
 // Postgres is a shortcut and an annotation here, never a requirement: unreachable means "not used".

@@ -33,6 +33,7 @@ const limitFields = {
   priceCollarBps: z.number().min(0),
   maxSignalAgeMs: z.number().int().positive(),
   maxPipelineDelayMs: z.number().int().positive(),
+  accountCash: z.number().min(0),
 };
 
 /** LIMITS at DESK scope: the defaults every account, strategy and symbol starts from. */
@@ -49,6 +50,8 @@ export const deskLimitsSchema = z.strictObject({
   maxSignalAgeMs: limitFields.maxSignalAgeMs.default(15_000),
   /** How long an accepted alert may wait inside the pipeline (edge's receipt → decision): restarts take seconds. */
   maxPipelineDelayMs: limitFields.maxPipelineDelayMs.default(60_000),
+  /** The account's cash besides its positions: equity = accountCash + positions at the marks (percent_of_equity sizing). */
+  accountCash: limitFields.accountCash.default(0),
 });
 /** LIMITS at ACCOUNT / STRATEGY / SYMBOL scope: any subset of the desk fields. */
 export const limitOverridesSchema = z.strictObject(limitFields).partial();
@@ -105,6 +108,7 @@ export function resolveLimits(config: ControlConfig, account: string, strategy: 
     priceCollarBps: tightest(a?.priceCollarBps, s?.priceCollarBps, y?.priceCollarBps, desk.priceCollarBps),
     maxSignalAgeMs: tightest(a?.maxSignalAgeMs, s?.maxSignalAgeMs, y?.maxSignalAgeMs, desk.maxSignalAgeMs),
     maxPipelineDelayMs: tightest(a?.maxPipelineDelayMs, s?.maxPipelineDelayMs, y?.maxPipelineDelayMs, desk.maxPipelineDelayMs),
+    accountCash: tightest(a?.accountCash, s?.accountCash, y?.accountCash, desk.accountCash),
   };
 }
 

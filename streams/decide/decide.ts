@@ -6,10 +6,23 @@ import { route, shadowRoutes, type RouteRefusal, type RouteRequest, type RouteRe
 import { shadowTwins, type ShadowTwin } from '../shadow/twin.ts';
 import { isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
 import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
-import { sizeIntent } from './intent.ts';
+import { entrySide, sizeIntent } from './intent.ts';
+import { accountEquity, quantityFor, type SizingRefusal } from './sizing.ts';
+import { roundToStep } from '../router/route.ts';
 import { averageCost, equity, hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
 
-export type DecisionReason = GateReason | RouteRefusal | 'AT_TARGET' | 'DUPLICATE_SIGNAL' | 'INVALID_SIGNAL';
+export type DecisionReason =
+  | GateReason
+  | RouteRefusal
+  | SizingRefusal
+  | 'AT_TARGET'
+  | 'DUPLICATE_SIGNAL'
+  | 'INVALID_SIGNAL'
+  | 'ADD_WHEN_FLAT'
+  /** A cancel alert: validated at the edge; cancelling at the venues is the ops cancel path's (not wired here). */
+  | 'CANCEL_UNSUPPORTED'
+  /** take-profit / stop-loss exits are not placed yet: the entry is refused rather than sent unprotected. */
+  | 'BRACKET_UNSUPPORTED';
 
 export interface DecideInput {
   readonly signal: Signal;
@@ -66,7 +79,33 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   }
   const controls = lossBreachControls(input, config, limits, dayPnl);
 
-  const sizing = sizeIntent(signal, positionBefore);
+  if (signal.intent === 'CANCEL') {
+    const detail = stringify({ problem: 'cancel alerts are not wired to the venues yet' });
+    return verdict(input, 'DENIED', 'CANCEL_UNSUPPORTED', detail, positionBefore, null, 0, [], null, controls);
+  }
+  if (signal.takeProfit !== null || signal.stopLoss !== null) {
+    // Risk sizing measures to the stop loss but the exits themselves are not placed yet.
+    const detail = stringify({ takeProfit: signal.takeProfit !== null, stopLoss: signal.stopLoss !== null });
+    return verdict(input, 'DENIED', 'BRACKET_UNSUPPORTED', detail, positionBefore, null, 0, [], null, controls);
+  }
+
+  const costModel = config.costModel;
+  const mark = state.marks.get(signal.symbol);
+  const freshMark = mark !== undefined && now - mark.at <= costModel.maxQuoteAgeMs ? mark.mid : null;
+
+  // Money or risk becomes a quantity here, unrounded: the router rounds it down to the venue's lot.
+  let quantity = signal.quantity;
+  let sizedBy: Readonly<Record<string, number>> | null = null;
+  const side = signal.sizing === null ? null : entrySide(signal, positionBefore);
+  if (side !== null) {
+    const eq = signal.sizing?.type === 'PERCENT_OF_EQUITY' ? accountEquity(limits.accountCash, account, state.marks) : 0;
+    const sized = quantityFor({ signal, side, freshMark, equity: eq });
+    if (!sized.ok) return verdict(input, 'DENIED', sized.reason, stringify(sized.detail), positionBefore, side, 0, [], null, controls);
+    quantity = sized.quantity;
+    sizedBy = sized.detail;
+  }
+
+  const sizing = sizeIntent(signal, positionBefore, quantity);
   if (sizing.kind === 'none') {
     const detail = sizing.reason === 'AT_TARGET'
       ? stringify({ targetPosition: sizing.target, positionBefore, drift: sizing.drift })
@@ -75,11 +114,9 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     return verdict(input, outcome, sizing.reason, detail, positionBefore, null, 0, [], null, controls);
   }
 
-  const costModel = config.costModel;
-  const mark = state.marks.get(signal.symbol);
-  const freshMark = mark !== undefined && now - mark.at <= costModel.maxQuoteAgeMs ? mark.mid : null;
-  // A recent alert close is better evidence of price than a stale mark.
-  const refPrice = signal.orderType === 'LIMIT' ? signal.limitPrice : freshMark ?? signal.price ?? mark?.mid ?? null;
+  // The order's own price where it names one; else a recent alert close is better evidence of price than a stale mark.
+  const ownPrice = signal.limitPrice ?? signal.stopPrice;
+  const refPrice = ownPrice ?? freshMark ?? signal.price ?? mark?.mid ?? null;
   const assetClass = config.symbols.get(signal.symbol);
   let routed: RouteResult | null = null;
   let request: RouteRequest | null = null;
@@ -108,7 +145,7 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     config,
     limits,
     positionBefore,
-    price: proposed.limitPrice ?? arrivalMid ?? refPrice,
+    price: proposed.limitPrice ?? signal.stopPrice ?? arrivalMid ?? refPrice,
     mid: arrivalMid ?? freshMark,
     grossOthers,
     dayPnl,
@@ -142,21 +179,34 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     orderType: signal.orderType,
     limitPrice: proposed.limitPrice,
     // A market order must not rest at a venue after the moment it was priced for.
-    timeInForce: signal.orderType === 'MARKET' ? 'IOC' : 'DAY',
+    timeInForce: signal.timeInForce ?? (signal.orderType === 'MARKET' ? 'IOC' : 'DAY'),
     signalPrice: signal.price,
     arrivalMid,
     createdAt: now,
     hlc: input.hlc,
+    stopPrice: stopPriceAt(config, routed.venue, signal.symbol, proposed.side, signal.stopPrice),
+    trailAmount: signal.trailAmount,
+    trailPercent: signal.trailPercent,
   };
   // The happy path carries a detail only when there is something to explain.
   const rounded = proposed.quantity !== sizing.quantity;
-  const detail = sizing.drift !== null || routed.missingQuotes !== null || rounded
-    ? stringify({ drift: sizing.drift, missingQuotes: routed.missingQuotes?.join(',') ?? null, sizedQuantity: rounded ? sizing.quantity : null })
+  const detail = sizing.drift !== null || routed.missingQuotes !== null || rounded || sizedBy !== null
+    ? stringify({ drift: sizing.drift, missingQuotes: routed.missingQuotes?.join(',') ?? null, sizedQuantity: rounded ? sizing.quantity : null, ...sizedBy })
     : null;
   const result = verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
   const liveCost = candidates.find((c) => c.venue === order.venue)?.costBps ?? null;
   result.shadows = shadowTwins(order, shadowRoutes(request!, state, costModel, config.states.venue), liveCost);
   return result;
+}
+
+/**
+ * A stop's trigger on the routed venue's tick, rounded away from the market (a buy stop up, a sell
+ * stop down) so it never triggers before the price the sender asked for.
+ */
+function stopPriceAt(config: ControlConfig, venue: string, symbol: string, side: Side, stop: number | null): number | null {
+  if (stop === null) return null;
+  const tick = config.costModel.ranked.find((r) => r.name === venue)?.model.instruments.get(symbol)?.tickSize;
+  return tick === undefined || !(tick > 0) ? stop : roundToStep(stop, tick, side === 'BUY' ? 'up' : 'down');
 }
 
 /** Drop nulls so a detail shows only what was compared or noted. */

@@ -20,7 +20,8 @@ export type Sizing =
     }
   | {
       readonly kind: 'none';
-      readonly reason: 'AT_TARGET' | 'INVALID_SIGNAL';
+      /** ADD_WHEN_FLAT: an add has no direction without a position (or working orders). */
+      readonly reason: 'AT_TARGET' | 'INVALID_SIGNAL' | 'ADD_WHEN_FLAT';
       readonly target: number | null;
       readonly drift: number | null;
       /** Why an INVALID_SIGNAL is invalid. */
@@ -41,19 +42,49 @@ function driftOf(signal: Signal, after: number): number | null {
   return Math.abs(drift) < EPSILON ? null : drift;
 }
 
-/** `effectivePosition` = filled position + signed open order quantity. */
-export function sizeIntent(signal: Signal, effectivePosition: number): Sizing {
-  if (signal.orderType === 'LIMIT' && !(signal.limitPrice !== null && signal.limitPrice > 0)) {
-    return invalid('LIMIT order without a positive limitPrice');
+const positive = (x: number | null): boolean => x !== null && x > 0 && Number.isFinite(x);
+
+/** The order's own prices, as its type needs them (the edge checks the same; a replayed or hand-written record may not). */
+export function termsProblem(signal: Signal): string | null {
+  const needsLimit = signal.orderType === 'LIMIT' || signal.orderType === 'STOP_LIMIT';
+  const needsStop = signal.orderType === 'STOP' || signal.orderType === 'STOP_LIMIT';
+  if (needsLimit !== positive(signal.limitPrice)) return `${signal.orderType} order ${needsLimit ? 'without a positive' : 'with a'} limitPrice`;
+  if (needsStop !== positive(signal.stopPrice)) return `${signal.orderType} order ${needsStop ? 'without a positive' : 'with a'} stopPrice`;
+  const trails = Number(positive(signal.trailAmount)) + Number(positive(signal.trailPercent));
+  if (signal.orderType === 'TRAILING_STOP' ? trails !== 1 : signal.trailAmount !== null || signal.trailPercent !== null) {
+    return `${signal.orderType} order needs ${signal.orderType === 'TRAILING_STOP' ? 'exactly one of' : 'neither'} trailAmount, trailPercent`;
   }
+  if (signal.trailPercent !== null && signal.trailPercent > 100) return 'trailPercent above 100';
+  return null;
+}
+
+/** An entry's side: a delta's own; an add's is the direction of the position (null when flat). */
+export function entrySide(signal: Signal, effectivePosition: number): Side | null {
+  if (signal.intent === 'ADD') return Math.abs(effectivePosition) < EPSILON ? null : effectivePosition > 0 ? 'BUY' : 'SELL';
+  return signal.side;
+}
+
+/**
+ * `effectivePosition` = filled position + signed open order quantity. `quantity`: a delta's or an
+ * add's size when it was sized by money or risk (streams/decide/sizing.ts); the signal's own otherwise.
+ */
+export function sizeIntent(signal: Signal, effectivePosition: number, quantity: number = signal.quantity): Sizing {
+  const problem = termsProblem(signal);
+  if (problem !== null) return invalid(problem);
   let target: number;
   switch (signal.intent) {
-    case 'DELTA': {
-      if (signal.side === null) return invalid('DELTA without side');
-      if (!(signal.quantity > 0) || !Number.isFinite(signal.quantity)) return invalid('DELTA quantity must be > 0');
-      const after = effectivePosition + (signal.side === 'BUY' ? signal.quantity : -signal.quantity);
-      return { kind: 'order', side: signal.side, quantity: signal.quantity, target: null, drift: driftOf(signal, after) };
+    case 'DELTA':
+    case 'ADD': {
+      if (signal.intent === 'DELTA' && signal.side === null) return invalid('DELTA without side');
+      if (signal.intent === 'ADD' && signal.side !== null) return invalid('ADD with a side');
+      const side = entrySide(signal, effectivePosition);
+      if (side === null) return { kind: 'none', reason: 'ADD_WHEN_FLAT', target: null, drift: null, problem: null };
+      if (!(quantity > 0) || !Number.isFinite(quantity)) return invalid(`${signal.intent} quantity must be > 0`);
+      const after = effectivePosition + (side === 'BUY' ? quantity : -quantity);
+      return { kind: 'order', side, quantity, target: null, drift: driftOf(signal, after) };
     }
+    case 'CANCEL':
+      return invalid('CANCEL sends no order');
     case 'TARGET':
       if (signal.targetPosition === null || !Number.isFinite(signal.targetPosition)) return invalid('TARGET without targetPosition');
       target = signal.targetPosition;

@@ -7,14 +7,16 @@
 //                                           venue, so an order in doubt after a restart is sent again blindly
 //   ORDER_ROUTER_FAULT=drop-fill            the connector never records one fill the venue made
 //   ORDER_ROUTER_FAULT=double-decision      decide writes every decision and order twice
+//   ORDER_ROUTER_FAULT=double-cancel        the connector writes the reports of every cancel request twice
 //   ORDER_ROUTER_FAULT=position-off-by-lot  the projection writes every position one lot too long
 //   ORDER_ROUTER_FAULT=strategy-double-fill the strategy runtime counts (and hands over) a fill recorded twice twice
+//   ORDER_ROUTER_FAULT=stream-resume-gap    the strategy stream resumes one record past where it should
 //
 // Several may be given, comma-separated. An unknown name, or any fault with NODE_ENV=production, stops
 // the process at start. Read once at import; each hook is one comparison against a constant when off.
 import { ConfigError } from './env.ts';
 
-export const FAULTS = ['blind-resend', 'drop-fill', 'double-decision', 'position-off-by-lot', 'strategy-double-fill'] as const;
+export const FAULTS = ['blind-resend', 'drop-fill', 'double-decision', 'position-off-by-lot', 'double-cancel', 'strategy-double-fill', 'stream-resume-gap'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export function parseFaults(env: NodeJS.ProcessEnv): ReadonlySet<Fault> {

@@ -13,6 +13,7 @@ export const TOPIC = {
   quotes: 'quotes',
   control: 'control',
   deadLetters: 'dead-letters',
+  cancelRequests: 'cancel-requests',
 } as const;
 
 export type TopicKey = keyof typeof TOPIC;
@@ -22,6 +23,7 @@ export type Topics = { readonly [K in TopicKey]: string };
 export const TOPIC_SCHEMA: { readonly [K in TopicKey]: string } = {
   signals: 'Signal', riskDecisions: 'RiskDecision', orders: 'Order', ordersShadow: 'Order',
   executions: 'ExecutionReport', quotes: 'Quote', control: 'Control', deadLetters: 'DeadLetter',
+  cancelRequests: 'CancelRequest',
 };
 
 export function topicNames(prefix = ''): Topics {
@@ -48,6 +50,8 @@ export function topicConfigs(topics: Topics, partitions: number, durability: Dur
     entry(topics.quotes, compacted),
     entry(topics.control, compacted, 1),
     entry(topics.deadLetters, forever),
+    // Same partitions as `orders` (same account → same partition number): a cancel reaches the instance that owns the order.
+    entry(topics.cancelRequests, forever),
   ];
 }
 

@@ -51,7 +51,7 @@ describe('audit: replay, verify, trail on the real stack', () => {
       // Mostly alternating, so positions wander around zero: closes and flips realise P&L.
       side: (i >> 1) % 2 === 0 ? 'BUY' : 'SELL', quantity: symbol === 'ETHUSD' ? 0.1 * (1 + (i % 5)) : 1 + (i % 7),
       targetPosition: null, orderType: 'MARKET', limitPrice: null, price: null, reportedPosition: null,
-      externalOrderId: null, alertTime: now, receivedAt: now, hlc: (hlc = Math.max(hlc + 1, now * 1000)), extras: null,
+      externalOrderId: null, alertTime: now, receivedAt: now, hlc: (hlc = Math.max(hlc + 1, now * 1000)), extras: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: null, sizing: null, takeProfit: null, stopLoss: null,
     };
   };
   async function produceSignals(n: number): Promise<void> {

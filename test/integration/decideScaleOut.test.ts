@@ -79,7 +79,7 @@ async function setup() {
       const s: Signal = {
         signalId: `so-${n}-${randomUUID()}`, source: 'SIGNED', account: `SO-${n % ACCOUNTS}`, strategy: `so-strategy-${n % ACCOUNTS}`, symbol: 'AAPL',
         intent: 'DELTA', side: n % 3 === 0 ? 'SELL' : 'BUY', quantity: 1, targetPosition: null, orderType: 'MARKET', limitPrice: null, price: 190,
-        reportedPosition: null, externalOrderId: null, alertTime: now, receivedAt: now, hlc: now * 1000, extras: null,
+        reportedPosition: null, externalOrderId: null, alertTime: now, receivedAt: now, hlc: now * 1000, extras: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: null, sizing: null, takeProfit: null, stopLoss: null,
       };
       sent.push(s.signalId);
       await producer.send({ topic: topics.signals, acks: -1, messages: [{ key: s.signalId, value: codec.encode(topics.signals, s), headers: accountHeaders(s.account) }] });

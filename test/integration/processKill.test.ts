@@ -52,7 +52,7 @@ describe('processors killed mid-stream', () => {
       return {
         signalId: `kill-${i}`, source: 'SIGNED', account: `ACC-${i % 5}`, strategy: `strat-${i % 10}`, symbol,
         intent: 'DELTA', side: i % 3 === 0 ? 'SELL' : 'BUY', quantity: qty[symbol], targetPosition: null, orderType: 'MARKET',
-        limitPrice: null, price: null, reportedPosition: null, externalOrderId: null, alertTime: null, receivedAt: now, hlc: now * 1000 + i, extras: null,
+        limitPrice: null, price: null, reportedPosition: null, externalOrderId: null, alertTime: null, receivedAt: now, hlc: now * 1000 + i, extras: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: null, sizing: null, takeProfit: null, stopLoss: null,
       };
     });
 

@@ -31,7 +31,7 @@ function signal(overrides: Partial<Signal> = {}): Signal {
   return {
     signalId: `sig-${seq}`, source: 'TRADINGVIEW', account: 'acc1', strategy: 'trend', symbol: 'AAPL', intent: 'TARGET', side: null,
     quantity: 0, targetPosition: 10, orderType: 'MARKET', limitPrice: null, price: 100, reportedPosition: null, externalOrderId: null,
-    alertTime: now - 200, receivedAt: now - 100, hlc: now * 1000, extras: null, ...overrides,
+    alertTime: now - 200, receivedAt: now - 100, hlc: now * 1000, extras: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: null, sizing: null, takeProfit: null, stopLoss: null, ...overrides,
   };
 }
 

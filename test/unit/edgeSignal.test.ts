@@ -55,6 +55,13 @@ describe('TradingView alert', () => {
       receivedAt: ctx.receivedAt,
       hlc: ctx.hlc,
       extras: null,
+      stopPrice: null,
+      trailAmount: null,
+      trailPercent: null,
+      timeInForce: null,
+      sizing: null,
+      takeProfit: null,
+      stopLoss: null,
     });
     assert.match(fromJson.signalId, /^[0-9a-f]{64}$/);
   });

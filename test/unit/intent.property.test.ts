@@ -107,7 +107,7 @@ function alert(id: string, target: number, alertTime: number): Signal {
   return {
     signalId: id, source: 'TRADINGVIEW', account: 'acc1', strategy: 'trend', symbol: 'AAPL', intent: 'TARGET', side: null,
     quantity: Math.abs(target), targetPosition: target, orderType: 'MARKET', limitPrice: null, price: 100, reportedPosition: target,
-    externalOrderId: null, alertTime, receivedAt: alertTime, hlc: 0, extras: null,
+    externalOrderId: null, alertTime, receivedAt: alertTime, hlc: 0, extras: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: null, sizing: null, takeProfit: null, stopLoss: null,
   };
 }
 

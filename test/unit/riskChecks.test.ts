@@ -44,13 +44,14 @@ const LIMITS: Limits = {
   priceCollarBps: 100,
   maxSignalAgeMs: 10_000,
   maxPipelineDelayMs: 30_000,
+  accountCash: 0,
 };
 
 function signal(overrides: Partial<Signal> = {}): Signal {
   return {
     signalId: 'sig-1', source: 'SIGNED', account: 'acc1', strategy: 'trend', symbol: 'AAPL', intent: 'DELTA',
     side: 'BUY', quantity: 10, targetPosition: null, orderType: 'MARKET', limitPrice: null, price: 100,
-    reportedPosition: null, externalOrderId: null, alertTime: NOW - 1_000, receivedAt: NOW - 900, hlc: 1, extras: null,
+    reportedPosition: null, externalOrderId: null, alertTime: NOW - 1_000, receivedAt: NOW - 900, hlc: 1, extras: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: null, sizing: null, takeProfit: null, stopLoss: null,
     ...overrides,
   };
 }

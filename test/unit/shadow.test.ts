@@ -37,7 +37,7 @@ function signal(overrides: Partial<Signal> = {}): Signal {
   return {
     signalId: `sig-${seq}`, source: 'TRADINGVIEW', account: 'acc1', strategy: 'trend', symbol: 'AAPL', intent: 'TARGET', side: null,
     quantity: 0, targetPosition: 10 * seq, orderType: 'MARKET', limitPrice: null, price: 100, reportedPosition: null, externalOrderId: null,
-    alertTime: NOW - 200, receivedAt: NOW - 100, hlc: NOW * 1000, extras: null, ...overrides,
+    alertTime: NOW - 200, receivedAt: NOW - 100, hlc: NOW * 1000, extras: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: null, sizing: null, takeProfit: null, stopLoss: null, ...overrides,
   };
 }
 

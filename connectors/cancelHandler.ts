@@ -1,0 +1,121 @@
+// The connector's side of a cancel: a CancelRequest read from `cancel-requests` inside the order loop's
+// transaction becomes a venue cancel, and the venue's answer goes through the same pure diff as every
+// other view of the order (reconcile.ts), so its CANCEL report is written once, with the request's
+// offset, and a push of the same cancel finds it recorded already.
+import type { Logger } from 'pino';
+import type { Codec } from '../schemas/codec.ts';
+import type { CancelRequest } from '../schemas/types.ts';
+import { errorCode, isRetriable } from '../streams/runtime/errors.ts';
+import { faultOn } from '../streams/runtime/faults.ts';
+import { diffOrder, filledQty, type Diff, type KnownOrder } from './reconcile.ts';
+import type { Stamp } from './reports.ts';
+import type { VenueClient, VenueOrderState } from './venue.ts';
+
+/** Why a cancel request changed nothing: a stable code and a sentence. */
+export type CancelRefusalCode = 'UNKNOWN_ORDER' | 'ORDER_NOT_OPEN' | 'NOT_ACKNOWLEDGED' | 'VENUE_REFUSED';
+export interface CancelRefusal { code: CancelRefusalCode; message: string }
+
+/** Whether a known order can be canceled now (pure); null when it can. */
+export function cancelRefusal(k: KnownOrder | undefined, orderId: string): CancelRefusal | null {
+  if (k === undefined) return { code: 'UNKNOWN_ORDER', message: `no order ${orderId} on this venue` };
+  if (k.rejected) return { code: 'ORDER_NOT_OPEN', message: `order ${orderId} was rejected` };
+  if (k.canceled) return { code: 'ORDER_NOT_OPEN', message: `order ${orderId} is canceled already` };
+  const cum = filledQty(k);
+  if (k.quantity > 0 && cum >= k.quantity - 1e-9) return { code: 'ORDER_NOT_OPEN', message: `order ${orderId} is filled` };
+  if (!k.acked) return { code: 'NOT_ACKNOWLEDGED', message: `order ${orderId} has no acknowledgement from the venue yet; ask again once it rests` };
+  return null;
+}
+
+export interface CancelHandlerDeps {
+  client: VenueClient;
+  codec: Codec;
+  log: Logger;
+  clock: () => number;
+  stamp: () => Stamp;
+  /** The runtime's guarded venue call (breaker, Retry-After). */
+  call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
+  /** What `executions` holds per clientOrderId (the runtime's fold). */
+  known: ReadonlyMap<string, KnownOrder>;
+}
+
+/** The handler's answer: reports to write with the request's offset, or a refusal that writes nothing. */
+export type CancelOutcome =
+  | { kind: 'reports'; cid: string; diff: Diff; status: VenueOrderState['status'] }
+  | { kind: 'refused'; refusal: CancelRefusal };
+
+export function createCancelHandler(d: CancelHandlerDeps) {
+  const venue = d.client.venue;
+
+  /**
+   * `current(cid)` is what `executions` holds plus what this transaction adds so far; `cidOf` finds an
+   * order's client order id from its order id. A retriable venue failure is thrown: the batch aborts and
+   * the request is read again (a second venue cancel of the same order is harmless).
+   */
+  async function handle(req: CancelRequest, current: (cid: string) => KnownOrder | undefined, cidOf: (orderId: string) => string | undefined): Promise<CancelOutcome> {
+    const cid = req.clientOrderId ?? cidOf(req.orderId);
+    const k = cid === undefined ? undefined : current(cid);
+    const refusal = cancelRefusal(k?.ctx.orderId === req.orderId ? k : undefined, req.orderId);
+    if (refusal !== null || cid === undefined || k === undefined) return { kind: 'refused', refusal: refusal ?? { code: 'UNKNOWN_ORDER', message: `no order ${req.orderId} on ${venue}` } };
+    const symbol = req.symbol ?? k.ctx.symbol;
+    const observedAt = d.clock();
+    let state: VenueOrderState | null;
+    let venueRefusal: CancelRefusal | null = null;
+    try {
+      state = await d.call('cancel', () => d.client.cancel(cid, symbol));
+    } catch (e) {
+      if (isRetriable(e)) throw e;
+      // The venue would not cancel (filled meanwhile, unknown to it, ...): what the order became is
+      // read and recorded, and the request answered with the venue's reason.
+      venueRefusal = { code: 'VENUE_REFUSED', message: `${venue} refused the cancel of ${req.orderId}: ${errorCode(e)}` };
+      state = await d.call('lookup', () => d.client.lookup(cid, symbol));
+    }
+    if (state === null) return { kind: 'refused', refusal: venueRefusal ?? { code: 'UNKNOWN_ORDER', message: `${venue} has no order ${cid}` } };
+    return { kind: 'reports', cid, diff: diffOrder(k, state, observedAt, d.stamp()), status: state.status };
+  }
+
+  /** Logs the outcome of one request: a refusal names its reason; nothing is written for it. */
+  function report(req: CancelRequest, out: CancelOutcome): void {
+    const who = { requestId: req.requestId, orderId: req.orderId, source: req.source, actor: req.actor };
+    if (out.kind === 'refused') d.log.warn({ ...who, code: out.refusal.code }, `cancel refused: ${out.refusal.message}`);
+    else if (out.status === 'CANCELED' || out.status === 'EXPIRED') d.log.info({ ...who, status: out.status }, 'order canceled');
+    else d.log.warn({ ...who, code: 'ORDER_NOT_OPEN', status: out.status }, `cancel refused: the venue says the order is ${out.status}`);
+  }
+
+  const cidOf = (orderId: string): string | undefined => {
+    for (const [cid, k] of d.known) if (k.ctx.orderId === orderId) return cid;
+    return undefined;
+  };
+
+  /**
+   * The requests of one transaction, after its orders (`staged`: their diffs), one at a time and in
+   * order: what each adds (`{cid, reports, next}`) is staged after them.
+   */
+  async function handleAll(reqs: readonly CancelRequest[], staged: readonly ({ cid: string } & Diff)[]): Promise<({ cid: string } & Diff)[]> {
+    const latest = new Map(staged.map((r) => [r.cid, r.next]));
+    const out: ({ cid: string } & Diff)[] = [];
+    for (const req of reqs) {
+      const r = await handle(req, (cid) => latest.get(cid) ?? d.known.get(cid), cidOf);
+      report(req, r);
+      if (r.kind === 'reports') { latest.set(r.cid, r.diff.next); out.push({ cid: r.cid, ...r.diff }); }
+    }
+    return faultOn('double-cancel') ? [...out, ...out] : out; // test-only fault: every cancel written twice
+  }
+
+  /** This venue's requests of a batch; one that cannot be decoded is logged and skipped, never a stuck loop. */
+  async function decode(messages: readonly { value: Buffer | null; offset: string }[]): Promise<CancelRequest[]> {
+    const out: CancelRequest[] = [];
+    for (const m of messages) {
+      try {
+        if (m.value === null) throw new Error('empty record');
+        const r = await d.codec.decode('CancelRequest', m.value);
+        if (r.venue === venue) out.push(r);
+      } catch (e) {
+        if (isRetriable(e)) throw e;
+        d.log.error({ offset: m.offset, err: e instanceof Error ? e.message : String(e) }, 'cancel request not readable; skipped');
+      }
+    }
+    return out;
+  }
+
+  return { handle, report, handleAll, decode };
+}
