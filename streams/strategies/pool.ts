@@ -3,7 +3,7 @@
 // that never returns blocks only its own thread, and Worker.terminate() stops it) is terminated and
 // started again after a delay that doubles per failure in a row; the others never notice. A strategy
 // whose id is not in ORDER_ROUTER_STRATEGIES is refused and not restarted: it has no secret to sign with;
-// so is a second module with an id another already runs.
+// so is a second module with an id another already runs, and a module that exports no valid strategy.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { StrategyFill, StrategyQuote } from './api.ts';
@@ -111,7 +111,7 @@ export function createStrategyPool(o: PoolOptions): StrategyPool {
     pump(s);
   }
 
-  function refuse(s: Slot, id: string, reason: string): void {
+  function refuse(s: Slot, id: string | null, reason: string): void {
     quiet(s);
     s.status.id = id;
     s.status.state = 'refused';
@@ -150,6 +150,9 @@ export function createStrategyPool(o: PoolOptions): StrategyPool {
         return;
       case 'error':
         fail(s, m.message);
+        return;
+      case 'invalid':
+        refuse(s, s.status.id, m.message);
         return;
       case 'log':
         o.log.info({ strategy: s.status.id, ...m.detail }, m.message);

@@ -19,6 +19,7 @@ const thrower = mod('thrower.mjs', `export default { id: 'thrower', onQuote() { 
 const looper = mod('looper.mjs', `export default { id: 'looper', onQuote() { for (;;) {} } };`);
 const stranger = mod('stranger.mjs', `export default { id: 'stranger', onQuote() {} };`);
 const twin = mod('zz-twin.mjs', `export default { id: 'good', onQuote() {} };`);
+const helper = mod('helper.mjs', `export const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;`);
 
 test('restartDelay doubles from the minimum up to the cap', () => {
   assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => restartDelay(n, 50, 400)), [50, 100, 200, 400, 400, 400]);
@@ -29,7 +30,7 @@ test('one strategy throwing and one hanging do not disturb a third; both come ba
   const log = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>); } });
   const sent: { strategy: string; body: SignalBody }[] = [];
   const pool = createStrategyPool({
-    files: [good, thrower, looper, stranger, twin],
+    files: [good, thrower, looper, stranger, twin, helper],
     config: { STRATEGY_HANDLER_TIMEOUT_MS: 300, STRATEGY_RESTART_MIN_MS: 50, STRATEGY_RESTART_MAX_MS: 400, STRATEGY_STABLE_MS: 60_000, STRATEGY_QUEUE_MAX: 1000 },
     log, positions: () => ({}), known: (id) => id !== 'stranger', submit: (strategy, body) => sent.push({ strategy, body }),
   });
@@ -61,6 +62,9 @@ test('one strategy throwing and one hanging do not disturb a third; both come ba
     assert.equal(byId('stranger').restarts, 0);
     assert.equal(byId('zz-twin').state, 'refused');
     assert.match(byId('zz-twin').lastError ?? '', /strategy id good is already run by .*good\.mjs/);
+    assert.equal(byId('helper').state, 'refused', 'a module without a strategy is not restarted');
+    assert.equal(byId('helper').restarts, 0);
+    assert.match(byId('helper').lastError ?? '', /exports no strategy/);
 
     const delays = lines.filter((x) => x.strategy === 'thrower' && typeof x.delayMs === 'number').map((x) => x.delayMs as number);
     assert.deepEqual(delays.slice(0, 3), [50, 100, 200], 'the delay doubles per failure in a row');
