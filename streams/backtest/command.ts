@@ -56,6 +56,17 @@ async function liveConfig(kafka: Kafka, codec: Codec, topic: string): Promise<{ 
   return { config, applied };
 }
 
+async function missingTopics(kafka: Kafka, wanted: string[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const present = new Set(await admin.listTopics());
+    return wanted.filter((t) => !present.has(t));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function runBacktestCommand(argv: string[], rawEnv: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
     const args = parseBacktestArgs(argv);
@@ -67,6 +78,11 @@ export async function runBacktestCommand(argv: string[], rawEnv: NodeJS.ProcessE
     const topics = topicNames(env.TOPIC_PREFIX);
     const topic = topics.quotes;
     const codec = createCodec(env.SCHEMA_REGISTRY_URL);
+    const missing = await missingTopics(kafka, args.controls === 'live' ? [topic, topics.control] : [topic]);
+    if (missing.length > 0) {
+      console.error(`no topic ${missing.join(', ')} on ${env.KAFKA_BROKERS.join(',')}: nothing recorded there (is TOPIC_PREFIX the pipeline's?)`);
+      return 1;
+    }
     const control = args.controls === 'live' ? await liveConfig(kafka, codec, topics.control) : { config: defaultControlConfig(), applied: 0 };
     let shown = 0;
     const quotes = await readQuotes(kafka, codec, topic, args.from, args.to, (p) => {

@@ -1,15 +1,24 @@
 // The venue side of a backtest: one paper order book (connectors/paper/book.ts, through its public
 // functions only) per venue and symbol, re-quoted by a market maker at each recorded quote's bid and
-// ask, and the routed orders matched against it. Pure: time comes in with each call, ids are
+// ask, and the routed orders matched against it. Stops wait off the book and trade (a stop and a
+// trailing stop as a market order, a stop-limit as a limit order) once the side of the book they watch
+// reaches their trigger, as the paper venue does. Pure: time comes in with each call, ids are
 // deterministic, fees come from the router's own cost model (what the router expected to pay).
 import { createOrderBook, type OrderBook, type Trade } from '../../connectors/paper/book.ts';
+import { armStop, observe, type StopState } from '../../connectors/paper/stops.ts';
 import { instrumentUnits, type InstrumentUnits } from '../../connectors/paper/symbols.ts';
 import type { ExecutionReport, Order, Quote } from '../../schemas/types.ts';
 import type { ControlConfig } from '../decide/config.ts';
 import { feeBps } from '../router/costModel.ts';
 
 interface Market { book: OrderBook; units: InstrumentUnits; seq: number }
-interface Working { order: Order; units: InstrumentUnits; lots: number; filledLots: number; day: string }
+interface Working {
+  order: Order; units: InstrumentUnits; lots: number; filledLots: number; day: string;
+  /** LIMIT and STOP_LIMIT: the limit in ticks. */
+  limitTicks: number | null;
+  /** A stop not triggered yet: working, off the book (connectors/paper/stops.ts, as the paper venue). */
+  stop: StopState | null;
+}
 
 export interface SimVenue {
   /** Re-quotes the market maker at the quote; returns executions of resting client orders it crossed. */
@@ -68,6 +77,28 @@ export function createSimVenue(config: ControlConfig): SimVenue {
     return report(w, 'CANCEL', now, hlc, { reason });
   };
 
+  /** Trades the unfilled lots now: a limit (or triggered stop-limit) at its limit, anything else at market. */
+  function execute(m: Market, w: Working, now: number, hlc: () => number, out: ExecutionReport[]): void {
+    const o = w.order;
+    const type = o.orderType === 'LIMIT' || o.orderType === 'STOP_LIMIT' ? 'LIMIT' : 'MARKET';
+    const r = m.book.submit({ id: o.orderId, owner: 'CLIENT', side: o.side, type, limit: type === 'LIMIT' ? w.limitTicks : null, quantity: w.lots - w.filledLots, tif: o.timeInForce }, now);
+    for (const t of r.trades) out.push(fill(w, t, now, hlc));
+    if (r.outcome === 'CANCELED' || r.outcome === 'HELD') {
+      m.book.cancel(o.orderId);
+      out.push(cancelled(w, o.timeInForce === 'IOC' || o.timeInForce === 'FOK' ? `${o.timeInForce}_REMAINDER` : 'NO_LIQUIDITY', now, hlc));
+    }
+  }
+
+  /** Moves a waiting stop with its book; on trigger it trades at once. */
+  function watch(m: Market, w: Working, now: number, hlc: () => number, out: ExecutionReport[]): void {
+    if (w.stop === null) return;
+    const seen = observe(w.stop, { bid: m.book.best('BUY')?.price ?? null, ask: m.book.best('SELL')?.price ?? null });
+    w.stop = seen.state;
+    if (!seen.triggered) return;
+    w.stop = null;
+    execute(m, w, now, hlc, out);
+  }
+
   return {
     quote(q, now, hlc) {
       const m = market(q.venue, q.symbol);
@@ -86,27 +117,38 @@ export function createSimVenue(config: ControlConfig): SimVenue {
           if (w !== undefined) out.push(fill(w, t, now, hlc));
         }
       }
+      for (const w of [...working.values()]) {
+        if (w.stop !== null && w.order.venue === q.venue && w.order.symbol === q.symbol) watch(m, w, now, hlc, out);
+      }
       return out;
     },
     submit(order, now, hlc) {
       const m = market(order.venue, order.symbol);
       const units = m?.units ?? instrumentUnits(1, 1);
       const lots = m === null ? null : m.units.toLots(order.quantity);
-      const w: Working = { order, units, lots: lots ?? 0, filledLots: 0, day: new Date(now).toISOString().slice(0, 10) };
-      if (m === null || lots === null || lots <= 0) return [report(w, 'REJECT', now, hlc, { reason: m === null ? 'NO_MARKET_DATA' : 'QUANTITY_NOT_IN_LOTS', leavesQty: 0 })];
-      const limit = order.orderType === 'LIMIT' && order.limitPrice !== null ? m.units.toTicks(order.limitPrice) : null;
-      if (order.orderType === 'LIMIT' && limit === null) return [report(w, 'REJECT', now, hlc, { reason: 'PRICE_NOT_ON_TICK', leavesQty: 0 })];
-      if (m.book.best(order.side === 'BUY' ? 'SELL' : 'BUY') === null && order.orderType === 'MARKET') {
-        return [report(w, 'REJECT', now, hlc, { reason: 'NO_MARKET_DATA', leavesQty: 0 })];
+      const w: Working = { order, units, lots: lots ?? 0, filledLots: 0, day: new Date(now).toISOString().slice(0, 10), limitTicks: null, stop: null };
+      const reject = (reason: string) => [report(w, 'REJECT', now, hlc, { reason, leavesQty: 0 })];
+      if (m === null || lots === null || lots <= 0) return reject(m === null ? 'NO_MARKET_DATA' : 'QUANTITY_NOT_IN_LOTS');
+      if (order.orderType === 'LIMIT' || order.orderType === 'STOP_LIMIT') {
+        w.limitTicks = order.limitPrice === null ? null : m.units.toTicks(order.limitPrice);
+        if (w.limitTicks === null) return reject('PRICE_NOT_ON_TICK');
       }
+      if (order.orderType === 'STOP' || order.orderType === 'STOP_LIMIT') {
+        const stopTicks = order.stopPrice === null ? null : m.units.toTicks(order.stopPrice);
+        if (stopTicks === null) return reject('INVALID_STOP_PRICE');
+        w.stop = armStop({ kind: order.orderType, side: order.side, stopTicks, trailTicks: null, trailPercent: null });
+      } else if (order.orderType === 'TRAILING_STOP') {
+        // A trail off the tick grid trails by the nearest whole number of ticks (at least one), as the paper venue.
+        const trailTicks = order.trailAmount === null ? null : Math.max(1, Math.round(order.trailAmount / m.units.toPrice(1)));
+        const percent = order.trailPercent;
+        if ((trailTicks === null) === (percent === null) || (percent !== null && !(percent > 0 && percent < 100))) return reject('INVALID_TRAIL');
+        w.stop = armStop({ kind: 'TRAILING_STOP', side: order.side, stopTicks: null, trailTicks, trailPercent: order.trailPercent });
+      }
+      if (order.orderType === 'MARKET' && m.book.best(order.side === 'BUY' ? 'SELL' : 'BUY') === null) return reject('NO_MARKET_DATA');
       working.set(order.orderId, w);
       const out = [report(w, 'ACK', now, hlc)];
-      const r = m.book.submit({ id: order.orderId, owner: 'CLIENT', side: order.side, type: order.orderType, limit, quantity: lots, tif: order.timeInForce }, now);
-      for (const t of r.trades) out.push(fill(w, t, now, hlc));
-      if (r.outcome === 'CANCELED' || r.outcome === 'HELD') {
-        m.book.cancel(order.orderId);
-        out.push(cancelled(w, order.timeInForce === 'IOC' ? 'IOC_REMAINDER' : 'NO_LIQUIDITY', now, hlc));
-      }
+      if (w.stop === null) execute(m, w, now, hlc, out);
+      else watch(m, w, now, hlc, out);
       return out;
     },
     expire(day, now, hlc) {

@@ -43,12 +43,19 @@ export interface StrategyFill {
  */
 export interface StrategySignal {
   symbol: string;
-  intent: 'delta' | 'target' | 'flat';
+  intent: 'delta' | 'target' | 'flat' | 'exit' | 'add' | 'cancel';
   side?: 'buy' | 'sell';
   quantity?: number;
+  quantityType?: 'fixed' | 'dollar_amount' | 'percent_of_equity' | 'risk_amount';
   target?: number;
-  orderType?: 'market' | 'limit';
+  orderType?: 'market' | 'limit' | 'stop' | 'stop_limit' | 'trailing_stop';
   limitPrice?: number;
+  stopPrice?: number;
+  trailAmount?: number;
+  trailPercent?: number;
+  timeInForce?: 'day' | 'gtc' | 'ioc' | 'fok';
+  takeProfit?: { price?: number; percent?: number; amount?: number };
+  stopLoss?: { type?: 'stop' | 'stop_limit' | 'trailing_stop'; price?: number; percent?: number; amount?: number; limitPrice?: number };
   price?: number;
   /** Defaults to `<now>.<n>`: deterministic, and the same key on every retry of one submit. */
   idempotencyKey?: string;

@@ -2,7 +2,8 @@
 // strategy that throws, exits, or keeps a handler running past STRATEGY_HANDLER_TIMEOUT_MS (a loop
 // that never returns blocks only its own thread, and Worker.terminate() stops it) is terminated and
 // started again after a delay that doubles per failure in a row; the others never notice. A strategy
-// whose id is not in ORDER_ROUTER_STRATEGIES is refused and not restarted: it has no secret to sign with.
+// whose id is not in ORDER_ROUTER_STRATEGIES is refused and not restarted: it has no secret to sign with;
+// so is a second module with an id another already runs, and a module that exports no valid strategy.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { StrategyFill, StrategyQuote } from './api.ts';
@@ -110,16 +111,24 @@ export function createStrategyPool(o: PoolOptions): StrategyPool {
     pump(s);
   }
 
+  function refuse(s: Slot, id: string | null, reason: string): void {
+    quiet(s);
+    s.status.id = id;
+    s.status.state = 'refused';
+    s.status.lastError = reason;
+    o.log.error({ file: s.status.file, strategy: id, reason }, 'strategy refused');
+  }
+
   function onMessage(s: Slot, w: Worker, m: FromWorker): void {
     if (s.worker !== w) return; // a message from a worker already replaced
     switch (m.t) {
-      case 'ready':
-        if (!o.known(m.id)) {
-          quiet(s);
-          s.status.state = 'refused';
-          s.status.lastError = `strategy ${m.id} is not in ORDER_ROUTER_STRATEGIES (no secret to sign its signals)`;
-          o.log.error({ file: s.status.file, strategy: m.id }, 'strategy refused: not configured');
-          return;
+      case 'ready': {
+        if (!o.known(m.id)) return refuse(s, m.id, `strategy ${m.id} is not in ORDER_ROUTER_STRATEGIES (no secret to sign its signals)`);
+        // Two modules with one id would both trade for it: the first file in name order keeps it, whichever loaded first.
+        const holder = slots.find((x) => x !== s && x.status.id === m.id && x.status.state !== 'refused');
+        if (holder !== undefined) {
+          if (slots.indexOf(holder) < slots.indexOf(s)) return refuse(s, m.id, `strategy id ${m.id} is already run by ${holder.status.file}`);
+          refuse(holder, m.id, `strategy id ${m.id} is already run by ${s.status.file}`);
         }
         s.status.id = m.id;
         s.symbols = m.symbols;
@@ -132,6 +141,7 @@ export function createStrategyPool(o: PoolOptions): StrategyPool {
         o.log.info({ strategy: m.id, file: s.status.file, restarts: s.status.restarts }, 'strategy started');
         pump(s);
         return;
+      }
       case 'done':
         if (s.watchdog !== null) { clearTimeout(s.watchdog); s.watchdog = null; }
         s.inFlight = null;
@@ -140,6 +150,9 @@ export function createStrategyPool(o: PoolOptions): StrategyPool {
         return;
       case 'error':
         fail(s, m.message);
+        return;
+      case 'invalid':
+        refuse(s, s.status.id, m.message);
         return;
       case 'log':
         o.log.info({ strategy: s.status.id, ...m.detail }, m.message);

@@ -17,4 +17,6 @@ export type FromWorker =
   | { t: 'ready'; id: string; symbols: readonly string[] | null; timerMs: number | null }
   | { t: 'done'; signals: SignalBody[] }
   | { t: 'error'; message: string }
+  /** The module exports no valid strategy: it will not improve by restarting. */
+  | { t: 'invalid'; message: string }
   | { t: 'log'; message: string; detail?: Record<string, unknown> };

@@ -1,15 +1,17 @@
-// A strategy's signal leaves the runtime the way any signed client's does: POST /signals, the raw body
-// signed with the strategy's secret in edge/auth.ts's format (`t=<unix>,v1=<hmac>`), so it meets the
-// same authentication, risk gate and audit trail. A minimal signer until the SDK's `submit` (edge/sdk)
-// replaces it. Retries are safe: the body carries the idempotency key, so the edge answers a repeat
-// with `duplicate: true` instead of a second signal. Neither the secret nor the signature is logged.
+// A strategy's signal leaves the runtime the way any signed client's does: the SDK's `submit`
+// (edge/sdk), a POST /signals whose raw body is signed with the strategy's secret, so it meets the same
+// authentication, risk gate and audit trail. Retries are safe: the body carries the idempotency key,
+// so the edge answers a repeat with `duplicate: true` instead of a second signal. This module adds what
+// a runtime of many strategies needs around it: a bound on signals waiting for the edge, counts, and
+// log lines that name the refused field. Neither the secret nor the signature is logged.
 import type { Logger } from 'pino';
 import { SIGNATURE_HEADER, signatureHeader } from '../../edge/auth.ts';
+import { SdkError, submit, type SignalInput } from '../../edge/sdk/index.ts';
 import type { SignalBody } from './host.ts';
 
 export interface SignedRequest { url: string; headers: Record<string, string>; body: string }
 
-/** Pure: the request for one signal, signed at `nowMs`. */
+/** Pure: the request for one signal, signed at `nowMs` (what the SDK sends; kept for tests and tools). */
 export function signedRequest(edgeUrl: string, secret: string, body: SignalBody, nowMs: number): SignedRequest {
   const text = JSON.stringify(body);
   return {
@@ -38,10 +40,7 @@ export interface Signer {
   stats(): { accepted: number; duplicates: number; refused: number; failed: number; dropped: number };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function createSigner(o: SignerOptions): Signer {
-  const doFetch = o.fetch ?? fetch;
   const clock = o.clock ?? Date.now;
   const attempts = o.attempts ?? 5;
   const pending = new Set<Promise<void>>();
@@ -50,33 +49,21 @@ export function createSigner(o: SignerOptions): Signer {
   async function send(strategy: string, body: SignalBody): Promise<void> {
     const secret = o.secretOf(strategy);
     if (secret === undefined) { stats.failed += 1; o.log.error({ strategy }, 'no secret configured for the strategy; signal dropped'); return; }
-    for (let attempt = 1; ; attempt++) {
-      let status = 0;
-      let answer: unknown = null;
-      try {
-        const req = signedRequest(o.edgeUrl, secret, body, clock());
-        const res = await doFetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(5_000) });
-        status = res.status;
-        answer = await res.json().catch(() => null);
-      } catch (e) {
-        answer = (e as Error).message;
-      }
-      if (status === 200 || status === 202) {
-        if ((answer as { duplicate?: boolean } | null)?.duplicate) stats.duplicates += 1; else stats.accepted += 1;
-        return;
-      }
-      const retriable = status === 0 || status === 429 || status >= 500;
-      if (!retriable) {
+    try {
+      // The SDK's input type names the basic fields; the edge's parser takes every field a StrategySignal has.
+      const r = await submit({ url: o.edgeUrl, strategy, secret }, body as unknown as SignalInput, { attempts, fetch: o.fetch, clock });
+      if (r.duplicate) stats.duplicates += 1; else stats.accepted += 1;
+    } catch (e) {
+      const status = e instanceof SdkError ? e.status : null;
+      const error = e instanceof SdkError ? { code: e.code, field: e.field, message: e.message } : (e as Error).message;
+      // Only a 503 or a network error is retried by the SDK: anything else is the edge's final answer.
+      if (status !== null && status !== 503) {
         stats.refused += 1;
-        o.log.warn({ strategy, status, error: answer, idempotencyKey: body.idempotencyKey }, 'signal refused by the edge');
-        return;
-      }
-      if (attempt >= attempts) {
+        o.log.warn({ strategy, status, error, idempotencyKey: body.idempotencyKey }, 'signal refused by the edge');
+      } else {
         stats.failed += 1;
-        o.log.error({ strategy, status, error: answer, idempotencyKey: body.idempotencyKey, attempts }, 'signal not delivered; giving up');
-        return;
+        o.log.error({ strategy, status, error, idempotencyKey: body.idempotencyKey, attempts }, 'signal not delivered; giving up');
       }
-      await sleep(Math.min(200 * 2 ** (attempt - 1), 5_000));
     }
   }
 

@@ -4,7 +4,7 @@
 // secret never enters this thread: the supervisor signs.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { strategyOf } from './api.ts';
+import { strategyOf, StrategyDefinitionError, type Strategy } from './api.ts';
 import { createStrategyHost, type SignalBody } from './host.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 
@@ -13,7 +13,15 @@ const init = workerData as WorkerInit;
 const post = (m: FromWorker) => port.postMessage(m);
 
 async function main(): Promise<void> {
-  const strategy = strategyOf(await import(pathToFileURL(init.path).href) as Record<string, unknown>, init.path);
+  const mod = await import(pathToFileURL(init.path).href) as Record<string, unknown>;
+  let strategy: Strategy<unknown>;
+  try {
+    strategy = strategyOf(mod, init.path);
+  } catch (e) {
+    if (!(e instanceof StrategyDefinitionError)) throw e;
+    post({ t: 'invalid', message: e.message });
+    return;
+  }
   let out: SignalBody[] = [];
   const host = createStrategyHost(strategy, {
     positions: new Map(init.positions[strategy.id] ?? []),

@@ -104,6 +104,10 @@ test('bad arguments name the argument and change nothing', async () => {
     .catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
   assert.equal(m.code, 2);
   assert.match(m.stderr, /--strategy: cannot load nowhere.ts/);
+  const empty = await run(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'backtest', '--strategy', 'streams/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'],
+    { env: { ...env, TOPIC_PREFIX: `${env.TOPIC_PREFIX}nothing.` }, cwd: process.cwd() }).catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
+  assert.equal(empty.code, 1);
+  assert.match(empty.stderr, /no topic .*nothing\.quotes, .*nothing\.control on .*is TOPIC_PREFIX the pipeline's\?/);
   const cheat = join(mkdtempSync(join(tmpdir(), 'cheat-')), 'cheat.mjs');
   writeFileSync(cheat, `export default { id: 'cheat', onQuote() { if (Math.random() < 0.5) {} } };`);
   const c = await cli('backtest', '--strategy', cheat, '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z')

@@ -51,7 +51,9 @@ async function scenario(fault: string | null): Promise<string[]> {
     await producer.send({ topic: pipeline.topics.executions, acks: -1, messages: [record, record] });
     const ids = async () => (await Promise.all((await readAll(env, pipeline.topics.riskDecisions)).map((m) => codec.decode('RiskDecision', m.value!)))).map((d) => d.signalId);
     await waitFor('the decision on the first fill', async () => (await ids()).includes('trend-1:pos-3'));
-    await sleep(3000); // time for a second, wrong signal to arrive if the fill were counted twice
+    // Time for a second, wrong signal to arrive if the fill were counted twice (with the fault on: until it does).
+    if (fault) await waitFor('the signal of a fill counted twice', async () => (await ids()).includes('trend-1:pos-6'), 30_000).catch(() => {});
+    else await sleep(3000);
     return ids();
   } finally {
     await producer.disconnect().catch(() => {});

@@ -91,3 +91,27 @@ test('a strategy reading the wall clock or randomness is stopped, naming ctx.now
   const formats = defineStrategy<{ day: string }>({ id: 'formats', init: () => ({ day: '' }), onQuote: (q, ctx) => { ctx.state.day = new Date(q.time).toISOString().slice(0, 10); } });
   assert.doesNotThrow(() => run(formats as Strategy<unknown>, quotes().slice(0, 3)));
 });
+
+const quote = (i: number, bid: number) => ({
+  venue: 'paper', symbol: 'AAPL', bid, ask: Number((bid + 0.02).toFixed(2)), bidSize: 100, askSize: 100, venueTime: START + i * 1000, hlc: (START + i * 1000) * 1000,
+});
+
+test('a stop waits off the book and trades at market once the bid reaches it; a trailing stop follows the bid', () => {
+  const stopper = (signal: Record<string, unknown>) => defineStrategy<{ sent: boolean }>({
+    id: 'stopper', symbols: ['AAPL'], init: () => ({ sent: false }),
+    onQuote(q, ctx) {
+      if (ctx.state.sent) return;
+      ctx.state.sent = true;
+      ctx.submit({ symbol: 'AAPL', intent: 'delta', side: 'sell', quantity: 5, timeInForce: 'gtc', ...signal });
+    },
+  }) as Strategy<unknown>;
+  const fills = (rs: readonly OutputRecord[]) => of(rs, 'execution').filter((e) => e.type === 'FILL');
+
+  const stop = run(stopper({ orderType: 'stop', stopPrice: 189 }), [quote(0, 190), quote(1, 189.5), quote(2, 189.1), quote(3, 188.9), quote(4, 188)]);
+  assert.equal(of(stop, 'order')[0]?.orderType, 'STOP', JSON.stringify(of(stop, 'decision')));
+  assert.deepEqual(fills(stop).map((e) => [e.lastPrice, e.lastQty, e.recordedAt - START]), [[188.9, 5, 3000]]);
+
+  const trailing = run(stopper({ orderType: 'trailing_stop', trailAmount: 0.5 }), [quote(0, 190), quote(1, 191), quote(2, 190.6), quote(3, 190.4), quote(4, 189)]);
+  assert.equal(of(trailing, 'order')[0]?.orderType, 'TRAILING_STOP');
+  assert.deepEqual(fills(trailing).map((e) => [e.lastPrice, e.recordedAt - START]), [[190.4, 3000]], 'triggered 0.50 below the highest bid (191)');
+});

@@ -1,4 +1,4 @@
-// The runtime's signer against the edge's own verification and parser: a signature the edge accepts,
+// The runtime's signer (the SDK's submit inside) against the edge's own verification and parser: a signature the edge accepts,
 // retries of a 503 with the same idempotency key, no retry of a 400, and no secret in any log line.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -31,7 +31,7 @@ test('a 503 is retried with the same body; a 400 is not; secrets stay out of the
   const fakeFetch = (async (_url: string, init: RequestInit) => {
     seen.push(String(init.body));
     const status = answers.shift()!;
-    return new Response(JSON.stringify(status === 400 ? { error: 'INVALID_FIELD', field: 'target' } : { signalId: 'x', duplicate: false }), { status });
+    return new Response(JSON.stringify(status === 400 ? { error: { code: 'INVALID_FIELD', field: 'target', message: 'target: required' } } : status === 503 ? { error: { code: 'UNAVAILABLE' } } : { signalId: 'x', duplicate: false }), { status });
   }) as unknown as typeof fetch;
   const signer = createSigner({ edgeUrl: 'http://edge', secretOf: () => SECRET, log, fetch: fakeFetch });
   signer.submit('trend-1', body);
@@ -42,6 +42,6 @@ test('a 503 is retried with the same body; a 400 is not; secrets stay out of the
   await signer.drain();
   assert.equal(seen.length, 4, 'a 400 is not retried');
   assert.deepEqual(signer.stats(), { accepted: 1, duplicates: 0, refused: 1, failed: 0, dropped: 0 });
-  assert.ok(lines.some((l) => l.includes('signal refused by the edge') && l.includes('target')));
+  assert.ok(lines.some((l) => l.includes('signal refused by the edge') && l.includes('"field":"target"')));
   assert.ok(lines.every((l) => !l.includes(SECRET) && !l.includes('v1=')));
 });
