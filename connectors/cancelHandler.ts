@@ -78,6 +78,8 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     const who = { requestId: req.requestId, orderId: req.orderId, source: req.source, actor: req.actor };
     if (out.kind === 'refused') d.log.warn({ ...who, code: out.refusal.code }, `cancel refused: ${out.refusal.message}`);
     else if (out.status === 'CANCELED' || out.status === 'EXPIRED') d.log.info({ ...who, status: out.status }, 'order canceled');
+    // Some venues answer "pending cancel" (IBKR): their push or the next poll records the CANCEL, once.
+    else if (out.status === 'NEW' || out.status === 'PARTIALLY_FILLED') d.log.info({ ...who, status: out.status }, 'cancel sent; the venue has not confirmed it yet');
     else d.log.warn({ ...who, code: 'ORDER_NOT_OPEN', status: out.status }, `cancel refused: the venue says the order is ${out.status}`);
   }
 
