@@ -7,6 +7,7 @@ import type { Codec } from '../schemas/codec.ts';
 import type { CancelRequest } from '../schemas/types.ts';
 import { errorCode, isRetriable } from '../streams/runtime/errors.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
+import { inPool } from './pool.ts';
 import { diffOrder, filledQty, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import type { VenueClient, VenueOrderState } from './venue.ts';
@@ -78,6 +79,8 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     const who = { requestId: req.requestId, orderId: req.orderId, source: req.source, actor: req.actor };
     if (out.kind === 'refused') d.log.warn({ ...who, code: out.refusal.code }, `cancel refused: ${out.refusal.message}`);
     else if (out.status === 'CANCELED' || out.status === 'EXPIRED') d.log.info({ ...who, status: out.status }, 'order canceled');
+    // Some venues answer "pending cancel" (IBKR): their push or the next poll records the CANCEL, once.
+    else if (out.status === 'NEW' || out.status === 'PARTIALLY_FILLED') d.log.info({ ...who, status: out.status }, 'cancel sent; the venue has not confirmed it yet');
     else d.log.warn({ ...who, code: 'ORDER_NOT_OPEN', status: out.status }, `cancel refused: the venue says the order is ${out.status}`);
   }
 
@@ -87,17 +90,24 @@ export function createCancelHandler(d: CancelHandlerDeps) {
   };
 
   /**
-   * The requests of one transaction, after its orders (`staged`: their diffs), one at a time and in
-   * order: what each adds (`{cid, reports, next}`) is staged after them.
+   * The requests of one transaction, after its orders (`staged`: their diffs): those of one order one
+   * after the other, in order, different orders `concurrency` at a time (a scope cancel of hundreds of
+   * orders must fit in the transaction's timeout). What each adds (`{cid, reports, next}`) is staged.
    */
-  async function handleAll(reqs: readonly CancelRequest[], staged: readonly ({ cid: string } & Diff)[]): Promise<({ cid: string } & Diff)[]> {
+  async function handleAll(reqs: readonly CancelRequest[], staged: readonly ({ cid: string } & Diff)[], concurrency = 16): Promise<({ cid: string } & Diff)[]> {
     const latest = new Map(staged.map((r) => [r.cid, r.next]));
-    const out: ({ cid: string } & Diff)[] = [];
-    for (const req of reqs) {
-      const r = await handle(req, (cid) => latest.get(cid) ?? d.known.get(cid), cidOf);
-      report(req, r);
-      if (r.kind === 'reports') { latest.set(r.cid, r.diff.next); out.push({ cid: r.cid, ...r.diff }); }
-    }
+    const byOrder = new Map<string, CancelRequest[]>();
+    for (const req of reqs) byOrder.set(req.orderId, [...(byOrder.get(req.orderId) ?? []), req]);
+    const groups = await inPool([...byOrder.values()], concurrency, async (group) => {
+      const out: ({ cid: string } & Diff)[] = [];
+      for (const req of group) {
+        const r = await handle(req, (cid) => latest.get(cid) ?? d.known.get(cid), cidOf);
+        report(req, r);
+        if (r.kind === 'reports') { latest.set(r.cid, r.diff.next); out.push({ cid: r.cid, ...r.diff }); }
+      }
+      return out;
+    });
+    const out = groups.flat();
     return faultOn('double-cancel') ? [...out, ...out] : out; // test-only fault: every cancel written twice
   }
 

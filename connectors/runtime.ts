@@ -19,6 +19,7 @@ import type { Topics } from '../streams/runtime/topics.ts';
 import { closedBreaker, connectorActor, mayResume, probeDue, stepBreaker, venueControlKey, venueStateControl, type BreakerConfig, type BreakerInput } from './breaker.ts';
 import { createCancelHandler } from './cancelHandler.ts';
 import { VenueError } from './http.ts';
+import { instrumentBookFor } from './instrumentRules.ts';
 import { createOrderLoop } from './orderLoop.ts';
 import { inPool } from './pool.ts';
 import { applyReport, diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconcile.ts';
@@ -39,6 +40,8 @@ export interface ConnectorOptions {
   /** Orders of one batch in flight at the venue at once: a burst must not time itself out. */
   submitConcurrency?: number;
   quoteSymbols?: string[]; quoteIntervalMs?: number;
+  /** Symbols whose instrument rules are read from the venue (default quoteSymbols), published and checked before an order leaves. */
+  instrumentSymbols?: string[];
   /** Period of the housekeeping timer: probes, silent-stream polling, reconciliation. */
   tickMs?: number;
   /** No event nor heartbeat for this long and the push stream counts as dead: open orders are polled. */
@@ -265,6 +268,9 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         const found = lookupFirst ? await call('lookup', () => o.client.lookup(cid, order.symbol)) : null;
         return { cid, ...diffOrder(k, found ?? rejected(order, 'STALE_ORDER'), observedAt, stamp()) };
       }
+      // The venue's own rules, before the order leaves (an order that may be out already is looked up instead).
+      const breach = lookupFirst ? null : instruments?.refusal(order) ?? null;
+      if (breach) return { cid, ...diffOrder(k, rejected(order, breach), observedAt, stamp()) };
       return { cid, ...diffOrder(k, await submitSafely(order, lookupFirst), observedAt, stamp()) };
     } catch (e) {
       if (isRetriable(e)) throw e; // venue unreachable: abort; the order is re-read once it answers
@@ -274,6 +280,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     }
   }
 
+  const instruments = instrumentBookFor(o.client, { symbols: o.instrumentSymbols ?? o.quoteSymbols ?? [], producer: sideProducer, codec: o.codec, topic: o.topics.instruments, hlc: () => o.hlc.now(), log });
   const cancels = createCancelHandler({ client: o.client, codec: o.codec, log, clock, stamp, call, known });
 
   const loop = createOrderLoop({
@@ -360,6 +367,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       });
       await controlTail.caughtUp;
       await sideProducer.connect();
+      await instruments?.start();
       try {
         await ensureConnected();
         await sync.reconcile('start');
@@ -385,6 +393,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       state = 'stopped';
       if (timer) clearInterval(timer);
       if (quoteTimer) clearInterval(quoteTimer);
+      instruments?.stop();
       unsubscribe?.();
       if (loopStarted) await loop.stop();
       await lock(async () => {});

@@ -7,11 +7,11 @@ import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { avroDir } from './generate.ts';
 import { RouterError } from '../streams/runtime/errors.ts';
-import type { CancelRequest, Control, DeadLetter, ExecutionReport, Order, Quote, RiskDecision, Signal } from './types.ts';
+import type { CancelRequest, Control, DeadLetter, ExecutionReport, Instrument, Order, Quote, RiskDecision, Signal } from './types.ts';
 
 export interface RecordTypes {
   Signal: Signal; RiskDecision: RiskDecision; Order: Order; ExecutionReport: ExecutionReport;
-  Quote: Quote; Control: Control; DeadLetter: DeadLetter; CancelRequest: CancelRequest;
+  Quote: Quote; Control: Control; DeadLetter: DeadLetter; CancelRequest: CancelRequest; Instrument: Instrument;
 }
 export type RecordName = keyof RecordTypes;
 

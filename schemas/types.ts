@@ -93,6 +93,30 @@ export interface ExecutionReport {
   hlc: number;
 }
 
+/** A venue's own rules for one instrument, as the venue's connector read them (on start and daily). Key: venue|symbol (compacted: the latest wins). */
+export interface Instrument {
+  venue: string;
+  /** Canonical symbol */
+  symbol: string;
+  /** The venue's name for it (Binance BTCUSDT, IBKR conid, ...) */
+  venueSymbol: string;
+  /** Whether the venue accepts orders in it now */
+  trading: boolean;
+  /** Quantity step; 0 when the venue sets none */
+  lotSize: number;
+  /** Price step; 0 when the venue sets none */
+  tickSize: number;
+  /** 0 when none */
+  minQty: number;
+  /** 0 when none */
+  maxQty: number;
+  /** Least quantity x price; 0 when none */
+  minNotional: number;
+  /** When the connector read them, epoch ms */
+  readAt: number;
+  hlc: number;
+}
+
 export type OrderType = 'MARKET' | 'LIMIT' | 'STOP' | 'STOP_LIMIT' | 'TRAILING_STOP';
 
 export type TimeInForce = 'IOC' | 'GTC' | 'DAY' | 'FOK';

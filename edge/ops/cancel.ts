@@ -81,14 +81,14 @@ export async function cancelScope(c: OpsCancels, scope: Scope, tgt: string, who:
 
 /** After a halt: the cancels it asks for when cancelOnHalt is on for the scope (or the request says so). */
 export async function cancelsForHalt(c: OpsCancels, scope: Scope, tgt: string, override: boolean | undefined, who: Who, log: Logger) {
-  const on = override ?? await c.cancelOnHalt(scope, tgt);
-  if (!on) return null;
   try {
+    const on = override ?? await c.cancelOnHalt(scope, tgt);
+    if (!on) return null;
     return await cancelScope(c, scope, tgt, who, 'halt');
   } catch (e) {
     // The halt stands (it is on `control`); the cancels can be asked for again with POST /ops/cancel.
     log.error({ scope, target: tgt, err: e instanceof Error ? e.message : String(e) }, 'halted, but its cancels were not requested');
-    return { requested: [], auditId: null, error: 'cancels not requested (Kafka did not acknowledge); POST /ops/cancel for the scope' };
+    return { requested: [], auditId: null, error: 'halted, but its cancels were not requested; POST /ops/cancel for the scope' };
   }
 }
 

@@ -30,6 +30,7 @@ const FILTERABLE: { readonly [N in RecordName]: readonly (keyof RecordFilter)[] 
   Control: [],
   DeadLetter: [],
   CancelRequest: ['account', 'symbol'],
+  Instrument: ['symbol'],
 };
 
 /** Refuses a filter the topic's records cannot satisfy, rather than printing nothing. */

@@ -14,6 +14,7 @@ export const TOPIC = {
   control: 'control',
   deadLetters: 'dead-letters',
   cancelRequests: 'cancel-requests',
+  instruments: 'instruments',
 } as const;
 
 export type TopicKey = keyof typeof TOPIC;
@@ -23,7 +24,7 @@ export type Topics = { readonly [K in TopicKey]: string };
 export const TOPIC_SCHEMA: { readonly [K in TopicKey]: string } = {
   signals: 'Signal', riskDecisions: 'RiskDecision', orders: 'Order', ordersShadow: 'Order',
   executions: 'ExecutionReport', quotes: 'Quote', control: 'Control', deadLetters: 'DeadLetter',
-  cancelRequests: 'CancelRequest',
+  cancelRequests: 'CancelRequest', instruments: 'Instrument',
 };
 
 export function topicNames(prefix = ''): Topics {
@@ -52,6 +53,7 @@ export function topicConfigs(topics: Topics, partitions: number, durability: Dur
     entry(topics.deadLetters, forever),
     // Same partitions as `orders` (same account → same partition number): a cancel reaches the instance that owns the order.
     entry(topics.cancelRequests, forever),
+    entry(topics.instruments, compacted),
   ];
 }
 

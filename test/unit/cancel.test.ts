@@ -122,6 +122,26 @@ describe('cancel handler', () => {
   });
 });
 
+describe('cancel handler, a scope of orders', () => {
+  it('cancels different orders concurrently and each once, keeping the requests of one order in order', async () => {
+    let inFlight = 0, most = 0;
+    const client = {
+      venue: 'paper',
+      async cancel(cid: string) { inFlight++; most = Math.max(most, inFlight); await new Promise((r) => setTimeout(r, 20)); inFlight--; return state({ clientOrderId: cid, venueOrderId: `v-${cid}`, status: 'CANCELED' }); },
+    } as unknown as VenueClient;
+    const known = new Map<string, KnownOrder>();
+    for (let i = 0; i < 40; i++) {
+      const o = { ...order, orderId: `ord-${i}`, clientOrderId: `c-${i}` };
+      known.set(o.clientOrderId, fold(knownFromOrder(o), state({ clientOrderId: o.clientOrderId, venueOrderId: `v-${o.clientOrderId}` })));
+    }
+    const { h } = handler(client, known);
+    const reqs = [...known.keys()].flatMap((cid, i) => [request({ requestId: `a${i}`, orderId: `ord-${i}` }), request({ requestId: `b${i}`, orderId: `ord-${i}` })]);
+    const out = await h.handleAll(reqs, [], 8);
+    assert.equal(out.flatMap((r) => r.reports).length, 40, 'one CANCEL per order, the repeat of each adds nothing');
+    assert.ok(most > 1 && most <= 8, `at most 8 at the venue at once, more than one (saw ${most})`);
+  });
+});
+
 describe('co-partitioned assignment', () => {
   it('gives partition p of every topic to the same member, whatever the member order', () => {
     const plan = coPartitionedAssignment(['m-b', 'm-a'], { orders: [0, 1, 2], 'cancel-requests': [0, 1, 2] });

@@ -113,6 +113,10 @@ describe('cancelOnHalt', () => {
     assert.deepEqual(asked[0].by, { source: 'halt', actor: 'bob', reason: 'limit' });
     assert.equal((await call('POST', '/ops/halt', OPERATOR, { scope: 'account', target: 'ACC-1', cancelOnHalt: false })).json().cancels, null, 'the request may say no');
     assert.equal((await call('POST', '/ops/halt', OPERATOR, { scope: 'account', target: 'ACC-2', cancelOnHalt: true })).json().cancels.requested.length, 1, 'or yes');
+    const broken = setup([row('o1', 'ACC-1')], { kafkaDown: true });
+    const stands = await broken.call('POST', '/ops/halt', OPERATOR, { scope: 'account', target: 'ACC-1', cancelOnHalt: true });
+    assert.equal(stands.statusCode, 200, 'the halt stands when its cancels cannot be requested');
+    assert.match(stands.json().cancels.error, /POST \/ops\/cancel/);
     assert.deepEqual((await call('GET', '/ops/cancel-on-halt', VIEWER)).json().settings.map((s: { target: string; enabled: boolean }) => [s.target, s.enabled]), [['ACC-1', true]]);
   });
 });

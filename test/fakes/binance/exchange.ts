@@ -68,6 +68,8 @@ export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onRepo
       const s = info.get(p.symbol);
       if (!s) return { ok: false, error: ERRORS.badSymbol };
       if (!(p.quantity > 0) || (p.type === 'LIMIT' && !(p.price && p.price > 0 && p.timeInForce))) return { ok: false, error: ERRORS.mandatory };
+      const filter = filterFailure(s, p, tops.get(p.symbol) ?? null);
+      if (filter) return { ok: false, error: { code: -1013, msg: `Filter failure: ${filter}` } };
       const holder = latest(p.newClientOrderId);
       if (holder && OPEN.has(holder.status)) return { ok: false, error: ERRORS.duplicate };
       const top = tops.get(p.symbol);
@@ -134,3 +136,17 @@ export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onRepo
   };
 }
 export type Exchange = ReturnType<typeof createExchange>;
+
+/**
+ * filters.md (PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL) and errors.md ("Filter failures": -1013
+ * "Filter failure: <FILTER>"): what the matching engine refuses before an order rests. A MARKET order's
+ * notional is taken at the top of the book (the docs use the average price over avgPriceMins).
+ */
+function filterFailure(s: FakeSymbol, p: PlaceRequest, top: Top | null): string | null {
+  const onStep = (x: number, min: number, step: number) => Math.abs((x - min) / step - Math.round((x - min) / step)) < 1e-6;
+  if (p.type === 'LIMIT' && p.price !== null && (p.price < s.tickSize || !onStep(p.price, s.tickSize, s.tickSize))) return 'PRICE_FILTER';
+  if (p.quantity < s.minQty || p.quantity > s.maxQty || !onStep(p.quantity, s.minQty, s.stepSize)) return p.type === 'MARKET' ? 'MARKET_LOT_SIZE' : 'LOT_SIZE';
+  const price = p.type === 'LIMIT' ? p.price : top ? (top.bid + top.ask) / 2 : null;
+  if (price !== null && (p.quantity * price < s.minNotional || p.quantity * price > s.maxNotional)) return 'NOTIONAL';
+  return null;
+}
