@@ -198,7 +198,10 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     : null;
   const result = verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
   const liveCost = candidates.find((c) => c.venue === order.venue)?.costBps ?? null;
-  result.shadows = shadowTwins(order, shadowRoutes(request!, state, costModel, config.states.venue), liveCost);
+  // A shadow twin is filled at once against the quote (streams/shadow/simulate.ts): a stop would be
+  // simulated as the market order it is not, so stops get no twin.
+  const instant = order.orderType === 'MARKET' || order.orderType === 'LIMIT';
+  result.shadows = instant ? shadowTwins(order, shadowRoutes(request!, state, costModel, config.states.venue), liveCost) : [];
   return result;
 }
 
