@@ -3,7 +3,7 @@
 // own field names (snake_case on TradingView, camelCase when signed) so every refusal names the field
 // the sender wrote. Pure: no clock, no I/O.
 import { z } from 'zod';
-import type { BracketExit, OrderType, Sizing, TimeInForce } from '../schemas/types.ts';
+import type { BracketExit, Intent, OrderType, Sizing, TimeInForce } from '../schemas/types.ts';
 import { invalidField } from './errors.ts';
 
 // TradingView fills placeholders as text, so numbers may arrive as strings: decimal only, no hex,
@@ -169,4 +169,36 @@ export function sizingOf(type: z.output<typeof quantityTypeField> | undefined, a
       throw new Error(`unhandled quantity type ${String(never)}`);
     }
   }
+}
+
+/** What the signal's order is beyond its intent: its terms and its bracket exits. */
+export interface OrderPart {
+  terms: Terms;
+  takeProfit: BracketExit | null;
+  stopLoss: BracketExit | null;
+}
+
+/**
+ * Sizing by money or risk and bracket exits belong to an entry (a delta or an add); a cancel carries
+ * no order at all. Each field given where it cannot apply is refused by name, never ignored.
+ */
+export function refuseWhereNotApplicable(intent: Intent, given: ReadonlyArray<readonly [string, unknown, 'entry' | 'order']>, what: string): void {
+  const entry = intent === 'DELTA' || intent === 'ADD';
+  for (const [field, value, scope] of given) {
+    if (value === undefined) continue;
+    if (scope === 'entry' && !entry) throw invalidField(field, `only for an entry (buy, sell or add), not ${what}`);
+    if (scope === 'order' && intent === 'CANCEL') throw invalidField(field, `not for ${what}: a cancel sends no order`);
+  }
+}
+
+/** The order's terms and bracket exits; a cancel has none. */
+export function orderPart(
+  terms: Parameters<typeof orderTerms>[0],
+  tp: Parameters<typeof takeProfitOf>[0],
+  sl: Parameters<typeof stopLossOf>[0],
+  trade: { intent: Intent },
+  n: FieldNames,
+): OrderPart {
+  if (trade.intent === 'CANCEL') return { terms: NO_TERMS, takeProfit: null, stopLoss: null };
+  return { terms: orderTerms(terms, n), takeProfit: takeProfitOf(tp, n), stopLoss: stopLossOf(sl, n) };
 }

@@ -2,10 +2,10 @@
 // HLC come in as arguments. Schemas are compiled once at module load; errors name the sender's field.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { BracketExit, Intent, Side, Signal, SignalSource, Sizing } from '../schemas/types.ts';
+import type { Intent, Side, Signal, SignalSource, Sizing } from '../schemas/types.ts';
 import {
-  CAMEL, NO_TERMS, SNAKE, nonNegative, numeric, orderTerms, orderTypeField, percent, positive, quantityTypeField, sizingOf, stopLossOf,
-  stopLossSchemaCamel, stopLossSchemaSnake, takeProfitOf, takeProfitSchema, timeInForceField, type FieldNames, type Terms,
+  CAMEL, SNAKE, nonNegative, numeric, orderPart, orderTypeField, percent, positive, quantityTypeField, refuseWhereNotApplicable, sizingOf,
+  stopLossSchemaCamel, stopLossSchemaSnake, takeProfitSchema, timeInForceField, type OrderPart,
 } from './alertTerms.ts';
 import type { StrategyConfig } from './config.ts';
 import { invalidField } from './errors.ts';
@@ -162,26 +162,6 @@ const FLAT: Trade = { intent: 'FLAT', side: null, quantity: 0, targetPosition: 0
 const CANCEL: Trade = { intent: 'CANCEL', side: null, quantity: 0, targetPosition: null, sizing: null };
 const side = (s: 'buy' | 'sell'): Side => (s === 'buy' ? 'BUY' : 'SELL');
 
-/** What the signal's order is beyond its intent: its terms and its bracket exits. */
-interface OrderPart {
-  terms: Terms;
-  takeProfit: BracketExit | null;
-  stopLoss: BracketExit | null;
-}
-
-/**
- * Sizing by money or risk and bracket exits belong to an entry (a delta or an add); a cancel carries
- * no order at all. Each field given where it cannot apply is refused by name, never ignored.
- */
-function refuseWhereNotApplicable(intent: Intent, given: ReadonlyArray<readonly [string, unknown, 'entry' | 'order']>, what: string): void {
-  const entry = intent === 'DELTA' || intent === 'ADD';
-  for (const [field, value, scope] of given) {
-    if (value === undefined) continue;
-    if (scope === 'entry' && !entry) throw invalidField(field, `only for an entry (buy, sell or add), not ${what}`);
-    if (scope === 'order' && intent === 'CANCEL') throw invalidField(field, `not for ${what}: a cancel sends no order`);
-  }
-}
-
 type IdFields = Omit<Signal, 'signalId' | 'source' | 'account' | 'reportedPosition' | 'receivedAt' | 'hlc' | 'extras'>;
 
 /**
@@ -334,17 +314,6 @@ export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
     { strategy: b.strategy, symbolRaw: b.ticker, symbolField: 'ticker', trade, order },
     { price: b.price ?? null, reportedPosition: reported, externalOrderId: b.order_id ?? null, alertTime: b.time ?? null, bodyKey: b.idempotency_key, extras },
   );
-}
-
-function orderPart(
-  terms: Parameters<typeof orderTerms>[0],
-  tp: Parameters<typeof takeProfitOf>[0],
-  sl: Parameters<typeof stopLossOf>[0],
-  trade: Trade,
-  n: FieldNames,
-): OrderPart {
-  if (trade.intent === 'CANCEL') return { terms: NO_TERMS, takeProfit: null, stopLoss: null };
-  return { terms: orderTerms(terms, n), takeProfit: takeProfitOf(tp, n), stopLoss: stopLossOf(sl, n) };
 }
 
 /** A signed strategy runtime's order intent. Each intent takes exactly its own fields. */

@@ -8,13 +8,13 @@ import { z } from 'zod';
 import { createRateGate, venueFetch, VenueError, type CallContext } from '../http.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
 import { openWsStream, type WsStream } from '../wsStream.ts';
-import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { AlpacaConfig } from './config.ts';
 import type { InstrumentSource } from '../venueCapabilities.ts';
 import { createActivityJournal, ACTIVITY_PAGE } from './activities.ts';
 import { alpacaError, AlpacaOutcomeUnknown } from './errors.ts';
 import { createAlpacaMarket } from './market.ts';
 import { activitySchema, eventFromTradeUpdate, orderSchema, orderState, stateWithActivities, tradeUpdateSchema } from './parse.ts';
+import { alpacaOrderBody } from './orderBody.ts';
 import { isCrypto, toVenue } from './symbols.ts';
 
 export interface AlpacaClientDeps { log?: Logger; clock?: () => number }
@@ -24,9 +24,6 @@ export type AlpacaClient = VenueClient & InstrumentSource & { quotes(symbols: st
 const ordersSchema = z.array(orderSchema);
 const activitiesSchema = z.array(activitySchema);
 
-
-/** Order types sent natively; the rest are refused (connectors/orderTypes.ts). */
-const ALPACA_ORDERS: NativeOrders = { types: { MARKET: ['IOC', 'GTC', 'DAY', 'FOK'], LIMIT: ['IOC', 'GTC', 'DAY', 'FOK'] } };
 export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now }: AlpacaClientDeps = {}): AlpacaClient {
   const venue = config.venue;
   const gate = createRateGate({ clock, limit: config.requestsPerMinute });
@@ -117,16 +114,7 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
     },
     async disconnect() { stream?.stop(); stream = null; },
     async submit(order: VenueOrderRequest) {
-      const refusal = unsupported(venue, ALPACA_ORDERS, order);
-      if (refusal) throw refusal;
-      const body = {
-        symbol: toVenue(order.symbol), qty: String(order.quantity), side: order.side === 'BUY' ? 'buy' : 'sell',
-        type: order.orderType === 'LIMIT' ? 'limit' : 'market',
-        // Alpaca has no DAY for crypto; GTC is the nearest it accepts.
-        time_in_force: order.timeInForce === 'DAY' && isCrypto(order.symbol) ? 'gtc' : order.timeInForce.toLowerCase(),
-        ...(order.orderType === 'LIMIT' && order.limitPrice !== null ? { limit_price: String(order.limitPrice) } : {}),
-        client_order_id: order.clientOrderId,
-      };
+      const body = alpacaOrderBody(venue, order);
       try {
         const placed = await must('submit', 'POST', '/v2/orders', orderSchema, { body, clientOrderId: order.clientOrderId });
         journal.track(placed);

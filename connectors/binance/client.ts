@@ -5,7 +5,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { VenueError } from '../http.ts';
-import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { InstrumentSource, UnknownOutcomeWindow } from '../venueCapabilities.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { BinanceConfig } from './config.ts';
@@ -16,6 +15,7 @@ import {
   eventFromExecutionReport, executionReportSchema, klinesSchema, orderSchema, orderState, ratesNeeded, stateFromPlacement, stateWithTrades, tradeSchema,
   type FeeContext,
 } from './parse.ts';
+import { binanceOrderParams } from './orderParams.ts';
 import { createBinanceRest, type Params } from './rest.ts';
 import { exchangeInfoSchema, rulesFromExchangeInfo, type InstrumentRules } from './rules.ts';
 import { assetsOf, toVenue } from './symbols.ts';
@@ -34,11 +34,6 @@ const fmt = (x: number) => x.toFixed(8).replace(/\.?0+$/, '');
 const OPEN_ORDERS_ONE = 6, OPEN_ORDERS_ALL = 80;
 
 
-/**
- * Order types sent natively; the rest are refused (connectors/orderTypes.ts). A MARKET order takes no
- * timeInForce on Binance (it fills what it can at once): IOC is what it does, FOK it cannot promise.
- */
-const BINANCE_ORDERS: NativeOrders = { types: { MARKET: ['IOC'], LIMIT: ['IOC', 'GTC', 'DAY', 'FOK'] } };
 export function createBinanceClient(config: BinanceConfig, { log, clock = Date.now }: BinanceClientDeps = {}): BinanceClient {
   const venue = config.venue;
   const rest = createBinanceRest(config, { log, clock });
@@ -118,8 +113,7 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
 
   async function submit(order: VenueOrderRequest): Promise<VenueOrderState> {
     const cid = order.clientOrderId;
-    const refusal = unsupported(venue, BINANCE_ORDERS, order);
-    if (refusal) throw refusal;
+    const typed = binanceOrderParams(venue, order);
     const s = toVenue(order.symbol);
     symbolOf.set(cid, s);
     // An earlier send of this id may still land, and the id is free again once that order has filled:
@@ -128,11 +122,7 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
       const existing = await lookup(cid, order.symbol);
       if (existing) return existing;
     }
-    const params: Params = {
-      symbol: s, side: order.side, type: order.orderType, quantity: fmt(order.quantity), newClientOrderId: cid, newOrderRespType: 'FULL',
-      // Spot has no DAY: a crypto market never closes, GTC is the nearest.
-      ...(order.orderType === 'LIMIT' ? { timeInForce: order.timeInForce === 'IOC' || order.timeInForce === 'FOK' ? order.timeInForce : 'GTC', price: fmt(order.limitPrice ?? 0) } : {}),
-    };
+    const params: Params = { symbol: s, ...typed, newClientOrderId: cid, newOrderRespType: 'FULL' };
     sentHere.add(cid);
     windows.sent(cid, clock());
     try {

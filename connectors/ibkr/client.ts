@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
 import type { IbkrConfig } from './config.ts';
 import { IbkrError, maskAccount } from './errors.ts';
-import { unsupported, type NativeOrders } from '../orderTypes.ts';
+import { ibkrOrderFields } from './orderLine.ts';
 import { createIbkrHttp } from './http.ts';
 import { createIbkrMarket, type IbkrMarket } from './market.ts';
 import { createIbkrOrders } from './orders.ts';
@@ -33,9 +33,6 @@ export interface IbkrClientOptions {
   fetchImpl?: typeof fetch;
 }
 
-const ORDER_TYPES = { MARKET: 'MKT', LIMIT: 'LMT' } as const;
-/** Order types sent natively; the rest are refused (connectors/orderTypes.ts). */
-const IBKR_ORDERS: NativeOrders = { types: { MARKET: ['IOC', 'GTC', 'DAY'], LIMIT: ['IOC', 'GTC', 'DAY'] } };
 
 /**
  * The shared interface plus the stream-liveness probe, quotes, and the venue's instrument rules
@@ -114,16 +111,13 @@ export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: I
 
   async function place(order: VenueOrderRequest, retriedAccounts = false): Promise<VenueOrderState> {
     const cid = order.clientOrderId;
-    const refusal = unsupported('ibkr', IBKR_ORDERS, order);
-    if (refusal) throw refusal;
-    if (order.orderType !== 'MARKET' && order.orderType !== 'LIMIT') throw new Error('unreachable: refused above');
+    const typed = ibkrOrderFields(order);
     const contract = toVenue(order.symbol);
     if (!contract) throw new IbkrError('VENUE_UNKNOWN_SYMBOL', `ibkr submit ${cid}: no IBKR contract for ${order.symbol}`, { operation: 'submit', clientOrderId: cid });
     const line: Record<string, unknown> = {
       acctId: config.accountId, conid: contract.conid, secType: `${contract.conid}:${contract.secType}`, cOID: cid,
-      orderType: ORDER_TYPES[order.orderType], side: order.side, quantity: order.quantity, tif: order.timeInForce,
+      side: order.side, quantity: order.quantity, ...typed,
     };
-    if (order.orderType === 'LIMIT') line.price = order.limitPrice;
     const reply = await oneAtATime(() => send(cid, line));
     if (reply.kind === 'placed') {
       orders.remember(cid, reply.orderId);

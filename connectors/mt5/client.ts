@@ -14,7 +14,8 @@
 import type { Logger } from 'pino';
 import type { TimeInForce } from '../../schemas/types.ts';
 import { VenueError } from '../http.ts';
-import { unsupported, type NativeOrders } from '../orderTypes.ts';
+import { unsupported } from '../orderTypes.ts';
+import { marketFilling, MT5_ORDERS, pendingFields } from './pending.ts';
 import type { InstrumentSource } from '../venueCapabilities.ts';
 import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { Mt5Config } from './config.ts';
@@ -43,8 +44,6 @@ export type Mt5Client = VenueClient & InstrumentSource & {
 };
 
 const EXPIRATION: Record<TimeInForce, string | null> = { DAY: 'ORDER_TIME_DAY', GTC: 'ORDER_TIME_GTC', IOC: null, FOK: null };
-/** Order types sent natively; the rest are refused (connectors/orderTypes.ts). */
-const MT5_ORDERS: NativeOrders = { types: { MARKET: ['IOC', 'GTC', 'DAY'], LIMIT: ['GTC', 'DAY'] } };
 
 export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOptions): Mt5Client {
   const http = createMt5Http(config, clock);
@@ -98,12 +97,13 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
     if (order.orderType !== 'MARKET') {
       const expiration = EXPIRATION[order.timeInForce];
       // A pending MT5 order rests or expires; "fill what you can now, cancel the rest" has no pending form.
-      if (expiration === null || order.limitPrice === null) throw refuse(cid, 'UNSUPPORTED_ORDER', `a ${order.timeInForce} limit order has no MT5 pending-order form`);
+      const pending = pendingFields(order);
+      if (expiration === null || pending === null) throw refuse(cid, 'UNSUPPORTED_ORDER', `a ${order.timeInForce} ${order.orderType} order has no MT5 pending-order form`);
       // On a hedging account a triggered pending order opens its own position; it cannot close ours.
-      if (opposite.length > 0) throw refuse(cid, 'HEDGING_OPPOSITE_LIMIT', `a limit ${order.side} would open a position beside our open ${opposite[0].side} on a hedging account`);
-      return [{ ...base, symbol: inst.symbol, volume, actionType: order.side === 'BUY' ? 'ORDER_TYPE_BUY_LIMIT' : 'ORDER_TYPE_SELL_LIMIT', openPrice: order.limitPrice, expiration: { type: expiration } }];
+      if (opposite.length > 0) throw refuse(cid, 'HEDGING_OPPOSITE_LIMIT', `a pending ${order.side} would open a position beside our open ${opposite[0].side} on a hedging account`);
+      return [{ ...base, symbol: inst.symbol, volume, ...pending, expiration: { type: expiration } }];
     }
-    const marketFields = { slippage: config.slippagePoints, ...(order.timeInForce === 'IOC' ? { fillingModes: ['ORDER_FILLING_IOC'] } : {}) };
+    const marketFields = { slippage: config.slippagePoints, ...marketFilling(order) };
     const legs: TradeLeg[] = hedging
       ? planLegs(order.side, volume, mine.map((p) => ({ positionId: p.positionId, side: p.side, lots: p.lots, venueTime: p.venueTime })), inst.volumeStep)
       : [{ kind: 'open', lots: volume }];

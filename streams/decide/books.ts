@@ -36,6 +36,8 @@ export interface StrategyBook {
 export interface AccountBook {
   symbols: Map<string, SymbolBook>;
   strategies: Map<string, StrategyBook>;
+  /** UTC day → the highest book equity seen that day (drawdown.ts). */
+  peaks: Map<string, number>;
 }
 
 export interface Mark {
@@ -45,7 +47,7 @@ export interface Mark {
 }
 
 export function newAccountBook(): AccountBook {
-  return { symbols: new Map(), strategies: new Map() };
+  return { symbols: new Map(), strategies: new Map(), peaks: new Map() };
 }
 
 export function symbolBook(account: AccountBook, symbol: string): SymbolBook {

@@ -4,6 +4,7 @@
 // GateReason, place it in CHECKS, and give it a boundary test in test/unit/riskChecks.test.ts.
 import type { OrderType, Scope, Side, Signal, TradingState } from '../../schemas/types.ts';
 import { severity, type ControlConfig, type Limits } from './config.ts';
+import type { Drawdowns } from './drawdown.ts';
 
 export type GateReason =
   | 'TRADING_HALTED'
@@ -19,7 +20,11 @@ export type GateReason =
   | 'MAX_GROSS_EXPOSURE'
   | 'DAILY_LOSS_LIMIT'
   | 'ORDER_RATE'
-  | 'PRICE_COLLAR';
+  | 'PRICE_COLLAR'
+  /** Equity fell more than maxIntradayDrawdown below today's peak, or maxDrawdown below its peak since drawdownSince. */
+  | 'MAX_DRAWDOWN'
+  /** The position after the order would be worth more than maxPositionPctEquity of the account's equity. */
+  | 'MAX_POSITION_PCT_EQUITY';
 
 export type DetailValue = string | number | boolean | null;
 
@@ -54,6 +59,10 @@ export interface CheckContext {
   /** Approved orders of this strategy in the last minute. */
   readonly ordersInWindow: number;
   readonly lastAlertTime: number | null;
+  /** Below today's peak, and below the peak since limits.drawdownSince. */
+  readonly drawdown: Drawdowns;
+  /** The account's equity: limits.accountCash + every symbol's cash flow and position at the marks. */
+  readonly equity: number;
 }
 
 export type Check = (order: ProposedOrder, ctx: CheckContext) => Denial | null;
@@ -169,6 +178,38 @@ export function checkDailyLoss(order: ProposedOrder, ctx: CheckContext): Denial 
   };
 }
 
+/** Breach on either drawdown; which one is named. The same breach behaviour as the daily loss limit. */
+export function drawdownBreach(drawdown: Drawdowns, limits: Limits): Record<string, DetailValue> | null {
+  if (limits.maxIntradayDrawdown !== null && !exceeds(limits.maxIntradayDrawdown, drawdown.intraday)) {
+    return { measured: 'intraday', drawdown: drawdown.intraday, maxIntradayDrawdown: limits.maxIntradayDrawdown };
+  }
+  if (limits.maxDrawdown !== null && drawdown.sinceDate !== null && limits.drawdownSince !== null && !exceeds(limits.maxDrawdown, drawdown.sinceDate)) {
+    return { measured: 'sinceDate', drawdown: drawdown.sinceDate, maxDrawdown: limits.maxDrawdown, drawdownSince: limits.drawdownSince };
+  }
+  return null;
+}
+
+export function checkDrawdown(order: ProposedOrder, ctx: CheckContext): Denial | null {
+  const breach = drawdownBreach(ctx.drawdown, ctx.limits);
+  if (breach === null) return null;
+  if (ctx.limits.lossBreachState === 'REDUCING' && reduces(ctx.positionBefore, order.side, order.quantity)) return null;
+  return { reason: 'MAX_DRAWDOWN', detail: { ...breach, lossBreachState: ctx.limits.lossBreachState } };
+}
+
+/** Like MAX_POSITION, an order that leaves |position| no larger is always allowed. */
+export function checkPositionPctEquity(order: ProposedOrder, ctx: CheckContext): Denial | null {
+  const pct = ctx.limits.maxPositionPctEquity;
+  if (pct === null) return null;
+  if (ctx.price === null) return null; // already denied NO_PRICE by the notional check
+  const before = ctx.positionBefore;
+  const after = before + signedQty(order);
+  if (Math.abs(after) <= Math.abs(before)) return null;
+  const value = Math.abs(after * ctx.price);
+  const cap = (Math.max(0, ctx.equity) * pct) / 100;
+  if (!exceeds(value, cap)) return null;
+  return { reason: 'MAX_POSITION_PCT_EQUITY', detail: { positionAfter: after, price: ctx.price, value, equity: ctx.equity, maxPositionPctEquity: pct } };
+}
+
 export function checkOrderRate(_order: ProposedOrder, ctx: CheckContext): Denial | null {
   if (ctx.ordersInWindow + 1 <= ctx.limits.maxOrdersPerMinute) return null;
   return { reason: 'ORDER_RATE', detail: { ordersLastMinute: ctx.ordersInWindow, maxOrdersPerMinute: ctx.limits.maxOrdersPerMinute } };
@@ -193,8 +234,10 @@ export const CHECKS: readonly Check[] = [
   checkMaxOrderQty,
   checkMaxOrderNotional,
   checkMaxPosition,
+  checkPositionPctEquity,
   checkMaxGrossExposure,
   checkDailyLoss,
+  checkDrawdown,
   checkOrderRate,
   checkPriceCollar,
 ];

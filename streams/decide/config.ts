@@ -34,6 +34,10 @@ const limitFields = {
   maxSignalAgeMs: z.number().int().positive(),
   maxPipelineDelayMs: z.number().int().positive(),
   accountCash: z.number().min(0),
+  maxIntradayDrawdown: z.number().positive().nullable(),
+  maxDrawdown: z.number().positive().nullable(),
+  drawdownSince: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date YYYY-MM-DD' }).refine((d) => !Number.isNaN(Date.parse(d)), { error: 'not a date' }).nullable(),
+  maxPositionPctEquity: z.number().gt(0).lte(100).nullable(),
 };
 
 /** LIMITS at DESK scope: the defaults every account, strategy and symbol starts from. */
@@ -52,6 +56,14 @@ export const deskLimitsSchema = z.strictObject({
   maxPipelineDelayMs: limitFields.maxPipelineDelayMs.default(60_000),
   /** The account's cash besides its positions: equity = accountCash + positions at the marks (percent_of_equity sizing). */
   accountCash: limitFields.accountCash.default(0),
+  /** Equity may fall this much below today's peak (money; null: no limit). Breach as dailyLossLimit. */
+  maxIntradayDrawdown: limitFields.maxIntradayDrawdown.default(null),
+  /** Equity may fall this much below its peak since drawdownSince (money; null: no limit). */
+  maxDrawdown: limitFields.maxDrawdown.default(null),
+  /** UTC day the maxDrawdown peak is measured from (null: maxDrawdown is not checked). */
+  drawdownSince: limitFields.drawdownSince.default(null),
+  /** One position at most this percent of the account's equity (set per strategy; null: no limit). */
+  maxPositionPctEquity: limitFields.maxPositionPctEquity.default(null),
 });
 /** LIMITS at ACCOUNT / STRATEGY / SYMBOL scope: any subset of the desk fields. */
 export const limitOverridesSchema = z.strictObject(limitFields).partial();
@@ -109,6 +121,11 @@ export function resolveLimits(config: ControlConfig, account: string, strategy: 
     maxSignalAgeMs: tightest(a?.maxSignalAgeMs, s?.maxSignalAgeMs, y?.maxSignalAgeMs, desk.maxSignalAgeMs),
     maxPipelineDelayMs: tightest(a?.maxPipelineDelayMs, s?.maxPipelineDelayMs, y?.maxPipelineDelayMs, desk.maxPipelineDelayMs),
     accountCash: tightest(a?.accountCash, s?.accountCash, y?.accountCash, desk.accountCash),
+    maxIntradayDrawdown: tightestOrOff(desk.maxIntradayDrawdown, a?.maxIntradayDrawdown, s?.maxIntradayDrawdown, y?.maxIntradayDrawdown),
+    maxDrawdown: tightestOrOff(desk.maxDrawdown, a?.maxDrawdown, s?.maxDrawdown, y?.maxDrawdown),
+    // The earliest date is the strictest: its peak is over more days.
+    drawdownSince: tightestOrOff(desk.drawdownSince, a?.drawdownSince, s?.drawdownSince, y?.drawdownSince),
+    maxPositionPctEquity: tightestOrOff(desk.maxPositionPctEquity, a?.maxPositionPctEquity, s?.maxPositionPctEquity, y?.maxPositionPctEquity),
   };
 }
 
@@ -117,6 +134,22 @@ function tightest(a: number | undefined, b: number | undefined, c: number | unde
   if (b !== undefined && (v === undefined || b < v)) v = b;
   if (c !== undefined && (v === undefined || c < v)) v = c;
   return v ?? fallback;
+}
+
+/**
+ * For a limit that may be off (null): an override replaces the desk's value, as for every limit (an
+ * override of null turns it off for that scope, as a very large number would); of several overrides the
+ * smallest set one wins, so a null never loosens what another scope sets.
+ */
+function tightestOrOff<T extends number | string>(desk: T | null, ...overrides: (T | null | undefined)[]): T | null {
+  let v: T | null = null;
+  let overridden = false;
+  for (const o of overrides) {
+    if (o === undefined) continue;
+    overridden = true;
+    if (o !== null && (v === null || o < v)) v = o;
+  }
+  return overridden ? v : desk;
 }
 
 function strictest(a: BreachState | undefined, b: BreachState | undefined, c: BreachState | undefined, fallback: BreachState): BreachState {

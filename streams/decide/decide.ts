@@ -4,9 +4,10 @@
 import type { Control, Order, RiskDecision, Side, Signal, VenueCost, Verdict } from '../../schemas/types.ts';
 import { route, shadowRoutes, type RouteRefusal, type RouteRequest, type RouteResult } from '../router/route.ts';
 import { shadowTwins, type ShadowTwin } from '../shadow/twin.ts';
-import { isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
+import { drawdownBreach, isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
 import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
 import { entrySide, sizeIntent } from './intent.ts';
+import { drawdowns, type Drawdowns } from './drawdown.ts';
 import { accountEquity, quantityFor, type SizingRefusal } from './sizing.ts';
 import { roundToStep } from '../router/route.ts';
 import { averageCost, equity, hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
@@ -77,7 +78,8 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
       if (symbol !== signal.symbol) grossOthers += Math.abs((held.position + held.open) * (mark?.mid ?? averageCost(held)));
     }
   }
-  const controls = lossBreachControls(input, config, limits, dayPnl);
+  const drawdown = drawdowns(account, state.day, limits.drawdownSince, state.marks);
+  const controls = lossBreachControls(input, config, limits, dayPnl, drawdown);
 
   if (signal.intent === 'CANCEL') {
     const detail = stringify({ problem: 'cancel alerts are not wired to the venues yet' });
@@ -98,8 +100,7 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   let sizedBy: Readonly<Record<string, number>> | null = null;
   const side = signal.sizing === null ? null : entrySide(signal, positionBefore);
   if (side !== null) {
-    const eq = signal.sizing?.type === 'PERCENT_OF_EQUITY' ? accountEquity(limits.accountCash, account, state.marks) : 0;
-    const sized = quantityFor({ signal, side, freshMark, equity: eq });
+    const sized = quantityFor({ signal, side, freshMark, equity: accountEquity(limits.accountCash, account, state.marks) });
     if (!sized.ok) return verdict(input, 'DENIED', sized.reason, stringify(sized.detail), positionBefore, side, 0, [], null, controls);
     quantity = sized.quantity;
     sizedBy = sized.detail;
@@ -151,6 +152,8 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     dayPnl,
     ordersInWindow: ordersInWindow(account?.strategies.get(signal.strategy), now),
     lastAlertTime: account?.strategies.get(signal.strategy)?.lastAlertTime ?? null,
+    drawdown,
+    equity: accountEquity(limits.accountCash, account, state.marks),
   };
   const candidates = routed === null ? [] : routed.candidates;
 
@@ -195,7 +198,10 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     : null;
   const result = verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
   const liveCost = candidates.find((c) => c.venue === order.venue)?.costBps ?? null;
-  result.shadows = shadowTwins(order, shadowRoutes(request!, state, costModel, config.states.venue), liveCost);
+  // A shadow twin is filled at once against the quote (streams/shadow/simulate.ts): a stop would be
+  // simulated as the market order it is not, so stops get no twin.
+  const instant = order.orderType === 'MARKET' || order.orderType === 'LIMIT';
+  result.shadows = instant ? shadowTwins(order, shadowRoutes(request!, state, costModel, config.states.venue), liveCost) : [];
   return result;
 }
 
@@ -216,8 +222,11 @@ function stringify(detail: Record<string, DetailValue>): string {
   return JSON.stringify(kept);
 }
 
-function lossBreachControls(input: DecideInput, config: ControlConfig, limits: Limits, dayPnl: number): Control[] {
-  if (!isLossBreached(dayPnl, limits)) return [];
+/** A breach of the daily loss limit or of a drawdown limit moves the account to limits.lossBreachState. */
+function lossBreachControls(input: DecideInput, config: ControlConfig, limits: Limits, dayPnl: number, drawdown: Drawdowns): Control[] {
+  const loss = isLossBreached(dayPnl, limits);
+  const dd = loss ? null : drawdownBreach(drawdown, limits);
+  if (!loss && dd === null) return [];
   const account = input.signal.account;
   const current = config.states.account.get(account) ?? 'ACTIVE';
   // Already there: re-publishing would be harmless (compacted, same value) but noisy.
@@ -231,7 +240,7 @@ function lossBreachControls(input: DecideInput, config: ControlConfig, limits: L
       state: limits.lossBreachState,
       payload: null,
       actor: 'risk-gate',
-      reason: `DAILY_LOSS_LIMIT: pnl ${dayPnl} <= -${limits.dailyLossLimit}`,
+      reason: loss ? `DAILY_LOSS_LIMIT: pnl ${dayPnl} <= -${limits.dailyLossLimit}` : `MAX_DRAWDOWN: ${JSON.stringify(dd)}`,
       at: input.now,
       hlc: input.hlc,
     },

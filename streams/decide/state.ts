@@ -11,6 +11,7 @@
 import type { ExecutionReport, Order, Quote, RiskDecision, Side } from '../../schemas/types.ts';
 import { DEFAULT_COST_MODEL_DESK, quoteTime } from '../router/costModel.ts';
 import { foldExecution, newAccountBook, startDay, symbolBook, type AccountBook, type Mark, type StrategyBook } from './books.ts';
+import { notePeak } from './drawdown.ts';
 
 export type { AccountBook, Mark, StrategyBook, SymbolBook } from './books.ts';
 export { averageCost, dayPnl, equity } from './books.ts';
@@ -241,6 +242,7 @@ function onExecution(state: GateState, report: ExecutionReport, order: Order | u
       const account = accountBook(state, report.account);
       const fresh = foldExecution(symbolBook(account, report.symbol), report, state.marks.get(report.symbol), earlier);
       const working = state.orders.get(report.orderId);
+      if (fresh && !earlier) notePeak(account, state.day!, state.marks);
       if (fresh) {
         if (working !== undefined) {
           const filled = Math.min(report.lastQty, working.leaves);
@@ -314,14 +316,19 @@ function onQuote(state: GateState, quote: Quote): void {
   else if (at >= mark.at) {
     mark.mid = mid;
     mark.at = at;
-  }
+  } else return;
+  if (state.day === null) return;
+  for (const account of state.accounts.values()) if (account.symbols.has(quote.symbol)) notePeak(account, state.day, state.marks);
 }
 
 /** Forward only. Today's P&L restarts from the equity at the current marks; positions carry over. */
 function rollTo(state: GateState, day: string): void {
   if (state.day !== null && day <= state.day) return;
   state.day = day;
-  for (const account of state.accounts.values()) startDay(account, state.marks);
+  for (const account of state.accounts.values()) {
+    startDay(account, state.marks);
+    notePeak(account, day, state.marks);
+  }
   state.previouslyDecided = state.decided;
   state.decided = new Set();
   state.previousEarly = state.early;

@@ -167,3 +167,39 @@ describe('sizing', () => {
     assert.deepEqual(outcome(legacy), ['DENIED', 'INVALID_SIGNAL']);
   });
 });
+
+describe('drawdown and the position cap', () => {
+  it('a fall of equity below today\'s peak breaches maxIntradayDrawdown: denied, and the account moves to its breach state', () => {
+    limits({ maxIntradayDrawdown: 150, accountCash: 100_000 });
+    quote('AAPL', 99.99, 100.01);
+    fill(run(signal({ quantity: 100 })).order!); // long 100 at 100
+    quote('AAPL', 101.99, 102.01); // peak: +200
+    quote('AAPL', 100.49, 100.51); // now +50: 150 below the peak
+    const r = run(signal({ quantity: 1 }));
+    assert.deepEqual(outcome(r), ['DENIED', 'MAX_DRAWDOWN']);
+    assert.deepEqual(JSON.parse(r.decision.detail!).measured, 'intraday');
+    assert.deepEqual(r.controls.map((c) => [c.kind, c.scope, c.target, c.state]), [['TRADING_STATE', 'ACCOUNT', 'acc1', 'HALTED']]);
+    assert.match(r.controls[0].reason ?? '', /^MAX_DRAWDOWN/);
+  });
+
+  it('the peak since a date counts earlier days; without the date it is not checked', () => {
+    limits({ maxDrawdown: 150 });
+    quote('AAPL', 99.99, 100.01);
+    fill(run(signal({ quantity: 100 })).order!);
+    quote('AAPL', 102.99, 103.01); // +300 on 2023-11-14
+    evolveGate(state, { kind: 'dayRoll', day: '2023-11-15' });
+    quote('AAPL', 101.49, 101.51); // +150: 150 below the peak of the day before, a new day's peak
+    assert.equal(run(signal({ quantity: 1 })).decision.verdict, 'APPROVED', 'no date: only today counts');
+    limits({ maxDrawdown: 150, drawdownSince: '2023-11-14' });
+    const r = run(signal({ quantity: 1 }));
+    assert.deepEqual([...outcome(r), JSON.parse(r.decision.detail!).measured], ['DENIED', 'MAX_DRAWDOWN', 'sinceDate']);
+  });
+
+  it('caps one position at a percent of equity', () => {
+    limits({ accountCash: 10_000, maxPositionPctEquity: 10 });
+    quote('AAPL', 99.99, 100.01);
+    assert.equal(run(signal({ quantity: 10 })).decision.verdict, 'APPROVED'); // 1,000 of 10,000
+    const r = run(signal({ quantity: 1 })); // 11 open: 1,100
+    assert.deepEqual(outcome(r), ['DENIED', 'MAX_POSITION_PCT_EQUITY']);
+  });
+});

@@ -20,6 +20,8 @@ import {
   type Check,
   type CheckContext,
   type ProposedOrder,
+  checkDrawdown,
+  checkPositionPctEquity,
 } from '../../streams/decide/checks.ts';
 import {
   InvalidControlError,
@@ -45,6 +47,10 @@ const LIMITS: Limits = {
   maxSignalAgeMs: 10_000,
   maxPipelineDelayMs: 30_000,
   accountCash: 0,
+  maxIntradayDrawdown: null,
+  maxDrawdown: null,
+  drawdownSince: null,
+  maxPositionPctEquity: null,
 };
 
 function signal(overrides: Partial<Signal> = {}): Signal {
@@ -67,7 +73,7 @@ function control(kind: ControlKind, scope: Scope, target: string, more: { state?
 function ctx(overrides: Partial<CheckContext> = {}, config: ControlConfig = defaultControlConfig()): CheckContext {
   return {
     signal: signal(), now: NOW, config, limits: LIMITS, positionBefore: 0, price: 100, mid: 100,
-    grossOthers: 0, dayPnl: 0, ordersInWindow: 0, lastAlertTime: null, ...overrides,
+    grossOthers: 0, dayPnl: 0, ordersInWindow: 0, lastAlertTime: null, drawdown: { intraday: 0, sinceDate: null }, equity: 100_000, ...overrides,
   };
 }
 
@@ -102,6 +108,13 @@ const boundaries: Boundary[] = [
   {
     name: 'max gross exposure 20000 with 15000 elsewhere', check: checkMaxGrossExposure, reason: 'MAX_GROSS_EXPOSURE',
     under: [buy(49), { grossOthers: 15_000 }], at: [buy(50), { grossOthers: 15_000 }], over: [buy(51), { grossOthers: 15_000 }],
+  },
+  {
+    // 10% of 50,000 equity is 5,000: 50 at 100 from flat.
+    name: 'a position of at most 10% of equity', check: checkPositionPctEquity, reason: 'MAX_POSITION_PCT_EQUITY',
+    under: [buy(49), { equity: 50_000, limits: { ...LIMITS, maxPositionPctEquity: 10 } }],
+    at: [buy(50), { equity: 50_000, limits: { ...LIMITS, maxPositionPctEquity: 10 } }],
+    over: [buy(51), { equity: 50_000, limits: { ...LIMITS, maxPositionPctEquity: 10 } }],
   },
   {
     name: 'order rate 5 per minute', check: checkOrderRate, reason: 'ORDER_RATE',
@@ -150,6 +163,28 @@ describe('risk checks at their boundaries', () => {
     assert.equal(checkDailyLoss(buy(1), ctx({ dayPnl: -999.99 })), null);
     assert.equal(checkDailyLoss(buy(1), ctx({ dayPnl: -1_000 }))?.reason, 'DAILY_LOSS_LIMIT');
     assert.equal(checkDailyLoss(buy(1), ctx({ dayPnl: -1_000.01 }))?.reason, 'DAILY_LOSS_LIMIT');
+  });
+
+  it('drawdown 1000 below today\'s peak or 3000 below the peak since a date: at the limit or beyond is a breach', () => {
+    const limits = { ...LIMITS, maxIntradayDrawdown: 1_000, maxDrawdown: 3_000, drawdownSince: '2023-11-01' };
+    const at = (intraday: number, sinceDate: number) => checkDrawdown(buy(1), ctx({ limits, drawdown: { intraday, sinceDate } }));
+    assert.equal(at(999.99, 2_999.99), null);
+    assert.deepEqual([at(1_000, 0)?.reason, at(1_000, 0)?.detail.measured], ['MAX_DRAWDOWN', 'intraday']);
+    assert.deepEqual([at(0, 3_000)?.reason, at(0, 3_000)?.detail.measured], ['MAX_DRAWDOWN', 'sinceDate']);
+    // Without a date the since-date limit is not checked; without limits nothing is.
+    assert.equal(checkDrawdown(buy(1), ctx({ limits: { ...limits, drawdownSince: null }, drawdown: { intraday: 0, sinceDate: null } })), null);
+    assert.equal(checkDrawdown(buy(1), ctx({ drawdown: { intraday: 1e9, sinceDate: 1e9 } })), null);
+    // REDUCING lets the position shrink, as for the daily loss limit.
+    const reducing = { ...limits, lossBreachState: 'REDUCING' as const };
+    assert.equal(checkDrawdown(sell(10), ctx({ limits: reducing, positionBefore: 30, drawdown: { intraday: 5_000, sinceDate: 0 } })), null);
+    assert.equal(checkDrawdown(buy(10), ctx({ limits: reducing, positionBefore: 30, drawdown: { intraday: 5_000, sinceDate: 0 } }))?.reason, 'MAX_DRAWDOWN');
+  });
+
+  it('the position cap lets a position shrink, and is off by default', () => {
+    const capped = { ...LIMITS, maxPositionPctEquity: 10 };
+    assert.equal(checkPositionPctEquity(sell(10), ctx({ limits: capped, equity: 1_000, positionBefore: 100 })), null);
+    assert.equal(checkPositionPctEquity(buy(1), ctx({ limits: capped, equity: 1_000, positionBefore: 100 }))?.reason, 'MAX_POSITION_PCT_EQUITY');
+    assert.equal(checkPositionPctEquity(buy(1_000), ctx({ equity: 1 })), null);
   });
 
   it('daily loss with lossBreachState REDUCING still lets the position shrink', () => {
@@ -246,7 +281,7 @@ describe('check order', () => {
     assert.deepEqual(
       CHECKS.map((c) => c.name),
       ['checkTradingState', 'checkUnknownSymbol', 'checkStaleSignal', 'checkOutOfOrder', 'checkMaxOrderQty', 'checkMaxOrderNotional',
-        'checkMaxPosition', 'checkMaxGrossExposure', 'checkDailyLoss', 'checkOrderRate', 'checkPriceCollar'],
+        'checkMaxPosition', 'checkPositionPctEquity', 'checkMaxGrossExposure', 'checkDailyLoss', 'checkDrawdown', 'checkOrderRate', 'checkPriceCollar'],
     );
     const config = applyControl(defaultControlConfig(), control('TRADING_STATE', 'DESK', '*', { state: 'HALTED' }));
     const everythingWrong = ctx({ signal: signal({ symbol: 'NOPE', alertTime: NOW - 60_000 }), dayPnl: -5_000, ordersInWindow: 99 }, config);

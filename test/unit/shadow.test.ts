@@ -49,6 +49,13 @@ function run(state: GateState, config: ControlConfig, s: Signal) {
 }
 
 describe('shadow twins', () => {
+  it('a stop order gets no twin: the simulation would fill it at once, as the market order it is not', () => {
+    const { state, config } = setup({ 'sim-a': {} });
+    const stop = run(state, config, signal({ orderType: 'STOP', stopPrice: 150, timeInForce: 'GTC' }));
+    assert.deepEqual([stop.decision.verdict, stop.order?.orderType, stop.shadows.length], ['APPROVED', 'STOP', 0]);
+    assert.equal(run(state, config, signal()).shadows.length, 1);
+  });
+
   it('given a cheaper venue in shadow, then live flow stays on the live venue and every live order has exactly one twin there', () => {
     // sim-a at 1 bps is far cheaper than paper's $1 minimum, yet it must never be routed live.
     const { state, config } = setup({ 'sim-a': {} });

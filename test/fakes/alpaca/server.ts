@@ -28,6 +28,26 @@ const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
 const iso = (t = Date.now()) => new Date(t).toISOString();
 const stamp = (t: string) => t.replace(/[-:TZ.]/g, '').slice(0, 17);
 
+/**
+ * Alpaca's documented order terms: type market, limit, stop, stop_limit, trailing_stop; limit_price for
+ * limit and stop_limit, stop_price for stop and stop_limit, exactly one of trail_price / trail_percent
+ * for trailing_stop (time_in_force day or gtc); crypto takes market, limit and stop_limit, gtc or ioc.
+ */
+function orderTermsProblem(b: Record<string, string | undefined>): string | null {
+  const type = b.type ?? '';
+  const crypto = (b.symbol ?? '').includes('/');
+  if (!['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'].includes(type)) return `invalid order type: ${type}`;
+  if (crypto && !['market', 'limit', 'stop_limit'].includes(type)) return `${type} orders are not supported for crypto`;
+  if (crypto && !['gtc', 'ioc'].includes(b.time_in_force ?? '')) return 'invalid crypto time_in_force';
+  if (!['day', 'gtc', 'opg', 'cls', 'ioc', 'fok'].includes(b.time_in_force ?? '')) return 'invalid time_in_force';
+  if ((type === 'limit' || type === 'stop_limit') !== (b.limit_price !== undefined)) return 'limit_price is required for limit and stop_limit orders only';
+  if ((type === 'stop' || type === 'stop_limit') !== (b.stop_price !== undefined)) return 'stop_price is required for stop and stop_limit orders only';
+  const trails = Number(b.trail_price !== undefined) + Number(b.trail_percent !== undefined);
+  if (type === 'trailing_stop' ? trails !== 1 : trails !== 0) return 'trailing_stop takes exactly one of trail_price, trail_percent';
+  if (type === 'trailing_stop' && !['day', 'gtc'].includes(b.time_in_force ?? '')) return 'trailing_stop orders take time_in_force day or gtc';
+  return null;
+}
+
 export interface AlpacaFakeKnobs {
   /** A new order is listed by GET (by id, by client order id, lists) only this long after it was accepted. */
   listLagMs: number;
@@ -117,10 +137,15 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     f.failNext = null;
     if (fail && !fail.created) return reply.code(fail.status).send({ code: 50010000, message: 'internal server error' });
     if (!cid || !b.symbol || !(Number(b.qty) > 0) || !['buy', 'sell'].includes(b.side)) return reply.code(422).send({ code: 40010000, message: 'invalid order request' });
+    const refusal = orderTermsProblem(b);
+    if (refusal !== null) return reply.code(422).send({ code: 40010000, message: refusal });
     ledger.record(cid, 'submit', ++arrival);
     if (byCid.has(cid)) return reply.code(422).send({ code: 40010001, message: 'client_order_id must be unique' });
     const now = iso();
-    const order = orderJson({ id: randomUUID(), cid, symbol: b.symbol, qty: b.qty, side: b.side, type: b.type, tif: b.time_in_force, limit: b.limit_price ?? null, now });
+    const order = {
+      ...orderJson({ id: randomUUID(), cid, symbol: b.symbol, qty: b.qty, side: b.side, type: b.type, tif: b.time_in_force, limit: b.limit_price ?? null, now }),
+      stop_price: b.stop_price ?? null, trail_price: b.trail_price ?? null, trail_percent: b.trail_percent ?? null,
+    };
     orders.set(order.id, order);
     byCid.set(cid, [order]);
     listedAt.set(order.id, Date.now() + f.listLagMs);

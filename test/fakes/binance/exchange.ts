@@ -14,7 +14,10 @@ export interface Commission {
   bnbDiscount: number;
 }
 
-export interface PlaceRequest { symbol: string; side: string; type: string; quantity: number; price: number | null; timeInForce: string | null; newClientOrderId: string }
+export interface PlaceRequest { symbol: string; side: string; type: string; quantity: number; price: number | null; timeInForce: string | null; newClientOrderId: string; stopPrice?: number | null; trailingDelta?: number | null }
+
+// rest-api.md, New order: the contingent types and what each needs besides quantity.
+const CONTINGENT = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 export type Placed = { ok: true; order: FakeOrder; fills: FakeTrade[] } | { ok: false; error: { code: number; msg: string } };
 export type Report = { order: FakeOrder; x: string; trade?: FakeTrade; cancelId?: string };
 
@@ -67,7 +70,9 @@ export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onRepo
     place(p: PlaceRequest): Placed {
       const s = info.get(p.symbol);
       if (!s) return { ok: false, error: ERRORS.badSymbol };
-      if (!(p.quantity > 0) || (p.type === 'LIMIT' && !(p.price && p.price > 0 && p.timeInForce))) return { ok: false, error: ERRORS.mandatory };
+      if (!(p.quantity > 0) || ((p.type === 'LIMIT' || p.type.endsWith('_LIMIT')) && !(p.price && p.price > 0 && p.timeInForce))) return { ok: false, error: ERRORS.mandatory };
+      if (p.type !== 'MARKET' && p.type !== 'LIMIT' && !CONTINGENT.has(p.type)) return { ok: false, error: ERRORS.mandatory };
+      if (CONTINGENT.has(p.type) && !(p.stopPrice && p.stopPrice > 0) && !(p.trailingDelta && p.trailingDelta > 0)) return { ok: false, error: ERRORS.mandatory };
       const filter = filterFailure(s, p, tops.get(p.symbol) ?? null);
       if (filter) return { ok: false, error: { code: -1013, msg: `Filter failure: ${filter}` } };
       const holder = latest(p.newClientOrderId);
@@ -75,9 +80,23 @@ export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onRepo
       const top = tops.get(p.symbol);
       const at = o.now();
       const order: FakeOrder = {
-        symbol: p.symbol, orderId: nextOrderId++, clientOrderId: p.newClientOrderId, price: p.type === 'LIMIT' ? p.price! : 0, origQty: p.quantity,
+        symbol: p.symbol, orderId: nextOrderId++, clientOrderId: p.newClientOrderId, price: p.type === 'LIMIT' || p.type.endsWith('_LIMIT') ? p.price! : 0, origQty: p.quantity,
         executedQty: 0, cummulativeQuoteQty: 0, status: 'NEW', timeInForce: p.timeInForce ?? 'GTC', type: p.type, side: p.side === 'SELL' ? 'SELL' : 'BUY', time: at, updateTime: at,
       };
+      if (CONTINGENT.has(p.type)) {
+        // A STOP_LOSS BUY triggers at or above its stopPrice, a SELL at or below (TAKE_PROFIT the mirror
+        // image); one already through its trigger is refused. The fake never triggers one: it rests NEW.
+        const mark = top ? (top.bid + top.ask) / 2 : null;
+        const stopLoss = p.type.startsWith('STOP_LOSS');
+        const through = p.stopPrice != null && mark !== null && ((order.side === 'BUY') === stopLoss ? mark >= p.stopPrice : mark <= p.stopPrice);
+        if (through) return { ok: false, error: ERRORS.wouldTrigger };
+        if (p.stopPrice != null) order.stopPrice = p.stopPrice;
+        if (p.trailingDelta != null) order.trailingDelta = p.trailingDelta;
+        orders.push(order);
+        created.set(order.clientOrderId, (created.get(order.clientOrderId) ?? 0) + 1);
+        o.onReport({ order, x: 'NEW' });
+        return { ok: true, order, fills: [] };
+      }
       orders.push(order);
       created.set(order.clientOrderId, (created.get(order.clientOrderId) ?? 0) + 1);
       o.onReport({ order, x: 'NEW' });

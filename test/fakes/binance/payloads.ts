@@ -7,6 +7,8 @@ export interface FakeOrder {
   symbol: string; orderId: number; clientOrderId: string; price: number; origQty: number; executedQty: number; cummulativeQuoteQty: number;
   status: 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'EXPIRED' | 'REJECTED';
   timeInForce: string; type: string; side: 'BUY' | 'SELL'; time: number; updateTime: number;
+  /** STOP_LOSS(_LIMIT) / TAKE_PROFIT(_LIMIT): the trigger, or the trailing distance in BIPS. */
+  stopPrice?: number; trailingDelta?: number;
 }
 export interface FakeTrade {
   symbol: string; id: number; orderId: number; price: number; qty: number; commission: number; commissionAsset: string; time: number; isBuyer: boolean; isMaker: boolean;
@@ -25,6 +27,7 @@ export const ERRORS = {
   badSymbol: { code: -1121, msg: 'Invalid symbol.' },
   mandatory: { code: -1102, msg: 'A mandatory parameter was not sent, was empty/null, or malformed.' },
   duplicate: { code: -2010, msg: 'Duplicate order sent.' },
+  wouldTrigger: { code: -2010, msg: 'Order would trigger immediately.' },
   cancelUnknown: { code: -2011, msg: 'Unknown order sent.' },
   noSuchOrder: { code: -2013, msg: 'Order does not exist.' },
   apiKey: { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' },

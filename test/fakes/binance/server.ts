@@ -141,7 +141,8 @@ export async function startBinanceFake(o: { apiKey: string; secretKey: string; p
   });
 
   function placeRequest(p: Record<string, string>): PlaceRequest {
-    return { symbol: p.symbol, side: p.side, type: p.type, quantity: Number(p.quantity), price: p.price ? Number(p.price) : null, timeInForce: p.timeInForce ?? null, newClientOrderId: p.newClientOrderId ?? `x-${executionId}` };
+    return { symbol: p.symbol, side: p.side, type: p.type, quantity: Number(p.quantity), price: p.price ? Number(p.price) : null, timeInForce: p.timeInForce ?? null, newClientOrderId: p.newClientOrderId ?? `x-${executionId}`,
+      stopPrice: p.stopPrice ? Number(p.stopPrice) : null, trailingDelta: p.trailingDelta ? Number(p.trailingDelta) : null };
   }
   const placedAnswer = (reply: FastifyReply, r: ReturnType<typeof exchange.place>) => (r.ok ? P.newOrderFull(r.order, r.fills) : fail(reply, 400, r.error));
 

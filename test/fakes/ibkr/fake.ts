@@ -154,11 +154,22 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
       acknowledged();
       return { error: `Order couldn't be submitted: Local order ID=${cOID} is already registered.` };
     }
-    const type = line.orderType === 'LMT' ? 'LMT' : 'MKT';
-    if (type === 'LMT' && typeof line.price !== 'number') { acknowledged(); return reply.code(400).send({ error: 'Price is required for limit orders' }); }
+    // IBKR's documented order types: price is the limit (LMT, STOP_LIMIT) or a STP's stop price;
+    // auxPrice is a STOP_LIMIT's stop; a TRAIL takes trailingType "amt" or "%" and trailingAmt.
+    const type = line.orderType ?? 'MKT';
+    if (type !== 'MKT' && type !== 'LMT' && type !== 'STP' && type !== 'STOP_LIMIT' && type !== 'TRAIL') {
+      acknowledged();
+      return reply.code(400).send({ error: `Invalid order type: ${String(type)}` });
+    }
+    const problem =
+      (type === 'LMT' || type === 'STP' || type === 'STOP_LIMIT') && typeof line.price !== 'number' ? 'Price is required for this order type'
+      : type === 'STOP_LIMIT' && typeof line.auxPrice !== 'number' ? 'auxPrice is required for STOP_LIMIT orders'
+      : type === 'TRAIL' && (!['amt', '%'].includes(String(line.trailingType)) || typeof line.trailingAmt !== 'number') ? 'trailingType and trailingAmt are required for TRAIL orders'
+      : null;
+    if (problem !== null) { acknowledged(); return reply.code(400).send({ error: problem }); }
     const parsed: Line = {
       cOID, acct: req.params.acct, conid: line.conid, side: line.side === 'SELL' ? 'SELL' : 'BUY', quantity: line.quantity, orderType: type,
-      price: type === 'LMT' ? (line.price as number) : null, tif: String(line.tif ?? 'DAY'),
+      price: typeof line.price === 'number' ? line.price : null, tif: String(line.tif ?? 'DAY'),
     };
     if (fail) {
       state.create(parsed);

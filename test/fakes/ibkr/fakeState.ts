@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 /** Order statuses the documentation lists for live orders and order status. */
 export type FakeIbkrStatus = 'PendingSubmit' | 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled' | 'Inactive';
 
+export type FakeIbkrOrderType = 'MKT' | 'LMT' | 'STP' | 'STOP_LIMIT' | 'TRAIL';
+
 export interface FakeIbkrOrder {
   orderId: number;
   cOID: string;
@@ -18,7 +20,8 @@ export interface FakeIbkrOrder {
   filled: number;
   notional: number;
   status: FakeIbkrStatus;
-  orderType: 'MKT' | 'LMT';
+  /** IBKR's order types as the Client Portal API takes them (only MKT fills at once here; the rest rest). */
+  orderType: FakeIbkrOrderType;
   price: number | null;
   tif: string;
   createdAt: number;
@@ -113,7 +116,7 @@ export function createFakeIbkrState(clock: () => number, accounts: readonly stri
     for (const l of orderListeners) l(o);
   };
 
-  function create(line: { cOID: string; acct: string; conid: number; side: 'BUY' | 'SELL'; quantity: number; orderType: 'MKT' | 'LMT'; price: number | null; tif: string }): FakeIbkrOrder {
+  function create(line: { cOID: string; acct: string; conid: number; side: 'BUY' | 'SELL'; quantity: number; orderType: FakeIbkrOrderType; price: number | null; tif: string }): FakeIbkrOrder {
     const now = clock();
     const order: FakeIbkrOrder = {
       orderId: nextOrderId++, cOID: line.cOID, acct: line.acct, conid: line.conid, side: line.side, totalSize: line.quantity, filled: 0,

@@ -137,9 +137,15 @@ export function createFakeMt5Bridge({ accountId = 'a1b2c3d4-fake-4e5f-mt5', toke
       if (!s) return tradeAnswer(10013);
       if (s.tradeMode === 'SYMBOL_TRADE_MODE_DISABLED') return tradeAnswer(10017);
       if (!(volume >= s.minVolume - 1e-9) || volume > s.maxVolume + 1e-9 || Math.abs(volume / s.volumeStep - Math.round(volume / s.volumeStep)) > 1e-6) return tradeAnswer(10014);
-      const limit = action.endsWith('_LIMIT');
-      if (!['ORDER_TYPE_BUY', 'ORDER_TYPE_SELL', 'ORDER_TYPE_BUY_LIMIT', 'ORDER_TYPE_SELL_LIMIT'].includes(action) || (limit && typeof b.openPrice !== 'number')) return tradeAnswer(10013);
-      order = term.place({ type: action, symbol, volume, openPrice: limit ? (b.openPrice as number) : null, comment, magic });
+      // MetaTrader 5's pending orders: a limit or a stop rests at openPrice; a stop-limit, on reaching
+      // openPrice, places a limit at stopLimitPrice. The fake rests them all and never triggers one.
+      const pending = action !== 'ORDER_TYPE_BUY' && action !== 'ORDER_TYPE_SELL';
+      const stopLimit = action.endsWith('_STOP_LIMIT');
+      if (![
+        'ORDER_TYPE_BUY', 'ORDER_TYPE_SELL', 'ORDER_TYPE_BUY_LIMIT', 'ORDER_TYPE_SELL_LIMIT', 'ORDER_TYPE_BUY_STOP', 'ORDER_TYPE_SELL_STOP',
+        'ORDER_TYPE_BUY_STOP_LIMIT', 'ORDER_TYPE_SELL_STOP_LIMIT',
+      ].includes(action) || (pending && typeof b.openPrice !== 'number') || (stopLimit && typeof b.stopLimitPrice !== 'number')) return tradeAnswer(10013);
+      order = term.place({ type: action, symbol, volume, openPrice: pending ? (b.openPrice as number) : null, comment, magic });
     }
     if (rc) return tradeAnswer(rc.code);
     if (fail) return error(reply, fail.status, 'InternalError', 'Internal error');
