@@ -68,6 +68,8 @@ export function createStrategyApi(o: StrategyApiOptions): StrategyApi {
   };
 
   function accept(ws: WebSocket, auth: AuthContext & { clock: () => number }): void {
+    // A bad frame (too large, not masked...) makes ws close the socket itself; unheard, the error would end the process.
+    ws.on('error', (e) => log.info({ err: { message: e.message } }, 'stream socket error'));
     pending.add(ws);
     const timer = setTimeout(() => { pending.delete(ws); refuse(ws, 'UNAUTHORIZED'); }, cfg.STREAM_HELLO_TIMEOUT_MS);
     ws.once('close', () => { clearTimeout(timer); pending.delete(ws); });

@@ -44,7 +44,11 @@ declare module 'fastify' {
   interface FastifyRequest { strategyApiCaller: StrategyConfig | null }
 }
 
+/** A trail reads the topics from their start: this many at once per edge, more are answered 503 (retry). */
+export const MAX_TRAIL_READS = 2;
+
 export function strategyRoutes(deps: StrategyRouteDeps, auth: AuthContext) {
+  let trailReads = 0;
   return async function routes(app: FastifyInstance): Promise<void> {
     app.decorateRequest('strategyApiCaller', null);
     app.addHook('onRequest', (req: FastifyRequest, _reply, done: HookHandlerDoneFunction) => {
@@ -87,7 +91,13 @@ export function strategyRoutes(deps: StrategyRouteDeps, auth: AuthContext) {
     }, async (req) => {
       const found = await strategyOrder(deps.pool, caller(req).id, req.params.id);
       if (found === null) throw new EdgeError('NOT_FOUND', 'no such order');
-      return { order: found, trail: JSON.parse(JSON.stringify(await deps.trail(found.orderId))) };
+      if (trailReads >= MAX_TRAIL_READS) throw new EdgeError('UNAVAILABLE', 'busy: too many order trails being read, retry');
+      trailReads++;
+      try {
+        return { order: found, trail: JSON.parse(JSON.stringify(await deps.trail(found.orderId))) };
+      } finally {
+        trailReads--;
+      }
     });
   };
 }

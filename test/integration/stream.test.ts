@@ -198,6 +198,8 @@ describe('strategy stream and REST on the real stack', () => {
       assert.deepEqual(await closeOf(helloFrame('not-the-secret-0123456789', Date.now(), { type: 'subscribe', strategy: 'trend-1' })), [4001, 'UNAUTHORIZED']);
       assert.deepEqual(await closeOf(helloFrame(TEST_SECRET, Date.now() - 600_000, { type: 'subscribe', strategy: 'trend-1' })), [4001, 'UNAUTHORIZED']);
       assert.deepEqual(await closeOf(null), [4001, 'UNAUTHORIZED']);
+      // Larger than any hello: refused by the socket itself (1009), and the edge carries on.
+      assert.equal((await closeOf('x'.repeat(70_000)))[0], 1009);
       assert.deepEqual(
         await closeOf(helloFrame(TEST_SECRET, Date.now(), { type: 'subscribe', strategy: 'trend-1', resumeFrom: { [topics.orders]: { 0: '999999999' } } })),
         [4002, `BAD_REQUEST resumeFrom.${topics.orders}.0`]);

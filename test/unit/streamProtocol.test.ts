@@ -160,6 +160,24 @@ describe('REST routes on the edge app', () => {
     assert.equal(own.json().trail.query, 'ord-b');
   });
 
+  it('given more trail reads at once than the edge allows, then the extra one is 503 and the others answer', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const a = createEdgeApp({
+      config, log: pino({ level: 'silent' }), clock: () => NOW, hlc: () => NOW * 1000, accept: async () => ({ duplicate: false }), ready: () => true,
+      strategyApi: { register: (x, auth) => x.register(strategyRoutes({ pool, clock: auth.clock, trail: async (id) => { await gate; return { query: id, signalId: null, steps: [], warnings: [] }; } }, auth)) },
+    });
+    apps.push(a);
+    const slow = [get(a, '/v1/orders/ord-b', B1, 'beta'), get(a, '/v1/orders/ord-b', B1, 'beta')];
+    await new Promise((r) => setTimeout(r, 50));
+    // Released later in any case, so a limit that does not hold shows as a 200, not as a hang.
+    setTimeout(release, 500);
+    const extra = await get(a, '/v1/orders/ord-b', B1, 'beta');
+    assert.equal(extra.statusCode, 503);
+    assert.deepEqual((await Promise.all(slow)).map((r) => r.statusCode), [200, 200]);
+    assert.equal((await get(a, '/v1/orders/ord-b', B1, 'beta')).statusCode, 200);
+  });
+
   it('given no, a wrong or a stale signature, or a bad status, then 401 (or 400 after auth) and no query ran', async () => {
     const a = app();
     const before = queries.length;
