@@ -29,6 +29,8 @@ export interface SimVenue {
   expire(day: string, now: number, hlc: () => number): ExecutionReport[];
   /** Cancels every resting order: the end of the backtest. */
   close(now: number, hlc: () => number): ExecutionReport[];
+  /** Cancels one working order (a `cancel` alert); nothing for an order no longer working. */
+  cancel(orderId: string, now: number, hlc: () => number): ExecutionReport[];
 }
 
 export function createSimVenue(config: ControlConfig): SimVenue {
@@ -159,6 +161,12 @@ export function createSimVenue(config: ControlConfig): SimVenue {
         out.push(cancelled(w, 'DAY_EXPIRED', now, hlc));
       }
       return out;
+    },
+    cancel(orderId, now, hlc) {
+      const w = working.get(orderId);
+      if (w === undefined) return [];
+      markets.get(key(w.order.venue, w.order.symbol))?.book.cancel(orderId);
+      return [cancelled(w, 'CANCEL_REQUESTED', now, hlc)];
     },
     close(now, hlc) {
       const out: ExecutionReport[] = [];

@@ -100,6 +100,7 @@ export function startBacktest(o: BacktestOptions): BacktestRun {
       evolveGate(state, decidedEvent(input, result), config.costModel.ewmaAlpha);
       for (const c of result.controls) config = applyControl(config, c);
       out.push({ kind: 'decision', value: result.decision });
+      for (const t of result.cancels) executions(venue.cancel(t.orderId, now, nextHlc));
       if (result.order !== null) {
         stats.approved += 1;
         out.push({ kind: 'order', value: result.order });

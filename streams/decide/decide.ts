@@ -20,8 +20,10 @@ export type DecisionReason =
   | 'DUPLICATE_SIGNAL'
   | 'INVALID_SIGNAL'
   | 'ADD_WHEN_FLAT'
-  /** A cancel alert: validated at the edge; cancelling at the venues is the ops cancel path's (not wired here). */
-  | 'CANCEL_UNSUPPORTED'
+  /** A cancel alert: its strategy's working orders in the symbol, each asked to cancel on `cancel-requests`. */
+  | 'CANCEL_REQUESTED'
+  /** A cancel alert when the strategy has no working order in the symbol. */
+  | 'NOTHING_TO_CANCEL'
   /** take-profit / stop-loss exits are not placed yet: the entry is refused rather than sent unprotected. */
   | 'BRACKET_UNSUPPORTED';
 
@@ -42,7 +44,12 @@ export interface DecideResult {
   controls: Control[];
   /** One twin of the approved order per shadow venue, for `orders-shadow`; empty otherwise. */
   shadows: ShadowTwin[];
+  /** The working orders a `cancel` alert asks to cancel (CANCEL_REQUESTED); empty otherwise. */
+  cancels: CancelTarget[];
 }
+
+/** A working order to cancel: what routes the request to its connector (account → partition, venue). */
+export interface CancelTarget { orderId: string; account: string; venue: string; symbol: string }
 
 /**
  * The venue's idempotency key: the orderId without dashes, first 32 characters. For a UUID that is
@@ -82,8 +89,17 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   const controls = lossBreachControls(input, config, limits, dayPnl, drawdown);
 
   if (signal.intent === 'CANCEL') {
-    const detail = stringify({ problem: 'cancel alerts are not wired to the venues yet' });
-    return verdict(input, 'DENIED', 'CANCEL_UNSUPPORTED', detail, positionBefore, null, 0, [], null, controls);
+    // Orders still working as far as the gate knows: one already filled or canceled at the venue but not
+    // yet reported is refused by its connector (ORDER_NOT_OPEN), which changes nothing.
+    const cancels: CancelTarget[] = [];
+    for (const [orderId, w] of state.orders) {
+      if (w.account === signal.account && w.strategy === signal.strategy && w.symbol === signal.symbol && w.leaves > 0) {
+        cancels.push({ orderId, account: w.account, venue: w.venue, symbol: w.symbol });
+      }
+    }
+    const reason = cancels.length > 0 ? 'CANCEL_REQUESTED' : 'NOTHING_TO_CANCEL';
+    const detail = stringify({ orders: cancels.length, orderIds: cancels.map((c) => c.orderId).join(',') });
+    return { ...verdict(input, 'NO_ACTION', reason, detail, positionBefore, null, 0, [], null, controls), cancels };
   }
   if (signal.takeProfit !== null || signal.stopLoss !== null) {
     // Risk sizing measures to the stop loss but the exits themselves are not placed yet.
@@ -288,5 +304,6 @@ function verdict(
     order,
     controls,
     shadows: [],
+    cancels: [],
   };
 }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
-import type { Control, DeadLetter, Order, RiskDecision, Signal } from '../../schemas/types.ts';
+import type { CancelRequest, Control, DeadLetter, Order, RiskDecision, Signal } from '../../schemas/types.ts';
 import { readToEnd, type OutRecord } from '../runtime/consume.ts';
 import { errorCode } from '../runtime/errors.ts';
 import { faultOn } from '../runtime/faults.ts';
@@ -120,6 +120,15 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
         out.push({ topic: topics.ordersShadow, key: t.order.orderId, value: codec.encode(topics.ordersShadow, t.order), account: signal.account, headers: shadowHeaders(t) });
       }
       for (const c of result.controls) out.push(controlRecord(c));
+      // A cancel alert's requests ride the decision's transaction: asked exactly when it is decided, with
+      // ids derived from the decision so that a rebuilt batch asks with the same ones.
+      for (const t of result.cancels) {
+        const request: CancelRequest = {
+          requestId: `${result.decision.decisionId}:${t.orderId}`, orderId: t.orderId, clientOrderId: null, account: t.account, venue: t.venue,
+          symbol: t.symbol, source: 'alert', actor: signal.strategy, reason: `cancel alert ${signal.signalId}`, requestedAt: now, hlc: result.decision.hlc,
+        };
+        out.push({ topic: topics.cancelRequests, key: t.orderId, value: codec.encode(topics.cancelRequests, request), account: t.account });
+      }
     }
     // Test-only double-decision fault (runtime/faults.ts): every decision and order written twice.
     if (faultOn('double-decision')) return out.flatMap((r) => (r.topic === topics.riskDecisions || r.topic === topics.orders ? [r, r] : [r]));

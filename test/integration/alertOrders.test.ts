@@ -1,6 +1,7 @@
 // Issue 17 on the real stack: TradingView alerts → edge → signals → decide → orders → paper venue →
 // executions → Postgres positions, for a buy stop (it reaches the venue as a stop and waits there), an
-// `add` in the position's direction, an `exit` that closes the position, and a 400 naming the field.
+// `add` in the position's direction, an `exit` that closes the position, a `cancel` that cancels the
+// strategy's resting orders at the venue, and a 400 naming the field.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -60,6 +61,32 @@ describe('alert order types, add and exit, end to end', () => {
     // exit sells 25 and the position is short 10 until the stop is canceled or fills.
     const after = await waitFor('the exit filled', async () => ((await position()) !== 15 ? await position() : null));
     assert.equal(after, -10);
+  });
+
+  it('a cancel alert cancels the resting orders of its strategy in the symbol at the venue, each once on executions', async () => {
+    const limitPrice = (Math.round((await ask()) * 99) / 100).toFixed(2); // 1 % under the ask: it rests
+    assert.equal((await post({ order_type: 'limit', limit_price: limitPrice, time_in_force: 'gtc' })).status, 202);
+    const limit = await waitFor('the limit on orders', async () => (await orders()).find((o) => o.orderType === 'LIMIT' && o.limitPrice === Number(limitPrice)));
+    const venueStatus = async (clientOrderId: string) => {
+      const r = await fetch(`${env.PAPER_VENUE_URL}/v1/orders/${clientOrderId}`);
+      return r.status === 200 ? ((await r.json()) as { status: string }).status : null;
+    };
+    await waitFor('the limit resting at the venue', async () => ((await venueStatus(limit.clientOrderId)) === 'NEW' ? true : null));
+    const working = (await orders()).filter((o) => o.orderType !== 'MARKET');
+    assert.equal((await post({ action: 'cancel', contracts: undefined })).status, 202);
+    await waitFor('the limit canceled at the venue', async () => ((await venueStatus(limit.clientOrderId)) === 'CANCELED' ? true : null));
+    const codec = createCodec(pipeline.env.SCHEMA_REGISTRY_URL);
+    const cancels = await waitFor('its CANCEL on executions', async () => {
+      const reports = await Promise.all((await readAll(env, pipeline.topics.executions)).map((m) => codec.decode('ExecutionReport', m.value!)));
+      const mine = reports.filter((r) => r.type === 'CANCEL' && r.orderId === limit.orderId);
+      return mine.length > 0 ? mine : null;
+    });
+    assert.equal(cancels.length, 1);
+    const requests = await Promise.all((await readAll(env, pipeline.topics.cancelRequests)).map((m) => codec.decode('CancelRequest', m.value!)));
+    // Every order of this strategy still working was asked once (the first test's stop too), nothing else.
+    assert.ok(requests.every((r) => r.source === 'alert' && r.actor === 'trend-1' && working.some((o) => o.orderId === r.orderId)), JSON.stringify(requests));
+    assert.equal(new Set(requests.map((r) => r.orderId)).size, requests.length);
+    assert.ok(requests.some((r) => r.orderId === limit.orderId));
   });
 
   it('refuses a stop without its stop price, naming the field, and writes nothing', async () => {

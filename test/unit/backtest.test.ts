@@ -115,3 +115,19 @@ test('a stop waits off the book and trades at market once the bid reaches it; a 
   assert.equal(of(trailing, 'order')[0]?.orderType, 'TRAILING_STOP');
   assert.deepEqual(fills(trailing).map((e) => [e.lastPrice, e.recordedAt - START]), [[190.4, 3000]], 'triggered 0.50 below the highest bid (191)');
 });
+
+test('a cancel signal cancels the strategy\'s resting order in the paper book; it never fills afterwards', () => {
+  const canceller = defineStrategy<{ n: number }>({
+    id: 'canceller', symbols: ['AAPL'], init: () => ({ n: 0 }),
+    onQuote(_q, ctx) {
+      ctx.state.n += 1;
+      if (ctx.state.n === 1) ctx.submit({ symbol: 'AAPL', intent: 'delta', side: 'sell', quantity: 5, orderType: 'stop', stopPrice: 189, timeInForce: 'gtc' });
+      if (ctx.state.n === 2) ctx.submit({ symbol: 'AAPL', intent: 'cancel' });
+    },
+  }) as Strategy<unknown>;
+  const out = run(canceller, [quote(0, 190), quote(1, 189.5), quote(2, 189.1), quote(3, 188.9), quote(4, 188)]);
+  const decisions = of(out, 'decision');
+  assert.deepEqual(decisions.map((d) => [d.verdict, d.reason]), [['APPROVED', null], ['NO_ACTION', 'CANCEL_REQUESTED']], JSON.stringify(decisions));
+  const executions = of(out, 'execution');
+  assert.deepEqual(executions.map((e) => [e.type, e.reason]), [['ACK', null], ['CANCEL', 'CANCEL_REQUESTED']]);
+});

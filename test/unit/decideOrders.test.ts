@@ -42,12 +42,13 @@ function run(s: Signal): DecideResult {
   return result;
 }
 
-function fill(order: Order): void {
+function fill(order: Order, partly?: number): void {
   seq += 1;
+  const qty = partly ?? order.quantity;
   const report: ExecutionReport = {
-    executionId: `exe-${seq}`, type: 'FILL', orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: 'v1', venueTradeId: `t${seq}`,
+    executionId: `exe-${seq}`, type: partly === undefined ? 'FILL' : 'PARTIAL_FILL', orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: 'v1', venueTradeId: `t${seq}`,
     signalId: order.signalId, account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side,
-    lastQty: order.quantity, lastPrice: 100, cumQty: order.quantity, leavesQty: 0, fee: 0, refExecutionId: null, reason: null, venueTime: T0, recordedAt: T0, hlc: T0 * 1000,
+    lastQty: qty, lastPrice: 100, cumQty: qty, leavesQty: order.quantity - qty, fee: 0, refExecutionId: null, reason: null, venueTime: T0, recordedAt: T0, hlc: T0 * 1000,
   };
   evolveGate(state, { kind: 'execution', report });
 }
@@ -109,10 +110,27 @@ describe('actions', () => {
     assert.deepEqual([exit.order?.side, exit.order?.quantity], ['BUY', 15]);
   });
 
-  it('a cancel and a bracket are refused with their own reason, nothing sent', () => {
+  it('a cancel asks to cancel the working orders of its own strategy in the symbol, and only those', () => {
     quote('AAPL', 99.99, 100.01);
+    quote('MSFT', 299.99, 300.01);
+    const nothing = run(signal({ intent: 'CANCEL', side: null, quantity: 0 }));
+    assert.deepEqual([...outcome(nothing), nothing.order, nothing.cancels], ['NO_ACTION', 'NOTHING_TO_CANCEL', null, []]);
+    const mine = run(signal({ orderType: 'LIMIT', limitPrice: 98.5 })).order!;
+    const partly = run(signal({ orderType: 'LIMIT', limitPrice: 98.6 })).order!;
+    fill(partly, 4); // 6 of 10 still working
+    const done = run(signal({ orderType: 'LIMIT', limitPrice: 98.7 })).order!;
+    fill(done);
+    assert.equal(run(signal({ strategy: 'other', orderType: 'LIMIT', limitPrice: 98.5 })).decision.verdict, 'APPROVED');
+    assert.equal(run(signal({ symbol: 'MSFT', orderType: 'LIMIT', limitPrice: 295, price: 300 })).decision.verdict, 'APPROVED');
     const cancel = run(signal({ intent: 'CANCEL', side: null, quantity: 0 }));
-    assert.deepEqual([...outcome(cancel), cancel.order], ['DENIED', 'CANCEL_UNSUPPORTED', null]);
+    assert.deepEqual([...outcome(cancel), cancel.order], ['NO_ACTION', 'CANCEL_REQUESTED', null]);
+    assert.deepEqual(cancel.cancels.map((c) => [c.orderId, c.account, c.venue, c.symbol]), [
+      [mine.orderId, 'acc1', mine.venue, 'AAPL'], [partly.orderId, 'acc1', partly.venue, 'AAPL'],
+    ]);
+  });
+
+  it('a bracket is refused with its own reason, nothing sent', () => {
+    quote('AAPL', 99.99, 100.01);
     const bracket = run(signal({ takeProfit: { orderType: 'LIMIT', price: 110, percent: null, amount: null, limitPrice: null } }));
     assert.deepEqual([...outcome(bracket), bracket.order], ['DENIED', 'BRACKET_UNSUPPORTED', null]);
   });
