@@ -25,6 +25,8 @@ export interface SessionDeps {
   kafka: Kafka; codec: Codec; topics: StreamTopics; positions: PositionLookup; log: Logger; limits: SessionLimits;
   /** Test-only: the start plan is shifted by one record (a gap), to see the resume check fail. */
   skipOnResume?: boolean;
+  /** Told once, with the reason the stream ended. */
+  onClose?: (name: CloseName) => void;
 }
 
 export interface Session {
@@ -49,6 +51,7 @@ export async function startSession(ws: WebSocket, strategy: StrategyConfig, hell
   const close = async (name: CloseName, field?: string) => {
     if (closed) return;
     closed = true;
+    deps.onClose?.(name);
     if (name !== 'GOING_AWAY') log.info({ close: name, field }, 'stream closed');
     try { ws.close(CLOSE[name], closeReason(name, field)); } catch { /* already gone */ }
     // A client that never reads never completes the closing handshake: do not wait for it for ever (one
