@@ -90,7 +90,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       started.push({ name: 'edge-kafka-probe', stop: () => kafkaProbe.stop() });
       // Strategy code's own view: /v1/stream and the signed /v1 REST routes (edge/stream).
       const { createStrategyApi } = await import('../edge/stream/index.ts');
-      const strategyApi = createStrategyApi({ kafka, codec, pool: pool!, topics, log, env: rawEnv, projectionGroup: group('projection') });
+      const strategyApi = createStrategyApi({ kafka, codec, pool: pool!, topics, log, env: rawEnv, projectionGroup: group('projection'), registry });
       const app = createEdgeApp({
         config: edgeConfig, log: log.child({ component: 'edge' }), clock: Date.now, hlc: () => hlc.now(),
         accept, ready: () => ready && kafkaProbe.up(), registry,

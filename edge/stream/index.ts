@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { Codec } from '../../schemas/codec.ts';
@@ -39,6 +40,8 @@ export interface StrategyApiOptions {
   kafka: Kafka; codec: Codec; pool: pg.Pool; topics: Topics; log: Logger; env: NodeJS.ProcessEnv;
   /** The projection's consumer name in consumer_offsets (`<prefix>order-router-projection`). */
   projectionGroup: string;
+  /** The edge's metrics: `strategy_streams` (open) and `strategy_stream_closes_total{reason}`. */
+  registry?: Registry;
   /** Test-only: see ORDER_ROUTER_FAULT=stream-resume-gap. Defaults to the process's fault switch. */
   resumeGap?: boolean;
 }
@@ -56,6 +59,10 @@ export function createStrategyApi(o: StrategyApiOptions): StrategyApi {
   const log = o.log.child({ component: 'strategy-api' });
   const positions = createPositionLookup({ pool: o.pool, projectionGroup: o.projectionGroup, executionsTopic: o.topics.executions, waitMs: cfg.STREAM_POSITION_WAIT_MS });
   const open = new Set<Session>();
+  // One strategy API per registry (the edge's); a second one keeps its figures to itself.
+  const registers = o.registry && !o.registry.getSingleMetric('strategy_streams') ? [o.registry] : [];
+  new Gauge({ name: 'strategy_streams', help: 'Open strategy streams (GET /v1/stream)', registers, collect() { this.set(open.size); } });
+  const closes = new Counter({ name: 'strategy_stream_closes_total', help: 'Strategy streams closed or refused, by reason', labelNames: ['reason'], registers });
   /** Streams per strategy, starting or open. */
   const slots = new Map<string, number>();
   const pending = new Set<WebSocket>();
@@ -63,6 +70,7 @@ export function createStrategyApi(o: StrategyApiOptions): StrategyApi {
   let stopping = false;
 
   const refuse = (ws: WebSocket, name: keyof typeof CLOSE, field?: string) => {
+    closes.inc({ reason: name });
     ws.close(CLOSE[name], closeReason(name, field));
     setTimeout(() => ws.terminate(), 2_000).unref();
   };
@@ -97,6 +105,7 @@ export function createStrategyApi(o: StrategyApiOptions): StrategyApi {
         topics: { riskDecisions: o.topics.riskDecisions, orders: o.topics.orders, executions: o.topics.executions, quotes: o.topics.quotes },
         limits: { maxBufferedBytes: cfg.STREAM_MAX_BUFFERED_BYTES, slowClientMs: cfg.STREAM_SLOW_CLIENT_MS, maxFetchBytes: 256 * 1024 },
         skipOnResume: o.resumeGap ?? faultOn('stream-resume-gap'),
+        onClose: (name) => closes.inc({ reason: name }),
       }).then((s) => {
         open.add(s);
         void s.done.then(() => { open.delete(s); release(); });

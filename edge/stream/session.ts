@@ -25,6 +25,8 @@ export interface SessionDeps {
   kafka: Kafka; codec: Codec; topics: StreamTopics; positions: PositionLookup; log: Logger; limits: SessionLimits;
   /** Test-only: the start plan is shifted by one record (a gap), to see the resume check fail. */
   skipOnResume?: boolean;
+  /** Told once, with the reason the stream ended. */
+  onClose?: (name: CloseName) => void;
 }
 
 export interface Session {
@@ -49,6 +51,7 @@ export async function startSession(ws: WebSocket, strategy: StrategyConfig, hell
   const close = async (name: CloseName, field?: string) => {
     if (closed) return;
     closed = true;
+    deps.onClose?.(name);
     if (name !== 'GOING_AWAY') log.info({ close: name, field }, 'stream closed');
     try { ws.close(CLOSE[name], closeReason(name, field)); } catch { /* already gone */ }
     // A client that never reads never completes the closing handshake: do not wait for it for ever (one
@@ -111,11 +114,13 @@ export async function startSession(ws: WebSocket, strategy: StrategyConfig, hell
   await c.run({
     autoCommit: false,
     eachBatch: async ({ batch, heartbeat }) => {
-      const start = plan.starts.get(batch.topic)?.get(batch.partition) ?? 0n;
+      const next = plan.starts.get(batch.topic);
+      const start = next?.get(batch.partition) ?? 0n;
       const owned: { m: KafkaMessage; r: Owned }[] = [];
       for (const m of batch.messages) {
         if (closed) return;
-        if (BigInt(m.offset) < start) continue; // fetched before the seek took effect
+        // Fetched before the seek took effect, or again after the consumer restarted: already handled.
+        if (BigInt(m.offset) < start) continue;
         let r: Owned | null;
         try {
           r = await decode(batch.topic, m);
@@ -145,9 +150,17 @@ export async function startSession(ws: WebSocket, strategy: StrategyConfig, hell
             throw new Error(`unhandled record ${String(never)}`);
           }
         }
+        next?.set(batch.partition, BigInt(m.offset) + 1n);
         if (!(await drained(heartbeat))) return;
       }
+      const last = batch.messages[batch.messages.length - 1];
+      if (last && BigInt(last.offset) + 1n > (next?.get(batch.partition) ?? 0n)) next?.set(batch.partition, BigInt(last.offset) + 1n);
     },
+  });
+  // The group never commits: a consumer that restarts after a crash rejoins at the topics' start, so it
+  // is put back where this stream had got to (and anything before that is skipped above in any case).
+  c.on(c.events.GROUP_JOIN, () => {
+    for (const [topic, m] of plan.starts) for (const [partition, offset] of m) c.seek({ topic, partition, offset: offset.toString() });
   });
   for (const [topic, m] of plan.starts) for (const [partition, offset] of m) c.seek({ topic, partition, offset: offset.toString() });
   // Closed while the consumer was starting: close() could not reach it.

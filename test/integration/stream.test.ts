@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Producer } from 'kafkajs';
+import { Registry } from 'prom-client';
 import { WebSocket } from 'ws';
 import { createEdgeApp } from '../../edge/app.ts';
 import { loadEdgeConfig } from '../../edge/config.ts';
@@ -43,8 +44,8 @@ const freePort = () => new Promise<number>((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); });
 });
 
-async function startEdge(resumeGap = false): Promise<{ app: FastifyInstance; api: StrategyApi }> {
-  const api = createStrategyApi({ kafka, codec, pool, topics, log: testLog(), env, projectionGroup, resumeGap });
+async function startEdge(resumeGap = false, registry?: Registry): Promise<{ app: FastifyInstance; api: StrategyApi }> {
+  const api = createStrategyApi({ kafka, codec, pool, topics, log: testLog(), env, projectionGroup, resumeGap, registry });
   const app = createEdgeApp({
     config: loadEdgeConfig(env), log: testLog(), clock: Date.now, hlc: () => Date.now() * 1000, accept: async () => ({ duplicate: false }), ready: () => true, strategyApi: api,
   });
@@ -184,7 +185,8 @@ describe('strategy stream and REST on the real stack', () => {
   });
 
   it('given a wrong secret, no hello, a bad resumeFrom or one stream too many, then each is closed with its code and no detail', async () => {
-    const { app } = await startEdge();
+    const registry = new Registry();
+    const { app } = await startEdge(false, registry);
     const opened: WebSocket[] = [];
     const closeOf = async (frame: string | null): Promise<[number, string]> => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/stream`);
@@ -206,6 +208,11 @@ describe('strategy stream and REST on the real stack', () => {
       const ok = helloFrame(TEST_SECRET, Date.now(), { type: 'subscribe', strategy: 'trend-1' });
       assert.deepEqual(await Promise.all([closeOf(ok), closeOf(ok)]), [[0, 'still open'], [0, 'still open']]);
       assert.deepEqual(await closeOf(ok), [4029, 'TOO_MANY_STREAMS']);
+      const metrics = await registry.metrics();
+      assert.match(metrics, /strategy_stream_closes_total\{reason="UNAUTHORIZED"\} 3/);
+      assert.match(metrics, /strategy_stream_closes_total\{reason="BAD_REQUEST"\} 1/);
+      assert.match(metrics, /strategy_stream_closes_total\{reason="TOO_MANY_STREAMS"\} 1/);
+      assert.match(metrics, /strategy_streams 2/);
     } finally {
       for (const ws of opened) ws.terminate();
       await app.close();
