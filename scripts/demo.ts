@@ -1,6 +1,6 @@
 // npm run demo: the whole pipeline on the local stack. Starts the paper venue and every component,
 // sends a realistic sequence of TradingView alerts for two strategies (a repeated alert and one with a
-// wrong secret among them), then prints the decision trail and the positions table from Postgres.
+// wrong secret among them; a resting limit, the cancel alert that removes it, an exit), then prints the decision trail and the positions table from Postgres.
 // The components' own logs go to .logs/demo/<time>.log (printed at the start), not into the report.
 import { createPaperVenueServer } from '../connectors/paper/server.ts';
 import { parsePaperConfig } from '../connectors/paper/config.ts';
@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const at = (s: number) => new Date(t0 + s * 1000).toISOString();
   const alert = (strategy: Strategy, fields: Record<string, string>, secret: string = SECRETS[strategy]) => ({ secret, strategy, ...fields });
+  const [msft] = (await (await fetch(`${venueUrl}/v1/quotes?symbols=MSFT`)).json()) as { bid: number; ask: number }[];
+  const restingBid = Math.floor(msft.bid * 0.99 * 100) / 100;
   const alerts: [string, Record<string, string>][] = [
     ['trend-1 buys 10 AAPL', alert('trend-1', { ticker: 'NASDAQ:AAPL', action: 'buy', contracts: '10', order_id: 'Long', time: at(0), price: '190.05' })],
     ['meanrev-2 sells 20000 EURUSD', alert('meanrev-2', { ticker: 'FX:EURUSD', action: 'sell', contracts: '20000', order_id: 'Short', time: at(1), price: '1.0801' })],
@@ -67,6 +69,13 @@ async function main(): Promise<void> {
     ['trend-1 sells 0.2 BTCUSD', alert('trend-1', { ticker: 'COINBASE:BTCUSD', action: 'sell', contracts: '0.2', order_id: 'Trim', time: at(7), price: '65120' })],
     ['meanrev-2 covers: flat EURUSD', alert('meanrev-2', { ticker: 'FX:EURUSD', action: 'buy', contracts: '20000', market_position: 'flat', market_position_size: '0', order_id: 'Cover', time: at(8), price: '1.0795' })],
     ['trend-1 sells 10 AAPL', alert('trend-1', { ticker: 'NASDAQ:AAPL', action: 'sell', contracts: '10', order_id: 'Trim', time: at(9), price: '190.80' })],
+    // Issue 17's actions: a buy limit that rests under the market, the strategy's cancel that removes it,
+    // and an exit that closes a position whatever its size.
+    ['meanrev-2 rests a buy limit 5 MSFT 1 % under the bid', alert('meanrev-2', {
+      ticker: 'NASDAQ:MSFT', action: 'buy', contracts: '5', order_type: 'limit', limit_price: restingBid.toFixed(2), time_in_force: 'gtc', order_id: 'Dip', time: at(10), price: msft.bid.toFixed(2),
+    })],
+    ['meanrev-2 cancels its working MSFT orders', alert('meanrev-2', { ticker: 'NASDAQ:MSFT', action: 'cancel', order_id: 'Cancel', time: at(11) })],
+    ['trend-1 exits BTCUSD (closes the 0.3 left)', alert('trend-1', { ticker: 'COINBASE:BTCUSD', action: 'exit', order_id: 'Exit', time: at(12), price: '65200' })],
   ];
 
   console.log('Alerts sent to POST /webhooks/tradingview');
