@@ -82,7 +82,9 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   const controls = lossBreachControls(input, config, limits, dayPnl, drawdown);
 
   if (signal.intent === 'CANCEL') {
-    const detail = stringify({ problem: 'cancel alerts are not wired to the venues yet' });
+    // What a cancel would cancel, named for whoever wires it to the venues' cancel path.
+    const working = workingOrders(state, signal.account, signal.strategy, signal.symbol);
+    const detail = stringify({ problem: 'cancel alerts are not wired to the venues yet', workingOrderIds: working.join(',') || null });
     return verdict(input, 'DENIED', 'CANCEL_UNSUPPORTED', detail, positionBefore, null, 0, [], null, controls);
   }
   if (signal.takeProfit !== null || signal.stopLoss !== null) {
@@ -213,6 +215,13 @@ function stopPriceAt(config: ControlConfig, venue: string, symbol: string, side:
   if (stop === null) return null;
   const tick = config.costModel.ranked.find((r) => r.name === venue)?.model.instruments.get(symbol)?.tickSize;
   return tick === undefined || !(tick > 0) ? stop : roundToStep(stop, tick, side === 'BUY' ? 'up' : 'down');
+}
+
+/** Order ids of the strategy's orders still working in the symbol, in the order they were approved. */
+export function workingOrders(state: GateState, account: string, strategy: string, symbol: string): string[] {
+  const ids: string[] = [];
+  for (const [orderId, o] of state.orders) if (o.account === account && o.strategy === strategy && o.symbol === symbol) ids.push(orderId);
+  return ids;
 }
 
 /** Drop nulls so a detail shows only what was compared or noted. */

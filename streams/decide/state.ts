@@ -27,6 +27,8 @@ export interface FillQuality {
 
 export interface OpenOrder {
   account: string;
+  /** The strategy whose decision approved it: a cancel alert names the strategy's working orders. */
+  strategy: string;
   symbol: string;
   venue: string;
   side: Side;
@@ -216,6 +218,7 @@ function onDecided(state: GateState, decision: RiskDecision, order: Order | null
   symbolBook(account, decision.symbol).open += signed(decision.side, leaves);
   state.orders.set(decision.orderId, {
     account: decision.account,
+    strategy: decision.strategy,
     symbol: decision.symbol,
     venue: decision.venue,
     side: decision.side,

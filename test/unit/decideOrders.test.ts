@@ -113,6 +113,11 @@ describe('actions', () => {
     quote('AAPL', 99.99, 100.01);
     const cancel = run(signal({ intent: 'CANCEL', side: null, quantity: 0 }));
     assert.deepEqual([...outcome(cancel), cancel.order], ['DENIED', 'CANCEL_UNSUPPORTED', null]);
+    // It names what it would cancel: this strategy's working orders in the symbol, nobody else's.
+    const resting = run(signal({ orderType: 'STOP', stopPrice: 120 })).order!;
+    run(signal({ strategy: 'other', orderType: 'STOP', stopPrice: 121 }));
+    const named = run(signal({ intent: 'CANCEL', side: null, quantity: 0 }));
+    assert.equal(JSON.parse(named.decision.detail!).workingOrderIds, resting.orderId);
     const bracket = run(signal({ takeProfit: { orderType: 'LIMIT', price: 110, percent: null, amount: null, limitPrice: null } }));
     assert.deepEqual([...outcome(bracket), bracket.order], ['DENIED', 'BRACKET_UNSUPPORTED', null]);
   });
