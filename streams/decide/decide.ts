@@ -2,14 +2,13 @@
 // shape the order. Pure and read-only over state and config; the clock, the ids and the hlc come in
 // with the input, so a replay decides exactly as the live run did.
 import type { Control, Order, RiskDecision, Side, Signal, VenueCost, Verdict } from '../../schemas/types.ts';
-import { route, shadowRoutes, type RouteRefusal, type RouteRequest, type RouteResult } from '../router/route.ts';
+import { roundToStep, route, shadowRoutes, type RouteRefusal, type RouteRequest, type RouteResult } from '../router/route.ts';
 import { shadowTwins, type ShadowTwin } from '../shadow/twin.ts';
 import { drawdownBreach, isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
 import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
 import { entrySide, sizeIntent } from './intent.ts';
 import { drawdowns, type Drawdowns } from './drawdown.ts';
 import { accountEquity, quantityFor, type SizingRefusal } from './sizing.ts';
-import { roundToStep } from '../router/route.ts';
 import { averageCost, equity, hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
 
 export type DecisionReason =
