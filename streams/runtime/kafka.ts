@@ -8,6 +8,7 @@ import { cacheCoordinators } from './coordinators.ts';
 import { kafkaLogCreator, kafkaLogLevel } from './kafkaLog.ts';
 import { resilient } from './resilient.ts';
 import { countingKafka } from './stats.ts';
+import { quietKafkajsTimeoutWarning } from './warnings.ts';
 
 export const ACCOUNT_HEADER = 'account';
 
@@ -50,6 +51,7 @@ export function kafkaConfig(env: RuntimeEnv, clientId: string, log: Logger): Kaf
 
 export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kafka {
   cacheCoordinators();
+  quietKafkajsTimeoutWarning();
   // Producers renewed after a failed produce, consumers restarted after a crash kafkajs gives up on.
   return resilient(countingKafka(new Kafka(kafkaConfig(env, clientId, log))), log);
 }
