@@ -23,7 +23,14 @@ export type VenueErrorCode =
   /** A 2xx we could not read: a protocol mismatch, not a transient fault. */
   | 'VENUE_BAD_RESPONSE'
   /** The runtime's breaker is open: the call was not made. */
-  | 'VENUE_HALTED';
+  | 'VENUE_HALTED'
+  /** The venue's session must be re-established (IBKR's brokerage session). */
+  | 'VENUE_SESSION_EXPIRED'
+  /** A confirmation question the connector may not answer yes to (IBKR). */
+  | 'VENUE_CONFIRMATION_REFUSED'
+  | 'VENUE_UNKNOWN_SYMBOL'
+  /** The venue refused the client order id as taken, yet no look-up finds the order yet: it may be live. */
+  | 'VENUE_OUTCOME_UNKNOWN';
 
 const RETRIABLE: ReadonlySet<VenueErrorCode> = new Set(['VENUE_TIMEOUT', 'VENUE_UNAVAILABLE', 'VENUE_RATE_LIMITED', 'VENUE_CLOCK_SKEW', 'VENUE_HALTED']);
 
@@ -36,6 +43,8 @@ export interface VenueErrorContext {
   venueCode?: string | null;
   retryAfterMs?: number | null;
   cause?: unknown;
+  /** Whether trying again can help, when the venue's connector knows better than the code alone. */
+  retriable?: boolean;
 }
 
 /** Messages name the venue, the operation and the clientOrderId; never URLs, bodies or headers (keys, signatures). */
@@ -46,7 +55,7 @@ export class VenueError extends RouterError {
   readonly venueCode: string | null;
   readonly retryAfterMs: number | null;
   constructor(code: VenueErrorCode, message: string, c: VenueErrorContext) {
-    super(code, message, { retriable: RETRIABLE.has(code), cause: c.cause, context: { venue: c.venue, clientOrderId: c.clientOrderId ?? undefined } });
+    super(code, message, { retriable: c.retriable ?? RETRIABLE.has(code), cause: c.cause, context: { venue: c.venue, clientOrderId: c.clientOrderId ?? undefined } });
     this.name = 'VenueError';
     this.code = code;
     this.operation = c.operation;

@@ -1,18 +1,16 @@
 // Alpaca's error answers → VenueError with a stable code. Bodies are {code, message}; the status
 // decides what the failure means for the order, the body code refines it.
 import { retryAfterMs, VenueError, type CallContext } from '../http.ts';
-import { RouterError } from '../../streams/runtime/errors.ts';
 
 /**
  * Alpaca calls the client_order_id taken (422 "client_order_id must be unique") yet the look-up by that
  * id finds nothing: an order with it exists or is being created, so it may be live. Retriable, never a
  * REJECT; a resend can only meet the same refusal. The same code as IBKR's and MT5's.
  */
-export class AlpacaOutcomeUnknown extends RouterError {
-  readonly operation = 'submit';
+export class AlpacaOutcomeUnknown extends VenueError {
   constructor(venue: string, clientOrderId: string, cause: unknown) {
     super('VENUE_OUTCOME_UNKNOWN', `${venue} submit ${clientOrderId}: the id is taken but no order with it is listed yet; outcome unknown`, {
-      retriable: true, cause, context: { venue, clientOrderId },
+      venue, operation: 'submit', clientOrderId, retriable: true, cause,
     });
     this.name = 'AlpacaOutcomeUnknown';
   }

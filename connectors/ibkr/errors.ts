@@ -1,6 +1,6 @@
 // The IBKR connector's one error type. Messages name the operation and the clientOrderId; never the
 // session cookie, and the account id only masked (the gateway echoes it in some error texts).
-import { RouterError } from '../../streams/runtime/errors.ts';
+import { VenueError } from '../http.ts';
 
 export type IbkrErrorCode =
   /** No answer in time: the order may exist; look it up before re-sending. */
@@ -37,24 +37,19 @@ export interface IbkrErrorContext {
   cause?: unknown;
 }
 
-export class IbkrError extends RouterError {
+/** A VenueError like every venue's; IBKR's confirmation message id rides along. */
+export class IbkrError extends VenueError {
   declare readonly code: IbkrErrorCode;
-  readonly operation: string;
   readonly clientOrderId: string | null;
-  readonly status: number | null;
-  readonly retryAfterMs: number | null;
   readonly messageId: string | null;
 
   constructor(code: IbkrErrorCode, message: string, ctx: IbkrErrorContext) {
     super(code, message, {
-      retriable: RETRIABLE.has(code), cause: ctx.cause,
-      context: { venue: 'ibkr', ...(ctx.clientOrderId ? { clientOrderId: ctx.clientOrderId } : {}) },
+      venue: 'ibkr', operation: ctx.operation, clientOrderId: ctx.clientOrderId, status: ctx.status, retryAfterMs: ctx.retryAfterMs,
+      cause: ctx.cause, retriable: RETRIABLE.has(code),
     });
     this.name = 'IbkrError';
-    this.operation = ctx.operation;
     this.clientOrderId = ctx.clientOrderId ?? null;
-    this.status = ctx.status ?? null;
-    this.retryAfterMs = ctx.retryAfterMs ?? null;
     this.messageId = ctx.messageId ?? null;
   }
 }

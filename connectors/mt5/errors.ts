@@ -2,7 +2,6 @@
 // trade return code's name, which the runtime carries into a REJECT's reason) plus the numeric retcode.
 // Messages name the operation and the clientOrderId; never the token or the account id.
 import { VenueError, type VenueErrorCode } from '../http.ts';
-import { RouterError } from '../../streams/runtime/errors.ts';
 
 export class Mt5Error extends VenueError {
   /** The MT5 trade return code (10004, 10019 …) when the failure came from the trade server. */
@@ -103,15 +102,14 @@ export function outcomeUnknown(e: unknown): boolean {
  * listed (yet) by the bridge. Retriable, so the runtime never records a REJECT of a possibly live order;
  * the client never sends this client order id again and keeps looking it up. The same code as IBKR's.
  */
-export class Mt5OutcomeUnknown extends RouterError {
-  readonly operation = 'submit';
+export class Mt5OutcomeUnknown extends VenueError {
   readonly clientOrderId: string;
   /** When the outcome became unknown (epoch ms) and what made it so (the failure's code or retcode). */
   readonly since: number;
   readonly reason: string;
   constructor(clientOrderId: string, since: number, reason: string) {
     super('VENUE_OUTCOME_UNKNOWN', `mt5 submit ${clientOrderId}: outcome unknown since ${new Date(since).toISOString()} (${reason}); never resent, looked up until the bridge lists it`, {
-      retriable: true, context: { venue: 'mt5', clientOrderId },
+      venue: 'mt5', operation: 'submit', clientOrderId, retriable: true,
     });
     this.name = 'Mt5OutcomeUnknown';
     this.clientOrderId = clientOrderId;

@@ -1,6 +1,8 @@
 // The paper client's one error type: a stable code for the runtime to branch on, a retriable flag, and
 // context fields. Messages name the venue, the operation and the clientOrderId, never request bodies or
-// headers (where other venues keep their keys).
+// headers (where other venues keep their keys). A VenueError like every venue's, so that the runtime
+// reads its code and the venue's own code the same way for all of them.
+import { VenueError } from '../http.ts';
 
 export type PaperVenueErrorCode =
   /** No answer in time: the order may or may not exist; look it up before re-sending. */
@@ -23,26 +25,20 @@ export interface PaperVenueErrorContext {
   cause?: unknown;
 }
 
-export class PaperVenueError extends Error {
-  readonly code: PaperVenueErrorCode;
-  readonly retriable: boolean;
+export class PaperVenueError extends VenueError {
+  declare readonly code: PaperVenueErrorCode;
   readonly venue: string;
-  readonly operation: string;
   readonly clientOrderId: string | null;
-  readonly status: number | null;
-  readonly venueCode: string | null;
   readonly field: string | null;
 
   constructor(code: PaperVenueErrorCode, message: string, context: PaperVenueErrorContext) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+    super(code, message, {
+      venue: context.venue, operation: context.operation, clientOrderId: context.clientOrderId, status: context.status,
+      venueCode: context.venueCode, cause: context.cause, retriable: code === 'VENUE_TIMEOUT' || code === 'VENUE_UNAVAILABLE',
+    });
     this.name = 'PaperVenueError';
-    this.code = code;
-    this.retriable = code === 'VENUE_TIMEOUT' || code === 'VENUE_UNAVAILABLE';
     this.venue = context.venue;
-    this.operation = context.operation;
     this.clientOrderId = context.clientOrderId ?? null;
-    this.status = context.status ?? null;
-    this.venueCode = context.venueCode ?? null;
     this.field = context.field ?? null;
   }
 }
