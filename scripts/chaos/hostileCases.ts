@@ -109,7 +109,9 @@ const huge: Gen = (ctx, i, v) => {
     // Bodies over the limit, with a valid secret at the front.
     const size = pick([17_000, 40_000, 100_000, 300_000, 1_000_000], Math.floor(v / 6));
     const b = tvBody(ctx, i, { order_id: 'x'.repeat(size) });
-    return { category: 'huge-body', what: `${size} byte field`, method: 'POST', path: kind ? '/signals' : '/webhooks/tradingview', headers: JSON_CT, body: JSON.stringify(b) };
+    // The edge answers 413 from the length header and closes without reading the rest, so the client may
+    // still be writing when the socket closes (EPIPE): a refusal too.
+    return { category: 'huge-body', what: `${size} byte field`, method: 'POST', path: kind ? '/signals' : '/webhooks/tradingview', headers: JSON_CT, body: JSON.stringify(b), closesConnection: true };
   }
   if (kind === 2) {
     // Over the HTTP parser's header limit (16 KiB): node answers 431.

@@ -153,10 +153,13 @@ export async function runHostile(o: HostileOptions): Promise<HostileResult> {
         try {
           status = (await client.request(url + c.path, { method: c.method, headers: c.headers, body: c.body, timeoutMs: 15_000, fresh: c.closesConnection })).status;
         } catch (e) { error = (e as { code?: string }).code ?? String(e); }
-        byStatus[status] = (byStatus[status] ?? 0) + 1;
+        // A request the edge refuses by closing the socket on it (oversized headers or body) may end in
+        // EPIPE or a reset before its 4xx is read: refused all the same; what reached Kafka is counted below.
+        const cut = status === 0 && c.closesConnection === true && (error === 'EPIPE' || error === 'ECONNRESET');
+        byStatus[cut ? `closed (${error})` : status] = (byStatus[cut ? `closed (${error})` : status] ?? 0) + 1;
         const cat = byCategory[c.category] ?? (byCategory[c.category] = { tried: 0, refused: 0 });
         cat.tried++;
-        if (status >= 400 && status < 500) { refused++; cat.refused++; } else {
+        if ((status >= 400 && status < 500) || cut) { refused++; cat.refused++; } else {
           notRefusedCount++;
           if (notRefused.length < 20) notRefused.push(`#${i} ${c.category} / ${c.what}: ${c.method} ${c.path.slice(0, 80)} → ${status || `no answer (${error})`}`);
         }
