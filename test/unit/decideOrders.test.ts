@@ -129,10 +129,26 @@ describe('actions', () => {
     ]);
   });
 
-  it('a bracket is refused with its own reason, nothing sent', () => {
+  it('an entry with a bracket is approved and carries it; a fixed exit on the wrong side or on a reducing entry is refused', () => {
     quote('AAPL', 99.99, 100.01);
-    const bracket = run(signal({ takeProfit: { orderType: 'LIMIT', price: 110, percent: null, amount: null, limitPrice: null } }));
-    assert.deepEqual([...outcome(bracket), bracket.order], ['DENIED', 'BRACKET_UNSUPPORTED', null]);
+    const tp = { orderType: 'LIMIT' as const, price: 110, percent: null, amount: null, limitPrice: null };
+    const sl = { orderType: 'STOP' as const, price: null, percent: 2, amount: null, limitPrice: null };
+    const ok = run(signal({ takeProfit: tp, stopLoss: sl }));
+    assert.equal(ok.decision.verdict, 'APPROVED');
+    assert.deepEqual([ok.order!.takeProfit, ok.order!.stopLoss, ok.order!.parentOrderId, ok.order!.exitRole], [tp, sl, null, null]);
+    const wrongTp = run(signal({ takeProfit: { ...tp, price: 99 } }));
+    assert.deepEqual([...outcome(wrongTp), wrongTp.order], ['DENIED', 'TAKE_PROFIT_WRONG_SIDE', null]);
+    assert.deepEqual(JSON.parse(wrongTp.decision.detail!), { entryPrice: 100, exitPrice: 99 });
+    const wrongSl = run(signal({ stopLoss: { ...sl, percent: null, price: 100.5 } }));
+    assert.deepEqual([...outcome(wrongSl), wrongSl.order], ['DENIED', 'STOP_LOSS_WRONG_SIDE', null]);
+    // A limit buy at 99.5 with a stop at 99.6: wrong side of the entry's own price, though under the market.
+    const limitSl = run(signal({ orderType: 'LIMIT', limitPrice: 99.5, stopLoss: { ...sl, percent: null, price: 99.6 } }));
+    assert.deepEqual(outcome(limitSl), ['DENIED', 'STOP_LOSS_WRONG_SIDE']);
+    // Both approved brackets' entries of 10 fill, with the plain one: long 30.
+    for (const o of [ok.order!]) fill(o);
+    fill(run(signal({ quantity: 20 })).order!);
+    const reducing = run(signal({ side: 'SELL', quantity: 5, takeProfit: { ...tp, price: 90 } }));
+    assert.deepEqual([...outcome(reducing), reducing.order], ['DENIED', 'BRACKET_REDUCES', null]);
   });
 });
 
