@@ -46,7 +46,7 @@ export interface DecideResult {
   controls: Control[];
   /** One twin of the approved order per shadow venue, for `orders-shadow`; empty otherwise. */
   shadows: ShadowTwin[];
-  /** The working orders a `cancel` alert asks to cancel (CANCEL_REQUESTED); empty otherwise. */
+  /** The working orders a `cancel` alert asks to cancel (CANCEL_REQUESTED), or an `exit`'s bracket exits; empty otherwise. */
   cancels: CancelTarget[];
 }
 
@@ -124,7 +124,9 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
       ? stringify({ targetPosition: sizing.target, positionBefore, drift: sizing.drift })
       : stringify({ problem: sizing.problem });
     const outcome: Verdict = sizing.reason === 'AT_TARGET' ? 'NO_ACTION' : 'DENIED';
-    return verdict(input, outcome, sizing.reason, detail, positionBefore, null, 0, [], null, controls);
+    const flat = verdict(input, outcome, sizing.reason, detail, positionBefore, null, 0, [], null, controls);
+    if (outcome === 'NO_ACTION') flat.cancels = exitsLeftBehind(state, signal);
+    return flat;
   }
 
   // The order's own price where it names one; else a recent alert close is better evidence of price than a stale mark.
@@ -221,6 +223,7 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     ? stringify({ drift: sizing.drift, missingQuotes: routed.missingQuotes?.join(',') ?? null, sizedQuantity: rounded ? sizing.quantity : null, ...sizedBy })
     : null;
   const result = verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
+  result.cancels = exitsLeftBehind(state, signal);
   const liveCost = candidates.find((c) => c.venue === order.venue)?.costBps ?? null;
   // A shadow twin is filled at once against the quote (streams/shadow/simulate.ts): a stop would be
   // simulated as the market order it is not, so stops get no twin.
@@ -237,6 +240,22 @@ function stopPriceAt(config: ControlConfig, venue: string, symbol: string, side:
   if (stop === null) return null;
   const tick = tickAt(config, venue, symbol);
   return tick === undefined || !(tick > 0) ? stop : roundToStep(stop, tick, side === 'BUY' ? 'up' : 'down');
+}
+
+/**
+ * An `exit` (FLAT) closes the position its bracket exits protect: they are canceled in the same
+ * decision, or one would later open a position the other way. Only bracket exits: a resting entry stays
+ * counted in the target (see the README) and is canceled by a `cancel` alert.
+ */
+function exitsLeftBehind(state: GateState, signal: Signal): CancelTarget[] {
+  if (signal.intent !== 'FLAT') return [];
+  const out: CancelTarget[] = [];
+  for (const [orderId, w] of state.orders) {
+    if (w.exit === true && w.account === signal.account && w.strategy === signal.strategy && w.symbol === signal.symbol && w.leaves > 0) {
+      out.push({ orderId, account: w.account, venue: w.venue, symbol: w.symbol });
+    }
+  }
+  return out;
 }
 
 const tickAt = (config: ControlConfig, venue: string, symbol: string): number | undefined =>

@@ -152,6 +152,43 @@ describe('actions', () => {
   });
 });
 
+describe('bracket exits in the gate', () => {
+  function exitOrder(parent: Order, role: 'TAKE_PROFIT' | 'STOP_LOSS', qty: number): Order {
+    return { ...parent, orderId: `${parent.orderId}-${role}`, clientOrderId: `x${role}`, side: 'SELL', quantity: qty, orderType: role === 'STOP_LOSS' ? 'STOP' : 'LIMIT',
+      takeProfit: null, stopLoss: null, parentOrderId: parent.orderId, exitRole: role, ocoGroup: 'g1' };
+  }
+
+  it('exits are working orders for a cancel or an exit, never counted in the target; an exit alert cancels them in its decision', () => {
+    quote('AAPL', 99.99, 100.01);
+    const tp = { orderType: 'LIMIT' as const, price: 110, percent: null, amount: null, limitPrice: null };
+    const entry = run(signal({ takeProfit: tp, stopLoss: { ...tp, orderType: 'STOP', price: 90 } })).order!;
+    fill(entry);
+    const [a, b] = [exitOrder(entry, 'TAKE_PROFIT', 10), exitOrder(entry, 'STOP_LOSS', 10)];
+    evolveGate(state, { kind: 'order', order: a });
+    evolveGate(state, { kind: 'order', order: b });
+    // Long 10 with two sells of 10 resting: a target of 10 is already met, the exits are not counted.
+    const target = run(signal({ intent: 'TARGET', side: null, targetPosition: 10 }));
+    assert.deepEqual([...outcome(target), target.cancels], ['NO_ACTION', 'AT_TARGET', []]);
+    const exit = run(signal({ intent: 'FLAT', side: null, quantity: 0 }));
+    assert.deepEqual([exit.decision.verdict, exit.order?.side, exit.order?.quantity], ['APPROVED', 'SELL', 10]);
+    assert.deepEqual(exit.cancels.map((c) => c.orderId), [a.orderId, b.orderId]);
+    // Once the exit, the take-profit and the stop's cancel are reported, nothing is left to cancel.
+    fill(exit.order!);
+    fill(a);
+    evolveGate(state, { kind: 'execution', report: { ...cancelReport(b) } });
+    const cancel = run(signal({ intent: 'CANCEL', side: null, quantity: 0 }));
+    assert.deepEqual(outcome(cancel), ['NO_ACTION', 'NOTHING_TO_CANCEL']);
+  });
+});
+
+function cancelReport(order: Order): ExecutionReport {
+  return {
+    executionId: `exe-c-${order.orderId}`, type: 'CANCEL', orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: 'v1', venueTradeId: null,
+    signalId: order.signalId, account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side,
+    lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0, fee: 0, refExecutionId: null, reason: 'CANCELED', venueTime: T0, recordedAt: T0, hlc: T0 * 1000,
+  };
+}
+
 describe('sizing', () => {
   it('a dollar amount is notional over the mark, rounded down to the lot', () => {
     quote('AAPL', 99.99, 100.01);
