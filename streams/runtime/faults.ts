@@ -44,7 +44,7 @@ export const faultOn = (f: Fault): boolean => active.size > 0 && active.has(f);
 export const KILL_POINTS = ['brackets-before-commit'] as const;
 export type KillPoint = (typeof KILL_POINTS)[number];
 
-function parseKillPoint(env: NodeJS.ProcessEnv): { point: KillPoint; once: string } | null {
+export function parseKillPoint(env: NodeJS.ProcessEnv): { point: KillPoint; once: string } | null {
   const point = env.ORDER_ROUTER_KILL_AT;
   if (point === undefined || point === '') return null;
   if (env.NODE_ENV === 'production') throw new ConfigError('ORDER_ROUTER_KILL_AT: test-only kill point refused with NODE_ENV=production');
