@@ -104,4 +104,43 @@ describe('bracket exits, end to end', () => {
     assert.ok(lines.some((l) => l.startsWith(`order STOP_LOSS of ${entry.orderId}:`)), lines.join('\n'));
     assert.ok(lines.some((l) => l.startsWith('cancel ')), lines.join('\n'));
   });
+
+  it('a partial fill gets exits for what filled; an exit alert closes the position and cancels them', { timeout: 120_000 }, async () => {
+    const knobs = (patch: Record<string, unknown>) => fetch(`${env.PAPER_VENUE_URL}/v1/admin/knobs`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
+    assert.equal((await knobs({ partialFillRatio: 0.4 })).status, 200);
+    const { ask } = await top();
+    const before = new Set((await orders()).map((o) => o.orderId));
+    const res = await fetch(`${pipeline.edgeUrl}/webhooks/tradingview`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tradingViewAlert({ order_id: randomUUID(), take_profit: { amount: '2' }, stop_loss: { type: 'trailing_stop', percent: '1' } })),
+    });
+    assert.equal(res.status, 202);
+    const { entry, exits } = await waitFor('the partly filled entry and its exits', async () => {
+      const fresh = (await orders()).filter((o) => !before.has(o.orderId));
+      const e = fresh.find((o) => o.takeProfit !== null);
+      const x = e === undefined ? [] : fresh.filter((o) => o.parentOrderId === e.orderId);
+      return e !== undefined && x.length >= 2 ? { entry: e, exits: x } : null;
+    }, 60_000);
+    assert.equal((await knobs({ partialFillRatio: 1 })).status, 200);
+    const fills = (await executions()).filter((r) => r.orderId === entry.orderId && (r.type === 'FILL' || r.type === 'PARTIAL_FILL'));
+    assert.deepEqual(fills.map((f) => f.lastQty), [4], 'the book filled 4 of 10, the IOC rest was canceled');
+    const tp = exits.find((o) => o.exitRole === 'TAKE_PROFIT')!;
+    const sl = exits.find((o) => o.exitRole === 'STOP_LOSS')!;
+    assert.deepEqual([tp.quantity, tp.limitPrice, sl.quantity, sl.orderType, sl.trailPercent], [4, Math.round((fills[0].lastPrice + 2) * 100) / 100, 4, 'TRAILING_STOP', 1]);
+    await waitFor('both exits resting at the venue', async () => (
+      (await venueStatus(tp.clientOrderId))?.status === 'NEW' && (await venueStatus(sl.clientOrderId))?.status === 'NEW' ? true : null));
+    await waitFor('long 4', async () => ((await position()) === 4 ? true : null));
+
+    // Exits are not counted in where an exit aims: it sells the 4, and cancels both exits in its decision.
+    const exit = await fetch(`${pipeline.edgeUrl}/webhooks/tradingview`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tradingViewAlert({ order_id: randomUUID(), action: 'exit', contracts: undefined })),
+    });
+    assert.equal(exit.status, 202);
+    await waitFor('flat', async () => ((await position()) === 0 ? true : null));
+    await waitFor('both exits canceled at the venue', async () => (
+      (await venueStatus(tp.clientOrderId))?.status === 'CANCELED' && (await venueStatus(sl.clientOrderId))?.status === 'CANCELED' ? true : null), 30_000);
+    const requests = await Promise.all((await readAll(env, pipeline.topics.cancelRequests)).map((m) => codec().decode('CancelRequest', m.value!)));
+    assert.deepEqual(requests.filter((r) => r.orderId === tp.orderId || r.orderId === sl.orderId).map((r) => [r.source, r.reason?.startsWith('exit alert')]), [['alert', true], ['alert', true]]);
+  });
 });
