@@ -121,6 +121,19 @@ export type OrderType = 'MARKET' | 'LIMIT' | 'STOP' | 'STOP_LIMIT' | 'TRAILING_S
 
 export type TimeInForce = 'IOC' | 'GTC' | 'DAY' | 'FOK';
 
+/** An exit attached to an entry: exactly one of price, percent, amount (distance from the entry price) */
+export interface BracketExit {
+  /** LIMIT for a take-profit; STOP, STOP_LIMIT or TRAILING_STOP for a stop-loss */
+  orderType: OrderType;
+  price: null | number;
+  percent: null | number;
+  amount: null | number;
+  /** STOP_LIMIT only */
+  limitPrice: null | number;
+}
+
+export type ExitRole = 'TAKE_PROFIT' | 'STOP_LOSS';
+
 /** An order the router sends to one venue. Key: orderId. */
 export interface Order {
   orderId: string;
@@ -149,6 +162,15 @@ export interface Order {
   trailAmount: null | number;
   /** TRAILING_STOP: trail by this percent of the price */
   trailPercent: null | number;
+  /** An entry's bracket: the pipeline places this exit for each of its fills (streams/brackets) */
+  takeProfit: null | BracketExit;
+  stopLoss: null | BracketExit;
+  /** A bracket exit: the entry whose fill it protects */
+  parentOrderId: null | string;
+  /** A bracket exit: which leg */
+  exitRole: null | ExitRole;
+  /** A bracket exit: shared by the two legs of one fill; the first fill of one cancels the other */
+  ocoGroup: null | string;
 }
 
 /** Best bid and ask at a venue. Key: venue|symbol (compacted). */
@@ -213,17 +235,6 @@ export interface Sizing {
   type: SizingType;
   /** DOLLAR_AMOUNT: notional; PERCENT_OF_EQUITY: percent in (0, 100]; RISK_AMOUNT: money lost if the stop loss is hit */
   amount: number;
-}
-
-/** An exit attached to an entry: exactly one of price, percent, amount (distance from the entry price) */
-export interface BracketExit {
-  /** LIMIT for a take-profit; STOP, STOP_LIMIT or TRAILING_STOP for a stop-loss */
-  orderType: OrderType;
-  price: null | number;
-  percent: null | number;
-  amount: null | number;
-  /** STOP_LIMIT only */
-  limitPrice: null | number;
 }
 
 /** An authenticated trading intent from TradingView or a strategy runtime. Key: signalId (idempotency id). */

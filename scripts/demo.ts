@@ -1,13 +1,15 @@
 // npm run demo: the whole pipeline on the local stack. Starts the paper venue and every component,
 // sends a realistic sequence of TradingView alerts for two strategies (a repeated alert and one with a
-// wrong secret among them; a resting limit, the cancel alert that removes it, an exit), then prints the decision trail and the positions table from Postgres.
+// wrong secret among them; a resting limit, the cancel alert that removes it, an exit, an entry with a
+// bracket whose take-profit fills and whose stop is canceled), then prints the decision trail and the
+// positions table from Postgres.
 // The components' own logs go to .logs/demo/<time>.log (printed at the start), not into the report.
 import { createPaperVenueServer } from '../connectors/paper/server.ts';
 import { parsePaperConfig } from '../connectors/paper/config.ts';
 import { startPipeline } from './pipeline.ts';
 import { createPool } from '../streams/runtime/db.ts';
 import { createLogger, fileDestination, setDefaultLogDestination } from '../streams/runtime/log.ts';
-import { readTrail, printPositions, printTrail } from './report.ts';
+import { readTrail, printPositions, printTrail, waitForExit } from './report.ts';
 import { execFileSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,10 +56,10 @@ async function main(): Promise<void> {
 
   const t0 = Date.now();
   const at = (s: number) => new Date(t0 + s * 1000).toISOString();
-  const alert = (strategy: Strategy, fields: Record<string, string>, secret: string = SECRETS[strategy]) => ({ secret, strategy, ...fields });
+  const alert = (strategy: Strategy, fields: Record<string, unknown>, secret: string = SECRETS[strategy]) => ({ secret, strategy, ...fields });
   const [msft] = (await (await fetch(`${venueUrl}/v1/quotes?symbols=MSFT`)).json()) as { bid: number; ask: number }[];
   const restingBid = Math.floor(msft.bid * 0.99 * 100) / 100;
-  const alerts: [string, Record<string, string>][] = [
+  const alerts: [string, Record<string, unknown>][] = [
     ['trend-1 buys 10 AAPL', alert('trend-1', { ticker: 'NASDAQ:AAPL', action: 'buy', contracts: '10', order_id: 'Long', time: at(0), price: '190.05' })],
     ['meanrev-2 sells 20000 EURUSD', alert('meanrev-2', { ticker: 'FX:EURUSD', action: 'sell', contracts: '20000', order_id: 'Short', time: at(1), price: '1.0801' })],
     ['trend-1 buys 0.5 BTCUSD', alert('trend-1', { ticker: 'COINBASE:BTCUSD', action: 'buy', contracts: '0.5', order_id: 'Long', time: at(2), price: '65010' })],
@@ -76,6 +78,11 @@ async function main(): Promise<void> {
     })],
     ['meanrev-2 cancels its working MSFT orders', alert('meanrev-2', { ticker: 'NASDAQ:MSFT', action: 'cancel', order_id: 'Cancel', time: at(11) })],
     ['trend-1 exits BTCUSD (closes the 0.3 left)', alert('trend-1', { ticker: 'COINBASE:BTCUSD', action: 'exit', order_id: 'Exit', time: at(12), price: '65200' })],
+    // A bracket: once the entry fills, the pipeline places its take-profit and stop-loss (one cancels the other).
+    ['trend-1 buys 2 ETHUSD, take-profit +0.05 %, stop-loss -2 %', alert('trend-1', {
+      ticker: 'COINBASE:ETHUSD', action: 'buy', contracts: '2', order_id: 'Bracket', time: at(13), price: '3200',
+      take_profit: { percent: '0.05' }, stop_loss: { type: 'stop', percent: '2' },
+    })],
   ];
 
   console.log('Alerts sent to POST /webhooks/tradingview');
@@ -88,6 +95,23 @@ async function main(): Promise<void> {
     if (res.status === 202 && answer.signalId) accepted.push(answer.signalId);
     console.log(`  ${String(res.status).padEnd(4)} ${label.padEnd(52)} ${answer.signalId ? `${answer.signalId.slice(0, 16)}… duplicate=${answer.duplicate}` : answer.error?.code}`);
     await sleep(150); // a human-scale sequence, and marks move a little between alerts
+  }
+
+  // The market reaches the ETHUSD take-profit: another participant buys everything up to its price (the
+  // paper venue's own random walk might take minutes to get there). The stop-loss is then canceled.
+  const tp = await waitForExit(env, pipeline.topics, 'ETHUSD', 'TAKE_PROFIT', 30000);
+  if (tp === null || tp.limitPrice === null) console.log('\n(the ETHUSD take-profit was not placed in time)');
+  else {
+    for (let i = 0; i < 50; i++) { // until it rests at the venue
+      const r = await fetch(`${venueUrl}/v1/orders/${tp.clientOrderId}`);
+      if (r.status === 200) break;
+      await sleep(200);
+    }
+    const res = await fetch(`${venueUrl}/v1/orders`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientOrderId: `demo-buyer-${stamp}`, symbol: 'ETHUSD', side: 'BUY', quantity: 1000, type: 'LIMIT', limitPrice: tp.limitPrice, timeInForce: 'IOC' }),
+    });
+    console.log(`\nAnother participant buys ETHUSD up to the take-profit's ${tp.limitPrice} (paper venue answers ${res.status})`);
   }
 
   const pool = createPool({ DATABASE_URL: pipeline.env.DATABASE_URL, PG_SCHEMA: pipeline.env.PG_SCHEMA });

@@ -160,6 +160,13 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       });
       await d.start();
       up('decide', () => d.stop());
+      // Bracket exits ride with decide (the same kind of process): executions → exits and OCO cancels.
+      const { createBracketsProcessor } = await import('../streams/brackets/processor.ts');
+      const b = createBracketsProcessor({
+        kafka, codec, log: log.child({ component: 'brackets' }), hlc, topics, groupId: group('brackets'), transactionalIdBase: group('brackets'), instanceClientId,
+      });
+      await b.start();
+      up('brackets', () => b.stop());
     }
     if (want.has('strategies')) {
       const { createStrategiesRuntime } = await import('../streams/strategies/runtime.ts');

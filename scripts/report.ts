@@ -42,6 +42,23 @@ export async function readTrail(envVars: NodeJS.ProcessEnv, topics: Topics, sign
   }
 }
 
+/** Waits for the bracket exit of `role` placed for a fill of an entry in `symbol` (the demo drives the market to it). */
+export async function waitForExit(envVars: NodeJS.ProcessEnv, topics: Topics, symbol: string, role: 'TAKE_PROFIT' | 'STOP_LOSS', timeoutMs: number): Promise<Order | null> {
+  const env = loadRuntimeEnv(envVars);
+  const kafka = createKafka(env, 'report', createLogger('report', 'error'));
+  const codec = createCodec(env.SCHEMA_REGISTRY_URL);
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let found: Order | null = null;
+    await readToEnd(kafka, [topics.orders], async (_topic, m) => {
+      const o = await codec.decode('Order', m.value!);
+      if (o.symbol === symbol && o.exitRole === role) found = o;
+    });
+    if (found !== null || Date.now() > until) return found;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 const fmt = (n: number, d = 2) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 export function printTrail(t: Trail): void {
@@ -54,10 +71,20 @@ export function printTrail(t: Trail): void {
     }
     const o = t.orders.get(d.orderId);
     console.log(`${head} ${d.side} ${d.quantity} → ${d.venue} order ${o?.clientOrderId ?? d.orderId}`);
-    for (const e of t.executions.get(d.orderId) ?? []) {
-      const what = e.lastQty > 0 ? `${e.lastQty} @ ${e.lastPrice} fee ${fmt(e.fee, 4)}` : (e.reason ?? '');
-      console.log(`      ${e.type.padEnd(12)} ${what}`);
+    printExecutions(t, d.orderId, '      ');
+    // A bracket's exits, placed by the pipeline for each fill of the entry.
+    for (const x of [...t.orders.values()].filter((o) => o.parentOrderId === d.orderId)) {
+      const price = x.limitPrice !== null ? ` @ ${x.limitPrice}` : x.stopPrice !== null ? ` stop ${x.stopPrice}` : '';
+      console.log(`      ${x.exitRole === 'TAKE_PROFIT' ? 'take-profit' : 'stop-loss'}: ${x.side} ${x.quantity} ${x.orderType}${price} → order ${x.clientOrderId}`);
+      printExecutions(t, x.orderId, '          ');
     }
+  }
+}
+
+function printExecutions(t: Trail, orderId: string, indent: string): void {
+  for (const e of t.executions.get(orderId) ?? []) {
+    const what = e.lastQty > 0 ? `${e.lastQty} @ ${e.lastPrice} fee ${fmt(e.fee, 4)}` : (e.reason ?? '');
+    console.log(`${indent}${e.type.padEnd(12)} ${what}`);
   }
 }
 

@@ -18,6 +18,7 @@ export interface LagView { component: string; groupId: string; topic: string; la
 export function consumerSpecs(topics: Topics, group: (name: string) => string, venues: readonly string[]): ConsumerSpec[] {
   return [
     { component: 'decide', groupId: group('decide'), topic: topics.signals, offsets: 'kafka' },
+    { component: 'brackets', groupId: group('brackets'), topic: topics.executions, offsets: 'kafka' },
     ...venues.map((v): ConsumerSpec => ({ component: `connector-${v}`, groupId: group(`connector-${v}`), topic: topics.orders, offsets: 'kafka' })),
     { component: 'projection', groupId: group('projection'), topic: topics.executions, offsets: 'postgres' },
     // The Parquet sink's manifests hold its position too; the Kafka commit follows each file.

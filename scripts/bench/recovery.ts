@@ -71,7 +71,7 @@ function groupsOf(fleet: Fleet, kind: Kind): string[] {
   const g = (name: string) => `${fleet.run.runtime.TOPIC_PREFIX}order-router-${name}`;
   switch (kind) {
     case 'edge': return [];
-    case 'decide': return [g('decide')];
+    case 'decide': return [g('decide'), g('brackets')]; // the brackets processor runs in decide's process
     case 'connector': return [g('connector-paper')];
     case 'projection': return [g('projection')];
     default: { const never: never = kind; return never; }

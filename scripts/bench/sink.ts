@@ -77,7 +77,7 @@ function* generate(n: number, partition: number): Generator<Trade> {
     const ms = start + made * step;
     const order: Order = {
       orderId, clientOrderId: `c${orderId}`, signalId: `s${orderId}`, decisionId: `d${orderId}`, account, strategy, symbol, venue,
-      side, quantity: qty * parts, orderType: 'MARKET', limitPrice: null, timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null,
+      side, quantity: qty * parts, orderType: 'MARKET', limitPrice: null, timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null,
       signalPrice: mid * (1 + (rand() - 0.5) * 0.001), arrivalMid: mid, createdAt: ms, hlc: ms * HLC_SCALE,
     };
     const fills: ExecutionReport[] = [];

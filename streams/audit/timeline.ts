@@ -63,8 +63,10 @@ function step(r: TrailRecord): TrailStep {
       const o = r.value;
       return {
         kind: r.kind, id: o.orderId, hlc: o.hlc, at: iso(hlcToMillis(o.hlc))!, venueTime: null, source: r.at,
-        headline: `${r.shadow ? 'SHADOW ' : ''}${o.venue} ${o.side} ${o.quantity} ${o.symbol} ${o.orderType}${o.limitPrice !== null ? ` @ ${o.limitPrice}` : ''} ${o.timeInForce}`,
-        detail: `client order id ${o.clientOrderId}; arrival mid ${o.arrivalMid ?? '-'}; created ${iso(o.createdAt)}`,
+        headline: `${r.shadow ? 'SHADOW ' : ''}${o.exitRole !== null ? `${o.exitRole} of ${o.parentOrderId}: ` : ''}${o.venue} ${o.side} ${o.quantity} ${o.symbol} ${o.orderType}`
+          + `${o.limitPrice !== null ? ` @ ${o.limitPrice}` : ''}${o.stopPrice !== null ? ` stop ${o.stopPrice}` : ''} ${o.timeInForce}`,
+        detail: `client order id ${o.clientOrderId}; arrival mid ${o.arrivalMid ?? '-'}; created ${iso(o.createdAt)}`
+          + `${o.takeProfit !== null || o.stopLoss !== null ? `; bracket ${JSON.stringify({ takeProfit: o.takeProfit, stopLoss: o.stopLoss })}` : ''}${o.ocoGroup !== null ? `; oco ${o.ocoGroup}` : ''}`,
       };
     }
     case 'execution': {

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { signedSignal } from '../../edge/signal.ts';
 import type { ExecutionReport, Order, Quote, RiskDecision, Signal } from '../../schemas/types.ts';
+import { evolveOrder, initialBracketState, onExecution as bracketsOnExecution } from '../brackets/core.ts';
 import { applyControl, type ControlConfig } from '../decide/config.ts';
 import { decide, decidedEvent } from '../decide/decide.ts';
 import { evolveGate, initialGateState, utcDay } from '../decide/state.ts';
@@ -64,11 +65,20 @@ export function startBacktest(o: BacktestOptions): BacktestRun {
   const host = createStrategyHost(o.strategy, { submit: (b) => pending.push(b) });
   const profile = { id: o.strategy.id, account: o.account };
   let day: string | null = null;
+  // Bracket exits as live (streams/brackets/core.ts): placed per fill of their entry, one cancels the other.
+  const brackets = initialBracketState();
+  const tick = (v: string, symbol: string) => config.costModel.ranked.find((r) => r.name === v)?.model.instruments.get(symbol)?.tickSize ?? 0;
 
   function executions(reports: readonly ExecutionReport[]): void {
     for (const r of reports) {
       out.push({ kind: 'execution', value: r });
       evolveGate(state, { kind: 'execution', report: r }, config.costModel.ewmaAlpha);
+      const exits = bracketsOnExecution(brackets, { report: r, now, hlc: nextHlc(), tick });
+      for (const c of exits.cancels) executions(venue.cancel(c.orderId, now, nextHlc));
+      for (const x of exits.orders) {
+        out.push({ kind: 'order', value: x });
+        executions(venue.submit(x, now, nextHlc));
+      }
       if (r.type === 'FILL' || r.type === 'PARTIAL_FILL') {
         stats.fills += 1;
         host.fill({
@@ -104,6 +114,7 @@ export function startBacktest(o: BacktestOptions): BacktestRun {
       if (result.order !== null) {
         stats.approved += 1;
         out.push({ kind: 'order', value: result.order });
+        evolveOrder(brackets, result.order);
         executions(venue.submit(result.order, now, nextHlc));
       }
     }

@@ -1,10 +1,10 @@
 // Bracket exits of an entry, planned per fill. Pure: the fill, the bracket and the venue's tick come in,
-// the exit orders' terms and deterministic ids come out. NOT WIRED YET: decide still refuses an entry
-// with a bracket (BRACKET_UNSUPPORTED). The processor that will use this consumes `executions` and
-// is to produce the exits on `orders` in the same Kafka transaction that commits the fill's offset; and
-// because every exit's id derives from the parent order and the fill's execution id, even a replay
-// outside that transaction produces the same ids, which the connectors' idempotency by client order id
-// makes one order at the venue.
+// the exit orders' terms and deterministic ids come out. Decide checks a bracket with it against the
+// entry's reference price (strict: a fixed price on the wrong side is refused); the brackets processor
+// (streams/brackets) places the exits with it when a fill arrives, in the Kafka transaction that
+// consumes the fill; and because every exit's id derives from the parent order and the fill's execution
+// id, even a replay outside that transaction produces the same ids, which the connectors' idempotency by
+// client order id makes one order at the venue.
 //
 // Per fill, not per order: a partial fill gets exits for exactly what filled, and a later fill its own,
 // so no exit is ever larger than the position it protects. The two exits of one fill are
@@ -59,8 +59,14 @@ function exitPrice(exit: BracketExit, fillPrice: number, up: boolean): number | 
 /**
  * The take-profit (a limit) and the stop-loss (stop, stop-limit or trailing stop) for one fill. Prices
  * round to the tick away from the fill, so an exit never triggers or fills on a worse side than asked.
+ * `strict` refuses a fixed price on the wrong side of the fill. Not strict (at fill time: the entry is
+ * already filled, and the market may have moved past a fixed price since decide checked it), such a leg
+ * is still placed at its price, so it fills or triggers at once: the position is closed at the market
+ * rather than left unprotected. Only a price that is missing or not positive is a problem then.
  */
-export function exitsForFill(fill: FillOfEntry, takeProfit: BracketExit | null, stopLoss: BracketExit | null, tick: number): ExitLeg[] | { problem: BracketProblem } {
+export function exitsForFill(
+  fill: FillOfEntry, takeProfit: BracketExit | null, stopLoss: BracketExit | null, tick: number, strict = true,
+): ExitLeg[] | { problem: BracketProblem } {
   const long = fill.entrySide === 'BUY';
   const side: Side = long ? 'SELL' : 'BUY';
   const round = (x: number, away: 'up' | 'down') => (tick > 0 ? roundToStep(x, tick, away) : x);
@@ -68,7 +74,7 @@ export function exitsForFill(fill: FillOfEntry, takeProfit: BracketExit | null, 
   const base = { parentOrderId: fill.parentOrderId, side, quantity: fill.quantity };
   if (takeProfit !== null) {
     const raw = exitPrice(takeProfit, fill.price, long);
-    if (raw === null || (long ? raw <= fill.price : raw >= fill.price)) return { problem: 'TAKE_PROFIT_WRONG_SIDE' };
+    if (raw === null || !(raw > 0) || (strict && (long ? raw <= fill.price : raw >= fill.price))) return { problem: 'TAKE_PROFIT_WRONG_SIDE' };
     legs.push({
       ...base, orderId: exitOrderId(fill.parentOrderId, fill.executionId, 'TAKE_PROFIT'), role: 'TAKE_PROFIT', orderType: 'LIMIT',
       limitPrice: round(raw, long ? 'up' : 'down'), stopPrice: null, trailAmount: null, trailPercent: null,
@@ -80,7 +86,7 @@ export function exitsForFill(fill: FillOfEntry, takeProfit: BracketExit | null, 
       legs.push({ ...base, orderId: id, role: 'STOP_LOSS', orderType: 'TRAILING_STOP', limitPrice: null, stopPrice: null, trailAmount: stopLoss.amount, trailPercent: stopLoss.percent });
     } else {
       const raw = exitPrice(stopLoss, fill.price, !long);
-      if (raw === null || !(raw > 0) || (long ? raw >= fill.price : raw <= fill.price)) return { problem: 'STOP_LOSS_WRONG_SIDE' };
+      if (raw === null || !(raw > 0) || (strict && (long ? raw >= fill.price : raw <= fill.price))) return { problem: 'STOP_LOSS_WRONG_SIDE' };
       const limit = stopLoss.orderType === 'STOP_LIMIT' ? stopLoss.limitPrice : null;
       legs.push({
         ...base, orderId: id, role: 'STOP_LOSS', orderType: stopLoss.orderType, limitPrice: limit === null ? null : round(limit, long ? 'down' : 'up'),

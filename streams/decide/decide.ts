@@ -8,6 +8,7 @@ import { drawdownBreach, isLossBreached, reduces, runChecks, type CheckContext, 
 import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
 import { entrySide, sizeIntent } from './intent.ts';
 import { drawdowns, type Drawdowns } from './drawdown.ts';
+import { exitsForFill, type BracketProblem } from './brackets.ts';
 import { accountEquity, quantityFor, type SizingRefusal } from './sizing.ts';
 import { averageCost, equity, hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
 
@@ -23,8 +24,10 @@ export type DecisionReason =
   | 'CANCEL_REQUESTED'
   /** A cancel alert when the strategy has no working order in the symbol. */
   | 'NOTHING_TO_CANCEL'
-  /** take-profit / stop-loss exits are not placed yet: the entry is refused rather than sent unprotected. */
-  | 'BRACKET_UNSUPPORTED';
+  /** A bracket on an entry that reduces the position: its exits would open the other way. */
+  | 'BRACKET_REDUCES'
+  /** A bracket whose fixed take-profit / stop-loss price is on the wrong side of the entry's price. */
+  | BracketProblem;
 
 export interface DecideInput {
   readonly signal: Signal;
@@ -43,7 +46,7 @@ export interface DecideResult {
   controls: Control[];
   /** One twin of the approved order per shadow venue, for `orders-shadow`; empty otherwise. */
   shadows: ShadowTwin[];
-  /** The working orders a `cancel` alert asks to cancel (CANCEL_REQUESTED); empty otherwise. */
+  /** The working orders a `cancel` alert asks to cancel (CANCEL_REQUESTED), or an `exit`'s bracket exits; empty otherwise. */
   cancels: CancelTarget[];
 }
 
@@ -100,12 +103,6 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     const detail = stringify({ orders: cancels.length, orderIds: cancels.map((c) => c.orderId).join(',') });
     return { ...verdict(input, 'NO_ACTION', reason, detail, positionBefore, null, 0, [], null, controls), cancels };
   }
-  if (signal.takeProfit !== null || signal.stopLoss !== null) {
-    // Risk sizing measures to the stop loss but the exits themselves are not placed yet.
-    const detail = stringify({ takeProfit: signal.takeProfit !== null, stopLoss: signal.stopLoss !== null });
-    return verdict(input, 'DENIED', 'BRACKET_UNSUPPORTED', detail, positionBefore, null, 0, [], null, controls);
-  }
-
   const costModel = config.costModel;
   const mark = state.marks.get(signal.symbol);
   const freshMark = mark !== undefined && now - mark.at <= costModel.maxQuoteAgeMs ? mark.mid : null;
@@ -127,7 +124,9 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
       ? stringify({ targetPosition: sizing.target, positionBefore, drift: sizing.drift })
       : stringify({ problem: sizing.problem });
     const outcome: Verdict = sizing.reason === 'AT_TARGET' ? 'NO_ACTION' : 'DENIED';
-    return verdict(input, outcome, sizing.reason, detail, positionBefore, null, 0, [], null, controls);
+    const flat = verdict(input, outcome, sizing.reason, detail, positionBefore, null, 0, [], null, controls);
+    if (outcome === 'NO_ACTION') flat.cancels = exitsLeftBehind(state, signal);
+    return flat;
   }
 
   // The order's own price where it names one; else a recent alert close is better evidence of price than a stale mark.
@@ -183,6 +182,12 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     return verdict(input, 'DENIED', reason, detail, positionBefore, proposed.side, 0, candidates, null, controls);
   }
 
+  const bracketed = signal.takeProfit !== null || signal.stopLoss !== null;
+  if (bracketed) {
+    const refusal = bracketRefusal(config, routed.venue, signal, positionBefore, proposed, ctx.price!); // routed: refPrice was known
+    if (refusal !== null) return verdict(input, 'DENIED', refusal.reason, stringify(refusal.detail), positionBefore, proposed.side, 0, candidates, null, controls);
+  }
+
   const order: Order = {
     orderId: input.orderId,
     clientOrderId: clientOrderIdFor(input.orderId),
@@ -205,6 +210,12 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     stopPrice: stopPriceAt(config, routed.venue, signal.symbol, proposed.side, signal.stopPrice),
     trailAmount: signal.trailAmount,
     trailPercent: signal.trailPercent,
+    // The exits are placed per fill by the brackets processor (streams/brackets), which reads them here.
+    takeProfit: signal.takeProfit,
+    stopLoss: signal.stopLoss,
+    parentOrderId: null,
+    exitRole: null,
+    ocoGroup: null,
   };
   // The happy path carries a detail only when there is something to explain.
   const rounded = proposed.quantity !== sizing.quantity;
@@ -212,6 +223,7 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
     ? stringify({ drift: sizing.drift, missingQuotes: routed.missingQuotes?.join(',') ?? null, sizedQuantity: rounded ? sizing.quantity : null, ...sizedBy })
     : null;
   const result = verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
+  result.cancels = exitsLeftBehind(state, signal);
   const liveCost = candidates.find((c) => c.venue === order.venue)?.costBps ?? null;
   // A shadow twin is filled at once against the quote (streams/shadow/simulate.ts): a stop would be
   // simulated as the market order it is not, so stops get no twin.
@@ -226,8 +238,43 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
  */
 function stopPriceAt(config: ControlConfig, venue: string, symbol: string, side: Side, stop: number | null): number | null {
   if (stop === null) return null;
-  const tick = config.costModel.ranked.find((r) => r.name === venue)?.model.instruments.get(symbol)?.tickSize;
+  const tick = tickAt(config, venue, symbol);
   return tick === undefined || !(tick > 0) ? stop : roundToStep(stop, tick, side === 'BUY' ? 'up' : 'down');
+}
+
+/**
+ * An `exit` (FLAT) closes the position its bracket exits protect: they are canceled in the same
+ * decision, or one would later open a position the other way. Only bracket exits: a resting entry stays
+ * counted in the target (see the README) and is canceled by a `cancel` alert.
+ */
+function exitsLeftBehind(state: GateState, signal: Signal): CancelTarget[] {
+  if (signal.intent !== 'FLAT') return [];
+  const out: CancelTarget[] = [];
+  for (const [orderId, w] of state.orders) {
+    if (w.exit === true && w.account === signal.account && w.strategy === signal.strategy && w.symbol === signal.symbol && w.leaves > 0) {
+      out.push({ orderId, account: w.account, venue: w.venue, symbol: w.symbol });
+    }
+  }
+  return out;
+}
+
+const tickAt = (config: ControlConfig, venue: string, symbol: string): number | undefined =>
+  config.costModel.ranked.find((r) => r.name === venue)?.model.instruments.get(symbol)?.tickSize;
+
+/**
+ * A bracket protects the position its entry opens or grows: on an entry that reduces the position its
+ * exits would trade the other way, so it is refused. Fixed exit prices are checked against the entry's
+ * price (its limit or stop, else the arrival mid) with the same planner that places them at fill time.
+ */
+function bracketRefusal(
+  config: ControlConfig, venue: string, signal: Signal, positionBefore: number, proposed: ProposedOrder, entryPrice: number,
+): { reason: DecisionReason; detail: Record<string, DetailValue> } | null {
+  if (reduces(positionBefore, proposed.side, proposed.quantity)) return { reason: 'BRACKET_REDUCES', detail: { positionBefore, quantity: proposed.quantity } };
+  const fill = { parentOrderId: '', executionId: '', entrySide: proposed.side, quantity: proposed.quantity, price: entryPrice };
+  const legs = exitsForFill(fill, signal.takeProfit, signal.stopLoss, tickAt(config, venue, signal.symbol) ?? 0);
+  if (!('problem' in legs)) return null;
+  const exit = legs.problem === 'TAKE_PROFIT_WRONG_SIDE' ? signal.takeProfit : signal.stopLoss;
+  return { reason: legs.problem, detail: { entryPrice, exitPrice: exit?.price ?? null, amount: exit?.amount ?? null } };
 }
 
 /** Drop nulls so a detail shows only what was compared or noted. */

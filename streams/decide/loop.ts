@@ -41,6 +41,9 @@ export interface PartitionedLoopOptions {
   /** After the producers of a new assignment are fenced in, before its first batch. */
   onAssigned(partitions: number[], keepAlive: () => Promise<void>): Promise<void>;
   onAbort(error: unknown): Promise<void>;
+  /** Test hooks (runtime/faults.ts): after a batch's records are sent, before its commit; after the commit. */
+  beforeCommit?(out: readonly OutRecord[], partition: number): void;
+  afterCommit?(partition: number): Promise<void>;
 }
 
 export interface PartitionedLoop { start(): Promise<void>; stop(): Promise<void>; consumer: Consumer }
@@ -135,8 +138,10 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       if (out.length > 0) await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
       const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
       await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] }));
+      o.beforeCommit?.(out, partition);
       await txn.commit();
       staged.delete(partition);
+      await o.afterCommit?.(partition);
     } catch (e) {
       await txn.abort().catch(() => {});
       throw e;

@@ -120,12 +120,12 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
         out.push({ topic: topics.ordersShadow, key: t.order.orderId, value: codec.encode(topics.ordersShadow, t.order), account: signal.account, headers: shadowHeaders(t) });
       }
       for (const c of result.controls) out.push(controlRecord(c));
-      // A cancel alert's requests ride the decision's transaction: asked exactly when it is decided, with
+      // A cancel alert's requests (and an exit's cancels of its bracket exits) ride the decision's transaction: asked exactly when it is decided, with
       // ids derived from the decision so that a rebuilt batch asks with the same ones.
       for (const t of result.cancels) {
         const request: CancelRequest = {
           requestId: `${result.decision.decisionId}:${t.orderId}`, orderId: t.orderId, clientOrderId: null, account: t.account, venue: t.venue,
-          symbol: t.symbol, source: 'alert', actor: signal.strategy, reason: `cancel alert ${signal.signalId}`, requestedAt: now, hlc: result.decision.hlc,
+          symbol: t.symbol, source: 'alert', actor: signal.strategy, reason: `${signal.intent === 'CANCEL' ? 'cancel' : 'exit'} alert ${signal.signalId}`, requestedAt: now, hlc: result.decision.hlc,
         };
         out.push({ topic: topics.cancelRequests, key: t.orderId, value: codec.encode(topics.cancelRequests, request), account: t.account });
       }

@@ -34,6 +34,12 @@ export interface OpenOrder {
   side: Side;
   leaves: number;
   arrivalMid: number | null;
+  /**
+   * A bracket exit (placed by streams/brackets, not by a decision): working, so a `cancel` alert or an
+   * `exit` cancels it, but never counted in the position + open orders that targets aim at: it only
+   * ever closes what its entry's fill opened, and its OCO sibling would count the same quantity twice.
+   */
+  exit?: boolean;
 }
 
 /**
@@ -228,6 +234,16 @@ function onDecided(state: GateState, decision: RiskDecision, order: Order | null
 }
 
 function onOrder(state: GateState, order: Order): void {
+  if (order.parentOrderId !== null) {
+    if (state.orders.has(order.orderId)) return;
+    const early = takeEarlyNews(state, order.orderId);
+    const leaves = order.quantity - (early?.filled ?? 0);
+    if (early?.closed === true || leaves <= EPSILON) return;
+    state.orders.set(order.orderId, {
+      account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side, leaves, arrivalMid: null, exit: true,
+    });
+    return;
+  }
   const working = state.orders.get(order.orderId);
   if (working !== undefined) working.arrivalMid ??= order.arrivalMid;
   else if (!hasDecided(state, order.signalId)) earlyNews(state, order.orderId).arrivalMid = order.arrivalMid;
@@ -250,7 +266,7 @@ function onExecution(state: GateState, report: ExecutionReport, order: Order | u
         if (working !== undefined) {
           const filled = Math.min(report.lastQty, working.leaves);
           working.leaves -= filled;
-          symbolBook(account, working.symbol).open -= signed(working.side, filled);
+          if (working.exit !== true) symbolBook(account, working.symbol).open -= signed(working.side, filled);
         } else {
           earlyNews(state, report.orderId).filled += report.lastQty;
         }
@@ -282,7 +298,7 @@ function onExecution(state: GateState, report: ExecutionReport, order: Order | u
 
 function closeOrder(state: GateState, orderId: string, working: OpenOrder): void {
   const account = state.accounts.get(working.account);
-  if (account !== undefined) symbolBook(account, working.symbol).open -= signed(working.side, working.leaves);
+  if (account !== undefined && working.exit !== true) symbolBook(account, working.symbol).open -= signed(working.side, working.leaves);
   working.leaves = 0;
   state.orders.delete(orderId);
 }

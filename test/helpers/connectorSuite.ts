@@ -134,7 +134,7 @@ export function runConnectorSuite(name: string, makeVenue: MakeVenue): void {
         orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(),
         account: over.account ?? 'ACC-SUITE', strategy: 'suite', symbol: venue.fake.symbol, venue: venue.client.venue,
         side: over.side ?? 'BUY', quantity: over.quantity ?? venue.fake.quantity, orderType: 'LIMIT',
-        limitPrice: over.price ?? await venue.fake.restingBuyPrice(), timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null, signalPrice: null, arrivalMid: null,
+        limitPrice: over.price ?? await venue.fake.restingBuyPrice(), timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null,
         createdAt: Date.now(), hlc: hlc.now(),
       };
       await producer.send({ topic: topics.orders, acks: -1, messages: [{ key: orderId, value: codec.encode(topics.orders, order), headers: accountHeaders(order.account) }] });

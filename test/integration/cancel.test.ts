@@ -60,7 +60,7 @@ describe('cancels through the ops API', () => {
     const orderId = `ord-${randomUUID()}`;
     const order: Order = {
       orderId, clientOrderId: `c-${orderId.slice(4, 24)}`, signalId: `sig-${orderId}`, decisionId: `dec-${orderId}`, account, strategy: 'trend-1',
-      symbol, venue: 'paper', side: 'BUY', quantity: 5, orderType: 'LIMIT', limitPrice: 100, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce,
+      symbol, venue: 'paper', side: 'BUY', quantity: 5, orderType: 'LIMIT', limitPrice: 100, stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, timeInForce,
       signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: Date.now() * 1000,
     };
     await producer.send({ topic: pipeline.topics.orders, acks: -1, messages: [{ key: orderId, value: codec.encode(pipeline.topics.orders, order), headers: accountHeaders(account) }] });

@@ -75,7 +75,7 @@ describe('cancels with two connector instances', () => {
       const orderId = `ord-${randomUUID()}`;
       const order: Order = {
         orderId, clientOrderId: `c${orderId.slice(4, 20)}`, signalId: `sig-${orderId}`, decisionId: `dec-${orderId}`, account: `ACC-${i}`, strategy: 's',
-        symbol: 'AAPL', venue: 'paper', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPrice: 100, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: 'GTC', signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: hlc.now(),
+        symbol: 'AAPL', venue: 'paper', side: 'BUY', quantity: 1, orderType: 'LIMIT', limitPrice: 100, stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, timeInForce: 'GTC', signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: hlc.now(),
       };
       await producer.send({ topic: topics.orders, acks: -1, messages: [{ key: orderId, value: codec.encode(topics.orders, order), headers: accountHeaders(order.account) }] });
       orders.push(order);

@@ -16,7 +16,7 @@ const pos = (over: Partial<PositionRow>): PositionRow => ({
 });
 const order: Order = {
   orderId: 'o1', clientOrderId: 'c1', signalId: 's1', decisionId: 'd1', account: 'ACC-1', strategy: 'trend-1', symbol: 'AAPL', venue: 'paper',
-  side: 'BUY', quantity: 10, orderType: 'MARKET', limitPrice: null, timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null, signalPrice: null, arrivalMid: 100, createdAt: 1_000, hlc: 1_000_000,
+  side: 'BUY', quantity: 10, orderType: 'MARKET', limitPrice: null, timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: 100, createdAt: 1_000, hlc: 1_000_000,
 };
 const exec = (over: Partial<ExecutionReport>): ExecutionReport => ({
   executionId: 'e', type: 'ACK', orderId: 'o1', clientOrderId: 'c1', venueOrderId: 'v1', venueTradeId: null, signalId: 's1', account: 'ACC-1', strategy: 'trend-1',

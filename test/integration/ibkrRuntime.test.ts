@@ -74,7 +74,7 @@ describe('ibkr in the connector runtime: a taken cOID the gateway does not list 
     const orderId = randomUUID();
     const order: Order = {
       orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), account: 'ACC-IBKR', strategy: 'ibkr',
-      symbol: 'AAPL', venue: 'ibkr', side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 150.25, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null, signalPrice: null,
+      symbol: 'AAPL', venue: 'ibkr', side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 150.25, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null,
       arrivalMid: null, createdAt: Date.now(), hlc: hlc.now(),
     };
     await producer.send({ topic: topics.orders, acks: -1, messages: [{ key: orderId, value: codec.encode(topics.orders, order), headers: accountHeaders(order.account) }] });

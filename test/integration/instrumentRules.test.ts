@@ -46,7 +46,7 @@ describe('instrument rules before an order leaves', () => {
     const orderId = `ord-${randomUUID()}`;
     const order: Order = {
       orderId, clientOrderId: `r${orderId.slice(4, 23).replace(/-/g, '')}`, signalId: `sig-${orderId}`, decisionId: `dec-${orderId}`, account: 'ACC-1', strategy: 'trend-1',
-      symbol: 'BTCUSD', venue: 'binance', side: 'BUY', quantity, orderType: 'LIMIT', limitPrice, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: 'GTC', signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: Date.now() * 1000,
+      symbol: 'BTCUSD', venue: 'binance', side: 'BUY', quantity, orderType: 'LIMIT', limitPrice, stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, timeInForce: 'GTC', signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: Date.now() * 1000,
     };
     await producer.send({ topic: pipeline.topics.orders, acks: -1, messages: [{ key: orderId, value: codec.encode(pipeline.topics.orders, order), headers: accountHeaders('ACC-1') }] });
     return order;

@@ -62,7 +62,7 @@ function chain(strategy: string, account: string, symbol: string): { decision: R
   };
   const order: Order = {
     orderId: `o-${id}`, clientOrderId: `c-${id}`, signalId: `s-${id}`, decisionId: `d-${id}`, account, strategy, symbol, venue: 'paper', side: 'BUY', quantity: 1,
-    orderType: 'MARKET', limitPrice: null, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: 'IOC', signalPrice: null, arrivalMid: 100, createdAt: now, hlc: now * 1000,
+    orderType: 'MARKET', limitPrice: null, stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, timeInForce: 'IOC', signalPrice: null, arrivalMid: 100, createdAt: now, hlc: now * 1000,
   };
   const exec = (type: ExecutionReport['type'], over: Partial<ExecutionReport>): ExecutionReport => ({
     executionId: `${type}-${id}`, type, orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: `v-${id}`, venueTradeId: null, signalId: order.signalId,

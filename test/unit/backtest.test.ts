@@ -131,3 +131,22 @@ test('a cancel signal cancels the strategy\'s resting order in the paper book; i
   const executions = of(out, 'execution');
   assert.deepEqual(executions.map((e) => [e.type, e.reason]), [['ACK', null], ['CANCEL', 'CANCEL_REQUESTED']]);
 });
+
+test('a bracket in the backtest: exits placed on the entry\'s fill; the take-profit fills as the market rises and the stop is canceled', () => {
+  const bracketed = defineStrategy<{ sent: boolean }>({
+    id: 'bracketed', symbols: ['AAPL'], init: () => ({ sent: false }),
+    onQuote(_q, ctx) {
+      if (ctx.state.sent) return;
+      ctx.state.sent = true;
+      ctx.submit({ symbol: 'AAPL', intent: 'delta', side: 'buy', quantity: 5, takeProfit: { price: 190.5 }, stopLoss: { type: 'stop', amount: 1 } });
+    },
+  }) as Strategy<unknown>;
+  const out = run(bracketed, [quote(0, 190), quote(1, 190.2), quote(2, 190.6), quote(3, 189)]);
+  const orders = of(out, 'order');
+  assert.deepEqual(orders.map((o) => [o.exitRole, o.side, o.quantity, o.orderType, o.limitPrice, o.stopPrice]), [
+    [null, 'BUY', 5, 'MARKET', null, null], ['TAKE_PROFIT', 'SELL', 5, 'LIMIT', 190.5, null], ['STOP_LOSS', 'SELL', 5, 'STOP', null, 189.02],
+  ], JSON.stringify(of(out, 'decision')));
+  const [, tp, sl] = orders;
+  const executions = of(out, 'execution').filter((e) => e.orderId !== orders[0].orderId);
+  assert.deepEqual(executions.map((e) => [e.orderId === tp.orderId ? 'TP' : 'SL', e.type]), [['TP', 'ACK'], ['SL', 'ACK'], ['TP', 'FILL'], ['SL', 'CANCEL']]);
+});

@@ -16,7 +16,7 @@ import type { CancelRequest, Order } from '../../schemas/types.ts';
 
 const order: Order = {
   orderId: 'ord-1', clientOrderId: 'c-1', signalId: 'sig-1', decisionId: 'dec-1', account: 'ACC-1', strategy: 's1', symbol: 'AAPL', venue: 'paper',
-  side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 100, stopPrice: null, trailAmount: null, trailPercent: null, timeInForce: 'DAY', signalPrice: null, arrivalMid: null, createdAt: 1, hlc: 1,
+  side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 100, stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, timeInForce: 'DAY', signalPrice: null, arrivalMid: null, createdAt: 1, hlc: 1,
 };
 const stamp = () => ({ recordedAt: 50, hlc: () => 7 });
 const state = (over: Partial<VenueOrderState> = {}): VenueOrderState => ({

@@ -8,7 +8,7 @@ import { foldPositions } from '../../streams/positions/fold.ts';
 
 const order: Order = {
   orderId: 'o-1', clientOrderId: 'c1', signalId: 's-1', decisionId: 'd-1', account: 'A', strategy: 'st', symbol: 'AAPL', venue: 'v',
-  side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 100, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null, signalPrice: null, arrivalMid: null, createdAt: 0, hlc: 0,
+  side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 100, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null, createdAt: 0, hlc: 0,
 };
 let hlc = 0;
 const stamp = (at = 1_000) => ({ recordedAt: at, hlc: () => ++hlc });

@@ -129,12 +129,65 @@ describe('actions', () => {
     ]);
   });
 
-  it('a bracket is refused with its own reason, nothing sent', () => {
+  it('an entry with a bracket is approved and carries it; a fixed exit on the wrong side or on a reducing entry is refused', () => {
     quote('AAPL', 99.99, 100.01);
-    const bracket = run(signal({ takeProfit: { orderType: 'LIMIT', price: 110, percent: null, amount: null, limitPrice: null } }));
-    assert.deepEqual([...outcome(bracket), bracket.order], ['DENIED', 'BRACKET_UNSUPPORTED', null]);
+    const tp = { orderType: 'LIMIT' as const, price: 110, percent: null, amount: null, limitPrice: null };
+    const sl = { orderType: 'STOP' as const, price: null, percent: 2, amount: null, limitPrice: null };
+    const ok = run(signal({ takeProfit: tp, stopLoss: sl }));
+    assert.equal(ok.decision.verdict, 'APPROVED');
+    assert.deepEqual([ok.order!.takeProfit, ok.order!.stopLoss, ok.order!.parentOrderId, ok.order!.exitRole], [tp, sl, null, null]);
+    const wrongTp = run(signal({ takeProfit: { ...tp, price: 99 } }));
+    assert.deepEqual([...outcome(wrongTp), wrongTp.order], ['DENIED', 'TAKE_PROFIT_WRONG_SIDE', null]);
+    assert.deepEqual(JSON.parse(wrongTp.decision.detail!), { entryPrice: 100, exitPrice: 99 });
+    const wrongSl = run(signal({ stopLoss: { ...sl, percent: null, price: 100.5 } }));
+    assert.deepEqual([...outcome(wrongSl), wrongSl.order], ['DENIED', 'STOP_LOSS_WRONG_SIDE', null]);
+    // A limit buy at 99.5 with a stop at 99.6: wrong side of the entry's own price, though under the market.
+    const limitSl = run(signal({ orderType: 'LIMIT', limitPrice: 99.5, stopLoss: { ...sl, percent: null, price: 99.6 } }));
+    assert.deepEqual(outcome(limitSl), ['DENIED', 'STOP_LOSS_WRONG_SIDE']);
+    // Both approved brackets' entries of 10 fill, with the plain one: long 30.
+    for (const o of [ok.order!]) fill(o);
+    fill(run(signal({ quantity: 20 })).order!);
+    const reducing = run(signal({ side: 'SELL', quantity: 5, takeProfit: { ...tp, price: 90 } }));
+    assert.deepEqual([...outcome(reducing), reducing.order], ['DENIED', 'BRACKET_REDUCES', null]);
   });
 });
+
+describe('bracket exits in the gate', () => {
+  function exitOrder(parent: Order, role: 'TAKE_PROFIT' | 'STOP_LOSS', qty: number): Order {
+    return { ...parent, orderId: `${parent.orderId}-${role}`, clientOrderId: `x${role}`, side: 'SELL', quantity: qty, orderType: role === 'STOP_LOSS' ? 'STOP' : 'LIMIT',
+      takeProfit: null, stopLoss: null, parentOrderId: parent.orderId, exitRole: role, ocoGroup: 'g1' };
+  }
+
+  it('exits are working orders for a cancel or an exit, never counted in the target; an exit alert cancels them in its decision', () => {
+    quote('AAPL', 99.99, 100.01);
+    const tp = { orderType: 'LIMIT' as const, price: 110, percent: null, amount: null, limitPrice: null };
+    const entry = run(signal({ takeProfit: tp, stopLoss: { ...tp, orderType: 'STOP', price: 90 } })).order!;
+    fill(entry);
+    const [a, b] = [exitOrder(entry, 'TAKE_PROFIT', 10), exitOrder(entry, 'STOP_LOSS', 10)];
+    evolveGate(state, { kind: 'order', order: a });
+    evolveGate(state, { kind: 'order', order: b });
+    // Long 10 with two sells of 10 resting: a target of 10 is already met, the exits are not counted.
+    const target = run(signal({ intent: 'TARGET', side: null, targetPosition: 10 }));
+    assert.deepEqual([...outcome(target), target.cancels], ['NO_ACTION', 'AT_TARGET', []]);
+    const exit = run(signal({ intent: 'FLAT', side: null, quantity: 0 }));
+    assert.deepEqual([exit.decision.verdict, exit.order?.side, exit.order?.quantity], ['APPROVED', 'SELL', 10]);
+    assert.deepEqual(exit.cancels.map((c) => c.orderId), [a.orderId, b.orderId]);
+    // Once the exit, the take-profit and the stop's cancel are reported, nothing is left to cancel.
+    fill(exit.order!);
+    fill(a);
+    evolveGate(state, { kind: 'execution', report: { ...cancelReport(b) } });
+    const cancel = run(signal({ intent: 'CANCEL', side: null, quantity: 0 }));
+    assert.deepEqual(outcome(cancel), ['NO_ACTION', 'NOTHING_TO_CANCEL']);
+  });
+});
+
+function cancelReport(order: Order): ExecutionReport {
+  return {
+    executionId: `exe-c-${order.orderId}`, type: 'CANCEL', orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: 'v1', venueTradeId: null,
+    signalId: order.signalId, account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side,
+    lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0, fee: 0, refExecutionId: null, reason: 'CANCELED', venueTime: T0, recordedAt: T0, hlc: T0 * 1000,
+  };
+}
 
 describe('sizing', () => {
   it('a dollar amount is notional over the mark, rounded down to the lot', () => {

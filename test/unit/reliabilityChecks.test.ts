@@ -10,7 +10,7 @@ import type { KillsResult } from '../../scripts/chaos/scenarios/kills.ts';
 import type { VenueFaultsResult } from '../../scripts/chaos/scenarios/venue.ts';
 import type { Verdict } from '../../scripts/chaos/verify.ts';
 import { ConfigError } from '../../streams/runtime/env.ts';
-import { parseFaults } from '../../streams/runtime/faults.ts';
+import { parseFaults, parseKillPoint } from '../../streams/runtime/faults.ts';
 
 describe('submit ledger', () => {
   it('counts a first submit as none, a resend after a look-up as a resend, one without as blind', () => {
@@ -43,6 +43,14 @@ describe('fault switch (test only)', () => {
     assert.throws(() => parseFaults({ ORDER_ROUTER_FAULT: 'drop-everything' }), (e: unknown) => e instanceof ConfigError && /unknown fault drop-everything/.test(e.message));
     assert.throws(() => parseFaults({ ORDER_ROUTER_FAULT: 'drop-fill', NODE_ENV: 'production' }), /refused with NODE_ENV=production/);
     assert.equal(parseFaults({ NODE_ENV: 'production' }).size, 0);
+  });
+
+  it('a kill point is off unless set, needs its once-file, refuses unknown points and production', () => {
+    assert.equal(parseKillPoint({}), null);
+    assert.deepEqual(parseKillPoint({ ORDER_ROUTER_KILL_AT: 'brackets-before-commit', ORDER_ROUTER_KILL_ONCE: '/tmp/x' }), { point: 'brackets-before-commit', once: '/tmp/x' });
+    assert.throws(() => parseKillPoint({ ORDER_ROUTER_KILL_AT: 'brackets-before-commit' }), /ORDER_ROUTER_KILL_ONCE: required/);
+    assert.throws(() => parseKillPoint({ ORDER_ROUTER_KILL_AT: 'somewhere', ORDER_ROUTER_KILL_ONCE: '/tmp/x' }), /unknown kill point somewhere/);
+    assert.throws(() => parseKillPoint({ ORDER_ROUTER_KILL_AT: 'brackets-before-commit', ORDER_ROUTER_KILL_ONCE: '/tmp/x', NODE_ENV: 'production' }), /refused with NODE_ENV=production/);
   });
 });
 

@@ -205,7 +205,7 @@ function learn(state: GateState, venue: string, side: Side, mid: number, price: 
     },
     order: {
       orderId, clientOrderId: orderId, signalId: `s-${n}`, decisionId: `d-${n}`, account: 'acc', strategy: 'st', symbol: 'AAPL', venue,
-      side, quantity: 1, orderType: 'MARKET', limitPrice: null, timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null, signalPrice: null, arrivalMid: mid, createdAt: NOW, hlc: 0,
+      side, quantity: 1, orderType: 'MARKET', limitPrice: null, timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: mid, createdAt: NOW, hlc: 0,
     },
   }, 0.5);
   evolveGate(state, {

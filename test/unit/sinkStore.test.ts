@@ -31,7 +31,7 @@ const fill = (side: Side, qty: number, price: number, ms: number, over: Partial<
 const order = (e: ExecutionReport, arrivalMid: number, signalPrice: number): Order => ({
   orderId: e.orderId, clientOrderId: e.clientOrderId, signalId: e.signalId, decisionId: `d-${e.orderId}`, account: e.account,
   strategy: e.strategy, symbol: e.symbol, venue: e.venue, side: e.side, quantity: e.lastQty, orderType: 'MARKET', limitPrice: null,
-  timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null, signalPrice, arrivalMid, createdAt: e.recordedAt - 5, hlc: e.hlc - 5000,
+  timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice, arrivalMid, createdAt: e.recordedAt - 5, hlc: e.hlc - 5000,
 });
 
 describe('analytics store', () => {
