@@ -21,7 +21,12 @@ export interface AcceptHealth {
   lastFailureAt: number;
   /** When a produce was last acknowledged. */
   lastSuccessAt: number;
-  /** Start of the oldest produce still waiting for Kafka's acknowledgement; 0 when none is. */
+  /**
+   * Start of the oldest produce still waiting for Kafka's acknowledgement among those begun after the last
+   * acknowledgement; 0 when none is. One begun before it says nothing about Kafka now, and must not hide
+   * the ones begun later: a produce left unanswered when the broker went down, followed by a success, then
+   * by an outage, kept `/readyz` at 200 for the whole outage (`test/reliability/infra.test.ts`).
+   */
   oldestWriteAt: number;
 }
 
@@ -35,7 +40,14 @@ export function createAccept(d: AcceptDeps) {
   let writing = 0;
   let scheduled = false;
   const writes = new Set<{ startedAt: number }>(); // the produces in flight
-  const health = { lastFailureAt: 0, lastSuccessAt: 0, get oldestWriteAt() { let m = 0; for (const w of writes) if (m === 0 || w.startedAt < m) m = w.startedAt; return m; } };
+  const health = {
+    lastFailureAt: 0, lastSuccessAt: 0,
+    get oldestWriteAt() {
+      let m = 0;
+      for (const w of writes) if (w.startedAt >= health.lastSuccessAt && (m === 0 || w.startedAt < m)) m = w.startedAt;
+      return m;
+    },
+  };
 
   async function writeGroup(all: Waiting[]): Promise<void> {
     // A request already answered 503 (its deadline passed while it queued) is not written: its sender
