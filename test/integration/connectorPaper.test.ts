@@ -27,7 +27,7 @@ function createFaultProxy(upstream: string) {
   let timeoutNext = false;
   let failNext: { status: number; created: boolean } | null = null;
   let rateLimitNext: number | null = null;
-  let blockedUntil = 0;
+  let blockedUntil = 0, blockedSince = 0, limitedId: string | null = null;
   let violations = 0;
   let silent = false;
 
@@ -69,14 +69,20 @@ function createFaultProxy(upstream: string) {
 
   const server = createServer((req, res) => {
     void (async () => {
+      const arrived = Date.now();
       const body = await readBody(req);
-      if (Date.now() < blockedUntil) violations += 1;
+      // Requests already on the wire when the 429 left (a 50 ms grace) are not the client ignoring it;
+      // a resubmit of the refused order cannot be, so it counts from the first millisecond.
+      const resubmit = req.method === 'POST' && req.url === '/v1/orders' && limitedId !== null && body.includes(`"${limitedId}"`);
+      if (arrived < blockedUntil && (resubmit || arrived > blockedSince + 50)) violations += 1;
       if (req.url?.startsWith('/v1/events')) return stream(req, res);
       if (req.method === 'POST' && req.url === '/v1/orders') {
         const cid = (JSON.parse(body) as { clientOrderId: string }).clientOrderId;
         submits.set(cid, (submits.get(cid) ?? 0) + 1);
         if (rateLimitNext !== null) {
-          blockedUntil = Date.now() + rateLimitNext * 1000;
+          blockedSince = Date.now();
+          blockedUntil = blockedSince + rateLimitNext * 1000;
+          limitedId = cid;
           res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(rateLimitNext) });
           rateLimitNext = null;
           return res.end(JSON.stringify({ code: 'RATE_LIMITED', message: 'slow down' }));

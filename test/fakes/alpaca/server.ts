@@ -83,7 +83,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
   const held = new Set<ServerResponse>();
   const window: number[] = [];
   const counters = { activityRequests: 0, requests: 0, rateLimited: 0 };
-  const f = { timeoutNext: false, failNext: null as { status: number; created: boolean } | null, rateLimitNext: null as number | null, blockedUntil: 0, violations: 0, outage: false, silent: false, listLagMs: 0 };
+  const f = { timeoutNext: false, failNext: null as { status: number; created: boolean } | null, rateLimitNext: null as number | null, blockedUntil: 0, blockedSince: 0, limitedId: null as string | null, violations: 0, outage: false, silent: false, listLagMs: 0 };
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const wss = new WebSocketServer({ noServer: true, autoPong: false });
 
@@ -104,7 +104,8 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
 
   app.addHook('onRequest', async (req, reply) => {
     counters.requests += 1;
-    if (Date.now() < f.blockedUntil) f.violations += 1;
+    // Requests already on the wire when the 429 left (a 50 ms grace) are not the client ignoring it.
+    if (Date.now() < f.blockedUntil && Date.now() > f.blockedSince + 50) f.violations += 1;
     if (f.outage) return reply.code(503).send({ code: 50300000, message: 'service unavailable' });
     if (req.headers['apca-api-key-id'] !== o.keyId || req.headers['apca-api-secret-key'] !== o.secretKey) {
       return reply.code(401).send({ code: 40110000, message: 'request is not authorized' });
@@ -127,8 +128,12 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     const b = req.body;
     const cid = b.client_order_id;
     submits.set(cid, (submits.get(cid) ?? 0) + 1);
+    // A resubmit of the refused order cannot have been on the wire before the 429: no grace for it.
+    if (cid === f.limitedId && Date.now() < f.blockedUntil && Date.now() <= f.blockedSince + 50) f.violations += 1;
     if (f.rateLimitNext !== null) {
-      f.blockedUntil = Date.now() + f.rateLimitNext * 1000;
+      f.blockedSince = Date.now();
+      f.blockedUntil = f.blockedSince + f.rateLimitNext * 1000;
+      f.limitedId = cid;
       reply.header('retry-after', String(f.rateLimitNext)).header('x-ratelimit-remaining', '0').header('x-ratelimit-reset', String(Math.ceil(f.blockedUntil / 1000)));
       f.rateLimitNext = null;
       return reply.code(429).send({ code: 42910000, message: 'rate limit exceeded' });
