@@ -6,7 +6,7 @@
 // halt can pause consumption.
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { topicMessages, whileConcurrent, type OutRecord } from '../streams/runtime/consume.ts';
+import { OFFSETS_EVERY_MS, topicMessages, whileConcurrent, type OutRecord } from '../streams/runtime/consume.ts';
 import { AccountPartitioner, FETCH_MAX_WAIT_MS } from '../streams/runtime/kafka.ts';
 import { removePredecessors } from '../streams/runtime/membership.ts';
 import { CoPartitionAssigner } from './coPartition.ts';
@@ -64,16 +64,24 @@ export function createOrderLoop(o: OrderLoopOptions) {
   // partition). A round that fails fails all its batches; each is fetched again.
   let queue: Pending[] = [];
   let draining = false;
+  let offsetsAt = 0; // when offsets last went into a transaction
 
   async function commitRound(round: Pending[]): Promise<void> {
     const txn = await producer.transaction();
     try {
       const out = await o.handle(round.map((p) => ({ messages: p.messages, partition: p.partition, topic: p.topic })));
       if (out.length > 0) await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
-      const offsets = topics.map((topic) => ({
-        topic, partitions: round.filter((p) => p.topic === topic).map((p) => ({ partition: p.partition, offset: (BigInt(p.messages[p.messages.length - 1].offset) + 1n).toString() })),
-      })).filter((t) => t.partitions.length > 0);
-      await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: offsets }));
+      // A round that writes nothing (orders for other venues, ones already answered) leaves its offsets
+      // for the next round that writes, or for OFFSETS_EVERY_MS: re-reading it changes nothing, and
+      // kafkajs then sends no EndTxn at all.
+      const now = Date.now();
+      if (out.length > 0 || now - offsetsAt >= OFFSETS_EVERY_MS) {
+        const offsets = topics.map((topic) => ({
+          topic, partitions: round.filter((p) => p.topic === topic).map((p) => ({ partition: p.partition, offset: (BigInt(p.messages[p.messages.length - 1].offset) + 1n).toString() })),
+        })).filter((t) => t.partitions.length > 0);
+        await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: offsets }));
+        offsetsAt = now;
+      }
       await txn.commit();
       o.onCommitted();
     } catch (e) {

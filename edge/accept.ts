@@ -40,6 +40,7 @@ export function createAccept(d: AcceptDeps) {
   let writing = 0;
   let scheduled = false;
   const writes = new Set<{ startedAt: number }>(); // the produces in flight
+  const unmarked = new Set<string>(); // produced and answered 202, their rows not yet marked produced
   const health = {
     lastFailureAt: 0, lastSuccessAt: 0,
     get oldestWriteAt() {
@@ -78,10 +79,16 @@ export function createAccept(d: AcceptDeps) {
       }).catch((e: unknown) => { health.lastFailureAt = Math.max(health.lastFailureAt, write.startedAt); throw unavailable('Kafka did not acknowledge the signal', e); })
         .finally(() => writes.delete(write));
       health.lastSuccessAt = Date.now();
-      await d.pool.query('UPDATE edge_signals SET produced = true WHERE signal_id = ANY($1::text[])', [fresh.map((w) => w.signal.signalId)])
-        .catch((e: unknown) => { throw unavailable('signal store unavailable', e); });
     }
     for (const w of group) w.resolve({ duplicate: produced.has(w.signal.signalId) });
+    if (fresh.length === 0) return;
+    // Marked produced after the 202, off its path: a repeat meanwhile is answered as one (below), and
+    // one after a lost update is produced again, which the compacted topic and decide's dedupe absorb.
+    const ids = fresh.map((w) => w.signal.signalId);
+    for (const id of ids) unmarked.add(id);
+    await d.pool.query('UPDATE edge_signals SET produced = true WHERE signal_id = ANY($1::text[])', [ids])
+      .catch(() => { /* the next attempt of any of these ids produces it again: harmless */ })
+      .finally(() => { for (const id of ids) unmarked.delete(id); });
   }
 
   function pump(): void {
@@ -104,6 +111,7 @@ export function createAccept(d: AcceptDeps) {
 
   /** `deadline` (epoch ms): past it, a signal still queued is refused instead of written. */
   function accept(signal: Signal, deadline = Number.POSITIVE_INFINITY): Promise<{ duplicate: boolean }> {
+    if (unmarked.has(signal.signalId)) return Promise.resolve({ duplicate: true });
     const running = inFlight.get(signal.signalId);
     if (running) return running.then(() => ({ duplicate: true }));
     const p = new Promise<{ duplicate: boolean }>((resolve, reject) => { queue.push({ signal, deadline, resolve, reject }); })

@@ -14,6 +14,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { migrate } from '../../streams/runtime/db.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
@@ -41,6 +42,7 @@ const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 async function versions() {
   const pkg = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
   const env = loadRuntimeEnv();
+  await migrate(env); // a fresh machine has no database yet; the stages' components would create it later
   const client = new pg.Client({ connectionString: env.DATABASE_URL });
   await client.connect();
   const pgVersion = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;

@@ -23,7 +23,7 @@
 // others back while it runs.
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { topicMessages, whileConcurrent, type OutRecord } from '../runtime/consume.ts';
+import { OFFSETS_EVERY_MS, topicMessages, whileConcurrent, type OutRecord } from '../runtime/consume.ts';
 import { AccountPartitioner, FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
 import { removePredecessors } from '../runtime/membership.ts';
 
@@ -123,12 +123,15 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       await txn.abort();
     }));
     await o.onAssigned(partitions, keepAlive);
+    committedAt.clear();
     synced = gen;
   }
 
   /** Partitions whose `handle` may have staged state that only a commit makes true. */
   const staged = new Set<number>();
   const lock = createSharedLock();
+  /** When each partition's offsets last went into a transaction (see runTransaction). */
+  const committedAt = new Map<number, number>();
 
   async function runTransaction(producer: Producer, messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
     const txn = await producer.transaction();
@@ -136,8 +139,17 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       staged.add(partition);
       const out = await o.handle(messages, partition);
       if (out.length > 0) await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
-      const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
-      await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] }));
+      // A batch that writes nothing needs no transaction of its own: its offsets ride with the
+      // partition's next batch that writes, or go alone once OFFSETS_EVERY_MS have passed. Until then a
+      // successor re-reads those records, which changes nothing (they wrote nothing the first time and
+      // the state they are read against comes from the topics). kafkajs sends no EndTxn for a
+      // transaction in which nothing was sent, so this saves AddOffsets, TxnOffsetCommit and EndTxn.
+      const now = Date.now();
+      if (out.length > 0 || now - (committedAt.get(partition) ?? 0) >= OFFSETS_EVERY_MS) {
+        const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+        await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] }));
+        committedAt.set(partition, now);
+      }
       o.beforeCommit?.(out, partition);
       await txn.commit();
       staged.delete(partition);

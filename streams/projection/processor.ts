@@ -8,6 +8,9 @@ import type { Codec } from '../../schemas/codec.ts';
 import { createProjector } from './projector.ts';
 import { createPgStore, storedOffsets } from './pgStore.ts';
 import { FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
+
+/** How often Kafka's copy of the projection's offsets is brought up to date. */
+const KAFKA_OFFSETS_EVERY_MS = 5_000;
 import { removePredecessors } from '../runtime/membership.ts';
 
 export interface ProjectionOptions {
@@ -27,12 +30,24 @@ export function createProjection(o: ProjectionOptions) {
   // ahead (a fresh PG_SCHEMA to rebuild into) and must never make the projection skip records.
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     projector.reset();
+    applied.clear();
     const partitions = payload.memberAssignment[o.topic] ?? [];
     const mine = ++generation;
     if (partitions.length === 0) return;
     consumer.pause([{ topic: o.topic, partitions }]);
     void resumeAtStoredOffsets(partitions, mine);
   });
+
+  /** Next offset per partition, applied to Postgres since Kafka's copy was last committed. */
+  const applied = new Map<number, string>();
+  let commitTimer: NodeJS.Timeout | null = null;
+  async function commitApplied(): Promise<void> {
+    if (applied.size === 0) return;
+    const partitions = [...applied].map(([partition, offset]) => ({ topic: o.topic, partition, offset }));
+    applied.clear();
+    // Refused after a rebalance (the partition moved): the new owner commits its own.
+    await consumer.commitOffsets(partitions).catch((e: unknown) => o.log.debug({ err: e }, 'Kafka copy of the projection offsets not committed'));
+  }
 
   async function resumeAtStoredOffsets(partitions: number[], mine: number): Promise<void> {
     for (let attempt = 1; !stopped && mine === generation; attempt++) {
@@ -55,10 +70,12 @@ export function createProjection(o: ProjectionOptions) {
       if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+      // Kafka's copy of the offsets only informs tools (Postgres holds the real ones, see above): it is
+      // committed every few seconds, not after every batch, sparing the broker a request per batch
+      // (kafkajs's autoCommitInterval does not do that: its batch loop commits after every batch).
+      commitTimer = setInterval(() => { void commitApplied(); }, KAFKA_OFFSETS_EVERY_MS);
       await consumer.run({
-        // Kafka's copy of the offsets only informs tools (Postgres holds the real ones, see above):
-        // committing it every few seconds instead of after every batch spares the broker a request per batch.
-        autoCommitInterval: 5_000,
+        autoCommit: false,
         eachBatch: async ({ batch, heartbeat }) => {
           if (batch.messages.length === 0) return;
           // One at a time: the first record of a new schema id fetches it once; in parallel, every
@@ -76,12 +93,15 @@ export function createProjection(o: ProjectionOptions) {
             o.log.error({ partition: batch.partition, executionId: e.executionId, type: e.type }, 'execution stored but left out of the position fold: amendment without refExecutionId');
           }
           o.log.debug({ partition: batch.partition, stored: plan.executions.length, duplicates: plan.duplicates, redelivered: plan.redelivered }, 'projection batch');
+          applied.set(batch.partition, (BigInt(batch.messages[batch.messages.length - 1].offset) + 1n).toString());
           await heartbeat();
         },
       });
     },
     async stop() {
       stopped = true;
+      if (commitTimer) clearInterval(commitTimer);
+      await commitApplied();
       await consumer.disconnect();
     },
   };

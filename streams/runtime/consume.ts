@@ -6,6 +6,13 @@ import type { Admin, Kafka, KafkaMessage, IHeaders } from 'kafkajs';
 import { ACCOUNT_HEADER } from './kafka.ts';
 
 /**
+ * The longest a transactional loop leaves a partition's offsets out of its transactions when its batches
+ * write nothing (streams/decide/loop.ts, connectors/orderLoop.ts): they ride with the next batch that
+ * writes, or go alone after this long. Re-reading records that wrote nothing changes nothing.
+ */
+export const OFFSETS_EVERY_MS = 5_000;
+
+/**
  * A topic's offsets per partition. Right after a topic is created the broker may still answer
  * NOT_LEADER for it, which kafkajs passes up; such retriable answers are tried again for a while.
  */
