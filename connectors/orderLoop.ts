@@ -57,37 +57,67 @@ export function createOrderLoop(o: OrderLoopOptions) {
   let paused = false;
   let running = false;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => o.onAssigned(payload.memberAssignment[o.topic] ?? []));
-  consumer.on(consumer.events.REBALANCING, () => o.onRebalancing());
+  consumer.on(consumer.events.REBALANCING, () => { unsent = new Map(); o.onRebalancing(); });
 
   // Group commit: the batches of every partition that arrive together share one transaction (one
   // round of AddPartitions / Produce / AddOffsets / TxnOffsetCommit / EndTxn instead of one per
   // partition). A round that fails fails all its batches; each is fetched again.
   let queue: Pending[] = [];
   let draining = false;
-  let offsetsAt = 0; // when offsets last went into a transaction
+  /**
+   * Offsets of rounds that wrote nothing (orders for other venues, ones already answered), not yet
+   * committed, by topic and partition: they ride with the next round that writes, or the timer commits
+   * them within OFFSETS_EVERY_MS. Re-reading such a round changes nothing, and kafkajs sends nothing for
+   * a transaction in which nothing was sent. Dropped on a rebalance: the partition may be another's.
+   */
+  let unsent = new Map<string, { topic: string; partition: number; offset: string }>();
+  let flushTimer: NodeJS.Timeout | null = null;
+
+  const offsetsOf = (entries: Iterable<{ topic: string; partition: number; offset: string }>) => topics
+    .map((topic) => ({ topic, partitions: [...entries].filter((e) => e.topic === topic).map((e) => ({ partition: e.partition, offset: e.offset })) }))
+    .filter((t) => t.partitions.length > 0);
 
   async function commitRound(round: Pending[]): Promise<void> {
     const txn = await producer.transaction();
     try {
       const out = await o.handle(round.map((p) => ({ messages: p.messages, partition: p.partition, topic: p.topic })));
-      if (out.length > 0) await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
-      // A round that writes nothing (orders for other venues, ones already answered) leaves its offsets
-      // for the next round that writes, or for OFFSETS_EVERY_MS: re-reading it changes nothing, and
-      // kafkajs then sends no EndTxn at all.
-      const now = Date.now();
-      if (out.length > 0 || now - offsetsAt >= OFFSETS_EVERY_MS) {
-        const offsets = topics.map((topic) => ({
-          topic, partitions: round.filter((p) => p.topic === topic).map((p) => ({ partition: p.partition, offset: (BigInt(p.messages[p.messages.length - 1].offset) + 1n).toString() })),
-        })).filter((t) => t.partitions.length > 0);
-        await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: offsets }));
-        offsetsAt = now;
+      const reached = new Map(unsent);
+      for (const p of round) reached.set(`${p.topic}:${p.partition}`, { topic: p.topic, partition: p.partition, offset: (BigInt(p.messages[p.messages.length - 1].offset) + 1n).toString() });
+      if (out.length > 0) {
+        await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
+        await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: offsetsOf(reached.values()) }));
       }
       await txn.commit();
+      unsent = out.length > 0 ? new Map() : reached;
       o.onCommitted();
     } catch (e) {
       await txn.abort().catch(() => {});
       o.onAbort(e);
       throw e;
+    }
+  }
+
+  /** The timer's offsets-only transaction, between rounds. */
+  async function commitUnsent(): Promise<void> {
+    if (draining || unsent.size === 0) return;
+    draining = true;
+    const pending = unsent;
+    try {
+      await o.serialize(async () => {
+        if (unsent !== pending) return;
+        const txn = await producer.transaction();
+        try {
+          await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: offsetsOf(pending.values()) }));
+          await txn.commit();
+          if (unsent === pending) unsent = new Map();
+        } catch (e) {
+          await txn.abort().catch(() => {});
+          o.log.info({ err: e }, 'offsets of rounds that wrote nothing not committed; the next round or tick tries again');
+        }
+      });
+    } finally {
+      draining = false;
+      if (queue.length > 0) drain();
     }
   }
 
@@ -118,6 +148,7 @@ export function createOrderLoop(o: OrderLoopOptions) {
       if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await consumer.connect();
       await consumer.subscribe({ topics, fromBeginning: true });
+      flushTimer = setInterval(() => { void commitUnsent(); }, OFFSETS_EVERY_MS);
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -141,6 +172,8 @@ export function createOrderLoop(o: OrderLoopOptions) {
     resume() { paused = false; if (running) consumer.resume(topics.map((topic) => ({ topic }))); },
     async stop() {
       running = false;
+      if (flushTimer) clearInterval(flushTimer);
+      await commitUnsent();
       await consumer.disconnect();
       await producer.disconnect();
     },

@@ -123,40 +123,70 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       await txn.abort();
     }));
     await o.onAssigned(partitions, keepAlive);
-    committedAt.clear();
+    // Whoever held a partition in between may have committed past these: never send them now.
+    unsent.clear();
     synced = gen;
   }
 
   /** Partitions whose `handle` may have staged state that only a commit makes true. */
   const staged = new Set<number>();
   const lock = createSharedLock();
-  /** When each partition's offsets last went into a transaction (see runTransaction). */
-  const committedAt = new Map<number, number>();
+  /**
+   * Offsets of batches that wrote nothing, not committed yet, per partition. Such a batch needs no
+   * transaction of its own: its offsets ride with the partition's next batch that writes, or are
+   * committed alone by the timer within OFFSETS_EVERY_MS. Until then a successor re-reads those records,
+   * which changes nothing: they wrote nothing the first time, and the state they are read against comes
+   * from the topics. kafkajs sends nothing for a transaction in which nothing was sent, so a batch
+   * that writes nothing costs no AddOffsets, TxnOffsetCommit or EndTxn.
+   */
+  const unsent = new Map<number, { topic: string; offset: string }>();
+  /** One transaction at a time per partition: the batch's, or the timer's offsets-only one. */
+  const turns = new Map<number, Promise<unknown>>();
+  function inTurn<T>(partition: number, fn: () => Promise<T>): Promise<T> {
+    const run = (turns.get(partition) ?? Promise.resolve()).then(fn, fn);
+    turns.set(partition, run.catch(() => {}));
+    return run;
+  }
+  let flushTimer: NodeJS.Timeout | null = null;
 
   async function runTransaction(producer: Producer, messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
     const txn = await producer.transaction();
     try {
       staged.add(partition);
       const out = await o.handle(messages, partition);
-      if (out.length > 0) await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
-      // A batch that writes nothing needs no transaction of its own: its offsets ride with the
-      // partition's next batch that writes, or go alone once OFFSETS_EVERY_MS have passed. Until then a
-      // successor re-reads those records, which changes nothing (they wrote nothing the first time and
-      // the state they are read against comes from the topics). kafkajs sends no EndTxn for a
-      // transaction in which nothing was sent, so this saves AddOffsets, TxnOffsetCommit and EndTxn.
-      const now = Date.now();
-      if (out.length > 0 || now - (committedAt.get(partition) ?? 0) >= OFFSETS_EVERY_MS) {
-        const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+      const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
+      if (out.length > 0) {
+        await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
         await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] }));
-        committedAt.set(partition, now);
       }
       o.beforeCommit?.(out, partition);
       await txn.commit();
       staged.delete(partition);
+      if (out.length > 0) unsent.delete(partition);
+      else unsent.set(partition, { topic, offset: next });
       await o.afterCommit?.(partition);
     } catch (e) {
       await txn.abort().catch(() => {});
       throw e;
+    }
+  }
+
+  /** The timer's offsets-only transactions, for partitions whose last batches wrote nothing. */
+  async function commitUnsent(): Promise<void> {
+    for (const [partition, pending] of [...unsent]) {
+      await inTurn(partition, () => lock.shared(async () => {
+        const producer = producers.get(partition);
+        if (unsent.get(partition) !== pending || synced !== generation || producer === undefined) return;
+        const txn = await producer.transaction();
+        try {
+          await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: pending.topic, partitions: [{ partition, offset: pending.offset }] }] }));
+          await txn.commit();
+          if (unsent.get(partition) === pending) unsent.delete(partition);
+        } catch (e) {
+          await txn.abort().catch(() => {});
+          o.log.info({ err: e, partition }, 'offsets of batches that wrote nothing not committed; the next batch or tick tries again');
+        }
+      })).catch(() => {});
     }
   }
 
@@ -166,6 +196,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await consumer.connect();
       await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+      flushTimer = setInterval(() => { void commitUnsent(); }, OFFSETS_EVERY_MS);
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -175,7 +206,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
           const current = () => synced === generation && producers.has(batch.partition);
           try {
             if (!current()) await lock.exclusive(async () => { if (!current()) await sync(batch.partition, heartbeat); });
-            await lock.shared(() => runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition));
+            await inTurn(batch.partition, () => lock.shared(() => runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition)));
           } catch (e) {
             const type = (e as { type?: string }).type;
             const fenced = type !== undefined && FENCED.has(type);
@@ -200,6 +231,8 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
       });
     },
     async stop() {
+      if (flushTimer) clearInterval(flushTimer);
+      await commitUnsent();
       await consumer.disconnect();
       await retireProducers();
     },
