@@ -46,6 +46,8 @@ const PROBE_EVERY_MS = 10_000;
 const PROBE_TIMEOUT_MS = 3_000;
 const PROJECTION_WAIT_MS = 5_000;
 const RECON_EVERY_MS = 2_000;
+/** Consumer lag while nobody watches the dashboard (see tick). */
+const LAG_UNWATCHED_EVERY_MS = 30_000;
 /** Between fills the curve gains a point at most this often, from marks moving. */
 const CURVE_STEP_MS = 10_000;
 
@@ -172,7 +174,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
 
   // ---- timers: marks, venues, lag, probes, the day's rollover ----
   let admin: Admin | null = null;
-  let lastProbe = 0, lastRecon = 0, ticking = false, reconciling = false;
+  let lastProbe = 0, lastRecon = 0, lastLag = 0, ticking = false, reconciling = false;
   const warned = new Set<string>();
   const warnOnce = (what: string, e: unknown) => {
     if (!warned.has(what)) log.warn({ err: e }, `dashboard: ${what} failed (further failures logged at debug)`);
@@ -219,7 +221,10 @@ export async function startHub(o: HubOptions): Promise<Hub> {
         reconciling = true;
         void checkRecon(o.analytics).finally(() => { reconciling = false; });
       }
-      try {
+      // Lag costs a dozen Kafka requests a reading: every tick while someone watches, else every
+      // LAG_UNWATCHED_EVERY_MS (the `consumer_lag` gauges on /metrics are then that old at most).
+      if (store.watchers() > 0 || now - lastLag >= LAG_UNWATCHED_EVERY_MS) try {
+        lastLag = now;
         if (!admin) { const a = o.kafka.admin(); await a.connect(); admin = a; }
         const lag = await readLag(admin, o.pool, o.consumers);
         o.onLag?.(lag);

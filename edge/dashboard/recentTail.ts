@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { topicEnds } from '../../streams/runtime/consume.ts';
-import { fetchWindow } from '../../streams/runtime/kafka.ts';
+import { FETCH_MAX_WAIT_MS, fetchPacer } from '../../streams/runtime/kafka.ts';
 
 export const DASHBOARD_FETCH_WINDOW_MS = 200;
 
@@ -31,7 +31,8 @@ export async function startRecentTail(
     await admin.disconnect();
   }
   // A screen refreshed a few times a second: one fetch per window, not one per record.
-  const consumer = kafka.consumer({ groupId: `dashboard-${randomUUID()}`, readUncommitted: false, ...fetchWindow(DASHBOARD_FETCH_WINDOW_MS) });
+  const consumer = kafka.consumer({ groupId: `dashboard-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
+  const pace = fetchPacer(consumer, DASHBOARD_FETCH_WINDOW_MS);
   let markCaughtUp!: () => void;
   const caughtUp = new Promise<void>((r) => { markCaughtUp = r; });
   if (pending.size === 0) markCaughtUp();
@@ -50,6 +51,7 @@ export async function startRecentTail(
     eachBatch: async ({ batch }) => {
       const start = from.get(`${batch.topic}:${batch.partition}`) ?? 0n;
       for (const m of batch.messages) if (BigInt(m.offset) >= start) await onMessage(batch.topic, m, batch.partition);
+      if (pending.size === 0) await pace(); // catching up goes at full speed
     },
   });
   for (const [key, offset] of from) {

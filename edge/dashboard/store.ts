@@ -75,6 +75,8 @@ export interface Store {
   snapshot(): Frame;
   /** `listener` gets every delta published after this call. Returns the unsubscribe. */
   subscribe(listener: (f: Frame) => void): () => void;
+  /** How many listeners there are now (browsers watching). */
+  watchers(): number;
 }
 
 export function createStore(initial: DashboardState): Store {
@@ -96,6 +98,7 @@ export function createStore(initial: DashboardState): Store {
       listeners.add(l);
       return () => listeners.delete(l);
     },
+    watchers: () => listeners.size,
   };
 }
 

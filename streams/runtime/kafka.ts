@@ -1,7 +1,7 @@
 // Kafka client factory and the account partitioner: every record of one account lands on the same
 // partition of every topic, so one processor instance owns each account's state.
 import { readFileSync } from 'node:fs';
-import { Kafka, type ICustomPartitioner, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, type Consumer, type ICustomPartitioner, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RuntimeEnv } from './env.ts';
 import { cacheCoordinators } from './coordinators.ts';
@@ -20,11 +20,19 @@ export const ACCOUNT_HEADER = 'account';
 export const FETCH_MAX_WAIT_MS = 500;
 
 /**
- * Consumer fetch settings: answered at the first record (the default), or, with `coalesceMs`, once a
- * megabyte has gathered or `coalesceMs` has passed, whichever comes first.
+ * Spaces a consumer's fetches at least `coalesceMs` apart while records flow, without polling when none
+ * do: the broker answers at the first record (or after FETCH_MAX_WAIT_MS with none), and the batch
+ * handler awaits the returned `pace()` last, which holds the next fetch until `coalesceMs` after the
+ * previous one began; records arriving meanwhile come together in the next fetch. A broker-side window
+ * (minBytes with a short maxWait) did the same under load but polled every window with no traffic.
  */
-export function fetchWindow(coalesceMs?: number): { maxWaitTimeInMs: number; minBytes?: number } {
-  return coalesceMs === undefined ? { maxWaitTimeInMs: FETCH_MAX_WAIT_MS } : { maxWaitTimeInMs: coalesceMs, minBytes: 1 << 20 };
+export function fetchPacer(consumer: Consumer, coalesceMs: number): () => Promise<void> {
+  let startedAt = 0;
+  consumer.on(consumer.events.FETCH_START, () => { startedAt = Date.now(); });
+  return async () => {
+    const wait = startedAt + coalesceMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  };
 }
 
 /** The kafkajs configuration for `env`: brokers, TLS (KAFKA_SSL, KAFKA_SSL_CA_FILE) and SASL (KAFKA_SASL_*). */

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { topicEnds } from './consume.ts';
-import { fetchWindow } from './kafka.ts';
+import { FETCH_MAX_WAIT_MS, fetchPacer } from './kafka.ts';
 
 export interface Tail {
   /** Every record the topics held when the tail started has been handed to `onMessage`. */
@@ -22,8 +22,8 @@ export interface Tail {
 
 export interface TailOptions {
   /**
-   * Let the broker gather records for up to this long before answering (a fetch per window instead of
-   * one per record): for state that may lag by that much. Not for control: a halt must apply at once.
+   * Fetch at most once per this many ms while records flow (a fetch per window instead of one per
+   * record; fetchPacer in kafka.ts): for state that may lag by that much. Not for control: a halt must apply at once.
    */
   coalesceMs?: number;
 }
@@ -61,7 +61,10 @@ export async function startTail(
 
   const caughtUp = wait(await lastOffsets(admin, topics));
   caughtUp.catch(() => {}); // stopped before catching up: the awaiting caller sees the rejection
-  const consumer = kafka.consumer({ groupId: `tail-${randomUUID()}`, readUncommitted: false, ...fetchWindow(options.coalesceMs) });
+  let live = false;
+  void caughtUp.then(() => { live = true; }, () => {});
+  const consumer = kafka.consumer({ groupId: `tail-${randomUUID()}`, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
+  const pace = options.coalesceMs === undefined ? null : fetchPacer(consumer, options.coalesceMs);
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     const key = `${payload.topic}:${payload.partition}`;
     const last = BigInt(payload.lastOffset);
@@ -74,6 +77,7 @@ export async function startTail(
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) await onMessage(batch.topic, m, batch.partition);
+      if (live) await pace?.(); // catching up goes at full speed
     },
   });
   return {
