@@ -30,6 +30,9 @@ export interface AcceptHealth {
   oldestWriteAt: number;
 }
 
+/** How often produced signals' rows are marked in Postgres (one UPDATE for all of them). */
+const MARK_EVERY_MS = 50;
+
 const unavailable = (what: string, cause: unknown) => new RouterError('UNAVAILABLE', what, { retriable: true, cause });
 
 export function createAccept(d: AcceptDeps) {
@@ -40,7 +43,6 @@ export function createAccept(d: AcceptDeps) {
   let writing = 0;
   let scheduled = false;
   const writes = new Set<{ startedAt: number }>(); // the produces in flight
-  const unmarked = new Set<string>(); // produced and answered 202, their rows not yet marked produced
   const health = {
     lastFailureAt: 0, lastSuccessAt: 0,
     get oldestWriteAt() {
@@ -81,14 +83,23 @@ export function createAccept(d: AcceptDeps) {
       health.lastSuccessAt = Date.now();
     }
     for (const w of group) w.resolve({ duplicate: produced.has(w.signal.signalId) });
-    if (fresh.length === 0) return;
-    // Marked produced after the 202, off its path: a repeat meanwhile is answered as one (below), and
-    // one after a lost update is produced again, which the compacted topic and decide's dedupe absorb.
-    const ids = fresh.map((w) => w.signal.signalId);
-    for (const id of ids) unmarked.add(id);
+    for (const w of fresh) unmarked.add(w.signal.signalId);
+    if (fresh.length > 0) markTimer ??= setTimeout(() => { void markProduced(); }, MARK_EVERY_MS);
+  }
+
+  // Rows are marked produced after the 202, off its path, in one UPDATE per MARK_EVERY_MS for all the
+  // groups written meanwhile. A repeat before its mark is answered as a duplicate (see accept); one after
+  // a mark lost with the process is produced again, which the compacted topic and decide's dedupe absorb.
+  const unmarked = new Set<string>(); // produced and answered 202, their rows not yet marked produced
+  let markTimer: NodeJS.Timeout | null = null;
+  async function markProduced(): Promise<void> {
+    const ids = [...unmarked];
     await d.pool.query('UPDATE edge_signals SET produced = true WHERE signal_id = ANY($1::text[])', [ids])
       .catch(() => { /* the next attempt of any of these ids produces it again: harmless */ })
-      .finally(() => { for (const id of ids) unmarked.delete(id); });
+      .finally(() => {
+        for (const id of ids) unmarked.delete(id);
+        markTimer = unmarked.size > 0 ? setTimeout(() => { void markProduced(); }, MARK_EVERY_MS) : null;
+      });
   }
 
   function pump(): void {
