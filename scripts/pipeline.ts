@@ -12,7 +12,7 @@ import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
 import type { ConnectorProbe } from '../edge/dashboard/index.ts';
 import { createPool, migrate, type Pool } from '../streams/runtime/db.ts';
 import { loadRuntimeEnv, type RuntimeEnv } from '../streams/runtime/env.ts';
-import { createHlc } from '../streams/runtime/hlc.ts';
+import { createHlc } from '../schemas/hlc.ts';
 import { AccountPartitioner, createKafka, kafkaConfig } from '../streams/runtime/kafka.ts';
 import { createLogger } from '../streams/runtime/log.ts';
 import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../streams/runtime/topics.ts';

@@ -11,7 +11,7 @@ import { applyControl, type ControlConfig } from '../decide/config.ts';
 import { decide, decidedEvent } from '../decide/decide.ts';
 import { evolveGate, initialGateState, utcDay } from '../decide/state.ts';
 import { quoteTime } from '../router/costModel.ts';
-import { createHlc } from '../runtime/hlc.ts';
+import { createHlc } from '../../schemas/hlc.ts';
 import type { Strategy } from '../strategies/api.ts';
 import { createStrategyHost, type SignalBody } from '../strategies/host.ts';
 import { createSimVenue } from './simVenue.ts';
