@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { prepare } from '../../scripts/pipeline.ts';
-import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import { syntheticQuotes } from '../../streams/backtest/synthetic.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
