@@ -125,7 +125,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
     // The edge's parts are stopped first (stop taking work), then the processors behind it.
     front = started.splice(0);
     if (want.has('projection')) {
-      const [{ createProjection }, { createShadowFiller }] = await Promise.all([import('../streams/projection/processor.ts'), import('../streams/shadow/processor.ts')]);
+      const [{ createProjection }, { createShadowFiller }] = await Promise.all([import('../streams/projection/processor.ts'), import('../connectors/paper/shadow/processor.ts')]);
       const p = createProjection({ kafka, pool: pool!, codec, log: log.child({ component: 'projection' }), topic: topics.executions, groupId: group('projection'), instanceClientId });
       await p.start();
       up('projection', () => p.stop());
