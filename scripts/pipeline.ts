@@ -169,7 +169,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       up('brackets', () => b.stop());
     }
     if (want.has('strategies')) {
-      const { createStrategiesRuntime } = await import('../streams/strategies/runtime.ts');
+      const { createStrategiesRuntime } = await import('../edge/strategies/runtime.ts');
       const r = createStrategiesRuntime({ kafka, codec, topics, log: log.child({ component: 'strategies' }), env: rawEnv, edgeUrl });
       await r.start();
       up('strategies', () => r.stop());
