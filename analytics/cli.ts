@@ -72,7 +72,7 @@ export async function runAnalyticsCommand(command: string, args: string[], env: 
   }
 }
 
-/** A backtest run's folder (streams/backtest/store.ts); the same views read it as they read the live files. */
+/** A backtest run's folder (edge/backtest/store.ts); the same views read it as they read the live files. */
 function backtestDir(root: string, run: string): string {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(run)) throw new OptionsError('run', 'must be 1-64 of A-Z a-z 0-9 . _ -');
   const dir = join(root, '_backtests', run);

@@ -1,6 +1,6 @@
 // Where a record's Parquet file lives. Pure: names derive only from dataset, day, partition and offset
 // range, so a sink re-run after a crash computes the same name for the same records.
-import { hlcToMillis } from '../streams/runtime/hlc.ts';
+import { hlcToMillis } from '../schemas/hlc.ts';
 
 const DAY_MS = 86_400_000;
 let lastDayIndex = NaN;

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
 import type { CancelRequest } from '../schemas/types.ts';
-import { errorCode, isRetriable } from '../streams/runtime/errors.ts';
+import { errorCode, isRetriable } from '../schemas/errors.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
 import { inPool } from './pool.ts';
 import { diffOrder, filledQty, type Diff, type KnownOrder } from './reconcile.ts';

@@ -2,7 +2,7 @@
 // a failure means for the order (outcome unknown, not executed, refused), a fetch with a deadline, and
 // a rate gate that slows down before the venue's limit rather than after its ban.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RouterError } from '../streams/runtime/errors.ts';
+import { RouterError } from '../schemas/errors.ts';
 
 export type VenueErrorCode =
   /** No answer in time: the order may exist; look it up before sending again. */

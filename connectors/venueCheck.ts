@@ -4,7 +4,7 @@
 // cancel, and the push stream's events for both. What a desk runs before a venue goes to shadow, then
 // live. An order left resting by a failed step is canceled at the end, or named so a person can.
 import { randomBytes } from 'node:crypto';
-import { isRetriable } from '../streams/runtime/errors.ts';
+import { isRetriable } from '../schemas/errors.ts';
 import { hasInstruments, type VenueInstrument } from './venueCapabilities.ts';
 import type { VenueClient, VenueEvent, VenueOrderState, VenueQuote } from './venue.ts';
 

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { Codec } from '../schemas/codec.ts';
 import type { Signal } from '../schemas/types.ts';
 import { accountHeaders } from '../streams/runtime/consume.ts';
-import { RouterError } from '../streams/runtime/errors.ts';
+import { RouterError } from '../schemas/errors.ts';
 
 export interface AcceptDeps { producer: Producer; pool: pg.Pool; codec: Codec; topic: string; maxGroup?: number; maxGroupsInFlight?: number }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { avroDir } from './generate.ts';
-import { RouterError } from '../streams/runtime/errors.ts';
+import { RouterError } from './errors.ts';
 import type { CancelRequest, Control, DeadLetter, ExecutionReport, Instrument, Order, Quote, RiskDecision, Signal } from './types.ts';
 
 export interface RecordTypes {

@@ -9,7 +9,7 @@ import { ConfigError } from '../streams/runtime/env.ts';
 async function usage(): Promise<string> {
   const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }, { VENUE_CHECK_USAGE }, { BACKTEST_USAGE }] = await Promise.all([
     import('../streams/audit/args.ts'), import('../analytics/cli.ts'), import('../edge/ops/tokenCommand.ts'), import('../streams/shadow/command.ts'),
-    import('./venueCheck.ts'), import('../streams/backtest/args.ts'),
+    import('./venueCheck.ts'), import('../edge/backtest/args.ts'),
   ]);
   return `usage:
   order-router start [--only ${[...COMPONENTS, ...OPTIONAL_COMPONENTS].join(',')}]   run the pipeline (default: every component but strategies)
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       return;
     }
     case 'backtest': {
-      const { runBacktestCommand } = await import('../streams/backtest/command.ts');
+      const { runBacktestCommand } = await import('../edge/backtest/command.ts');
       process.exitCode = await runBacktestCommand(rest);
       return;
     }

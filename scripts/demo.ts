@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateToken } from '../edge/ops/auth.ts';
-import { TS_NODE_ARGS } from './tsNode.ts';
+import { TS_NODE_ARGS } from '../streams/runtime/tsNode.ts';
 
 const SECRETS = { 'trend-1': 'demo-trend-secret-7f3a9c21', 'meanrev-2': 'demo-meanrev-secret-b81d44e0' } as const;
 type Strategy = keyof typeof SECRETS;

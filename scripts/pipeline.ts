@@ -12,7 +12,7 @@ import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
 import type { ConnectorProbe } from '../edge/dashboard/index.ts';
 import { createPool, migrate, type Pool } from '../streams/runtime/db.ts';
 import { loadRuntimeEnv, type RuntimeEnv } from '../streams/runtime/env.ts';
-import { createHlc } from '../streams/runtime/hlc.ts';
+import { createHlc } from '../schemas/hlc.ts';
 import { AccountPartitioner, createKafka, kafkaConfig } from '../streams/runtime/kafka.ts';
 import { createLogger } from '../streams/runtime/log.ts';
 import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../streams/runtime/topics.ts';
@@ -125,7 +125,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
     // The edge's parts are stopped first (stop taking work), then the processors behind it.
     front = started.splice(0);
     if (want.has('projection')) {
-      const [{ createProjection }, { createShadowFiller }] = await Promise.all([import('../streams/projection/processor.ts'), import('../streams/shadow/processor.ts')]);
+      const [{ createProjection }, { createShadowFiller }] = await Promise.all([import('../streams/projection/processor.ts'), import('../connectors/paper/shadow/processor.ts')]);
       const p = createProjection({ kafka, pool: pool!, codec, log: log.child({ component: 'projection' }), topic: topics.executions, groupId: group('projection'), instanceClientId });
       await p.start();
       up('projection', () => p.stop());
@@ -169,7 +169,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       up('brackets', () => b.stop());
     }
     if (want.has('strategies')) {
-      const { createStrategiesRuntime } = await import('../streams/strategies/runtime.ts');
+      const { createStrategiesRuntime } = await import('../edge/strategies/runtime.ts');
       const r = createStrategiesRuntime({ kafka, codec, topics, log: log.child({ component: 'strategies' }), env: rawEnv, edgeUrl });
       await r.start();
       up('strategies', () => r.stop());

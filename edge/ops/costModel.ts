@@ -14,7 +14,7 @@ import { validateControl } from '../../streams/decide/config.ts';
 import { controlKey, mayAct, type Role } from '../../streams/control/model.ts';
 import { lockKey } from '../../streams/control/store.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
-import { RouterError } from '../../streams/runtime/errors.ts';
+import { RouterError } from '../../schemas/errors.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { shadowReport } from '../../streams/shadow/report.ts';
 import { loadOutcomes } from '../../streams/shadow/store.ts';

@@ -1,21 +1,11 @@
 // The Confluent REST routes of the registry. Reads answer from the store; writes go through `write`,
 // which persists a decision's records before they are folded and answered.
-import type { RegistryApp } from './server.ts';
+import { CONTENT_TYPE, HttpError, type RegistryApp } from './http.ts';
 import type { RegistryStore } from './store.ts';
-import type { RegistryError, RegistryEvent, Result } from './model.ts';
-
-export const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+import type { RegistryEvent, Result } from './model.ts';
 
 /** Runs a decision inside the single writer; its events are durable and folded before `answer` returns. */
 export type Write = <T>(decide: () => { readonly events: readonly RegistryEvent[]; readonly answer: T }) => Promise<T>;
-
-export class HttpError extends Error {
-  readonly registryError: RegistryError;
-  constructor(registryError: RegistryError) {
-    super(registryError.message);
-    this.registryError = registryError;
-  }
-}
 
 export function unwrap<T>(result: Result<T>): T {
   if (!result.ok) throw new HttpError(result.error);

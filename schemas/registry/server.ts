@@ -1,18 +1,12 @@
 // HTTP + Kafka shell around the registry store: the Confluent REST subset that
 // @kafkajs/confluent-schema-registry and Confluent serializers use, persisted in a compacted topic.
 // This file owns the lifecycle and the single writer; routes.ts holds the routes, schemasLog.ts the topic.
-import Fastify, {
-  LogController,
-  type FastifyInstance,
-  type FastifyReply,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
-} from 'fastify';
+import Fastify, { LogController, type FastifyReply } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import { CONTENT_TYPE, HttpError, type RegistryApp } from './http.ts';
 import type { RegistryError, RegistryEvent } from './model.ts';
-import { CONTENT_TYPE, HttpError, registerSettingsRoutes, registerSubjectRoutes, type Write } from './routes.ts';
+import { registerSettingsRoutes, registerSubjectRoutes, type Write } from './routes.ts';
 import { createSchemasLog } from './schemasLog.ts';
 import { createRegistryStore } from './store.ts';
 
@@ -23,8 +17,6 @@ export interface RegistryServerOptions {
   readonly topic?: string;
   readonly log: Logger;
 }
-
-export type RegistryApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, Logger>;
 
 export interface RegistryServer {
   readonly app: RegistryApp;

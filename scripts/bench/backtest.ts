@@ -1,15 +1,15 @@
 // The backtest core in process: seeded quotes (two symbols) through each example strategy, the edge's
-// signal parser, decide and the paper book (streams/backtest/simulate.ts), timed end to end. Reports
+// signal parser, decide and the paper book (edge/backtest/simulate.ts), timed end to end. Reports
 // quotes per second of wall time and CPU ms per 1,000 quotes (process.cpuUsage, user + system), and
 // the output's sha256 for two runs of the same input (equal, or the stage fails). Reading the quotes
 // from Kafka and writing Parquet are not in these figures. Run alone: `node scripts/bench/backtest.ts`.
 import type { Quote } from '../../schemas/types.ts';
-import { outputHash, startBacktest } from '../../streams/backtest/simulate.ts';
-import { syntheticQuotes } from '../../streams/backtest/synthetic.ts';
+import { outputHash, startBacktest } from '../../edge/backtest/simulate.ts';
+import { syntheticQuotes } from '../../edge/backtest/synthetic.ts';
 import { defaultControlConfig } from '../../streams/decide/config.ts';
-import type { Strategy } from '../../streams/strategies/api.ts';
-import maCrossover from '../../streams/strategies/examples/maCrossover.ts';
-import meanReversion from '../../streams/strategies/examples/meanReversion.ts';
+import type { Strategy } from '../../edge/strategies/api.ts';
+import maCrossover from '../../edge/strategies/examples/maCrossover.ts';
+import meanReversion from '../../edge/strategies/examples/meanReversion.ts';
 
 export interface BacktestBenchRow {
   strategy: string; quotes: number; signals: number; approved: number; fills: number;

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { cpuMeter, pidListeningOn, pidsNamed, processRssMb, type CpuUse } from './cpu.ts';
 import { perAlert, snapshot, type RequestsPerAlert } from './requests.ts';
 import { runEnv } from '../chaos/harness.ts';
-import { TS_NODE_ARGS } from '../tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 
 const run = promisify(execFile);
 const loadgenPath = fileURLToPath(new URL('./loadgen.ts', import.meta.url));

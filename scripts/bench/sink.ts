@@ -12,7 +12,7 @@ import { createParquetWriter } from '../../analytics/parquet.ts';
 import { createPnlFold, type PnlFold } from '../../analytics/pnlFold.ts';
 import { writeBatch } from '../../analytics/store.ts';
 import type { ExecutionReport, Order, Side } from '../../schemas/types.ts';
-import { HLC_SCALE } from '../../streams/runtime/hlc.ts';
+import { HLC_SCALE } from '../../schemas/hlc.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 
 export interface SinkBenchResult {

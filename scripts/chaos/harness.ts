@@ -15,7 +15,7 @@ import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 import { topicNames, type Topics } from '../../streams/runtime/topics.ts';
 import { COMPONENTS } from '../pipeline.ts';
-import { TS_NODE_ARGS } from '../tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import cliProgress from 'cli-progress';
 import type { Kafka } from 'kafkajs';
 import type { Codec, RecordName, RecordTypes } from '../../schemas/codec.ts';
-import { errorCode } from '../runtime/errors.ts';
+import { errorCode } from '../../schemas/errors.ts';
 import { checkFilter, matches, replayLine, resolveTopic, toJsonLine } from './records.ts';
 import type { AuditCommand } from './args.ts';
 import { planRanges, readRanges } from './topicReader.ts';

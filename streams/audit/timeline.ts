@@ -1,7 +1,7 @@
 // `audit trail`, the pure part: the records of one signal's causal chain → an ordered trail with both
 // clocks at every step (our hlc, and the venue's time where it gave one), plus what is missing.
 import type { CancelRequest, ExecutionReport, Order, RiskDecision, Signal } from '../../schemas/types.ts';
-import { hlcToMillis } from '../runtime/hlc.ts';
+import { hlcToMillis } from '../../schemas/hlc.ts';
 
 export interface Located { topic: string; partition: number; offset: string }
 

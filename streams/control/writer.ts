@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Control } from '../../schemas/types.ts';
-import { RouterError } from '../runtime/errors.ts';
+import { RouterError } from '../../schemas/errors.ts';
 import { checkRequest, controlKey, isManaged, sameValue, toControl, valueOf, type ControlRequest, type ControlValue } from './model.ts';
 import { currentRow, insertAudit, lockKey, setCarrier, writeRow, type StoredControl } from './store.ts';
 

@@ -6,7 +6,7 @@
 // topic therefore gives the same config as replaying the full history.
 import { z } from 'zod';
 import type { Control, Scope, TradingState } from '../../schemas/types.ts';
-import { RouterError } from '../runtime/errors.ts';
+import { RouterError } from '../../schemas/errors.ts';
 import {
   DEFAULT_COST_MODEL_DESK,
   buildCostModel,

@@ -2,7 +2,7 @@
 // the P&L views all fold `executions` through `evolve`, so they cannot disagree about what a position is.
 // Pure: no I/O, no clock; the time a state carries is the hlc of the event that last changed it.
 import type { ExecutionReport, Side } from '../../schemas/types.ts';
-import { RouterError } from '../runtime/errors.ts';
+import { RouterError } from '../../schemas/errors.ts';
 
 /** What a position is keyed by. `positionKey` joins it with '|' (account, symbol, venue never contain one). */
 export type PositionKey = Pick<ExecutionReport, 'account' | 'symbol' | 'venue'>;

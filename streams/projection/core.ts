@@ -3,7 +3,7 @@
 // and writes the plan in one transaction; the audit rebuild and the property test drive the same code.
 import type { ExecutionReport } from '../../schemas/types.ts';
 import { linkHash } from '../audit/chain.ts';
-import { hlcToMillis } from '../runtime/hlc.ts';
+import { hlcToMillis } from '../../schemas/hlc.ts';
 import { evolveEach, positionKey, positionRow, refusedByFold, type PositionState } from '../positions/fold.ts';
 
 export interface IncomingExecution { offset: string; event: ExecutionReport }

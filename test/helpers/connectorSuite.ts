@@ -18,7 +18,7 @@ import { clientOrderIdFor } from '../../streams/decide/decide.ts';
 import { foldPositions, positionKey } from '../../streams/positions/fold.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
-import { createHlc } from '../../streams/runtime/hlc.ts';
+import { createHlc } from '../../schemas/hlc.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
 import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../../streams/runtime/topics.ts';

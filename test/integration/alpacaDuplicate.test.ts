@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAlpacaClient } from '../../connectors/alpaca/client.ts';
 import { parseAlpacaConfig } from '../../connectors/alpaca/config.ts';
 import type { VenueClient, VenueOrderRequest } from '../../connectors/venue.ts';
-import { isRetriable } from '../../streams/runtime/errors.ts';
+import { isRetriable } from '../../schemas/errors.ts';
 import { startAlpacaFake, type AlpacaFake } from '../fakes/alpaca/server.ts';
 
 const keyId = 'PKTEST-DUPLICATE-0001';

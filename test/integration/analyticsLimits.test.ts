@@ -18,7 +18,7 @@ import { analyticsRoutes, limitsByRole, requireBearer } from '../../analytics/ro
 import { createEdgeApp } from '../../edge/app.ts';
 import { parseEdgeConfig } from '../../edge/config.ts';
 import { createOpsAuth, parseOpsTokens } from '../../edge/ops/auth.ts';
-import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 import type { Role } from '../../streams/control/model.ts';
 
 const SECRET = 'tv-secret-0123456789abcdef';

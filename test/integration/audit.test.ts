@@ -24,7 +24,7 @@ import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner, partitionForAccount } from '../../streams/runtime/kafka.ts';
 import { topicNames } from '../../streams/runtime/topics.ts';
 import { isolatedEnv, readAll, testKafka, testLog, tradingViewAlert, waitFor } from '../helpers/env.ts';
-import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 
 const run = promisify(execFile);
 // One strategy per account: the out-of-order check is per strategy, and order is kept per partition.

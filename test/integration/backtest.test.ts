@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { prepare } from '../../scripts/pipeline.ts';
-import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 import { createCodec } from '../../schemas/codec.ts';
-import { syntheticQuotes } from '../../streams/backtest/synthetic.ts';
+import { syntheticQuotes } from '../../edge/backtest/synthetic.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { isolatedEnv, testKafka } from '../helpers/env.ts';
 
@@ -39,7 +39,7 @@ before(async () => {
 after(() => {});
 
 test('the same window twice: the same output, stored under one run id; pnl --run reports it; live P&L unchanged', async () => {
-  const args = ['backtest', '--strategy', 'streams/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'];
+  const args = ['backtest', '--strategy', 'edge/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'];
   const a = JSON.parse((await cli(...args)).stdout) as { runId: string; outputSha256: string; dir: string; stats: { quotes: number; fills: number } };
   const b = JSON.parse((await cli(...args)).stdout) as typeof a;
   assert.equal(a.outputSha256, b.outputSha256);
@@ -79,7 +79,7 @@ test('--controls live applies the limits on `control` (a strategy limit of 5 den
   };
   await producer.send({ topic: topics.control, acks: -1, messages: [{ key: 'LIMITS|STRATEGY|trend-1', value: codec.encode(topics.control, limit) }] });
   await producer.disconnect();
-  const args = ['backtest', '--strategy', 'streams/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'];
+  const args = ['backtest', '--strategy', 'edge/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'];
   type Out = { runId: string; dir: string; controlsApplied: number; stats: { signals: number; approved: number; fills: number } };
   const live = JSON.parse((await cli(...args)).stdout) as Out;
   const plain = JSON.parse((await cli(...args, '--controls', 'default')).stdout) as Out;
@@ -96,7 +96,7 @@ test('--controls live applies the limits on `control` (a strategy limit of 5 den
 });
 
 test('bad arguments name the argument and change nothing', async () => {
-  const r = await cli('backtest', '--strategy', 'streams/strategies/examples/maCrossover.ts', '--from', 'yesterday', '--to', '2026-11-02T14:50:00Z')
+  const r = await cli('backtest', '--strategy', 'edge/strategies/examples/maCrossover.ts', '--from', 'yesterday', '--to', '2026-11-02T14:50:00Z')
     .catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--from: "yesterday" is not an ISO 8601 time/);
@@ -104,7 +104,7 @@ test('bad arguments name the argument and change nothing', async () => {
     .catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
   assert.equal(m.code, 2);
   assert.match(m.stderr, /--strategy: cannot load nowhere.ts/);
-  const empty = await run(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'backtest', '--strategy', 'streams/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'],
+  const empty = await run(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'backtest', '--strategy', 'edge/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'],
     { env: { ...env, TOPIC_PREFIX: `${env.TOPIC_PREFIX}nothing.` }, cwd: process.cwd() }).catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /no topic .*nothing\.quotes, .*nothing\.control on .*is TOPIC_PREFIX the pipeline's\?/);

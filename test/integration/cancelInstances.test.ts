@@ -15,7 +15,7 @@ import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { ExecutionReport, Order } from '../../schemas/types.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
-import { createHlc } from '../../streams/runtime/hlc.ts';
+import { createHlc } from '../../schemas/hlc.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
 import type { Topics } from '../../streams/runtime/topics.ts';

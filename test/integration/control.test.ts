@@ -18,7 +18,7 @@ import { createPool, type Pool } from '../../streams/runtime/db.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { isolatedEnv, readAll, testKafka, testLog, tradingViewAlert, waitFor } from '../helpers/env.ts';
-import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 
 const ADMIN = 'it-admin-token-7c2f9e1a5b3d8c4f6a0e';
 const OPERATOR = 'it-operator-token-3e8a1c5f7b9d2e4c6a8b';

@@ -20,7 +20,7 @@ import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import type { Topics } from '../../streams/runtime/topics.ts';
 import { isolatedEnv, readAll, testKafka, waitFor } from '../helpers/env.ts';
 import { teeToTestLog } from '../helpers/testLogs.ts';
-import { TS_NODE_ARGS } from '../../scripts/tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ACCOUNTS = 40;

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { defaultControlConfig } from '../../streams/decide/config.ts';
-import { outputHash, outputLines, startBacktest, type OutputRecord } from '../../streams/backtest/simulate.ts';
-import { syntheticQuotes } from '../../streams/backtest/synthetic.ts';
-import { defineStrategy, type Strategy } from '../../streams/strategies/api.ts';
-import maCrossover from '../../streams/strategies/examples/maCrossover.ts';
-import meanReversion from '../../streams/strategies/examples/meanReversion.ts';
+import { outputHash, outputLines, startBacktest, type OutputRecord } from '../../edge/backtest/simulate.ts';
+import { syntheticQuotes } from '../../edge/backtest/synthetic.ts';
+import { defineStrategy, type Strategy } from '../../edge/strategies/api.ts';
+import maCrossover from '../../edge/strategies/examples/maCrossover.ts';
+import meanReversion from '../../edge/strategies/examples/meanReversion.ts';
 
 const START = Date.parse('2026-11-02T14:30:00Z');
 const quotes = () => syntheticQuotes({

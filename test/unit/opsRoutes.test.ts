@@ -12,7 +12,7 @@ import { opsRoutes } from '../../edge/ops/routes.ts';
 import { checkRequest, toControl, type ControlRequest } from '../../streams/control/model.ts';
 import type { ControlPlane } from '../../streams/control/plane.ts';
 import { ControlRejected } from '../../streams/control/writer.ts';
-import { RouterError } from '../../streams/runtime/errors.ts';
+import { RouterError } from '../../schemas/errors.ts';
 
 const ADMIN = 'alice-admin-token-5f1c9a7e3b2d4c6e8a0b';
 const OPERATOR = 'bob-operator-token-9e8d7c6b5a4f3e2d1c0b';

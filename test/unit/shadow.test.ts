@@ -9,7 +9,7 @@ import { decide, decidedEvent } from '../../streams/decide/decide.ts';
 import { evolveGate, initialGateState, type GateState } from '../../streams/decide/state.ts';
 import { readShadowMeta, shadowHeaders } from '../../streams/shadow/headers.ts';
 import { shadowReport, type OrderOutcome } from '../../streams/shadow/report.ts';
-import { simulateFill } from '../../streams/shadow/simulate.ts';
+import { simulateFill } from '../../connectors/paper/shadow/simulate.ts';
 import { shadowOrderIdFor } from '../../streams/shadow/twin.ts';
 
 const NOW = 1_700_000_000_000;

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import pino from 'pino';
-import { restartDelay } from '../../streams/strategies/config.ts';
-import type { SignalBody } from '../../streams/strategies/host.ts';
-import { createStrategyPool } from '../../streams/strategies/pool.ts';
+import { restartDelay } from '../../edge/strategies/config.ts';
+import type { SignalBody } from '../../edge/strategies/host.ts';
+import { createStrategyPool } from '../../edge/strategies/pool.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'strategies-'));
 const mod = (name: string, body: string) => { writeFileSync(join(dir, name), body); return join(dir, name); };

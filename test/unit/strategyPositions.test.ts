@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ExecutionReport } from '../../schemas/types.ts';
-import { createPositionBook } from '../../streams/strategies/runtime.ts';
+import { createPositionBook } from '../../edge/strategies/runtime.ts';
 
 const base: ExecutionReport = {
   executionId: 'e1', type: 'FILL', orderId: 'o1', clientOrderId: 'c1', venueOrderId: null, venueTradeId: null, signalId: 's1',

@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import pino from 'pino';
 import { SIGNATURE_HEADER, verifySignature } from '../../edge/auth.ts';
 import { signedSignal } from '../../edge/signal.ts';
-import type { SignalBody } from '../../streams/strategies/host.ts';
-import { createSigner, signedRequest } from '../../streams/strategies/signer.ts';
+import type { SignalBody } from '../../edge/strategies/host.ts';
+import { createSigner, signedRequest } from '../../edge/strategies/signer.ts';
 
 const SECRET = 'strategy-secret-0123456789abcdef';
 const body: SignalBody = { strategy: 'trend-1', symbol: 'AAPL', intent: 'target', target: 10, time: 1_764_000_000_000, idempotencyKey: '1764000000000.1' };

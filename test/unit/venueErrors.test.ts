@@ -7,7 +7,7 @@ import { PaperVenueError } from '../../connectors/paper/errors.ts';
 import { IbkrError } from '../../connectors/ibkr/errors.ts';
 import { Mt5OutcomeUnknown } from '../../connectors/mt5/errors.ts';
 import { AlpacaOutcomeUnknown } from '../../connectors/alpaca/errors.ts';
-import { isRetriable } from '../../streams/runtime/errors.ts';
+import { isRetriable } from '../../schemas/errors.ts';
 
 test('each venue error type is a VenueError with its retry rule and codes kept', () => {
   const paperRejected = new PaperVenueError('VENUE_REJECTED', 'paper submit c1: HTTP 400', { venue: 'paper', operation: 'submit', clientOrderId: 'c1', status: 400, venueCode: 'INVALID_REQUEST', field: 'quantity' });

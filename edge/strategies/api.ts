@@ -1,5 +1,5 @@
 // The strategy module interface: what a strategy author writes against, the same in the live runtime
-// (runtime.ts, one worker thread per strategy) and in the backtest (streams/backtest). A strategy is
+// (runtime.ts, one worker thread per strategy) and in the backtest (edge/backtest). A strategy is
 // plain handlers over its own state; time, its position and the way out (`submit`) all come in
 // through `ctx`. It never reads the wall clock or randomness itself: that is what makes a backtest of
 // the same code reproducible byte for byte.

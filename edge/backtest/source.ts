@@ -5,8 +5,8 @@
 import type { Kafka } from 'kafkajs';
 import type { Codec } from '../../schemas/codec.ts';
 import type { Quote } from '../../schemas/types.ts';
-import { planRanges, readRanges, type ReadProgress } from '../audit/topicReader.ts';
-import { quoteTime } from '../router/costModel.ts';
+import { planRanges, readRanges, type ReadProgress } from '../../streams/audit/topicReader.ts';
+import { quoteTime } from '../../streams/router/costModel.ts';
 
 interface Keyed { q: Quote; partition: number; offset: bigint }
 

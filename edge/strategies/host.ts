@@ -1,6 +1,6 @@
 // Runs one strategy's handlers: keeps its clock, its positions and its timers, builds its context, and
 // turns each `submit` into the body of a signed POST /signals. Pure apart from what the caller passes
-// in: the live worker (worker.ts) and the backtest (streams/backtest/run.ts) both drive this same
+// in: the live worker (worker.ts) and the backtest (edge/backtest/simulate.ts) both drive this same
 // code, so a strategy behaves the same in both. Handlers run under guard.ts: no wall clock, no randomness.
 import type { Strategy, StrategyContext, StrategyFill, StrategyQuote, StrategySignal } from './api.ts';
 import { wantsQuote } from './api.ts';

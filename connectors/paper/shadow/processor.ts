@@ -4,14 +4,14 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Codec } from '../../schemas/codec.ts';
-import type { Quote } from '../../schemas/types.ts';
-import { usableMid } from '../router/costModel.ts';
-import { startTail, type Tail } from '../runtime/tail.ts';
-import type { Topics } from '../runtime/topics.ts';
-import { readShadowMeta } from './headers.ts';
+import type { Codec } from '../../../schemas/codec.ts';
+import type { Quote } from '../../../schemas/types.ts';
+import { usableMid } from '../../../streams/router/costModel.ts';
+import { startTail, type Tail } from '../../../streams/runtime/tail.ts';
+import type { Topics } from '../../../streams/runtime/topics.ts';
+import { readShadowMeta } from '../../../streams/shadow/headers.ts';
 import { simulateFill } from './simulate.ts';
-import { insertShadowFill } from './store.ts';
+import { insertShadowFill } from '../../../streams/shadow/store.ts';
 
 export interface ShadowFillerOptions { kafka: Kafka; pool: pg.Pool; codec: Codec; topics: Topics; log: Logger; maxQuoteAgeMs?: number }
 

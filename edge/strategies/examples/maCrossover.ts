@@ -1,7 +1,7 @@
 // Moving-average crossover: long `size` while the fast average of the mid is above the slow one,
 // short `size` while it is below. Says a target, never a delta, so a repeated or late signal cannot
-// flip the position. Run live with STRATEGIES_DIR=streams/strategies/examples, or backtest it with
-// `order-router backtest --strategy streams/strategies/examples/maCrossover.ts --from ... --to ...`.
+// flip the position. Run live with STRATEGIES_DIR=edge/strategies/examples, or backtest it with
+// `order-router backtest --strategy edge/strategies/examples/maCrossover.ts --from ... --to ...`.
 import { defineStrategy } from '../api.ts';
 
 const SYMBOL = 'AAPL';

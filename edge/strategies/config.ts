@@ -1,6 +1,6 @@
 // The strategy runtime's settings: one zod schema, defaults only here, parsed once at start.
 import { z } from 'zod';
-import { parseEnv } from '../runtime/env.ts';
+import { parseEnv } from '../../streams/runtime/env.ts';
 
 export const strategiesEnvSchema = z.object({
   /** Folder of strategy modules (*.ts, *.js, *.mjs), one worker thread each. */

@@ -5,8 +5,8 @@
 // a runtime of many strategies needs around it: a bound on signals waiting for the edge, counts, and
 // log lines that name the refused field. Neither the secret nor the signature is logged.
 import type { Logger } from 'pino';
-import { SIGNATURE_HEADER, signatureHeader } from '../../edge/auth.ts';
-import { SdkError, submit, type SignalInput } from '../../edge/sdk/index.ts';
+import { SIGNATURE_HEADER, signatureHeader } from '../auth.ts';
+import { SdkError, submit, type SignalInput } from '../sdk/index.ts';
 import type { SignalBody } from './host.ts';
 
 export interface SignedRequest { url: string; headers: Record<string, string>; body: string }

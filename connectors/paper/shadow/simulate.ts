@@ -4,9 +4,9 @@
 // A market order takes the far touch up to the displayed size; a limit order fills only when it
 // crosses; what the touch cannot take is canceled (a twin never rests: it is measured at arrival).
 // No usable quote, no fill. Pure.
-import { createOrderBook } from '../../connectors/paper/book.ts';
-import type { Order } from '../../schemas/types.ts';
-import { usableMid, type QuoteView } from '../router/costModel.ts';
+import { createOrderBook } from '../book.ts';
+import type { Order } from '../../../schemas/types.ts';
+import { usableMid, type QuoteView } from '../../../streams/router/costModel.ts';
 
 export interface SimulatedFill {
   readonly filledQty: number;

@@ -4,14 +4,14 @@
 // the quotes' time; ids derive from the signal id as in the processor. Same quotes, same strategy,
 // same config: the same records, byte for byte.
 import { createHash } from 'node:crypto';
-import { signedSignal } from '../../edge/signal.ts';
+import { signedSignal } from '../signal.ts';
 import type { ExecutionReport, Order, Quote, RiskDecision, Signal } from '../../schemas/types.ts';
-import { evolveOrder, initialBracketState, onExecution as bracketsOnExecution } from '../brackets/core.ts';
-import { applyControl, type ControlConfig } from '../decide/config.ts';
-import { decide, decidedEvent } from '../decide/decide.ts';
-import { evolveGate, initialGateState, utcDay } from '../decide/state.ts';
-import { quoteTime } from '../router/costModel.ts';
-import { createHlc } from '../runtime/hlc.ts';
+import { evolveOrder, initialBracketState, onExecution as bracketsOnExecution } from '../../streams/brackets/core.ts';
+import { applyControl, type ControlConfig } from '../../streams/decide/config.ts';
+import { decide, decidedEvent } from '../../streams/decide/decide.ts';
+import { evolveGate, initialGateState, utcDay } from '../../streams/decide/state.ts';
+import { quoteTime } from '../../streams/router/costModel.ts';
+import { createHlc } from '../../schemas/hlc.ts';
 import type { Strategy } from '../strategies/api.ts';
 import { createStrategyHost, type SignalBody } from '../strategies/host.ts';
 import { createSimVenue } from './simVenue.ts';

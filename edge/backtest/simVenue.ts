@@ -8,8 +8,8 @@ import { createOrderBook, type OrderBook, type Trade } from '../../connectors/pa
 import { armStop, observe, type StopState } from '../../connectors/paper/stops.ts';
 import { instrumentUnits, type InstrumentUnits } from '../../connectors/paper/symbols.ts';
 import type { ExecutionReport, Order, Quote } from '../../schemas/types.ts';
-import type { ControlConfig } from '../decide/config.ts';
-import { feeBps } from '../router/costModel.ts';
+import type { ControlConfig } from '../../streams/decide/config.ts';
+import { feeBps } from '../../streams/router/costModel.ts';
 
 interface Market { book: OrderBook; units: InstrumentUnits; seq: number }
 interface Working {
