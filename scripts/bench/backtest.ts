@@ -6,7 +6,7 @@
 import type { Quote } from '../../schemas/types.ts';
 import { outputHash, startBacktest } from '../../streams/backtest/simulate.ts';
 import { syntheticQuotes } from '../../streams/backtest/synthetic.ts';
-import { defaultControlConfig } from '../../streams/decide/config.ts';
+import { defaultControlConfig } from '../../streams/decide/controlFold.ts';
 import type { Strategy } from '../../streams/strategies/api.ts';
 import maCrossover from '../../streams/strategies/examples/maCrossover.ts';
 import meanReversion from '../../streams/strategies/examples/meanReversion.ts';

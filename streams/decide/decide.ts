@@ -5,7 +5,8 @@ import type { Control, Order, RiskDecision, Side, Signal, VenueCost, Verdict } f
 import { roundToStep, route, shadowRoutes, type RouteRefusal, type RouteRequest, type RouteResult } from '../router/route.ts';
 import { shadowTwins, type ShadowTwin } from '../shadow/twin.ts';
 import { drawdownBreach, isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
-import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
+import { severity, type ControlConfig } from './config.ts';
+import { resolveLimits, type Limits } from './limits.ts';
 import { entrySide, sizeIntent } from './intent.ts';
 import { drawdowns, type Drawdowns } from './drawdown.ts';
 import { exitsForFill, type BracketProblem } from './brackets.ts';

@@ -1,7 +1,7 @@
 // The backtest core: the example strategies over seeded quotes through decide and the paper book.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultControlConfig } from '../../streams/decide/config.ts';
+import { defaultControlConfig } from '../../streams/decide/controlFold.ts';
 import { outputHash, outputLines, startBacktest, type OutputRecord } from '../../streams/backtest/simulate.ts';
 import { syntheticQuotes } from '../../streams/backtest/synthetic.ts';
 import { defineStrategy, type Strategy } from '../../streams/strategies/api.ts';

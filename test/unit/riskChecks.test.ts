@@ -23,15 +23,9 @@ import {
   checkDrawdown,
   checkPositionPctEquity,
 } from '../../streams/decide/checks.ts';
-import {
-  InvalidControlError,
-  applyControl,
-  defaultControlConfig,
-  resolveLimits,
-  validateControl,
-  type ControlConfig,
-  type Limits,
-} from '../../streams/decide/config.ts';
+import type { ControlConfig } from '../../streams/decide/config.ts';
+import { InvalidControlError, applyControl, defaultControlConfig, validateControl } from '../../streams/decide/controlFold.ts';
+import { resolveLimits, type Limits } from '../../streams/decide/limits.ts';
 
 const NOW = 1_700_000_000_000;
 
