@@ -4,31 +4,32 @@
 // Everything else the venue says (push events, polls, reconciliation) goes through the same pure diff
 // (reconcile.ts), so overlapping sources can never double a fill. Repeated failures open a breaker that
 // halts the venue on `control`; probes lift the halt once the venue answers and state is reconciled.
-import { randomUUID } from 'node:crypto';
+// This file is the coordinator (lifecycle, order-loop wiring); named parts own their state: the venue-call
+// gate (venueGate.ts), the order submitter (orderSubmitter.ts), the control writer, the quote publisher.
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
-import type { CancelRequest, Control, ExecutionReport, Order } from '../schemas/types.ts';
+import type { CancelRequest, ExecutionReport, Order } from '../schemas/types.ts';
 import { accountHeaders, createMutex, type OutRecord } from '../streams/runtime/consume.ts';
-import { errorCode, isRetriable } from '../schemas/errors.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
 import type { Hlc } from '../schemas/hlc.ts';
 import { AccountPartitioner } from '../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../streams/runtime/tail.ts';
 import type { Topics } from '../streams/runtime/topics.ts';
-import { closedBreaker, connectorActor, mayResume, probeDue, stepBreaker, venueControlKey, venueStateControl, type BreakerConfig, type BreakerInput } from './breaker.ts';
+import { connectorActor, mayResume, probeDue, venueControlKey, type BreakerConfig } from './breaker.ts';
 import { createCancelHandler } from './cancelHandler.ts';
+import { createControlWriter } from './controlWriter.ts';
 import { VenueError } from './http.ts';
 import { instrumentBookFor } from './instrumentRules.ts';
 import { createOrderLoop } from './orderLoop.ts';
+import { createOrderSubmitter, type Staged } from './orderSubmitter.ts';
 import { inPool } from './pool.ts';
-import { applyReport, diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconcile.ts';
+import { createQuotePublisher } from './quotePublisher.ts';
+import { applyReport, knownFromOrder, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
-import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
+import type { VenueClient } from './venue.ts';
+import { createVenueGate, message, sleep } from './venueGate.ts';
 import { createVenueSync } from './venueSync.ts';
-
-/** Retriable refusals in which the venue did answer: they do not count towards its circuit breaker. */
-const VENUE_ANSWERED = new Set(['VENUE_CLOCK_SKEW', 'VENUE_OUTCOME_UNKNOWN']);
 
 export interface ConnectorOptions {
   kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; client: VenueClient;
@@ -58,14 +59,6 @@ export interface ConnectorOptions {
 
 export interface ConnectorStatus { state: 'starting' | 'running' | 'halted' | 'stopped'; reason: string | null; streamSilent: boolean; knownOrders: number }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Any client's error may carry the venue's Retry-After as `retryAfterMs`. */
-const retryAfter = (e: unknown): number => {
-  const v = typeof e === 'object' && e !== null ? (e as { retryAfterMs?: unknown }).retryAfterMs : null;
-  return typeof v === 'number' && v > 0 ? v : 0;
-};
-type Staged = Diff & { cid: string };
-
 // The order path does not wait on the `orders` + `executions` tail (the loop hands each order over
 // itself, and this instance's own reports are applied at commit), so it may gather records a while.
 const STATE_TAIL_WINDOW_MS = 50;
@@ -86,15 +79,11 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   const attempted = new Set<string>(); // submitted by this instance: a re-read looks up first
   const lock = createMutex();
   const sideProducer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
-  let breaker = closedBreaker();
-  let latestControl: Control | null = null;
   let state: ConnectorStatus['state'] = 'starting';
   let reconciled = false, loopStarted = false, stopped = false, ticking = false, silent = false;
-  let blockedUntil = 0; // a venue's Retry-After: no call of ours goes out before it
-  let unwrittenControl: { to: 'HALTED' | 'ACTIVE'; reason: string } | null = null; // retried by the timer
   let assignedAt = 0, lastReconcileAt = clock();
   let staged: Staged[] = [];
-  let timer: NodeJS.Timeout | null = null, quoteTimer: NodeJS.Timeout | null = null;
+  let timer: NodeJS.Timeout | null = null;
   let unsubscribe: (() => void) | null = null;
   let controlTail: Tail | null = null;
   let stateTail: Tail | null = null; // `orders` + `executions`, from the beginning
@@ -107,63 +96,35 @@ export function createConnectorRuntime(o: ConnectorOptions) {
 
   const stamp = (): Stamp => ({ recordedAt: clock(), hlc: () => o.hlc.now() });
   const toRecord = (e: ExecutionReport): OutRecord => ({ topic: o.topics.executions, key: e.orderId, value: o.codec.encode(o.topics.executions, e), account: e.account });
-  const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   // Test-only drop-fill fault (streams/runtime/faults.ts): the first fill this process meets is never written.
   let droppedFill: string | null = null;
   const kept = (e: ExecutionReport) => !faultOn('drop-fill') || (e.type !== 'FILL' && e.type !== 'PARTIAL_FILL') || (droppedFill ??= e.executionId) !== e.executionId;
 
-  // ---- breaker and control ----
-  function feed(input: BreakerInput): void {
-    const r = stepBreaker(breaker, input, clock(), cfg.breaker);
-    breaker = r.state;
-    if (r.transition === 'HALT' && breaker.mode === 'OPEN') {
+  // ---- the named parts (the submitter is built beside the order loop) ----
+  const control = createControlWriter({ venue, producer: sideProducer, codec: o.codec, topic: o.topics.control, log, clock, hlc: () => o.hlc.now() });
+  const gate = createVenueGate({
+    venue, clock, breaker: cfg.breaker,
+    onHalt(reason) {
       state = 'halted';
-      log.error({ reason: breaker.reason }, 'venue halted: circuit breaker open');
+      log.error({ reason }, 'venue halted: circuit breaker open');
       loop.pause();
-      void writeControl('HALTED', breaker.reason);
-    } else if (r.transition === 'RESUME') {
+      void control.write('HALTED', reason);
+    },
+    onResume() {
       state = 'running';
       log.info('venue answers again and is reconciled: resuming');
-      if (mayResume(latestControl, venue)) void writeControl('ACTIVE', 'venue reachable and reconciled');
+      if (mayResume(control.latest(), venue)) void control.write('ACTIVE', 'venue reachable and reconciled');
       loop.resume();
       if (!loopStarted) void startLoop().catch((e) => log.error({ err: message(e) }, 'order loop did not start'));
-    }
-  }
-
-  async function writeControl(to: 'HALTED' | 'ACTIVE', reason: string): Promise<void> {
-    const c = venueStateControl(venue, to, reason, randomUUID(), clock(), o.hlc.now());
-    try {
-      await sideProducer.send({ topic: o.topics.control, acks: -1, messages: [{ key: venueControlKey(venue), value: o.codec.encode(o.topics.control, c), headers: accountHeaders(venue) }] });
-      latestControl = c;
-      unwrittenControl = null;
-    } catch (e) {
-      // A halt that never reaches the router is no halt: the timer writes it again.
-      unwrittenControl = { to, reason };
-      log.error({ err: message(e), to }, 'venue trading state not written to control; will retry');
-    }
-  }
-
-  /** Every venue call goes through here: failures that say "the venue is not answering" feed the breaker. */
-  async function call<T>(operation: string, fn: () => Promise<T>, probing = false): Promise<T> {
-    if (breaker.mode === 'OPEN' && !probing) throw new VenueError('VENUE_HALTED', `${venue} ${operation}: venue halted (${breaker.reason})`, { venue, operation });
-    if (operation === 'lookup' && faultOn('blind-resend')) return null as T; // test-only fault: never looks up
-    while (clock() < blockedUntil) await sleep(blockedUntil - clock());
-    try {
-      const v = await fn();
-      if (!probing) feed({ kind: 'success' });
-      return v;
-    } catch (e) {
-      const wait = retryAfter(e);
-      if (wait > 0) blockedUntil = Math.max(blockedUntil, clock() + wait);
-      // A clock-skew refusal is the venue answering (the client re-learns the offset), and so is an
-      // outcome the venue has not settled yet (a taken id its look-up does not list): neither is an outage.
-      if (!probing) feed(isRetriable(e) && !VENUE_ANSWERED.has(errorCode(e)) ? { kind: 'failure', reason: `${operation}: ${message(e)}` } : { kind: 'success' });
-      throw e;
-    }
-  }
+    },
+  });
+  const quotes = createQuotePublisher({
+    client: o.client, producer: sideProducer, codec: o.codec, topic: o.topics.quotes, log, hlc: () => o.hlc.now(),
+    symbols: o.quoteSymbols, intervalMs: o.quoteIntervalMs, halted: gate.isOpen,
+  });
 
   const sync = createVenueSync({
-    client: o.client, log, clock, stamp, known, seen, attempted, owns, lock, call,
+    client: o.client, log, clock, stamp, known, seen, attempted, owns, lock, call: gate.call,
     amendmentWindowMs: cfg.amendmentWindowMs, amendmentLookups: cfg.amendmentLookups,
     async write(out) {
       if (faultOn('drop-fill')) { out = out.filter(kept); if (out.length === 0) return; }
@@ -187,10 +148,10 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       await ensureConnected();
       await sync.reconcile(reconciled ? 'full' : 'start', true);
       reconciled = true;
-      feed({ kind: 'probe-ok' });
+      gate.feed({ kind: 'probe-ok' });
     } catch (e) {
-      feed({ kind: 'probe-failed', reason: message(e) });
-      log.warn({ err: message(e), nextProbeInMs: breaker.mode === 'OPEN' ? breaker.nextProbeAt - clock() : null }, 'venue probe failed; still halted');
+      gate.feed({ kind: 'probe-failed', reason: message(e) });
+      log.warn({ err: message(e), nextProbeInMs: gate.breaker.mode === 'OPEN' ? gate.breaker.nextProbeAt - clock() : null }, 'venue probe failed; still halted');
     }
   }
 
@@ -199,8 +160,8 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     ticking = true;
     try {
       const now = clock();
-      if (unwrittenControl) await writeControl(unwrittenControl.to, unwrittenControl.reason);
-      if (breaker.mode === 'OPEN') { if (probeDue(breaker, now)) await probe(); return; }
+      await control.retryUnwritten();
+      if (gate.breaker.mode === 'OPEN') { if (probeDue(gate.breaker, now)) await probe(); return; }
       const quiet = now - Math.max(sync.lastEventAt(), o.client.lastStreamActivity?.() ?? 0);
       if ((quiet > cfg.streamSilentMs) !== silent) {
         silent = !silent;
@@ -217,71 +178,13 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   }
 
   // ---- the order loop ----
-  // Exponential with jitter, so that instances retrying after one outage do not hit the venue in step;
-  // a venue's Retry-After is already enforced in `call`.
-  const backoff = (i: number) => {
-    const exp = Math.min(cfg.maxBackoffMs, cfg.backoffMs * 2 ** i);
-    return exp / 2 + Math.random() * (exp / 2);
-  };
-
-  /** Resolves an order at the venue exactly once, whatever fails on the way. */
-  async function submitSafely(order: Order, lookupFirst: boolean): Promise<VenueOrderState> {
-    const req: VenueOrderRequest = {
-      clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
-      orderType: order.orderType, limitPrice: order.limitPrice, timeInForce: order.timeInForce,
-      stopPrice: order.stopPrice, trailAmount: order.trailAmount, trailPercent: order.trailPercent,
-    };
-    let lastError: unknown;
-    for (let i = 0; i < cfg.attempts; i++) {
-      try {
-        // After any failure the outcome may be unknown: the venue may hold the order already.
-        if (i > 0 || lookupFirst) {
-          const found = await call('lookup', () => o.client.lookup(order.clientOrderId, order.symbol));
-          if (found) return found;
-        }
-        attempted.add(order.clientOrderId);
-        return await call('submit', () => o.client.submit(req));
-      } catch (e) {
-        lastError = e;
-        if (!isRetriable(e) || breaker.mode === 'OPEN') throw e;
-        log.warn({ clientOrderId: order.clientOrderId, attempt: i + 1, code: errorCode(e) }, 'submit outcome unknown or refused for now; will look up before any resend');
-        await sleep(backoff(i));
-      }
-    }
-    throw lastError;
-  }
-
-  const rejected = (order: Order, reason: string): VenueOrderState => ({
-    clientOrderId: order.clientOrderId, venueOrderId: '', symbol: order.symbol, side: order.side, quantity: order.quantity,
-    status: 'REJECTED', filledQty: 0, fills: [], rejectReason: reason, venueTime: clock(),
+  const submitter = createOrderSubmitter({
+    client: o.client, gate, log, clock, stamp, known, attempted, flushParked: sync.flushParked,
+    instruments: () => instruments, assignedAt: () => assignedAt,
+    attempts: cfg.attempts, backoffMs: cfg.backoffMs, maxBackoffMs: cfg.maxBackoffMs, maxOrderAgeMs: o.maxOrderAgeMs,
   });
-
-  async function handleOrder(order: Order): Promise<Staged> {
-    const cid = order.clientOrderId;
-    let k = known.get(cid);
-    if (!k) { k = knownFromOrder(order); known.set(cid, k); sync.flushParked(cid); }
-    if (k.acked || k.rejected) return { cid, reports: [], next: k }; // its outcome is recorded already
-    const lookupFirst = attempted.has(cid) || order.createdAt <= assignedAt;
-    const observedAt = clock();
-    try {
-      if (o.maxOrderAgeMs !== undefined && observedAt - order.createdAt > o.maxOrderAgeMs) {
-        const found = lookupFirst ? await call('lookup', () => o.client.lookup(cid, order.symbol)) : null;
-        return { cid, ...diffOrder(k, found ?? rejected(order, 'STALE_ORDER'), observedAt, stamp()) };
-      }
-      // The venue's own rules, before the order leaves (an order that may be out already is looked up instead).
-      const breach = lookupFirst ? null : instruments?.refusal(order) ?? null;
-      if (breach) return { cid, ...diffOrder(k, rejected(order, breach), observedAt, stamp()) };
-      return { cid, ...diffOrder(k, await submitSafely(order, lookupFirst), observedAt, stamp()) };
-    } catch (e) {
-      if (isRetriable(e)) throw e; // venue unreachable: abort; the order is re-read once it answers
-      const venueCode = e instanceof VenueError && e.venueCode ? `:${e.venueCode}` : '';
-      log.warn({ clientOrderId: cid, code: errorCode(e), err: message(e) }, 'order refused by the venue');
-      return { cid, ...diffOrder(k, rejected(order, `${errorCode(e)}${venueCode}`), observedAt, stamp()) };
-    }
-  }
-
   const instruments = instrumentBookFor(o.client, { symbols: o.instrumentSymbols ?? o.quoteSymbols ?? [], producer: sideProducer, codec: o.codec, topic: o.topics.instruments, hlc: () => o.hlc.now(), log });
-  const cancels = createCancelHandler({ client: o.client, codec: o.codec, log, clock, stamp, call, known });
+  const cancels = createCancelHandler({ client: o.client, codec: o.codec, log, clock, stamp, call: gate.call, known });
 
   const loop = createOrderLoop({
     kafka: o.kafka, log, groupId: o.groupId, transactionalId: o.transactionalId, instanceClientId: o.instanceClientId, topic: o.topics.orders,
@@ -299,7 +202,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     async handle(batches) {
       staged = [];
       await stateCurrent;
-      if (breaker.mode === 'OPEN') throw new VenueError('VENUE_HALTED', `${venue}: halted (${breaker.reason}); orders wait`, { venue, operation: 'submit' });
+      if (gate.breaker.mode === 'OPEN') throw new VenueError('VENUE_HALTED', `${venue}: halted (${gate.breaker.reason}); orders wait`, { venue, operation: 'submit' });
       const orders: Order[] = [];
       const cancelRequests: CancelRequest[] = [];
       for (const b of batches) {
@@ -311,7 +214,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         }
       }
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
-      const results = await inPool(unique, cfg.submitConcurrency, handleOrder);
+      const results = await inPool(unique, cfg.submitConcurrency, submitter.handleOrder);
       results.push(...await cancels.handleAll(cancelRequests, results)); // after the orders they may name
       staged = results;
       return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId) && kept(x))).map(toRecord);
@@ -330,15 +233,6 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     await loop.start();
     state = 'running';
     log.info({ known: known.size }, 'connector consuming orders');
-  }
-
-  async function publishQuotes(): Promise<void> {
-    if (!o.client.quotes || !o.quoteSymbols?.length || breaker.mode === 'OPEN') return;
-    const quotes = await o.client.quotes(o.quoteSymbols);
-    await sideProducer.send({ topic: o.topics.quotes, messages: quotes.map((q) => ({
-      key: `${venue}|${q.symbol}`, headers: accountHeaders(`${venue}|${q.symbol}`),
-      value: o.codec.encode(o.topics.quotes, { venue, symbol: q.symbol, bid: q.bid, ask: q.ask, bidSize: q.bidSize, askSize: q.askSize, venueTime: q.venueTime, hlc: o.hlc.now() }),
-    })) });
   }
 
   return {
@@ -363,7 +257,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       }, { coalesceMs: STATE_TAIL_WINDOW_MS });
       await stateTail.caughtUp;
       controlTail = await startTail(o.kafka, [o.topics.control], async (_t, m) => {
-        if (m.key?.toString() === venueControlKey(venue) && m.value) latestControl = await o.codec.decode('Control', m.value);
+        if (m.key?.toString() === venueControlKey(venue) && m.value) control.observe(await o.codec.decode('Control', m.value));
       });
       await controlTail.caughtUp;
       await sideProducer.connect();
@@ -376,23 +270,22 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         // Fail closed: without knowing what the venue holds, sending more could double what it has.
         const reason = `cannot reconcile with ${venue} on start: ${message(e)}`;
         log.error({ err: message(e) }, `${reason}; not consuming orders until it answers`);
-        feed({ kind: 'trip', reason });
+        gate.feed({ kind: 'trip', reason });
       }
       timer = setInterval(() => { void tick(); }, cfg.tickMs);
-      if (o.quoteSymbols?.length) {
-        quoteTimer = setInterval(() => { publishQuotes().catch((e) => log.warn({ err: message(e) }, 'quotes not published')); }, o.quoteIntervalMs ?? 500);
-      }
-      if (breaker.mode === 'CLOSED') {
-        if (latestControl?.state === 'HALTED' && latestControl.actor === connectorActor(venue)) await writeControl('ACTIVE', 'reconciled on start');
+      quotes.start();
+      if (gate.breaker.mode === 'CLOSED') {
+        const latest = control.latest();
+        if (latest?.state === 'HALTED' && latest.actor === connectorActor(venue)) await control.write('ACTIVE', 'reconciled on start');
         await startLoop();
       }
     },
-    status: (): ConnectorStatus => ({ state, reason: breaker.mode === 'OPEN' ? breaker.reason : null, streamSilent: silent, knownOrders: known.size }),
+    status: (): ConnectorStatus => ({ state, reason: gate.breaker.mode === 'OPEN' ? gate.breaker.reason : null, streamSilent: silent, knownOrders: known.size }),
     async stop() {
       stopped = true;
       state = 'stopped';
       if (timer) clearInterval(timer);
-      if (quoteTimer) clearInterval(quoteTimer);
+      quotes.stop();
       instruments?.stop();
       unsubscribe?.();
       if (loopStarted) await loop.stop();

@@ -11,8 +11,9 @@ import type { Signal } from '../schemas/types.ts';
 import { createIpAllowlist, SIGNATURE_HEADER, secretMatches, verifySignature } from './auth.ts';
 import type { EdgeConfig, StrategyConfig } from './config.ts';
 import { EdgeError, edgeErrorHandler } from './errors.ts';
-import { parseJsonBody, signedSignal, tradingViewSignal } from './signal.ts';
-import type { SignalContext } from './signal.ts';
+import { parseJsonBody } from './jsonBody.ts';
+import { signedSignal, tradingViewSignal } from './signal.ts';
+import type { SignalContext } from './signalBuild.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -31,7 +31,8 @@ import { createSubmitLedger } from '../submitLedger.ts';
 import type { VenueEvent } from '../venue.ts';
 import { knobsPatchSchema, type PaperConfig } from './config.ts';
 import { mulberry32 } from './marketData.ts';
-import { createPaperVenue, type PaperVenue } from './venue.ts';
+import { createPaperVenue } from './venue.ts';
+import type { PaperVenue } from './venueApi.ts';
 
 const orderBodySchema = z
   .object({

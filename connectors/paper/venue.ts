@@ -1,84 +1,16 @@
 // Core of the paper venue: books, orders by clientOrderId, order states, fees, amendments, counters and
 // knobs. The clock and the reject RNG come in from outside; HTTP-level faults (latency, outage, dropped
 // answers) are knobs here but are acted on by server.ts, the only place that knows about requests.
-import type { OrderType, TimeInForce } from '../../schemas/types.ts';
-import type { VenueEvent, VenueFill, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
-import { createOrderBook, type OrderBook, type SubmitOutcome, type Trade } from './book.ts';
-import type { Knobs, KnobsPatch, PaperConfig } from './config.ts';
+// One order's record, creation and arrival checks live in orderRecord.ts; the interface in venueApi.ts.
+import type { VenueEvent, VenueFill, VenueOrderRequest, VenueOrderState } from '../venue.ts';
+import { createOrderBook, type SubmitOutcome, type Trade } from './book.ts';
+import type { Knobs } from './config.ts';
 import { createMarketData } from './marketData.ts';
-import { armStop, observe, type StopState } from './stops.ts';
-import { instrumentUnits, type InstrumentUnits } from './symbols.ts';
+import { newOrderRecord, validateOrder, type OrderRecord } from './orderRecord.ts';
+import { observe } from './stops.ts';
+import type { PaperVenue, PaperVenueDeps, PaperVenueStats } from './venueApi.ts';
 
-export interface PaperVenueStats {
-  ordersReceived: number;
-  ordersCreated: number;
-  duplicatesSeen: number;
-  fills: number;
-  rejected: number;
-  canceled: number;
-  expired: number;
-  corrections: number;
-  busts: number;
-  openOrders: number;
-}
-
-export interface FillAmendment {
-  price?: number;
-  quantity?: number;
-}
-
-export interface PaperVenue {
-  /** Idempotent: a known clientOrderId returns the existing order with created = false. */
-  submit(request: VenueOrderRequest): { order: VenueOrderState; created: boolean };
-  /** null for an unknown id; an order that is already final comes back unchanged. */
-  cancel(clientOrderId: string): VenueOrderState | null;
-  lookup(clientOrderId: string): VenueOrderState | null;
-  openOrders(): VenueOrderState[];
-  allOrders(): VenueOrderState[];
-  quote(symbol: string): VenueQuote | null;
-  symbols(): string[];
-  /** One market-data step: expire DAY orders, move the market, retry held remainders. */
-  tick(): void;
-  knobs(): Knobs;
-  setKnobs(patch: KnobsPatch): Knobs;
-  /** null when no live fill has that tradeId. */
-  correctFill(tradeId: string, amendment: FillAmendment): VenueEvent | null;
-  bustFill(tradeId: string): VenueEvent | null;
-  stats(): PaperVenueStats;
-  onEvent(listener: (event: VenueEvent) => void): () => void;
-}
-
-export interface PaperVenueDeps {
-  config: PaperConfig;
-  clock: () => number;
-  /** Uniform [0, 1): decides random rejects (knob rejectRate). */
-  random: () => number;
-}
-
-interface OrderRecord {
-  state: VenueOrderState;
-  units: InstrumentUnits | null;
-  book: OrderBook | null;
-  type: OrderType;
-  tif: TimeInForce;
-  limitTicks: number | null;
-  /** A stop not triggered yet: open at the venue, off the book. Null once triggered (or for other types). */
-  stop: StopState | null;
-  qtyLots: number;
-  filledLots: number;
-  expireAt: number | null;
-}
-
-const DAY_MS = 86_400_000;
 const round = (value: number, decimals: number): number => Number(value.toFixed(decimals));
-
-/** The first instant after `now` when the UTC clock reads `hhmm`. */
-export function nextSessionEnd(now: number, hhmm: string): number {
-  const [h, m] = hhmm.split(':').map(Number);
-  const d = new Date(now);
-  const today = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), h, m);
-  return today > now ? today : today + DAY_MS;
-}
 
 export function createPaperVenue({ config, clock, random }: PaperVenueDeps): PaperVenue {
   const instruments = new Map(config.symbols.map((inst) => [inst.symbol, inst]));
@@ -200,38 +132,6 @@ export function createPaperVenue({ config, clock, random }: PaperVenueDeps): Pap
     }
   }
 
-  function validate(request: VenueOrderRequest, rec: OrderRecord): string | null {
-    const inst = instruments.get(request.symbol);
-    if (!inst || !rec.units) return 'UNKNOWN_SYMBOL';
-    const lots = Number.isFinite(request.quantity) ? rec.units.toLots(request.quantity) : null;
-    if (lots === null || lots <= 0) return 'INVALID_QUANTITY';
-    rec.qtyLots = lots;
-    const ticksOf = (price: number | null | undefined): number | null => {
-      const ticks = price == null || !Number.isFinite(price) ? null : rec.units!.toTicks(price);
-      return ticks !== null && ticks > 0 ? ticks : null;
-    };
-    if (request.orderType === 'LIMIT' || request.orderType === 'STOP_LIMIT') {
-      rec.limitTicks = ticksOf(request.limitPrice);
-      if (rec.limitTicks === null) return 'INVALID_PRICE';
-    }
-    if (request.orderType === 'STOP' || request.orderType === 'STOP_LIMIT') {
-      const stopTicks = ticksOf(request.stopPrice);
-      if (stopTicks === null) return 'INVALID_STOP_PRICE';
-      rec.stop = armStop({ kind: request.orderType, side: request.side, stopTicks, trailTicks: null, trailPercent: null });
-    }
-    if (request.orderType === 'TRAILING_STOP') {
-      const amount = request.trailAmount ?? null;
-      const percent = request.trailPercent ?? null;
-      if ((amount === null) === (percent === null)) return 'INVALID_TRAIL';
-      // A trail amount off the tick grid trails by the nearest whole number of ticks (at least one).
-      const trailTicks = amount === null ? null : Number.isFinite(amount) && amount > 0 ? Math.max(1, Math.round(amount / inst.tickSize)) : NaN;
-      if (Number.isNaN(trailTicks) || (percent !== null && !(percent > 0 && percent < 100))) return 'INVALID_TRAIL';
-      rec.stop = armStop({ kind: 'TRAILING_STOP', side: request.side, stopTicks: null, trailTicks, trailPercent: percent });
-    }
-    if (knobs.rejectRate > 0 && random() < knobs.rejectRate) return 'RANDOM_REJECT';
-    return null;
-  }
-
   function submit(request: VenueOrderRequest): { order: VenueOrderState; created: boolean } {
     const now = clock();
     const changed = new Set<OrderRecord>();
@@ -245,20 +145,11 @@ export function createPaperVenue({ config, clock, random }: PaperVenueDeps): Pap
     }
     venueSeq += 1;
     const inst = instruments.get(request.symbol);
-    const rec: OrderRecord = {
-      state: {
-        clientOrderId: request.clientOrderId, venueOrderId: `PV-${String(venueSeq).padStart(8, '0')}`, symbol: request.symbol, side: request.side,
-        quantity: request.quantity, status: 'NEW', filledQty: 0, fills: [], rejectReason: null, venueTime: now,
-      },
-      units: inst ? instrumentUnits(inst.tickSize, inst.lotSize) : null,
-      book: books.get(request.symbol) ?? null,
-      type: request.orderType, tif: request.timeInForce, limitTicks: null, stop: null, qtyLots: 0, filledLots: 0,
-      expireAt: request.timeInForce === 'DAY' ? nextSessionEnd(now, config.sessionEnd) : null,
-    };
+    const rec = newOrderRecord(request, `PV-${String(venueSeq).padStart(8, '0')}`, now, inst, books.get(request.symbol) ?? null, config.sessionEnd);
     byClientId.set(request.clientOrderId, rec);
     byVenueId.set(rec.state.venueOrderId, rec);
     stats.ordersCreated += 1;
-    const reason = validate(request, rec);
+    const reason = validateOrder(request, rec, inst, () => knobs.rejectRate > 0 && random() < knobs.rejectRate);
     if (reason !== null) {
       rec.state.rejectReason = reason;
       close(rec, 'REJECTED', now);

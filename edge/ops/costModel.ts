@@ -10,7 +10,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
 import type { Control, Scope } from '../../schemas/types.ts';
-import { validateControl } from '../../streams/decide/config.ts';
+import { validateControl } from '../../streams/decide/controlFold.ts';
 import { controlKey, mayAct, type Role } from '../../streams/control/model.ts';
 import { lockKey } from '../../streams/control/store.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';

@@ -6,7 +6,7 @@
 import type { Quote } from '../../schemas/types.ts';
 import { outputHash, startBacktest } from '../../edge/backtest/simulate.ts';
 import { syntheticQuotes } from '../../edge/backtest/synthetic.ts';
-import { defaultControlConfig } from '../../streams/decide/config.ts';
+import { defaultControlConfig } from '../../streams/decide/controlFold.ts';
 import type { Strategy } from '../../edge/strategies/api.ts';
 import maCrossover from '../../edge/strategies/examples/maCrossover.ts';
 import meanReversion from '../../edge/strategies/examples/meanReversion.ts';

@@ -5,7 +5,7 @@
 // timed sections. Run alone: `node scripts/bench/decide.ts` prints the JSON.
 import hdr from 'hdr-histogram-js';
 import type { ExecutionReport, Order, Quote, Signal } from '../../schemas/types.ts';
-import { applyControl, defaultControlConfig } from '../../streams/decide/config.ts';
+import { applyControl, defaultControlConfig } from '../../streams/decide/controlFold.ts';
 import { decide, decidedEvent } from '../../streams/decide/decide.ts';
 import { evolveGate, initialGateState, utcDay } from '../../streams/decide/state.ts';
 

@@ -1,8 +1,8 @@
 // The control plane's pure core: what an ops change is, the Control record that carries it, and the
 // value stored in Postgres and in the audit trail. Validation is the processors' own (validateControl
-// in streams/decide/config.ts), so the ops API can never accept what a processor would refuse.
+// in streams/decide/controlFold.ts), so the ops API can never accept what a processor would refuse.
 import type { Control, Scope, TradingState } from '../../schemas/types.ts';
-import { validateControl, type ControlIssue } from '../decide/config.ts';
+import { validateControl, type ControlIssue } from '../decide/controlFold.ts';
 
 /** The kinds ops manage here; COST_MODEL records pass through the topic untouched. */
 export type ManagedKind = 'TRADING_STATE' | 'LIMITS';

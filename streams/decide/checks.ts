@@ -3,7 +3,8 @@
 // order of CHECKS and the first denial wins. To add a check: write checkX, add its code to
 // GateReason, place it in CHECKS, and give it a boundary test in test/unit/riskChecks.test.ts.
 import type { OrderType, Scope, Side, Signal, TradingState } from '../../schemas/types.ts';
-import { severity, type ControlConfig, type Limits } from './config.ts';
+import { severity, type ControlConfig } from './config.ts';
+import type { Limits } from './limits.ts';
 import type { Drawdowns } from './drawdown.ts';
 
 export type GateReason =

@@ -1,16 +1,21 @@
 // One signal in, one decision out: size the intent, route it, run the risk checks, and on approval
 // shape the order. Pure and read-only over state and config; the clock, the ids and the hlc come in
 // with the input, so a replay decides exactly as the live run did.
-import type { Control, Order, RiskDecision, Side, Signal, VenueCost, Verdict } from '../../schemas/types.ts';
+import type { Control, Order, RiskDecision, Side, Signal, Verdict } from '../../schemas/types.ts';
 import { roundToStep, route, shadowRoutes, type RouteRefusal, type RouteRequest, type RouteResult } from '../router/route.ts';
 import { shadowTwins, type ShadowTwin } from '../shadow/twin.ts';
-import { drawdownBreach, isLossBreached, reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
-import { resolveLimits, severity, type ControlConfig, type Limits } from './config.ts';
+import { reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
+import type { ControlConfig } from './config.ts';
+import { resolveLimits } from './limits.ts';
 import { entrySide, sizeIntent } from './intent.ts';
-import { drawdowns, type Drawdowns } from './drawdown.ts';
+import { drawdowns } from './drawdown.ts';
 import { exitsForFill, type BracketProblem } from './brackets.ts';
+import { exitsLeftBehind, strategyOrdersToCancel, type CancelTarget } from './cancelTargets.ts';
 import { accountEquity, quantityFor, type SizingRefusal } from './sizing.ts';
 import { averageCost, equity, hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
+import { lossBreachControls, stringify, verdict } from './verdict.ts';
+
+export type { CancelTarget } from './cancelTargets.ts';
 
 export type DecisionReason =
   | GateReason
@@ -50,9 +55,6 @@ export interface DecideResult {
   cancels: CancelTarget[];
 }
 
-/** A working order to cancel: what routes the request to its connector (account → partition, venue). */
-export interface CancelTarget { orderId: string; account: string; venue: string; symbol: string }
-
 /**
  * The venue's idempotency key: the orderId without dashes, first 32 characters. For a UUID that is
  * all 32 hex digits (so distinct orders never share one) and it fits every venue's limit
@@ -91,14 +93,7 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   const controls = lossBreachControls(input, config, limits, dayPnl, drawdown);
 
   if (signal.intent === 'CANCEL') {
-    // Orders still working as far as the gate knows: one already filled or canceled at the venue but not
-    // yet reported is refused by its connector (ORDER_NOT_OPEN), which changes nothing.
-    const cancels: CancelTarget[] = [];
-    for (const [orderId, w] of state.orders) {
-      if (w.account === signal.account && w.strategy === signal.strategy && w.symbol === signal.symbol && w.leaves > 0) {
-        cancels.push({ orderId, account: w.account, venue: w.venue, symbol: w.symbol });
-      }
-    }
+    const cancels = strategyOrdersToCancel(state, signal);
     const reason = cancels.length > 0 ? 'CANCEL_REQUESTED' : 'NOTHING_TO_CANCEL';
     const detail = stringify({ orders: cancels.length, orderIds: cancels.map((c) => c.orderId).join(',') });
     return { ...verdict(input, 'NO_ACTION', reason, detail, positionBefore, null, 0, [], null, controls), cancels };
@@ -225,7 +220,7 @@ export function decide(input: DecideInput, state: GateState, config: ControlConf
   const result = verdict(input, 'APPROVED', null, detail, positionBefore, order.side, order.quantity, candidates, order, controls);
   result.cancels = exitsLeftBehind(state, signal);
   const liveCost = candidates.find((c) => c.venue === order.venue)?.costBps ?? null;
-  // A shadow twin is filled at once against the quote (streams/shadow/simulate.ts): a stop would be
+  // A shadow twin is filled at once against the quote (connectors/paper/shadow/simulate.ts): a stop would be
   // simulated as the market order it is not, so stops get no twin.
   const instant = order.orderType === 'MARKET' || order.orderType === 'LIMIT';
   result.shadows = instant ? shadowTwins(order, shadowRoutes(request!, state, costModel, config.states.venue), liveCost) : [];
@@ -240,22 +235,6 @@ function stopPriceAt(config: ControlConfig, venue: string, symbol: string, side:
   if (stop === null) return null;
   const tick = tickAt(config, venue, symbol);
   return tick === undefined || !(tick > 0) ? stop : roundToStep(stop, tick, side === 'BUY' ? 'up' : 'down');
-}
-
-/**
- * An `exit` (FLAT) closes the position its bracket exits protect: they are canceled in the same
- * decision, or one would later open a position the other way. Only bracket exits: a resting entry stays
- * counted in the target (see the README) and is canceled by a `cancel` alert.
- */
-function exitsLeftBehind(state: GateState, signal: Signal): CancelTarget[] {
-  if (signal.intent !== 'FLAT') return [];
-  const out: CancelTarget[] = [];
-  for (const [orderId, w] of state.orders) {
-    if (w.exit === true && w.account === signal.account && w.strategy === signal.strategy && w.symbol === signal.symbol && w.leaves > 0) {
-      out.push({ orderId, account: w.account, venue: w.venue, symbol: w.symbol });
-    }
-  }
-  return out;
 }
 
 const tickAt = (config: ControlConfig, venue: string, symbol: string): number | undefined =>
@@ -275,81 +254,4 @@ function bracketRefusal(
   if (!('problem' in legs)) return null;
   const exit = legs.problem === 'TAKE_PROFIT_WRONG_SIDE' ? signal.takeProfit : signal.stopLoss;
   return { reason: legs.problem, detail: { entryPrice, exitPrice: exit?.price ?? null, amount: exit?.amount ?? null } };
-}
-
-/** Drop nulls so a detail shows only what was compared or noted. */
-function stringify(detail: Record<string, DetailValue>): string {
-  const kept: Record<string, DetailValue> = {};
-  for (const key in detail) if (detail[key] !== null) kept[key] = detail[key];
-  return JSON.stringify(kept);
-}
-
-/** A breach of the daily loss limit or of a drawdown limit moves the account to limits.lossBreachState. */
-function lossBreachControls(input: DecideInput, config: ControlConfig, limits: Limits, dayPnl: number, drawdown: Drawdowns): Control[] {
-  const loss = isLossBreached(dayPnl, limits);
-  const dd = loss ? null : drawdownBreach(drawdown, limits);
-  if (!loss && dd === null) return [];
-  const account = input.signal.account;
-  const current = config.states.account.get(account) ?? 'ACTIVE';
-  // Already there: re-publishing would be harmless (compacted, same value) but noisy.
-  if (severity(current) >= severity(limits.lossBreachState)) return [];
-  return [
-    {
-      controlId: `${input.decisionId}:loss-breach`,
-      kind: 'TRADING_STATE',
-      scope: 'ACCOUNT',
-      target: account,
-      state: limits.lossBreachState,
-      payload: null,
-      actor: 'risk-gate',
-      reason: loss ? `DAILY_LOSS_LIMIT: pnl ${dayPnl} <= -${limits.dailyLossLimit}` : `MAX_DRAWDOWN: ${JSON.stringify(dd)}`,
-      at: input.now,
-      hlc: input.hlc,
-    },
-  ];
-}
-
-/**
- * `side` is the sized side even on a denial, so the log shows which way the signal would have traded;
- * `quantity` stays 0 unless an order exists (the RiskDecision schema's rule).
- */
-function verdict(
-  input: DecideInput,
-  outcome: Verdict,
-  reason: DecisionReason | null,
-  detail: string | null,
-  positionBefore: number,
-  side: Side | null,
-  quantity: number,
-  candidates: VenueCost[],
-  order: Order | null,
-  controls: Control[],
-): DecideResult {
-  const signal = input.signal;
-  return {
-    decision: {
-      decisionId: input.decisionId,
-      signalId: signal.signalId,
-      account: signal.account,
-      strategy: signal.strategy,
-      symbol: signal.symbol,
-      verdict: outcome,
-      reason,
-      detail,
-      orderId: order === null ? null : order.orderId,
-      venue: order === null ? null : order.venue,
-      side,
-      quantity,
-      positionBefore,
-      candidates,
-      alertTime: signal.alertTime,
-      signalHlc: signal.hlc,
-      decidedAt: input.now,
-      hlc: input.hlc,
-    },
-    order,
-    controls,
-    shadows: [],
-    cancels: [],
-  };
 }

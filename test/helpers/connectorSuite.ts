@@ -4,6 +4,7 @@
 //   runConnectorSuite('alpaca', async ({ log }) => { const fake = await startFake(); return { client, fake, stop } });
 // The client should use a short request timeout (≈300 ms) and reconnect its push stream quickly
 // (≈200 ms); the suite's runtime settings below are short for the same reason.
+// The contract with the fakes (FakeVenueControls, VenueUnderTest) is in connectorSuiteTypes.ts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -23,51 +24,8 @@ import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
 import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../../streams/runtime/topics.ts';
 import type { RecordName } from '../../schemas/codec.ts';
+import type { MakeVenue, VenueUnderTest } from './connectorSuiteTypes.ts';
 import { isolatedEnv, testKafka, waitFor } from './env.ts';
-
-/** What each venue's local fake server lets a test do to it. Faults on "the next submit" hit only order placement. */
-export interface FakeVenueControls {
-  /** An instrument the venue lists (canonical symbol) and a quantity of it that the venue accepts. */
-  readonly symbol: string;
-  readonly quantity: number;
-  /** A limit price at which a BUY of `symbol` rests without trading. */
-  restingBuyPrice(): Promise<number>;
-  /** The next submit creates the order, but its answer never arrives: the client times out. */
-  timeoutNextSubmit(): Promise<void>;
-  /** The next submit answers this 5xx status; `created` says whether the order was created before the failure. */
-  failNextSubmit(status: number, created: boolean): Promise<void>;
-  /** The next submit answers 429 with Retry-After (seconds); nothing is created. */
-  rateLimitNextSubmit(retryAfterSeconds: number): Promise<void>;
-  /** Requests that arrived while a Retry-After was still running: a client that respects it keeps this at 0. */
-  rateLimitViolations(): Promise<number>;
-  /** The next submit is refused with the venue's clock-skew error; null for a venue that has none. */
-  readonly clockSkewNextSubmit: (() => Promise<void>) | null;
-  /** Every request fails (5xx / refused) and the push stream drops while on. */
-  setOutage(on: boolean): Promise<void>;
-  /** The push stream stays open but carries nothing, not even heartbeats. */
-  setStreamSilent(on: boolean): Promise<void>;
-  /** Orders the venue created with this client order id: anything but 1 after a submit is a bug. */
-  ordersCreated(clientOrderId: string): Promise<number>;
-  /** Submit requests the venue received for this client order id. */
-  submitsReceived(clientOrderId: string): Promise<number>;
-  /** Fills part of a resting order, pushed on the stream unless silent; `ref` names the fill to the fake. */
-  fill(clientOrderId: string, quantity: number): Promise<{ ref: string; price: number }>;
-  /** Delivers the order's last pushed event again (a duplicate). */
-  repeatLastEvent(clientOrderId: string): Promise<void>;
-  /** The venue restates a fill later at another price: pushed if the venue pushes amendments, else visible to look-ups. */
-  correctFill(clientOrderId: string, ref: string, price: number): Promise<void>;
-  bustFill(clientOrderId: string, ref: string): Promise<void>;
-}
-
-export interface VenueUnderTest {
-  client: VenueClient;
-  fake: FakeVenueControls;
-  stop(): Promise<void>;
-  /** Credentials the client holds: the suite checks that no log line carries them. */
-  secrets?: string[];
-}
-
-export type MakeVenue = (deps: { log: Logger }) => Promise<VenueUnderTest>;
 
 const RUNTIME = {
   tickMs: 100, streamSilentMs: 1_200, reconcileIntervalMs: 800, submitAttempts: 6, backoffMs: 50, maxBackoffMs: 1_000,

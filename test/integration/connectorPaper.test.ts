@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { createPaperClient } from '../../connectors/paper/client.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
-import { runConnectorSuite, type FakeVenueControls } from '../helpers/connectorSuite.ts';
+import { runConnectorSuite } from '../helpers/connectorSuite.ts';
+import type { FakeVenueControls } from '../helpers/connectorSuiteTypes.ts';
 import { testLog } from '../helpers/env.ts';
 
 // A wide, still market: each resting order gets its own price level above the market maker's bid, so

@@ -22,7 +22,7 @@ import { createFakeIbkrGateway } from '../fakes/ibkr/fake.ts';
 import { ibkrSuiteControls } from '../fakes/ibkr/fakeControls.ts';
 import { mt5SuiteControls } from '../fakes/mt5/controls.ts';
 import { createFakeMt5Bridge } from '../fakes/mt5/server.ts';
-import type { VenueUnderTest } from '../helpers/connectorSuite.ts';
+import type { VenueUnderTest } from '../helpers/connectorSuiteTypes.ts';
 
 const log = pino({ level: 'silent' });
 

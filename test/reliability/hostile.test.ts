@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { runHostile, scanForSecrets } from '../../scripts/chaos/scenarios/hostile.ts';
 import { runEnv } from '../../scripts/chaos/harness.ts';
 import { hostileCase } from '../../scripts/chaos/hostileCases.ts';
-import { normaliseSymbol } from '../../edge/signal.ts';
+import { normaliseSymbol } from '../../edge/signalBuild.ts';
 
 const REQUESTS = Number(process.env.RELIABILITY_HOSTILE_REQUESTS ?? 10_000);
 

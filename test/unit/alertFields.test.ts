@@ -6,7 +6,8 @@ import avro from 'avsc';
 import { execFileSync } from 'node:child_process';
 import { avroType } from '../../schemas/codec.ts';
 import { EdgeError } from '../../edge/errors.ts';
-import { signedSignal, tradingViewSignal, type SignalContext } from '../../edge/signal.ts';
+import { signedSignal, tradingViewSignal } from '../../edge/signal.ts';
+import type { SignalContext } from '../../edge/signalBuild.ts';
 
 const SECRET = 'tv-secret-0123456789abcdef';
 const ctx: SignalContext = { strategy: { id: 'trend-1', account: 'acc-7', symbols: undefined }, receivedAt: 1_700_000_000_123, hlc: 1_700_000_000_123_000 };

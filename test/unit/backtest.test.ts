@@ -1,7 +1,7 @@
 // The backtest core: the example strategies over seeded quotes through decide and the paper book.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultControlConfig } from '../../streams/decide/config.ts';
+import { defaultControlConfig } from '../../streams/decide/controlFold.ts';
 import { outputHash, outputLines, startBacktest, type OutputRecord } from '../../edge/backtest/simulate.ts';
 import { syntheticQuotes } from '../../edge/backtest/synthetic.ts';
 import { defineStrategy, type Strategy } from '../../edge/strategies/api.ts';

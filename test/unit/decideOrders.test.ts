@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { Control, ExecutionReport, Order, Quote, Signal } from '../../schemas/types.ts';
-import { applyControl, defaultControlConfig, type ControlConfig } from '../../streams/decide/config.ts';
+import type { ControlConfig } from '../../streams/decide/config.ts';
+import { applyControl, defaultControlConfig } from '../../streams/decide/controlFold.ts';
 import { decide, decidedEvent, type DecideResult } from '../../streams/decide/decide.ts';
 import { quantityFor } from '../../streams/decide/sizing.ts';
 import { evolveGate, initialGateState, type GateState } from '../../streams/decide/state.ts';

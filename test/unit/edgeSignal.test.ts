@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EdgeError } from '../../edge/errors.ts';
-import { normaliseSymbol, parseJsonBody, signedSignal, tradingViewSignal } from '../../edge/signal.ts';
-import type { SignalContext } from '../../edge/signal.ts';
+import { parseJsonBody } from '../../edge/jsonBody.ts';
+import { signedSignal, tradingViewSignal } from '../../edge/signal.ts';
+import { normaliseSymbol } from '../../edge/signalBuild.ts';
+import type { SignalContext } from '../../edge/signalBuild.ts';
 
 const SECRET = 'tv-secret-0123456789abcdef';
 const ctx: SignalContext = { strategy: { id: 'trend-1', account: 'acc-7', symbols: undefined }, receivedAt: 1_700_000_000_123, hlc: 1_700_000_000_123_000 };

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { createOrderBook } from '../../connectors/paper/book.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createMarketData, mulberry32 } from '../../connectors/paper/marketData.ts';
-import { createPaperVenue, nextSessionEnd } from '../../connectors/paper/venue.ts';
+import { nextSessionEnd } from '../../connectors/paper/orderRecord.ts';
+import { createPaperVenue } from '../../connectors/paper/venue.ts';
 import type { VenueEvent, VenueOrderRequest } from '../../connectors/venue.ts';
 
 const T0 = Date.UTC(2024, 0, 2, 15, 0, 0);

@@ -1,5 +1,5 @@
 // Each risk check at its boundary (just under, at, just over), trading states at every level, and the
-// LIMITS control that feeds them.
+// order the checks run in. The LIMITS control that feeds them is tested in limitsControl.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Control, ControlKind, Scope, Signal, TradingState } from '../../schemas/types.ts';
@@ -23,15 +23,9 @@ import {
   checkDrawdown,
   checkPositionPctEquity,
 } from '../../streams/decide/checks.ts';
-import {
-  InvalidControlError,
-  applyControl,
-  defaultControlConfig,
-  resolveLimits,
-  validateControl,
-  type ControlConfig,
-  type Limits,
-} from '../../streams/decide/config.ts';
+import type { ControlConfig } from '../../streams/decide/config.ts';
+import { applyControl, defaultControlConfig } from '../../streams/decide/controlFold.ts';
+import type { Limits } from '../../streams/decide/limits.ts';
 
 const NOW = 1_700_000_000_000;
 
@@ -289,57 +283,4 @@ describe('check order', () => {
     assert.equal(runChecks(buy(500), { ...everythingWrong, config: defaultControlConfig() })?.reason, 'UNKNOWN_SYMBOL');
     assert.equal(runChecks(buy(10), ctx()), null);
   });
-});
-
-describe('LIMITS controls', () => {
-  it('resolve per account, strategy and symbol over the desk defaults, tightest override winning', () => {
-    let config = applyControl(defaultControlConfig(), control('LIMITS', 'DESK', '*', { payload: { maxOrderQty: 300, maxOrdersPerMinute: 10 } }));
-    config = applyControl(config, control('LIMITS', 'ACCOUNT', 'acc1', { payload: { maxOrderQty: 800, maxGrossExposure: 1_000 } }));
-    config = applyControl(config, control('LIMITS', 'STRATEGY', 'trend', { payload: { maxOrdersPerMinute: 3 } }));
-    const aapl = resolveLimits(config, 'acc1', 'trend', 'AAPL');
-    assert.equal(aapl.maxOrderQty, 800, 'the account override loosens the desk default');
-    assert.equal(aapl.maxOrdersPerMinute, 3);
-    assert.equal(aapl.maxGrossExposure, 1_000);
-    assert.equal(resolveLimits(config, 'acc1', 'trend', 'BTCUSD').maxOrderQty, 5, 'BTCUSD symbol limit is tighter than the account');
-    assert.equal(resolveLimits(config, 'acc2', 'other', 'XYZ').maxOrderQty, 300, 'desk default where nothing overrides');
-    assert.equal(resolveLimits(config, 'acc2', 'other', 'AAPL').maxOrderQty, 5_000, 'a symbol override replaces the desk default');
-  });
-
-  it('a later record for the same key replaces the earlier one (compaction-safe), and a null payload removes it', () => {
-    let config = applyControl(defaultControlConfig(), control('LIMITS', 'ACCOUNT', 'acc1', { payload: { maxOrderQty: 7, maxPosition: 9 } }));
-    config = applyControl(config, control('LIMITS', 'ACCOUNT', 'acc1', { payload: { maxOrderQty: 8 } }));
-    assert.equal(resolveLimits(config, 'acc1', 's', 'XYZ').maxOrderQty, 8);
-    assert.equal(resolveLimits(config, 'acc1', 's', 'XYZ').maxPosition, 1_000, 'maxPosition 9 went with the replaced record');
-    config = applyControl(config, control('LIMITS', 'ACCOUNT', 'acc1'));
-    assert.equal(resolveLimits(config, 'acc1', 's', 'XYZ').maxOrderQty, 1_000);
-  });
-
-  it('applyControl is pure: the config given is unchanged', () => {
-    const before = defaultControlConfig();
-    applyControl(before, control('TRADING_STATE', 'ACCOUNT', 'acc1', { state: 'HALTED' }));
-    assert.equal(before.states.account.size, 0);
-  });
-
-  const bad: [string, Control, string][] = [
-    ['a negative limit', control('LIMITS', 'ACCOUNT', 'acc1', { payload: { maxPosition: -1 } }), 'payload.maxPosition'],
-    ['a misspelt field', control('LIMITS', 'DESK', '*', { payload: { maxPositon: 5 } }), 'payload.maxPositon'],
-    ['an unknown breach state', control('LIMITS', 'DESK', '*', { payload: { lossBreachState: 'PANIC' } }), 'payload.lossBreachState'],
-    ['a zero daily loss limit', control('LIMITS', 'STRATEGY', 's', { payload: { dailyLossLimit: 0 } }), 'payload.dailyLossLimit'],
-    ['text that is not JSON', control('LIMITS', 'SYMBOL', 'AAPL', { payload: '{maxPosition: 1' }), 'payload'],
-    ['limits on a venue', control('LIMITS', 'VENUE', 'paper', { payload: {} }), 'scope'],
-    ['a desk record with a named target', control('LIMITS', 'DESK', 'acc1', { payload: {} }), 'target'],
-    ['a venue lot size of zero', control('COST_MODEL', 'VENUE', 'x', { payload: { instruments: { AAPL: { venueSymbol: 'A', lotSize: 0, tickSize: 0.01 } } } }), 'payload.instruments.AAPL.lotSize'],
-  ];
-  for (const [name, c, field] of bad) {
-    it(`refuses ${name}, naming ${field}`, () => {
-      assert.equal(validateControl(c)?.field, field);
-      assert.throws(() => applyControl(defaultControlConfig(), c), (e: unknown) => {
-        assert.ok(e instanceof InvalidControlError);
-        assert.equal(e.code, 'INVALID_CONTROL');
-        assert.equal(e.retriable, false);
-        assert.equal(e.field, field);
-        return true;
-      });
-    });
-  }
 });

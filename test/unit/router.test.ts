@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Control, Quote, Side } from '../../schemas/types.ts';
-import { applyControl, emptyControlConfig, type ControlConfig } from '../../streams/decide/config.ts';
+import { emptyControlConfig, type ControlConfig } from '../../streams/decide/config.ts';
+import { applyControl } from '../../streams/decide/controlFold.ts';
 import { evolveGate, initialGateState, type GateState } from '../../streams/decide/state.ts';
 import { roundToStep, route, type RouteRequest, type RouteResult } from '../../streams/router/route.ts';
 

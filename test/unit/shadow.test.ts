@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Control, Order, Quote, Signal } from '../../schemas/types.ts';
-import { applyControl, defaultControlConfig, type ControlConfig } from '../../streams/decide/config.ts';
+import type { ControlConfig } from '../../streams/decide/config.ts';
+import { applyControl, defaultControlConfig } from '../../streams/decide/controlFold.ts';
 import { decide, decidedEvent } from '../../streams/decide/decide.ts';
 import { evolveGate, initialGateState, type GateState } from '../../streams/decide/state.ts';
 import { readShadowMeta, shadowHeaders } from '../../streams/shadow/headers.ts';

@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createSubmitLedger, type SubmitSummary } from '../../../connectors/submitLedger.ts';
-import type { FakeVenueControls } from '../../helpers/connectorSuite.ts';
+import type { FakeVenueControls } from '../../helpers/connectorSuiteTypes.ts';
 import { ACCOUNT, ASSETS, orderJson, type Activity, type Order } from './payloads.ts';
 
 const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);

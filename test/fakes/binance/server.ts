@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import type { FakeVenueControls } from '../../helpers/connectorSuite.ts';
+import type { FakeVenueControls } from '../../helpers/connectorSuiteTypes.ts';
 import { createExchange, type Commission, type PlaceRequest, type Report } from './exchange.ts';
 import * as P from './payloads.ts';
 import { createFakeSockets } from './sockets.ts';

@@ -1,7 +1,7 @@
 // The fake gateway behind the shared connector suite's controls (test/helpers/connectorSuite.ts).
 // IBKR has no clock-skew error (the gateway signs nothing), and no bust message: a busted execution
 // simply stops being listed by /iserver/account/trades.
-import type { FakeVenueControls } from '../../helpers/connectorSuite.ts';
+import type { FakeVenueControls } from '../../helpers/connectorSuiteTypes.ts';
 import type { FakeIbkrGateway } from './fake.ts';
 
 export function ibkrSuiteControls(fake: FakeIbkrGateway): FakeVenueControls {

@@ -3,7 +3,7 @@
 // poll reads stops answering). MT5 signs nothing, so there is no clock-skew error. The bridge knows no
 // client order id, only the comment a trade carried: which comment a client order id travels as is the
 // connector's own scheme, so the test passes it in (`commentOf`) and the fake stays out of it.
-import type { FakeVenueControls } from '../../helpers/connectorSuite.ts';
+import type { FakeVenueControls } from '../../helpers/connectorSuiteTypes.ts';
 import type { FakeMt5Bridge } from './server.ts';
 
 export function mt5SuiteControls(fake: FakeMt5Bridge, commentOf: (clientOrderId: string) => string): FakeVenueControls {

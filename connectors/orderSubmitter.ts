@@ -1,0 +1,102 @@
+// The order submitter of a connector runtime: it turns one order read from `orders` into what the venue
+// holds for it (a diff against the known state), exactly once whatever fails on the way. A timeout or a
+// 5xx is an UNKNOWN outcome, resolved by looking the order up before any resend; an order too old to send,
+// or one that breaks the venue's instrument rules, is rejected without leaving. The coordinator
+// (runtime.ts) stages the returned diffs and applies them once the batch's transaction commits.
+import type { Logger } from 'pino';
+import type { Order } from '../schemas/types.ts';
+import { errorCode, isRetriable } from '../schemas/errors.ts';
+import { VenueError } from './http.ts';
+import type { InstrumentBook } from './instrumentRules.ts';
+import { diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconcile.ts';
+import type { Stamp } from './reports.ts';
+import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
+import { message, sleep, type VenueGate } from './venueGate.ts';
+
+/** One order's outcome, applied to the known state only after its batch commits. */
+export type Staged = Diff & { cid: string };
+
+export interface OrderSubmitterOptions {
+  client: VenueClient; gate: VenueGate; log: Logger; clock: () => number; stamp: () => Stamp;
+  /** By clientOrderId: the fold of `executions` (+ `orders`), shared with the coordinator and venue sync. */
+  known: Map<string, KnownOrder>;
+  /** Submitted by this instance: a re-read looks up first. */
+  attempted: Set<string>;
+  /** An order first known here may release venue events parked while it was unknown. */
+  flushParked(cid: string): void;
+  /** The venue's instrument rules, when it publishes them. */
+  instruments(): InstrumentBook | null;
+  /** When this instance last took its partitions: orders created before it may be out already. */
+  assignedAt(): number;
+  attempts: number; backoffMs: number; maxBackoffMs: number; maxOrderAgeMs?: number;
+}
+
+export function createOrderSubmitter(o: OrderSubmitterOptions) {
+  const { client, gate, log, clock, stamp, known, attempted } = o;
+  const call = gate.call;
+  // Exponential with jitter, so that instances retrying after one outage do not hit the venue in step;
+  // a venue's Retry-After is already enforced in `call`.
+  const backoff = (i: number) => {
+    const exp = Math.min(o.maxBackoffMs, o.backoffMs * 2 ** i);
+    return exp / 2 + Math.random() * (exp / 2);
+  };
+
+  /** Resolves an order at the venue exactly once, whatever fails on the way. */
+  async function submitSafely(order: Order, lookupFirst: boolean): Promise<VenueOrderState> {
+    const req: VenueOrderRequest = {
+      clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
+      orderType: order.orderType, limitPrice: order.limitPrice, timeInForce: order.timeInForce,
+      stopPrice: order.stopPrice, trailAmount: order.trailAmount, trailPercent: order.trailPercent,
+    };
+    let lastError: unknown;
+    for (let i = 0; i < o.attempts; i++) {
+      try {
+        // After any failure the outcome may be unknown: the venue may hold the order already.
+        if (i > 0 || lookupFirst) {
+          const found = await call('lookup', () => client.lookup(order.clientOrderId, order.symbol));
+          if (found) return found;
+        }
+        attempted.add(order.clientOrderId);
+        return await call('submit', () => client.submit(req));
+      } catch (e) {
+        lastError = e;
+        if (!isRetriable(e) || gate.isOpen()) throw e;
+        log.warn({ clientOrderId: order.clientOrderId, attempt: i + 1, code: errorCode(e) }, 'submit outcome unknown or refused for now; will look up before any resend');
+        await sleep(backoff(i));
+      }
+    }
+    throw lastError;
+  }
+
+  const rejected = (order: Order, reason: string): VenueOrderState => ({
+    clientOrderId: order.clientOrderId, venueOrderId: '', symbol: order.symbol, side: order.side, quantity: order.quantity,
+    status: 'REJECTED', filledQty: 0, fills: [], rejectReason: reason, venueTime: clock(),
+  });
+
+  async function handleOrder(order: Order): Promise<Staged> {
+    const cid = order.clientOrderId;
+    let k = known.get(cid);
+    if (!k) { k = knownFromOrder(order); known.set(cid, k); o.flushParked(cid); }
+    if (k.acked || k.rejected) return { cid, reports: [], next: k }; // its outcome is recorded already
+    const lookupFirst = attempted.has(cid) || order.createdAt <= o.assignedAt();
+    const observedAt = clock();
+    try {
+      if (o.maxOrderAgeMs !== undefined && observedAt - order.createdAt > o.maxOrderAgeMs) {
+        const found = lookupFirst ? await call('lookup', () => client.lookup(cid, order.symbol)) : null;
+        return { cid, ...diffOrder(k, found ?? rejected(order, 'STALE_ORDER'), observedAt, stamp()) };
+      }
+      // The venue's own rules, before the order leaves (an order that may be out already is looked up instead).
+      const breach = lookupFirst ? null : o.instruments()?.refusal(order) ?? null;
+      if (breach) return { cid, ...diffOrder(k, rejected(order, breach), observedAt, stamp()) };
+      return { cid, ...diffOrder(k, await submitSafely(order, lookupFirst), observedAt, stamp()) };
+    } catch (e) {
+      if (isRetriable(e)) throw e; // venue unreachable: abort; the order is re-read once it answers
+      const venueCode = e instanceof VenueError && e.venueCode ? `:${e.venueCode}` : '';
+      log.warn({ clientOrderId: cid, code: errorCode(e), err: message(e) }, 'order refused by the venue');
+      return { cid, ...diffOrder(k, rejected(order, `${errorCode(e)}${venueCode}`), observedAt, stamp()) };
+    }
+  }
+
+
+  return { handleOrder };
+}
