@@ -2,7 +2,7 @@
 // in the symbol; an `exit` names the bracket exits left protecting a position it closes. Pure, reads
 // the gate state only.
 import type { Signal } from '../../schemas/types.ts';
-import type { GateState } from './state.ts';
+import type { GateState } from './gateTypes.ts';
 
 /** A working order to cancel: what routes the request to its connector (account → partition, venue). */
 export interface CancelTarget { orderId: string; account: string; venue: string; symbol: string }

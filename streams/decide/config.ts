@@ -4,7 +4,7 @@
 // demoVenues.ts (the demo desk's instruments and venues).
 import type { TradingState } from '../../schemas/types.ts';
 import { DEFAULT_COST_MODEL_DESK, buildCostModel, type AssetClass, type CostModel } from '../router/costModel.ts';
-import { deskLimitsSchema, type LimitOverrides, type Limits } from './limits.ts';
+import { deskLimitsSchema, type LimitTiers } from './limits.ts';
 
 export type { AssetClass, CostModel } from '../router/costModel.ts';
 
@@ -18,12 +18,7 @@ export interface ScopedStates {
 
 export interface ControlConfig {
   readonly states: ScopedStates;
-  readonly limits: {
-    readonly desk: Limits;
-    readonly account: ReadonlyMap<string, LimitOverrides>;
-    readonly strategy: ReadonlyMap<string, LimitOverrides>;
-    readonly symbol: ReadonlyMap<string, LimitOverrides>;
-  };
+  readonly limits: LimitTiers;
   /** Canonical symbol → asset class; a symbol missing here is UNKNOWN_SYMBOL. */
   readonly symbols: ReadonlyMap<string, AssetClass>;
   readonly costModel: CostModel;

@@ -1,59 +1,24 @@
 // One signal in, one decision out: size the intent, route it, run the risk checks, and on approval
 // shape the order. Pure and read-only over state and config; the clock, the ids and the hlc come in
 // with the input, so a replay decides exactly as the live run did.
-import type { Control, Order, RiskDecision, Side, Signal, Verdict } from '../../schemas/types.ts';
+import type { Order, Side, Signal, Verdict } from '../../schemas/types.ts';
 import { roundToStep, route, shadowRoutes, type RouteRefusal, type RouteRequest, type RouteResult } from '../router/route.ts';
-import { shadowTwins, type ShadowTwin } from '../shadow/twin.ts';
-import { reduces, runChecks, type CheckContext, type DetailValue, type GateReason, type ProposedOrder } from './checks.ts';
+import { shadowTwins } from '../shadow/twin.ts';
+import { reduces, runChecks, type CheckContext, type DetailValue, type ProposedOrder } from './checks.ts';
 import type { ControlConfig } from './config.ts';
 import { resolveLimits } from './limits.ts';
 import { entrySide, sizeIntent } from './intent.ts';
 import { drawdowns } from './drawdown.ts';
-import { exitsForFill, type BracketProblem } from './brackets.ts';
+import { exitsForFill } from './brackets.ts';
 import { exitsLeftBehind, strategyOrdersToCancel, type CancelTarget } from './cancelTargets.ts';
-import { accountEquity, quantityFor, type SizingRefusal } from './sizing.ts';
+import { accountEquity, quantityFor } from './sizing.ts';
 import { averageCost, equity, hasDecided, ordersInWindow, type GateEvent, type GateState } from './state.ts';
 import { lossBreachControls, stringify, verdict } from './verdict.ts';
+import type { DecideInput, DecideResult, DecisionReason } from './decideTypes.ts';
 
 export type { CancelTarget } from './cancelTargets.ts';
 
-export type DecisionReason =
-  | GateReason
-  | RouteRefusal
-  | SizingRefusal
-  | 'AT_TARGET'
-  | 'DUPLICATE_SIGNAL'
-  | 'INVALID_SIGNAL'
-  | 'ADD_WHEN_FLAT'
-  /** A cancel alert: its strategy's working orders in the symbol, each asked to cancel on `cancel-requests`. */
-  | 'CANCEL_REQUESTED'
-  /** A cancel alert when the strategy has no working order in the symbol. */
-  | 'NOTHING_TO_CANCEL'
-  /** A bracket on an entry that reduces the position: its exits would open the other way. */
-  | 'BRACKET_REDUCES'
-  /** A bracket whose fixed take-profit / stop-loss price is on the wrong side of the entry's price. */
-  | BracketProblem;
-
-export interface DecideInput {
-  readonly signal: Signal;
-  /** Wall clock, epoch ms. */
-  readonly now: number;
-  readonly decisionId: string;
-  /** Minted by the shell for every decision; used only when the verdict is APPROVED. */
-  readonly orderId: string;
-  readonly hlc: number;
-}
-
-export interface DecideResult {
-  decision: RiskDecision;
-  order: Order | null;
-  /** Control records to publish, e.g. the account halt on a daily-loss breach. */
-  controls: Control[];
-  /** One twin of the approved order per shadow venue, for `orders-shadow`; empty otherwise. */
-  shadows: ShadowTwin[];
-  /** The working orders a `cancel` alert asks to cancel (CANCEL_REQUESTED), or an `exit`'s bracket exits; empty otherwise. */
-  cancels: CancelTarget[];
-}
+export type { DecideInput, DecideResult, DecisionReason } from './decideTypes.ts';
 
 /**
  * The venue's idempotency key: the orderId without dashes, first 32 characters. For a UUID that is

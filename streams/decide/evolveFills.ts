@@ -6,7 +6,7 @@ import { quoteTime } from '../router/costModel.ts';
 import { foldExecution, symbolBook } from './books.ts';
 import { notePeak } from './drawdown.ts';
 import { EPSILON, accountBook, closeOrder, earlyNews, rollTo, signed, utcDay } from './gateFold.ts';
-import type { GateState } from './state.ts';
+import type { GateState } from './gateTypes.ts';
 
 export function onExecution(state: GateState, report: ExecutionReport, order: Order | undefined, alpha: number): void {
   const day = utcDay(report.recordedAt);

@@ -4,7 +4,7 @@
 import type { Order, RiskDecision } from '../../schemas/types.ts';
 import { symbolBook } from './books.ts';
 import { EPSILON, RATE_WINDOW_MS, accountBook, earlyNews, hasDecided, rollTo, signed, takeEarlyNews, utcDay } from './gateFold.ts';
-import type { GateState } from './state.ts';
+import type { GateState } from './gateTypes.ts';
 
 /** Sorted insert: decisions read back from several partitions arrive out of time order. */
 function insertTime(times: number[], t: number): void {

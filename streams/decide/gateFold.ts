@@ -5,7 +5,7 @@
 import type { Side } from '../../schemas/types.ts';
 import { newAccountBook, startDay, symbolBook, type AccountBook } from './books.ts';
 import { notePeak } from './drawdown.ts';
-import type { EarlyNews, GateState, OpenOrder } from './state.ts';
+import type { EarlyNews, GateState, OpenOrder } from './gateTypes.ts';
 
 export const RATE_WINDOW_MS = 60_000;
 export const EPSILON = 1e-9;

@@ -2,7 +2,6 @@
 // one order are resolved from the desk default and the account, strategy and symbol overrides.
 // The control fold (controlFold.ts) validates LIMITS payloads with these schemas.
 import { z } from 'zod';
-import type { ControlConfig } from './config.ts';
 
 const limitFields = {
   maxPosition: z.number().min(0),
@@ -54,12 +53,20 @@ export type Limits = z.output<typeof deskLimitsSchema>;
 export type LimitOverrides = z.output<typeof limitOverridesSchema>;
 export type BreachState = Limits['lossBreachState'];
 
+/** The desk's limits and the overrides per account, strategy and symbol (ControlConfig's `limits`). */
+export interface LimitTiers {
+  readonly desk: Limits;
+  readonly account: ReadonlyMap<string, LimitOverrides>;
+  readonly strategy: ReadonlyMap<string, LimitOverrides>;
+  readonly symbol: ReadonlyMap<string, LimitOverrides>;
+}
+
 /**
  * Per field: an account, strategy or symbol override replaces the desk default; where several
  * apply, the tightest wins. Tightest-wins is what keeps units honest: a BTCUSD maxPosition of 10
  * must not be loosened by an account override written with share counts in mind.
  */
-export function resolveLimits(config: ControlConfig, account: string, strategy: string, symbol: string): Limits {
+export function resolveLimits(config: { readonly limits: LimitTiers }, account: string, strategy: string, symbol: string): Limits {
   const desk = config.limits.desk;
   const a = config.limits.account.get(account);
   const s = config.limits.strategy.get(strategy);

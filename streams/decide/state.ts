@@ -12,7 +12,8 @@
 // gateFold.ts (the helpers both share); this file holds the state's shape and the dispatch.
 import type { ExecutionReport, Order, Quote, RiskDecision, Side } from '../../schemas/types.ts';
 import { DEFAULT_COST_MODEL_DESK } from '../router/costModel.ts';
-import type { AccountBook, Mark, StrategyBook } from './books.ts';
+import type { StrategyBook } from './books.ts';
+import type { GateState } from './gateTypes.ts';
 import { onExecution, onQuote } from './evolveFills.ts';
 import { onDecided, onOrder } from './evolveOrders.ts';
 import { RATE_WINDOW_MS, rollTo } from './gateFold.ts';
@@ -21,58 +22,7 @@ export type { AccountBook, Mark, StrategyBook, SymbolBook } from './books.ts';
 export { averageCost, dayPnl, equity } from './books.ts';
 export { RATE_WINDOW_MS, hasDecided, utcDay } from './gateFold.ts';
 
-export interface FillQuality {
-  /** EWMA of fill slippage in bps against the arrival mid; positive = paid more than the mid. */
-  ewmaBps: number;
-  samples: number;
-}
-
-export interface OpenOrder {
-  account: string;
-  /** Whose order: a strategy's `cancel` alert cancels its own working orders only. */
-  strategy: string;
-  symbol: string;
-  venue: string;
-  side: Side;
-  leaves: number;
-  arrivalMid: number | null;
-  /**
-   * A bracket exit (placed by streams/brackets, not by a decision): working, so a `cancel` alert or an
-   * `exit` cancels it, but never counted in the position + open orders that targets aim at: it only
-   * ever closes what its entry's fill opened, and its OCO sibling would count the same quantity twice.
-   */
-  exit?: boolean;
-}
-
-/**
- * What arrived about an order before its decision did: the topics are read concurrently, so another
- * instance's fill or order record can overtake its decision. Applied when the decision arrives.
- */
-export interface EarlyNews {
-  filled: number;
-  closed: boolean;
-  arrivalMid: number | null;
-}
-
-export interface GateState {
-  /** UTC day (YYYY-MM-DD) that today's P&L, de-duplication sets and early news belong to. */
-  day: string | null;
-  accounts: Map<string, AccountBook>;
-  /** Canonical symbol → latest mid from any venue. */
-  marks: Map<string, Mark>;
-  /** venue → canonical symbol → latest quote. */
-  quotes: Map<string, Map<string, Quote>>;
-  /** venue → canonical symbol → learned slippage. */
-  fillQuality: Map<string, Map<string, FillQuality>>;
-  /** Approved orders with quantity still working, by orderId. */
-  orders: Map<string, OpenOrder>;
-  /** Signal ids decided today and the day before. Older repeats are caught by STALE_SIGNAL. */
-  decided: Set<string>;
-  previouslyDecided: Set<string>;
-  /** By orderId, today and the day before. */
-  early: Map<string, EarlyNews>;
-  previousEarly: Map<string, EarlyNews>;
-}
+export type { EarlyNews, FillQuality, GateState, OpenOrder } from './gateTypes.ts';
 
 export type GateEvent =
   /** A decision (ours just made, or any instance's read back from `risk-decisions`). */

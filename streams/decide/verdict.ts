@@ -3,7 +3,7 @@
 import type { Control, Order, Side, VenueCost, Verdict } from '../../schemas/types.ts';
 import { drawdownBreach, isLossBreached, type DetailValue } from './checks.ts';
 import { severity, type ControlConfig } from './config.ts';
-import type { DecideInput, DecideResult, DecisionReason } from './decide.ts';
+import type { DecideInput, DecideResult, DecisionReason } from './decideTypes.ts';
 import type { Drawdowns } from './drawdown.ts';
 import type { Limits } from './limits.ts';
 
