@@ -2,6 +2,7 @@
 // `control`, so the router stops sending there), and only a deliberate probe closes it again. The
 // clock comes in as an argument; the runtime owns the timers.
 import type { Control } from '../schemas/types.ts';
+import { controlKey } from '../schemas/controlKey.ts';
 
 export interface BreakerConfig {
   /** Consecutive failed venue calls that open the breaker... */
@@ -66,7 +67,7 @@ export function stepBreaker(s: BreakerState, input: BreakerInput, now: number, c
 export const probeDue = (s: BreakerState, now: number): boolean => s.mode === 'OPEN' && now >= s.nextProbeAt;
 
 export const connectorActor = (venue: string) => `connector:${venue}`;
-export const venueControlKey = (venue: string) => `TRADING_STATE|VENUE|${venue}`;
+export const venueControlKey = (venue: string) => controlKey('TRADING_STATE', 'VENUE', venue);
 
 /** The venue-level trading state record the decide processor folds; the router skips HALTED venues. */
 export function venueStateControl(venue: string, state: 'HALTED' | 'ACTIVE', reason: string, controlId: string, at: number, hlc: number): Control {

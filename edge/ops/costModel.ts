@@ -13,8 +13,8 @@ import type { Control, Scope } from '../../schemas/types.ts';
 import { validateControl } from '../../streams/decide/controlFold.ts';
 import { controlKey, mayAct, type Role } from '../../streams/control/model.ts';
 import { lockKey } from '../../streams/control/store.ts';
+import { publishControlWithin, type Publish } from '../../streams/control/writer.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
-import { RouterError } from '../../schemas/errors.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { shadowReport } from '../../streams/shadow/report.ts';
 import { loadOutcomes } from '../../streams/shadow/store.ts';
@@ -23,7 +23,8 @@ import type { OpsAuth, OpsIdentity } from './auth.ts';
 
 export type CostScope = Extract<Scope, 'DESK' | 'VENUE'>;
 export type CostDoc = Readonly<Record<string, unknown>>;
-export type PublishControl = (control: Control, key: string) => Promise<string>;
+/** The same as the control writer's `Publish`: one control record to the topic, its offset back. */
+export type PublishControl = Publish;
 
 export interface CostModelRow { scope: CostScope; target: string; model: CostDoc; updatedBy: string; updatedAt: string; controlId: string }
 
@@ -49,17 +50,7 @@ export function createCostModelStore(o: CostModelStoreOptions) {
   const clock = o.clock ?? Date.now;
   const timeoutMs = o.publishTimeoutMs ?? 5000;
 
-  async function publishWithin(control: Control, key: string): Promise<string> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no acknowledgement within ${timeoutMs} ms`)), timeoutMs); });
-    try {
-      return await Promise.race([o.publish(control, key), timeout]);
-    } catch (e) {
-      throw new RouterError('UNAVAILABLE', 'control topic unavailable', { retriable: true, cause: e });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const publishWithin = (control: Control, key: string) => publishControlWithin(o.publish, control, key, timeoutMs);
 
   return {
     shadowReport: async () => shadowReport(await loadOutcomes(o.pool)),

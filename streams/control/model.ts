@@ -29,8 +29,7 @@ export interface ControlRequest {
 
 export interface ControlIds { readonly controlId: string; readonly at: number; readonly hlc: number }
 
-/** The topic key: compaction keeps the latest record per key. */
-export const controlKey = (kind: string, scope: Scope, target: string): string => `${kind}|${scope}|${target}`;
+export { controlKey } from '../../schemas/controlKey.ts';
 
 export const isManaged = (kind: string): kind is ManagedKind => kind === 'TRADING_STATE' || kind === 'LIMITS';
 

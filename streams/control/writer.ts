@@ -46,23 +46,28 @@ export class ControlRejected extends RouterError {
   }
 }
 
+/**
+ * Publishes one control record and waits at most `timeoutMs` for the broker's acknowledgement: an
+ * operator's change either reaches `control` in time or is answered 503 (and rolled back by the caller).
+ */
+export async function publishControlWithin(publish: Publish, control: Control, key: string, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([publish(control, key), timeout]);
+  } catch (e) {
+    throw new RouterError('UNAVAILABLE', 'control topic unavailable', { retriable: true, cause: e });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function createControlWriter(o: ControlWriterOptions) {
   const clock = o.clock ?? Date.now;
   const timeoutMs = o.publishTimeoutMs ?? 5000;
-
-  async function publishWithin(control: Control, key: string): Promise<string> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      return await Promise.race([o.publish(control, key), timeout]);
-    } catch (e) {
-      throw new RouterError('UNAVAILABLE', 'control topic unavailable', { retriable: true, cause: e });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const publishWithin = (control: Control, key: string) => publishControlWithin(o.publish, control, key, timeoutMs);
 
   async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await o.pool.connect();
