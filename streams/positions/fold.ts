@@ -3,6 +3,7 @@
 // Pure: no I/O, no clock; the time a state carries is the hlc of the event that last changed it.
 import type { ExecutionReport, Side } from '../../schemas/types.ts';
 import { RouterError } from '../../schemas/errors.ts';
+import { addTrade, recompute } from './avgCost.ts';
 
 /** What a position is keyed by. `positionKey` joins it with '|' (account, symbol, venue never contain one). */
 export type PositionKey = Pick<ExecutionReport, 'account' | 'symbol' | 'venue'>;
@@ -292,43 +293,4 @@ const signed = (side: Side, qty: number): number => (side === 'BUY' ? qty : -qty
 function touch(s: PositionState, e: ExecutionReport): void {
   s.lastExecutionId = e.executionId;
   s.updatedAt = e.hlc;
-}
-
-// Replays the effective fills from flat with the very operations `addTrade` uses incrementally, so an
-// amended state and a never-amended one with the same effective fills are bit-identical.
-function recompute(s: PositionState): void {
-  s.quantity = 0; s.avgPrice = 0; s.realizedPnl = 0; s.fees = 0; s.fillCount = 0;
-  for (const f of s.fills) if (!f.busted) addTrade(s, f);
-}
-
-/**
- * Average cost. Adding to the open side moves avgPrice to the weighted average; reducing realises
- * (price − avgPrice) × closed × sign and keeps avgPrice; crossing zero closes the old side in full and
- * opens the rest at the trade price.
- */
-function addTrade(s: PositionState, f: EffectiveFill): void {
-  s.fees += f.fee;
-  s.fillCount += 1;
-  const q = s.quantity;
-  const t = f.qty;
-  if (q === 0) {
-    s.quantity = t; s.avgPrice = f.price;
-    return;
-  }
-  if (Math.sign(q) === Math.sign(t)) {
-    const next = q + t;
-    s.avgPrice = (Math.abs(q) * s.avgPrice + Math.abs(t) * f.price) / Math.abs(next);
-    s.quantity = next;
-    return;
-  }
-  const closed = Math.min(Math.abs(t), Math.abs(q));
-  s.realizedPnl += (f.price - s.avgPrice) * closed * Math.sign(q);
-  const next = q + t;
-  // 0.1 + 0.2 - 0.3 is not 0 in doubles; a residue that small is a flat position, not a tiny short.
-  if (Math.abs(next) <= 1e-12 * Math.max(Math.abs(q), Math.abs(t))) {
-    s.quantity = 0; s.avgPrice = 0;
-  } else {
-    s.quantity = next;
-    if (Math.sign(next) !== Math.sign(q)) s.avgPrice = f.price;
-  }
 }

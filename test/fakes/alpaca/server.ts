@@ -3,6 +3,7 @@
 // (alpaca-py), never from connectors/alpaca. What it holds to:
 // - Orders: client_order_id is unique per account (422 "client_order_id must be unique"); GET
 //   /v2/orders:by_client_order_id; DELETE answers 204 or 422 when not cancelable.
+//   Order terms (types, prices, time in force) are checked as documented, in orderTerms.ts.
 // - Account activities (FILL): ids read `<time>::<uuid>` and the uuid is the activity's own, not the
 //   trade update's execution_id; rows carry order_id, qty, price, cum_qty, leaves_qty, side, symbol,
 //   type fill/partial_fill; `after`/`until`, `direction` (default desc), `page_size` (default and
@@ -23,30 +24,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createSubmitLedger, type SubmitSummary } from '../../../connectors/submitLedger.ts';
 import type { FakeVenueControls } from '../../helpers/connectorSuiteTypes.ts';
 import { ACCOUNT, ASSETS, orderJson, type Activity, type Order } from './payloads.ts';
+import { orderTermsProblem } from './orderTerms.ts';
 
 const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
 const iso = (t = Date.now()) => new Date(t).toISOString();
 const stamp = (t: string) => t.replace(/[-:TZ.]/g, '').slice(0, 17);
-
-/**
- * Alpaca's documented order terms: type market, limit, stop, stop_limit, trailing_stop; limit_price for
- * limit and stop_limit, stop_price for stop and stop_limit, exactly one of trail_price / trail_percent
- * for trailing_stop (time_in_force day or gtc); crypto takes market, limit and stop_limit, gtc or ioc.
- */
-function orderTermsProblem(b: Record<string, string | undefined>): string | null {
-  const type = b.type ?? '';
-  const crypto = (b.symbol ?? '').includes('/');
-  if (!['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'].includes(type)) return `invalid order type: ${type}`;
-  if (crypto && !['market', 'limit', 'stop_limit'].includes(type)) return `${type} orders are not supported for crypto`;
-  if (crypto && !['gtc', 'ioc'].includes(b.time_in_force ?? '')) return 'invalid crypto time_in_force';
-  if (!['day', 'gtc', 'opg', 'cls', 'ioc', 'fok'].includes(b.time_in_force ?? '')) return 'invalid time_in_force';
-  if ((type === 'limit' || type === 'stop_limit') !== (b.limit_price !== undefined)) return 'limit_price is required for limit and stop_limit orders only';
-  if ((type === 'stop' || type === 'stop_limit') !== (b.stop_price !== undefined)) return 'stop_price is required for stop and stop_limit orders only';
-  const trails = Number(b.trail_price !== undefined) + Number(b.trail_percent !== undefined);
-  if (type === 'trailing_stop' ? trails !== 1 : trails !== 0) return 'trailing_stop takes exactly one of trail_price, trail_percent';
-  if (type === 'trailing_stop' && !['day', 'gtc'].includes(b.time_in_force ?? '')) return 'trailing_stop orders take time_in_force day or gtc';
-  return null;
-}
 
 export interface AlpacaFakeKnobs {
   /** A new order is listed by GET (by id, by client order id, lists) only this long after it was accepted. */
