@@ -75,7 +75,9 @@ export const tradeIdOf = (orderId: string, cumQty: number): string => `${orderId
 /** An order's FILL activities as fills, oldest first; without `cum_qty` the running sum stands in for it. */
 export function fillsFromActivities(activities: readonly AlpacaFillActivity[]): VenueFill[] {
   let cum = 0;
-  return [...activities].sort((a, b) => a.transaction_time - b.transaction_time || a.id.localeCompare(b.id)).map((a) => {
+  // Two executions can share a millisecond, and the uuid half of an id says nothing about order: within
+  // one order the cumulative quantity does (it only grows).
+  return [...activities].sort((a, b) => a.transaction_time - b.transaction_time || (a.cum_qty ?? 0) - (b.cum_qty ?? 0) || a.id.localeCompare(b.id)).map((a) => {
     cum = a.cum_qty ?? cum + a.qty;
     // Equities trade commission-free; regulatory fees arrive later as separate FEE activities.
     return { tradeId: tradeIdOf(a.order_id, cum), quantity: a.qty, price: a.price, fee: 0, venueTime: a.transaction_time };

@@ -24,6 +24,12 @@ describe('alpaca trade ids', () => {
     assert.deepEqual(withCum.map((f) => f.tradeId), ['o1:4', 'o1:10']);
     assert.deepEqual(without.map((f) => f.tradeId), ['o1:4', 'o1:10']);
   });
+
+  it('lists two executions of the same millisecond by their cumulative quantity, whatever their ids say', () => {
+    // The second execution's id sorts first (its uuid half is random at Alpaca): seen failing before.
+    const same = fillsFromActivities([act(1, 'o1', 6, 10, T0), act(2, 'o1', 4, 4, T0)]);
+    assert.deepEqual(same.map((f) => [f.tradeId, f.quantity]), [['o1:4', 4], ['o1:10', 6]]);
+  });
 });
 
 describe('alpaca activity journal', () => {
