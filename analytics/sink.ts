@@ -11,7 +11,7 @@ import type { Codec } from '../schemas/codec.ts';
 import type { ExecutionReport } from '../schemas/types.ts';
 import { createMutex } from '../streams/runtime/consume.ts';
 import { removePredecessors } from '../streams/runtime/membership.ts';
-import type { Topics } from '../streams/runtime/topics.ts';
+import type { Topics } from '../schemas/topics.ts';
 import { DATASETS, executionsDataset, type Dataset, type RowContext } from './columns.ts';
 import type { AnalyticsConfig } from './config.ts';
 import { recordWrite, type Manifest } from './manifest.ts';

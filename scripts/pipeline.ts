@@ -15,7 +15,8 @@ import { loadRuntimeEnv, type RuntimeEnv } from '../streams/runtime/env.ts';
 import { createHlc } from '../schemas/hlc.ts';
 import { AccountPartitioner, createKafka, kafkaConfig } from '../streams/runtime/kafka.ts';
 import { createLogger } from '../streams/runtime/log.ts';
-import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../streams/runtime/topics.ts';
+import { topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../schemas/topics.ts';
+import { ensureTopics } from '../streams/runtime/topics.ts';
 
 export const COMPONENTS = ['edge', 'decide', 'connector', 'projection', 'sink'] as const;
 /** Started only when named in --only: they need settings of their own (strategies: STRATEGIES_DIR). */

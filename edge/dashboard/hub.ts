@@ -5,7 +5,7 @@ import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
 import { buildBook, dayCurve, livePoint, mid, markKey, utcDayStart, type PositionRow, type StrategyDayRow } from './book.ts';
 import {

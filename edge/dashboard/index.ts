@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { Codec } from '../../schemas/codec.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import type { OpsAuth } from '../ops/auth.ts';
 import { loadDashboardEnv } from './config.ts';
 import { startHub, type ConnectorProbe, type HubOptions } from './hub.ts';
