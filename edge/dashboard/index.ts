@@ -30,7 +30,7 @@ export interface DashboardOptions {
   venues: readonly string[];
   /** Connectors running in this process, for their status and health checks. */
   connectors?: readonly ConnectorProbe[];
-  /** The DuckDB P&L (analytics/db.ts), when the process has it. */
+  /** The DuckDB P&L (analytics/query/db.ts), when the process has it. */
   analytics?: HubOptions['analytics'];
   /** The edge's metrics registry: consumer lag is exported there too. */
   registry?: Registry;
