@@ -2,7 +2,7 @@
 // that make each row unique, and for executions the P&L the position fold attributes to the row. Pure.
 import type { ExecutionReport, Order, RiskDecision, Signal } from '../schemas/types.ts';
 import type { RecordName } from '../schemas/codec.ts';
-import type { TopicKey } from '../streams/runtime/topics.ts';
+import type { TopicKey } from '../schemas/topics.ts';
 import type { PnlEffect } from './pnlFold.ts';
 
 /** `dict`: a string with few distinct values (account, venue, side...), dictionary-encoded in Arrow. */

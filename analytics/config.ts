@@ -23,7 +23,7 @@ export const analyticsEnvSchema = z.object({
   /** A query still running after this is interrupted and answered QUERY_LIMIT. */
   ANALYTICS_QUERY_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(10_000),
   ANALYTICS_QUERY_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-  // The edge's SQL endpoint runs its queries in a process of their own (analytics/queryProcess.ts), so a
+  // The edge's SQL endpoint runs its queries in a process of their own (analytics/query/queryProcess.ts), so a
   // heavy one takes one low-priority core and a bounded amount of memory, never the intake's.
   /** DuckDB memory_limit of that process, shared by its running queries; no spilling to disk. */
   ANALYTICS_QUERY_MEMORY_MB: z.coerce.number().int().min(16).max(1_048_576).default(256),

@@ -15,7 +15,7 @@ import { faultOn } from '../streams/runtime/faults.ts';
 import type { Hlc } from '../schemas/hlc.ts';
 import { AccountPartitioner } from '../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../streams/runtime/tail.ts';
-import type { Topics } from '../streams/runtime/topics.ts';
+import type { Topics } from '../schemas/topics.ts';
 import { connectorActor, mayResume, probeDue, venueControlKey, type BreakerConfig } from './breaker.ts';
 import { createCancelHandler } from './cancelHandler.ts';
 import { createControlWriter } from './controlWriter.ts';

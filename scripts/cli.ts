@@ -8,7 +8,7 @@ import { ConfigError } from '../streams/runtime/env.ts';
 
 async function usage(): Promise<string> {
   const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }, { VENUE_CHECK_USAGE }, { BACKTEST_USAGE }] = await Promise.all([
-    import('../streams/audit/args.ts'), import('../analytics/cli.ts'), import('../edge/ops/tokenCommand.ts'), import('../streams/shadow/command.ts'),
+    import('../streams/audit/args.ts'), import('../analytics/query/cli.ts'), import('../edge/ops/tokenCommand.ts'), import('../streams/shadow/command.ts'),
     import('./venueCheck.ts'), import('../edge/backtest/args.ts'),
   ]);
   return `usage:
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     case 'query':
     case 'analytics-verify':
     case 'analytics-sql': {
-      const { runAnalyticsCommand } = await import('../analytics/cli.ts');
+      const { runAnalyticsCommand } = await import('../analytics/query/cli.ts');
       process.exitCode = await runAnalyticsCommand(command, rest);
       return;
     }

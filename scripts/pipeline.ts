@@ -15,7 +15,8 @@ import { loadRuntimeEnv, type RuntimeEnv } from '../streams/runtime/env.ts';
 import { createHlc } from '../schemas/hlc.ts';
 import { AccountPartitioner, createKafka, kafkaConfig } from '../streams/runtime/kafka.ts';
 import { createLogger } from '../streams/runtime/log.ts';
-import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../streams/runtime/topics.ts';
+import { topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../schemas/topics.ts';
+import { ensureTopics } from '../streams/runtime/topics.ts';
 
 export const COMPONENTS = ['edge', 'decide', 'connector', 'projection', 'sink'] as const;
 /** Started only when named in --only: they need settings of their own (strategies: STRATEGIES_DIR). */
@@ -73,7 +74,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         { Registry }, { loadAnalyticsConfig }, { startQueryProcess }, { analyticsRoutes, limitsByRole, requireBearer },
         { createAccept, startKafkaProbe }, { createEdgeApp }, { consumerSpecs, startDashboard }, { loadEdgeConfig }, { startOps }, { venueNames },
       ] = await Promise.all([
-        import('prom-client'), import('../analytics/config.ts'), import('../analytics/queryProcess.ts'), import('../analytics/routes.ts'),
+        import('prom-client'), import('../analytics/config.ts'), import('../analytics/query/queryProcess.ts'), import('../analytics/query/routes.ts'),
         import('../edge/accept.ts'), import('../edge/app.ts'), import('../edge/dashboard/index.ts'), import('../edge/config.ts'), import('../edge/ops/index.ts'), import('../connectors/select.ts'),
       ]);
       const edgeConfig = loadEdgeConfig(rawEnv);
@@ -135,7 +136,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       up('shadow', () => shadow.stop());
     }
     if (want.has('sink')) {
-      const [{ createAnalyticsSink }, { loadAnalyticsConfig }] = await Promise.all([import('../analytics/sink.ts'), import('../analytics/config.ts')]);
+      const [{ createAnalyticsSink }, { loadAnalyticsConfig }] = await Promise.all([import('../analytics/sink/sink.ts'), import('../analytics/config.ts')]);
       const s = createAnalyticsSink({ kafka, codec, log: log.child({ component: 'sink' }), topics, groupId: group('analytics-sink'), instanceClientId, config: loadAnalyticsConfig(rawEnv) });
       await s.start();
       up('sink', () => s.stop());

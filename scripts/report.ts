@@ -6,7 +6,7 @@ import { readToEnd } from '../streams/runtime/consume.ts';
 import { loadRuntimeEnv } from '../streams/runtime/env.ts';
 import { createKafka } from '../streams/runtime/kafka.ts';
 import { createLogger } from '../streams/runtime/log.ts';
-import type { Topics } from '../streams/runtime/topics.ts';
+import type { Topics } from '../schemas/topics.ts';
 
 export interface Trail { decisions: RiskDecision[]; orders: Map<string, Order>; executions: Map<string, ExecutionReport[]> }
 

@@ -14,7 +14,7 @@ import { readToEnd } from '../../streams/runtime/consume.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
-import { topicNames } from '../../streams/runtime/topics.ts';
+import { topicNames } from '../../schemas/topics.ts';
 import { strategyOf, StrategyDefinitionError, type Strategy } from '../strategies/api.ts';
 import { BacktestUsageError, parseBacktestArgs } from './args.ts';
 import { outputHash, startBacktest } from './simulate.ts';

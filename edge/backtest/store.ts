@@ -7,10 +7,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { DATASETS, executionsDataset, type Dataset, type RowContext } from '../../analytics/columns.ts';
-import { emptyManifest } from '../../analytics/manifest.ts';
-import { createParquetWriter } from '../../analytics/parquet.ts';
+import { emptyManifest } from '../../analytics/sink/manifest.ts';
+import { createParquetWriter } from '../../analytics/sink/parquet.ts';
 import { createPnlFold } from '../../analytics/pnlFold.ts';
-import { writeBatch } from '../../analytics/store.ts';
+import { writeBatch } from '../../analytics/sink/store.ts';
 import type { ExecutionReport } from '../../schemas/types.ts';
 import { outputLines, type OutputRecord } from './simulate.ts';
 

@@ -5,7 +5,7 @@ import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
 import { buildBook, dayCurve, livePoint, mid, markKey, utcDayStart, type PositionRow, type StrategyDayRow } from './book.ts';
 import {
@@ -214,7 +214,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
         const v = venueViews(o.venues, stats, states, connectorReports);
         if (JSON.stringify(v) !== JSON.stringify(store.get().venues)) store.publish({ type: 'venues', venues: v });
       }
-      // Not awaited: the P&L query waits its turn behind ad-hoc queries (analytics/queryProcess.ts), up
+      // Not awaited: the P&L query waits its turn behind ad-hoc queries (analytics/query/queryProcess.ts), up
       // to their time limits, and the lag and venue refresh must not wait with it.
       if (o.analytics && !reconciling && now - lastRecon >= RECON_EVERY_MS) {
         lastRecon = now;

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { Codec } from '../../schemas/codec.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import type { OpsAuth } from '../ops/auth.ts';
 import { loadDashboardEnv } from './config.ts';
 import { startHub, type ConnectorProbe, type HubOptions } from './hub.ts';
@@ -30,7 +30,7 @@ export interface DashboardOptions {
   venues: readonly string[];
   /** Connectors running in this process, for their status and health checks. */
   connectors?: readonly ConnectorProbe[];
-  /** The DuckDB P&L (analytics/db.ts), when the process has it. */
+  /** The DuckDB P&L (analytics/query/db.ts), when the process has it. */
   analytics?: HubOptions['analytics'];
   /** The edge's metrics registry: consumer lag is exported there too. */
   registry?: Registry;

@@ -4,7 +4,7 @@
 import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import { DATASETS } from '../../analytics/columns.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { readProjectedOffsets } from './queries.ts';
 import { topicEnds } from '../../streams/runtime/consume.ts';
 

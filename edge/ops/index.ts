@@ -6,12 +6,12 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
 import { startControlPlane, type RunningControlPlane } from '../../streams/control/plane.ts';
-import { findToken } from '../../streams/control/store.ts';
 import { createCancelRequester } from '../../connectors/cancelRequest.ts';
 import { createOpsAuth, parseOpsTokens, type OpsAuth } from './auth.ts';
 import { createOpsCancels } from './cancel.ts';
 import { controlPublisher, costModelRoutes, createCostModelStore } from './costModel.ts';
 import { opsRoutes } from './routes.ts';
+import { findToken } from './tokenStore.ts';
 
 export interface Ops {
   plane: RunningControlPlane;

@@ -3,8 +3,8 @@
 import { parseArgs } from 'node:util';
 import { createPool, migrate } from '../../streams/runtime/db.ts';
 import { ConfigError, loadRuntimeEnv } from '../../streams/runtime/env.ts';
-import { addToken, revokeToken } from '../../streams/control/store.ts';
 import { generateToken, OPS_ROLES, sha256, type Role } from './auth.ts';
+import { addToken, revokeToken } from './tokenStore.ts';
 
 export const OPS_TOKEN_USAGE = `  order-router ops-token --name <name> --role viewer|operator|admin   create or replace an ops API token (printed once, stored hashed)
   order-router ops-token --name <name> --revoke                     revoke it`;

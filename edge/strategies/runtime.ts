@@ -15,7 +15,7 @@ import { quoteTime } from '../../streams/router/costModel.ts';
 import { ConfigError } from '../../streams/runtime/env.ts';
 import { faultOn } from '../../streams/runtime/faults.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { loadStrategiesConfig } from './config.ts';
 import { createStrategyPool, type StrategyPool, type StrategyStatus } from './pool.ts';
 import { createSigner, type Signer } from './signer.ts';

@@ -14,7 +14,7 @@ import type { Codec } from '../../schemas/codec.ts';
 import { auditTrail } from '../../streams/audit/trail.ts';
 import { parseEnv } from '../../streams/runtime/env.ts';
 import { faultOn } from '../../streams/runtime/faults.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { CLOSE, checkHello, closeReason, MAX_HELLO_BYTES, type AuthContext } from './protocol.ts';
 import { createPositionLookup } from './queries.ts';
 import { strategyRoutes } from './routes.ts';

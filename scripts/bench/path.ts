@@ -16,7 +16,7 @@ import { createLatencyHistogram, preciseNow, type LatencySummary } from './hist.
 import type { LoadOptions, LoadResult } from './loadgen.ts';
 import type { Kafka } from 'kafkajs';
 import type { Codec } from '../../schemas/codec.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { startFleet } from '../chaos/fleet.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -13,7 +13,7 @@ import { accountHeaders, readToEnd } from '../../streams/runtime/consume.ts';
 import { loadRuntimeEnv, type RuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
-import { topicNames, type Topics } from '../../streams/runtime/topics.ts';
+import { topicNames, type Topics } from '../../schemas/topics.ts';
 import { COMPONENTS } from '../pipeline.ts';
 import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 

@@ -1,6 +1,6 @@
 // The auditor commands' arguments: argv → a command, or a UsageError naming the bad argument. Pure.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { TOPIC } from '../runtime/topics.ts';
+import { TOPIC } from '../../schemas/topics.ts';
 import { UsageError, type RecordFilter } from './records.ts';
 import type { ReadFrom } from './topicReader.ts';
 

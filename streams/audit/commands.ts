@@ -6,7 +6,7 @@ import { createPool } from '../runtime/db.ts';
 import { loadRuntimeEnv } from '../runtime/env.ts';
 import { createKafka } from '../runtime/kafka.ts';
 import { createLogger } from '../runtime/log.ts';
-import { topicNames } from '../runtime/topics.ts';
+import { topicNames } from '../../schemas/topics.ts';
 import { AUDIT_USAGE, parseAuditArgs } from './args.ts';
 import { formatReport } from './compare.ts';
 import { UsageError } from './records.ts';

@@ -1,6 +1,6 @@
 // `audit verify`, the pure part: column-by-column differences between a live row and its rebuilt twin,
 // and the report an auditor reads.
-import type { BrokenLink } from './chain.ts';
+import type { BrokenLink } from '../../schemas/hashChain.ts';
 
 export type AuditedTable = 'positions' | 'executions' | 'position_history' | 'daily_realized_pnl' | 'rebuild';
 

@@ -1,7 +1,7 @@
 // Replay, the pure part: which topic a name means, which filters apply to its records, and the JSON
 // line printed for each record.
 import type { RecordName, RecordTypes } from '../../schemas/codec.ts';
-import { TOPIC, TOPIC_SCHEMA, topicNames, type TopicKey } from '../runtime/topics.ts';
+import { TOPIC, TOPIC_SCHEMA, topicNames, type TopicKey } from '../../schemas/topics.ts';
 
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }

@@ -5,7 +5,7 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Codec } from '../../schemas/codec.ts';
 import { readToEnd } from '../runtime/consume.ts';
-import type { Topics } from '../runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { buildTrail, signalIdOf, type Trail, type TrailRecord } from './timeline.ts';
 
 export interface TrailDeps { kafka: Kafka; codec: Codec; topics: Topics; pool: pg.Pool | null }

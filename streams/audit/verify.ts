@@ -14,7 +14,7 @@ import { createMemoryStore } from '../projection/memoryStore.ts';
 import { PROJECTED_COLUMNS, writePlan, writePositions } from '../projection/pgStore.ts';
 import { createProjector } from '../projection/projector.ts';
 import { fromExecutionRow, type ExecutionRow } from '../projection/rows.ts';
-import { verifyChain, type ChainedRow } from './chain.ts';
+import { verifyChain, type ChainedRow } from '../../schemas/hashChain.ts';
 import { diffRow, type Difference, type VerifyReport } from './compare.ts';
 
 export interface VerifyDeps {

@@ -19,7 +19,7 @@ import { errorCode } from '../../schemas/errors.ts';
 import { faultOn, killPoint } from '../runtime/faults.ts';
 import type { Hlc } from '../../schemas/hlc.ts';
 import { AccountPartitioner } from '../runtime/kafka.ts';
-import type { Topics } from '../runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import type { ControlConfig } from '../decide/config.ts';
 import { applyControl, defaultControlConfig } from '../decide/controlFold.ts';
 import { startLogTail, type LogTail } from '../decide/logTail.ts';

@@ -15,7 +15,7 @@ import { readToEnd, type OutRecord } from '../runtime/consume.ts';
 import { errorCode } from '../../schemas/errors.ts';
 import { faultOn } from '../runtime/faults.ts';
 import type { Hlc } from '../../schemas/hlc.ts';
-import type { Topics } from '../runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import type { ControlConfig } from './config.ts';
 import { applyControl, defaultControlConfig } from './controlFold.ts';
 import { decide } from './decide.ts';

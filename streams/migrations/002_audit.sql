@@ -1,7 +1,7 @@
 -- Audit: the execution log's hash chain, the fold's effect of every event, and the views auditors and
 -- the desk read. Applied by streams/runtime/db.ts inside PG_SCHEMA.
 
--- sha256 chained over the previous row of the same Kafka partition (streams/audit/chain.ts).
+-- sha256 chained over the previous row of the same Kafka partition (schemas/hashChain.ts).
 -- Nullable only because rows projected before this migration have none; `audit verify` flags them.
 ALTER TABLE executions ADD COLUMN hash text;
 CREATE INDEX executions_ref_idx ON executions (ref_execution_id) WHERE ref_execution_id IS NOT NULL;

@@ -2,7 +2,7 @@
 // for it and the chain head, which rows to write. The shell (projector.ts + a store) loads the inputs
 // and writes the plan in one transaction; the audit rebuild and the property test drive the same code.
 import type { ExecutionReport } from '../../schemas/types.ts';
-import { linkHash } from '../audit/chain.ts';
+import { linkHash } from '../../schemas/hashChain.ts';
 import { hlcToMillis } from '../../schemas/hlc.ts';
 import { evolveEach, positionKey, positionRow, refusedByFold, type PositionState } from '../positions/fold.ts';
 

@@ -3,7 +3,7 @@
 // Postgres store makes it one SQL transaction; the memory store lets tests and the audit rebuild run
 // the very same steps.
 import type { ExecutionReport } from '../../schemas/types.ts';
-import { GENESIS_HASH } from '../audit/chain.ts';
+import { GENESIS_HASH } from '../../schemas/hashChain.ts';
 import type { PositionState } from '../positions/fold.ts';
 import { idsToCheck, planBatch, positionsToLoad, stateFromLog, type BatchPlan, type IncomingExecution } from './core.ts';
 

@@ -1,37 +1,9 @@
-// Topic names and configurations: a contract. A prefix (TOPIC_PREFIX) lets tests and parallel
-// environments share one broker without sharing data.
+// Topic creation: partitions, retention, compaction and durability per topic. The names themselves are a
+// contract every folder shares, in schemas/topics.ts.
 import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Topics } from '../../schemas/topics.ts';
 import { assertDurable, brokerCount, describeDurability, resolveDurability, type Durability } from './durability.ts';
 import type { RuntimeEnv } from './env.ts';
-
-export const TOPIC = {
-  signals: 'signals',
-  riskDecisions: 'risk-decisions',
-  orders: 'orders',
-  ordersShadow: 'orders-shadow',
-  executions: 'executions',
-  quotes: 'quotes',
-  control: 'control',
-  deadLetters: 'dead-letters',
-  cancelRequests: 'cancel-requests',
-  instruments: 'instruments',
-} as const;
-
-export type TopicKey = keyof typeof TOPIC;
-export type Topics = { readonly [K in TopicKey]: string };
-
-/** Avro record name carried by each topic (subject `<topic>-value`). */
-export const TOPIC_SCHEMA: { readonly [K in TopicKey]: string } = {
-  signals: 'Signal', riskDecisions: 'RiskDecision', orders: 'Order', ordersShadow: 'Order',
-  executions: 'ExecutionReport', quotes: 'Quote', control: 'Control', deadLetters: 'DeadLetter',
-  cancelRequests: 'CancelRequest', instruments: 'Instrument',
-};
-
-export function topicNames(prefix = ''): Topics {
-  const out = {} as Record<TopicKey, string>;
-  for (const k of Object.keys(TOPIC) as TopicKey[]) out[k] = prefix + TOPIC[k];
-  return Object.freeze(out);
-}
 
 const forever = { 'retention.ms': '-1', 'retention.bytes': '-1' };
 const compacted = { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '3600000' };

@@ -1,4 +1,4 @@
-// The edge's SQL endpoint against its real query process (analytics/queryProcess.ts: a child process with
+// The edge's SQL endpoint against its real query process (analytics/query/queryProcess.ts: a child process with
 // DuckDB inside): a query over its time or memory limit is cut with an answer naming the limit while the
 // edge keeps taking alerts, a stuck query process is killed and replaced, queries beyond the cap are
 // refused, writes stay refused inside the query process itself, and roles are enforced. No Kafka: the
@@ -13,8 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { startQueryProcess, type FromWorker, type QueryProcess, type ToWorker, type WorkerOptions } from '../../analytics/queryProcess.ts';
-import { analyticsRoutes, limitsByRole, requireBearer } from '../../analytics/routes.ts';
+import { startQueryProcess, type FromWorker, type QueryProcess, type ToWorker, type WorkerOptions } from '../../analytics/query/queryProcess.ts';
+import { analyticsRoutes, limitsByRole, requireBearer } from '../../analytics/query/routes.ts';
 import { createEdgeApp } from '../../edge/app.ts';
 import { parseEdgeConfig } from '../../edge/config.ts';
 import { createOpsAuth, parseOpsTokens } from '../../edge/ops/auth.ts';
@@ -151,7 +151,7 @@ describe('analytics queries beside the edge', () => {
 describe('the query process on its own', () => {
   it('refuses writes, files outside the data folder and settings itself, whatever the edge let through', async () => {
     const options: WorkerOptions = { dir, timeoutMs: 5000, maxRows: 10, memoryLimitMb: 64, threads: 1, nice: 10 };
-    const child = fork(fileURLToPath(new URL('../../analytics/queryWorker.ts', import.meta.url)), [JSON.stringify(options)], {
+    const child = fork(fileURLToPath(new URL('../../analytics/query/queryWorker.ts', import.meta.url)), [JSON.stringify(options)], {
       execArgv: [...TS_NODE_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const answers = new Map<number, FromWorker>();

@@ -22,7 +22,7 @@ import { createProjection } from '../../streams/projection/processor.ts';
 import { createPool, migrate, type Pool } from '../../streams/runtime/db.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner, partitionForAccount } from '../../streams/runtime/kafka.ts';
-import { topicNames } from '../../streams/runtime/topics.ts';
+import { topicNames } from '../../schemas/topics.ts';
 import { isolatedEnv, readAll, testKafka, testLog, tradingViewAlert, waitFor } from '../helpers/env.ts';
 import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 

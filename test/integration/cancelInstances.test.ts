@@ -18,7 +18,7 @@ import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { createHlc } from '../../schemas/hlc.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { isolatedEnv, testKafka, testLog, waitFor } from '../helpers/env.ts';
 
 describe('cancels with two connector instances', () => {

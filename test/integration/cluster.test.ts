@@ -9,7 +9,8 @@ import { clusterUnavailable, startOwnCluster, type OwnCluster } from '../../scri
 import { describeDurability, retried } from '../../streams/runtime/durability.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
-import { createTopicsAndWait, ensureTopics, topicNames } from '../../streams/runtime/topics.ts';
+import { topicNames } from '../../schemas/topics.ts';
+import { createTopicsAndWait, ensureTopics } from '../../streams/runtime/topics.ts';
 import { isolatedEnv, testLog } from '../helpers/env.ts';
 import { spawnComponent } from '../helpers/processes.ts';
 

@@ -17,7 +17,7 @@ import type { Signal } from '../../schemas/types.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { isolatedEnv, readAll, testKafka, waitFor } from '../helpers/env.ts';
 import { teeToTestLog } from '../helpers/testLogs.ts';
 import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';

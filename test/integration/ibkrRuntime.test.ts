@@ -17,7 +17,8 @@ import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { createHlc } from '../../schemas/hlc.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
-import { ensureTopics, topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../../streams/runtime/topics.ts';
+import { topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../../schemas/topics.ts';
+import { ensureTopics } from '../../streams/runtime/topics.ts';
 import { createFakeIbkrGateway, type FakeIbkrGateway } from '../fakes/ibkr/fake.ts';
 import { isolatedEnv, testKafka, waitFor } from '../helpers/env.ts';
 

@@ -24,7 +24,7 @@ import { readToEnd } from '../../streams/runtime/consume.ts';
 import { createPool, migrate, type Pool } from '../../streams/runtime/db.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { parseFaults } from '../../streams/runtime/faults.ts';
-import type { Topics } from '../../streams/runtime/topics.ts';
+import type { Topics } from '../../schemas/topics.ts';
 import { isolatedEnv, testKafka, testLog, waitFor, TEST_SECRET } from '../helpers/env.ts';
 
 const LIMIT = 64 * 1024;

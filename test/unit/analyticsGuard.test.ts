@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkReadOnlySql, maskSql, SqlRefused } from '../../analytics/guard.ts';
+import { checkReadOnlySql, maskSql, SqlRefused } from '../../analytics/query/guard.ts';
 
 const refused = (sql: string, pattern: RegExp) =>
   assert.throws(() => checkReadOnlySql(sql), (e: unknown) => e instanceof SqlRefused && pattern.test(e.message), sql);

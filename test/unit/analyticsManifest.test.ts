@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { dataFileName, dataFilePath, dayOfHlc, dayOfPath, parseFileName, tempFileName } from '../../analytics/files.ts';
 import {
   emptyManifest, ManifestError, parseManifest, planCompaction, reconcile, recordCompaction, recordWrite, rewind, type ManifestFile,
-} from '../../analytics/manifest.ts';
+} from '../../analytics/sink/manifest.ts';
 
 const file = (day: string, first: number, last: number, rows = last - first + 1, partition = 0): ManifestFile => ({
   path: dataFilePath('executions', day, dataFileName(partition, first, last)), day, firstOffset: first, lastOffset: last, rows, bytes: 100, sha256: 'x',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatCsv, formatTable, OptionsError, parsePnlOptions, pnlSql, withUnrealized, type QueryResult } from '../../analytics/report.ts';
+import { formatCsv, formatTable, OptionsError, parsePnlOptions, pnlSql, withUnrealized, type QueryResult } from '../../analytics/query/report.ts';
 
 describe('P&L report options', () => {
   it('defaults to account,symbol as a table and accepts any dimensions in any order', () => {

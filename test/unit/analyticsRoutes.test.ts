@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Fastify from 'fastify';
-import { QueryError, type AnalyticsDb } from '../../analytics/db.ts';
-import { checkReadOnlySql } from '../../analytics/guard.ts';
-import { analyticsRoutes, limitsByRole, requireBearer, type RoleLimits } from '../../analytics/routes.ts';
+import { QueryError, type AnalyticsDb } from '../../analytics/query/db.ts';
+import { checkReadOnlySql } from '../../analytics/query/guard.ts';
+import { analyticsRoutes, limitsByRole, requireBearer, type RoleLimits } from '../../analytics/query/routes.ts';
 import type { Role } from '../../streams/control/model.ts';
 
 const result = { columns: [{ name: 'n', type: 'BIGINT' }], rows: [[1]], truncated: false };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExecutionReport, Order, RiskDecision, Signal } from '../../schemas/types.ts';
 import { parseAuditArgs } from '../../streams/audit/args.ts';
-import { canonicalEvent, GENESIS_HASH, linkHash, verifyChain, type ChainedRow } from '../../streams/audit/chain.ts';
+import { canonicalEvent, GENESIS_HASH, linkHash, verifyChain, type ChainedRow } from '../../schemas/hashChain.ts';
 import { diffRow, formatReport, type VerifyReport } from '../../streams/audit/compare.ts';
 import { checkFilter, matches, resolveTopic, toJsonLine, UsageError } from '../../streams/audit/records.ts';
 import { buildTrail, signalIdOf, type TrailRecord } from '../../streams/audit/timeline.ts';

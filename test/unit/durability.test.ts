@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertDurable, durabilityShortfalls, resolveDurability, type TopicDurability } from '../../streams/runtime/durability.ts';
 import { ConfigError, loadRuntimeEnv } from '../../streams/runtime/env.ts';
-import { topicConfigs, topicNames } from '../../streams/runtime/topics.ts';
+import { topicNames } from '../../schemas/topics.ts';
+import { topicConfigs } from '../../streams/runtime/topics.ts';
 
 const topic = (o: Partial<TopicDurability> = {}): TopicDurability => ({ topic: 'signals', replicationFactor: 3, minInsyncReplicas: 2, uncleanLeaderElection: false, ...o });
 

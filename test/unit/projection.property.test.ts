@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { ExecType, ExecutionReport, Side } from '../../schemas/types.ts';
-import { verifyChain } from '../../streams/audit/chain.ts';
+import { verifyChain } from '../../schemas/hashChain.ts';
 import { foldPositions, positionKey, positionRow, refusedByFold } from '../../streams/positions/fold.ts';
 import type { IncomingExecution } from '../../streams/projection/core.ts';
 import { createMemoryStore, type MemoryStore } from '../../streams/projection/memoryStore.ts';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { avroType } from '../../schemas/codec.ts';
 import { generateTypes, typesFile } from '../../schemas/generate.ts';
-import { TOPIC_SCHEMA, topicConfigs, topicNames } from '../../streams/runtime/topics.ts';
+import { TOPIC_SCHEMA, topicNames } from '../../schemas/topics.ts';
+import { topicConfigs } from '../../streams/runtime/topics.ts';
 import type { ExecutionReport } from '../../schemas/types.ts';
 
 describe('schemas', () => {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { toArrowTable } from '../../analytics/arrowBatch.ts';
+import { toArrowTable } from '../../analytics/sink/arrowBatch.ts';
 import { executionsDataset, type RowContext } from '../../analytics/columns.ts';
-import { createParquetWriter, type ParquetWriter } from '../../analytics/parquet.ts';
+import { createParquetWriter, type ParquetWriter } from '../../analytics/sink/parquet.ts';
 import type { ExecType, ExecutionReport } from '../../schemas/types.ts';
 
 const TYPES: ExecType[] = ['ACK', 'FILL', 'PARTIAL_FILL', 'CORRECTION'];

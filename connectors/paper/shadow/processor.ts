@@ -8,7 +8,7 @@ import type { Codec } from '../../../schemas/codec.ts';
 import type { Quote } from '../../../schemas/types.ts';
 import { usableMid } from '../../../streams/router/costModel.ts';
 import { startTail, type Tail } from '../../../streams/runtime/tail.ts';
-import type { Topics } from '../../../streams/runtime/topics.ts';
+import type { Topics } from '../../../schemas/topics.ts';
 import { readShadowMeta } from '../../../streams/shadow/headers.ts';
 import { simulateFill } from './simulate.ts';
 import { insertShadowFill } from '../../../streams/shadow/store.ts';

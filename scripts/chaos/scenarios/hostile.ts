@@ -106,8 +106,8 @@ async function sqlEndpoint(client: HttpClient, edgeUrl: string, run: RunEnv): Pr
   }
   const dir = mkdtempSync(join(tmpdir(), `chaos-analytics-${run.tag}-`));
   const Fastify = (await import('fastify')).default;
-  const { analyticsRoutes } = await import('../../../analytics/routes.ts');
-  const { openAnalyticsDb } = await import('../../../analytics/db.ts');
+  const { analyticsRoutes } = await import('../../../analytics/query/routes.ts');
+  const { openAnalyticsDb } = await import('../../../analytics/query/db.ts');
   const db = await openAnalyticsDb({ dir, timeoutMs: 5000, maxRows: 100, threads: 1 });
   const app = Fastify();
   await app.register(analyticsRoutes, { db });
@@ -115,7 +115,7 @@ async function sqlEndpoint(client: HttpClient, edgeUrl: string, run: RunEnv): Pr
   try {
     const checks = await sqlChecks(client, url, {}, dir, marker);
     const fileWritten = existsSync(marker);
-    return { target: 'analytics/routes.ts mounted alone (the edge does not serve /analytics/query yet)', checks, fileWritten };
+    return { target: 'analytics/query/routes.ts mounted alone (the edge does not serve /analytics/query yet)', checks, fileWritten };
   } finally {
     await app.close();
     db.close();

@@ -7,9 +7,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Table } from 'apache-arrow';
 import { registerBatchScan, sqlList, sqlString, type BatchScan } from './arrowToDuckdb.ts';
-import type { Dataset } from './columns.ts';
-
-export { sqlString };
+import type { Dataset } from '../columns.ts';
 
 const PARQUET_OPTIONS = '(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)';
 

@@ -4,7 +4,7 @@
 // One manifest per topic partition (not one for the whole folder) because a Kafka partition has one
 // owner at a time: each sink instance writes only the manifests of the partitions it owns, so no two
 // processes ever race on the same file.
-import { dataFileName, dataFilePath, dayOfPath, parseFileName } from './files.ts';
+import { dataFileName, dataFilePath, dayOfPath, parseFileName } from '../files.ts';
 
 export interface ManifestFile {
   /** Relative to the analytics root: `executions/date=2026-11-22/0-5-9.parquet`. */

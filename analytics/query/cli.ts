@@ -1,15 +1,17 @@
 // `order-router pnl`, `order-router query` and `order-router analytics-verify`: the quant's commands.
-// Parsing and printing only; the work is in db.ts, report.ts and store.ts.
+// Parsing and printing only; the work is in db.ts and report.ts, and for analytics-verify and analytics-sql in
+// the sink's manifests (../sink/store.ts): the manifests are the one record of which files exist, shared by
+// both halves, so the query side reads them rather than keeping a second listing.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { loadAnalyticsConfig } from './config.ts';
+import { loadAnalyticsConfig } from '../config.ts';
 import { openAnalyticsDb, QueryError } from './db.ts';
 import { SqlRefused } from './guard.ts';
-import { sqlString } from './parquet.ts';
+import { sqlString } from '../sql.ts';
 import { FORMATS, formatResult, OptionsError, parsePnlOptions, type Format } from './report.ts';
-import { loadAllManifests, verifyFiles } from './store.ts';
+import { loadAllManifests, verifyFiles } from '../sink/store.ts';
 import { viewStatements } from './views.ts';
 
 export const ANALYTICS_USAGE = `  order-router pnl [--by account,strategy,symbol,venue,day] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--format table|csv|json] [--run ID]

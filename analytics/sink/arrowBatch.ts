@@ -4,7 +4,7 @@
 import {
   Dictionary, Float64, Int32, Int64, makeData, makeVector, Table, TimestampMillisecond, Utf8, type Vector,
 } from 'apache-arrow';
-import type { Column, Dataset, RowContext } from './columns.ts';
+import type { Column, Dataset, RowContext } from '../columns.ts';
 
 type Cell = string | number | null | undefined;
 

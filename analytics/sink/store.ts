@@ -5,8 +5,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { toArrowTable } from './arrowBatch.ts';
-import type { Dataset, RowContext } from './columns.ts';
-import { dataFileName, dataFilePath, dayFolder, dayOfHlc, tempFileName } from './files.ts';
+import type { Dataset, RowContext } from '../columns.ts';
+import { dataFileName, dataFilePath, dayFolder, dayOfHlc, tempFileName } from '../files.ts';
 import { listDir, nonce, publish, removeFile, sha256File, writeJsonAtomic } from './fsutil.ts';
 import {
   emptyManifest, parseManifest, planCompaction, reconcile, recordCompaction, recordWrite, rewind,

@@ -1,6 +1,6 @@
 // The P&L report: options → one SQL statement over the views, and results → table, CSV or JSON. Pure.
 import { z } from 'zod';
-import { DAY_RE } from './files.ts';
+import { DAY_RE } from '../files.ts';
 import { PNL_SUMS } from './views.ts';
 
 export const DIMENSIONS = ['account', 'strategy', 'symbol', 'venue', 'day'] as const;

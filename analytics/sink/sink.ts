@@ -7,16 +7,16 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { Codec } from '../schemas/codec.ts';
-import type { ExecutionReport } from '../schemas/types.ts';
-import { createMutex } from '../streams/runtime/consume.ts';
-import { removePredecessors } from '../streams/runtime/membership.ts';
-import type { Topics } from '../streams/runtime/topics.ts';
-import { DATASETS, executionsDataset, type Dataset, type RowContext } from './columns.ts';
-import type { AnalyticsConfig } from './config.ts';
+import type { Codec } from '../../schemas/codec.ts';
+import type { ExecutionReport } from '../../schemas/types.ts';
+import { createMutex } from '../../streams/runtime/consume.ts';
+import { removePredecessors } from '../../streams/runtime/membership.ts';
+import type { Topics } from '../../schemas/topics.ts';
+import { DATASETS, executionsDataset, type Dataset, type RowContext } from '../columns.ts';
+import type { AnalyticsConfig } from '../config.ts';
 import { recordWrite, type Manifest } from './manifest.ts';
 import { createParquetWriter, type ParquetWriter } from './parquet.ts';
-import { createPnlFold, type PnlFold } from './pnlFold.ts';
+import { createPnlFold, type PnlFold } from '../pnlFold.ts';
 import { compactPartition, reconcilePartition, saveManifest, writeBatch, type Fault } from './store.ts';
 
 export interface AnalyticsSinkOptions {

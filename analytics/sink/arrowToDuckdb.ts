@@ -10,9 +10,9 @@ import {
   BIGINT, DOUBLE, DuckDBTableFunction, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBDataChunk, type DuckDBType,
 } from '@duckdb/node-api';
 import type { Data, RecordBatch, Table } from 'apache-arrow';
-import type { Column, Dataset } from './columns.ts';
+import type { Column, Dataset } from '../columns.ts';
 
-import { sqlList, sqlString } from './sql.ts';
+import { sqlList, sqlString } from '../sql.ts';
 
 export { sqlList, sqlString };
 

@@ -6,7 +6,7 @@
 // prev_hash is GENESIS_HASH for a partition's first stored row. The separator cannot occur inside the
 // canonical JSON (JSON escapes newlines), so the preimage is unambiguous.
 import { createHash } from 'node:crypto';
-import type { ExecutionReport } from '../../schemas/types.ts';
+import type { ExecutionReport } from './types.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -1,7 +1,7 @@
 // The DuckDB views quants query. Pure SQL text over the Parquet files; the same statements work in a
 // plain DuckDB shell (see the README section in the report). Days are UTC days of our hlc.
-import { DATASETS, emptySelect, type Dataset } from './columns.ts';
-import { sqlString } from './sql.ts';
+import { DATASETS, emptySelect, type Dataset } from '../columns.ts';
+import { sqlString } from '../sql.ts';
 
 export const globFor = (root: string, d: Dataset): string => `${root.replace(/\/+$/, '')}/${d.name}/*/*.parquet`;
 

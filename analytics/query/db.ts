@@ -6,11 +6,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, StatementType, type DuckDBConnection, type DuckDBResultReader } from '@duckdb/node-api';
-import { createMutex } from '../streams/runtime/consume.ts';
-import { DATASETS, type Dataset } from './columns.ts';
+import { createMutex } from '../../streams/runtime/consume.ts';
+import { DATASETS, type Dataset } from '../columns.ts';
 import { checkReadOnlySql, SqlRefused } from './guard.ts';
 import { QueryError, timeLimitError, type AnalyticsDb } from './query.ts';
-import { sqlString } from './sql.ts';
+import { sqlString } from '../sql.ts';
 import { pnlSql, type QueryResult } from './report.ts';
 import { viewStatements } from './views.ts';
 

@@ -2,7 +2,7 @@
 // A plain (encapsulated) plugin: the optional preHandler guards these routes only, so the ops API's
 // bearer-token hook can be passed in without touching the webhook routes beside them.
 import type { FastifyPluginAsync, FastifyReply, preHandlerHookHandler } from 'fastify';
-import { mayAct, type Role } from '../streams/control/model.ts';
+import { mayAct, type Role } from '../../streams/control/model.ts';
 import { QueryError, type AnalyticsDb, type QueryOptions } from './query.ts';
 import { SqlRefused, MAX_SQL_LENGTH } from './guard.ts';
 import { formatCsv, formatTable, OptionsError, parsePnlOptions, type QueryResult } from './report.ts';

@@ -9,7 +9,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { TS_NODE_ARGS } from '../streams/runtime/tsNode.ts';
+import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 import { QueryError, timeLimitError, type AnalyticsDb, type QueryOptions } from './query.ts';
 import { checkReadOnlySql, SqlRefused } from './guard.ts';
 import type { PnlOptions, QueryResult } from './report.ts';
