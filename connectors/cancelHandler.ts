@@ -127,5 +127,5 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     return out;
   }
 
-  return { handle, report, handleAll, decode };
+  return { handle, report, handleAll, decode, cidOf };
 }
