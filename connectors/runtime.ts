@@ -198,15 +198,19 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     coTopics: [o.topics.cancelRequests], partitionAssigners: [CoPartitionAssigner],
     serialize: lock,
     onRebalancing() { owned = new Set(); },
-    async onAssigned(partitions) {
-      assignedAt = clock();
-      owned = new Set(partitions);
-      // Before the first order of the new assignment: what the previous owner wrote is read, then its
-      // unfinished orders are looked up (their push events went to nobody during the handover).
-      stateCurrent = (stateTail?.sync() ?? Promise.resolve()).catch((e) => log.warn({ err: message(e) }, 'executions not re-read on assignment'));
-      void stateCurrent.then(() => sync.reconcile('start')).catch((e) => log.warn({ err: message(e) }, 'reconciliation after assignment failed; the timer retries'));
-    },
+    // Ownership and the catch-up start at the join (see below), not at the first batch: pushes and
+    // reconciliation for the orders taken over must be recorded even when no new order comes.
+    async onAssigned() {},
     handle: batches.handle, prepare: batches.prepare, afterCommit: batches.afterCommit, onAbort: batches.onAbort,
+  });
+
+  loop.consumer.on(loop.consumer.events.GROUP_JOIN, ({ payload }) => {
+    assignedAt = clock();
+    owned = new Set(payload.memberAssignment[o.topics.orders] ?? []);
+    // Before the first order of the new assignment: what the previous owner wrote is read, then its
+    // unfinished orders are looked up (their push events went to nobody during the handover).
+    stateCurrent = (stateTail?.sync() ?? Promise.resolve()).catch((e) => log.warn({ err: message(e) }, 'executions not re-read on assignment'));
+    void stateCurrent.then(() => sync.reconcile('start')).catch((e) => log.warn({ err: message(e) }, 'reconciliation after assignment failed; the timer retries'));
   });
 
   async function startLoop(): Promise<void> {
