@@ -23,8 +23,6 @@ import type { OpsAuth, OpsIdentity } from './auth.ts';
 
 export type CostScope = Extract<Scope, 'DESK' | 'VENUE'>;
 export type CostDoc = Readonly<Record<string, unknown>>;
-/** The same as the control writer's `Publish`: one control record to the topic, its offset back. */
-export type PublishControl = Publish;
 
 export interface CostModelRow { scope: CostScope; target: string; model: CostDoc; updatedBy: string; updatedAt: string; controlId: string }
 
@@ -43,7 +41,7 @@ export function costModelControl(
 }
 
 export interface CostModelStoreOptions {
-  pool: pg.Pool; publish: PublishControl; log: Logger; hlc: () => number; clock?: () => number; publishTimeoutMs?: number;
+  pool: pg.Pool; publish: Publish; log: Logger; hlc: () => number; clock?: () => number; publishTimeoutMs?: number;
 }
 
 export function createCostModelStore(o: CostModelStoreOptions) {
@@ -103,7 +101,7 @@ export function createCostModelStore(o: CostModelStoreOptions) {
 export type CostModelStore = ReturnType<typeof createCostModelStore>;
 
 /** A producer for `control` with acks=all, keyed like every control record. */
-export async function controlPublisher(kafka: Kafka, codec: Codec, topic: string): Promise<{ publish: PublishControl; stop(): Promise<void> }> {
+export async function controlPublisher(kafka: Kafka, codec: Codec, topic: string): Promise<{ publish: Publish; stop(): Promise<void> }> {
   const p: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
   await p.connect();
   return {

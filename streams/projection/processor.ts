@@ -7,16 +7,11 @@ import type pg from 'pg';
 import type { Codec } from '../../schemas/codec.ts';
 import { createProjector } from './projector.ts';
 import { createPgStore, storedOffsets } from './pgStore.ts';
-import { FETCH_MAX_WAIT_MS, fetchPacer } from '../runtime/kafka.ts';
+import { FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
 import { removePredecessors } from '../runtime/membership.ts';
 
 /** How often Kafka's copy of the projection's offsets is brought up to date. */
 const KAFKA_OFFSETS_EVERY_MS = 5_000;
-/**
- * At most one fetch, so one SQL transaction, per this many ms while executions flow: at 100 alerts/s a
- * transaction per record (BEGIN, offsets, rows, COMMIT) cost Postgres more than the rows themselves.
- */
-const FETCH_PACE_MS = 50;
 
 export interface ProjectionOptions {
   kafka: Kafka; pool: pg.Pool; codec: Codec; log: Logger; topic: string; groupId: string;
@@ -27,7 +22,6 @@ export interface ProjectionOptions {
 export function createProjection(o: ProjectionOptions) {
   const consumer = o.kafka.consumer({ groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, sessionTimeout: 15000, heartbeatInterval: 1000 });
   const projector = createProjector(createPgStore(o.pool, o.groupId, o.topic));
-  const pace = fetchPacer(consumer, FETCH_PACE_MS);
   let generation = 0;
   let stopped = false;
 
@@ -100,7 +94,6 @@ export function createProjection(o: ProjectionOptions) {
           }
           o.log.debug({ partition: batch.partition, stored: plan.executions.length, duplicates: plan.duplicates, redelivered: plan.redelivered }, 'projection batch');
           applied.set(batch.partition, (BigInt(batch.messages[batch.messages.length - 1].offset) + 1n).toString());
-          await pace();
           await heartbeat();
         },
       });

@@ -1,6 +1,7 @@
 // Exactly-once consume-transform-produce for a processor that several instances share through one
-// consumer group (decide, brackets, every venue's connector), built for kafkajs, which cannot send the consumer group metadata with sendOffsets
-// (no KIP-447): the broker would accept an offset commit from an instance that already lost the partition.
+// consumer group (decide, brackets, every venue's connector), built for kafkajs, which cannot send the
+// consumer group metadata with sendOffsets (no KIP-447): the broker would accept an offset commit from
+// an instance that already lost the partition.
 //
 // Zombie fencing: one transactional producer PER INPUT PARTITION, with an id derived from the group and
 // the partition (`<base>.p<n>`), not from the instance. Whoever is assigned partition n initialises
@@ -105,7 +106,6 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
   const topics = [o.topic, ...(o.coTopics ?? [])];
   const serialize = o.serialize ?? (<T>(fn: () => Promise<T>) => fn());
   let paused = false, running = false;
-  consumer.on(consumer.events.REBALANCING, () => { unsent.clear(); o.onRebalancing?.(); });
   const producers = new Map<number, Producer>();
   let assignment: number[] = [];
   let generation = 0;
@@ -168,6 +168,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
     return run;
   }
   let flushTimer: NodeJS.Timeout | null = null;
+  consumer.on(consumer.events.REBALANCING, () => { unsent.clear(); o.onRebalancing?.(); });
 
   async function runTransaction(producer: Producer, messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
     const txn = await producer.transaction();
