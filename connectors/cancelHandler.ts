@@ -127,5 +127,5 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     return out;
   }
 
-  return { handle, report, handleAll, decode, cidOf };
+  return { handle, report, handleAll, decode };
 }

@@ -9,7 +9,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
-import type { ExecutionReport, Order } from '../schemas/types.ts';
+import type { CancelRequest, ExecutionReport, Order } from '../schemas/types.ts';
 import { accountHeaders, createMutex, type OutRecord } from '../streams/runtime/consume.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
 import type { Hlc } from '../schemas/hlc.ts';
@@ -19,11 +19,11 @@ import type { Topics } from '../schemas/topics.ts';
 import { connectorActor, mayResume, probeDue, venueControlKey, type BreakerConfig } from './breaker.ts';
 import { createCancelHandler } from './cancelHandler.ts';
 import { createControlWriter } from './controlWriter.ts';
+import { VenueError } from './http.ts';
 import { instrumentBookFor } from './instrumentRules.ts';
-import { createPartitionedLoop } from '../streams/runtime/partitionedLoop.ts';
-import { CoPartitionAssigner } from './coPartition.ts';
-import { createOrderBatches } from './orderBatches.ts';
-import { createOrderSubmitter } from './orderSubmitter.ts';
+import { createOrderLoop } from './orderLoop.ts';
+import { createOrderSubmitter, type Staged } from './orderSubmitter.ts';
+import { inPool } from './pool.ts';
 import { createQuotePublisher } from './quotePublisher.ts';
 import { applyReport, knownFromOrder, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
@@ -33,9 +33,7 @@ import { createVenueSync } from './venueSync.ts';
 
 export interface ConnectorOptions {
   kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; client: VenueClient;
-  groupId: string;
-  /** Shared by every instance of this venue's connector: `<base>.p<n>` per `orders` partition (per-partition fencing). */
-  transactionalIdBase: string; clock?: () => number;
+  groupId: string; transactionalId: string; clock?: () => number;
   /** This instance's Kafka client id: its dead predecessor is removed from the group before joining (membership.ts). */
   instanceClientId?: string;
   /** Submit attempts per order before the batch is aborted and re-read. */
@@ -84,6 +82,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   let state: ConnectorStatus['state'] = 'starting';
   let reconciled = false, loopStarted = false, stopped = false, ticking = false, silent = false;
   let assignedAt = 0, lastReconcileAt = clock();
+  let staged: Staged[] = [];
   let timer: NodeJS.Timeout | null = null;
   let unsubscribe: (() => void) | null = null;
   let controlTail: Tail | null = null;
@@ -186,31 +185,45 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   });
   const instruments = instrumentBookFor(o.client, { symbols: o.instrumentSymbols ?? o.quoteSymbols ?? [], producer: sideProducer, codec: o.codec, topic: o.topics.instruments, hlc: () => o.hlc.now(), log });
   const cancels = createCancelHandler({ client: o.client, codec: o.codec, log, clock, stamp, call: gate.call, known });
-  const batches = createOrderBatches({
-    venue, codec: o.codec, log, clock, topics: o.topics, gate, submitter, cancels, known, attempted, seen, partitionOf,
-    submitConcurrency: cfg.submitConcurrency, stateCurrent: () => stateCurrent, kept, toRecord,
-  });
 
-  // The exactly-once loop decide runs too (streams/runtime/partitionedLoop.ts): a transactional id per
-  // `orders` partition, so an instance dropped from the group while alive is fenced on its partitions.
-  const loop = createPartitionedLoop({
-    kafka: o.kafka, log, groupId: o.groupId, transactionalIdBase: o.transactionalIdBase, instanceClientId: o.instanceClientId, topic: o.topics.orders,
-    coTopics: [o.topics.cancelRequests], partitionAssigners: [CoPartitionAssigner],
+  const loop = createOrderLoop({
+    kafka: o.kafka, log, groupId: o.groupId, transactionalId: o.transactionalId, instanceClientId: o.instanceClientId, topic: o.topics.orders,
+    cancelTopic: o.topics.cancelRequests,
     serialize: lock,
     onRebalancing() { owned = new Set(); },
-    // Ownership and the catch-up start at the join (see below), not at the first batch: pushes and
-    // reconciliation for the orders taken over must be recorded even when no new order comes.
-    async onAssigned() {},
-    handle: batches.handle, prepare: batches.prepare, afterCommit: batches.afterCommit, onAbort: batches.onAbort,
-  });
-
-  loop.consumer.on(loop.consumer.events.GROUP_JOIN, ({ payload }) => {
-    assignedAt = clock();
-    owned = new Set(payload.memberAssignment[o.topics.orders] ?? []);
-    // Before the first order of the new assignment: what the previous owner wrote is read, then its
-    // unfinished orders are looked up (their push events went to nobody during the handover).
-    stateCurrent = (stateTail?.sync() ?? Promise.resolve()).catch((e) => log.warn({ err: message(e) }, 'executions not re-read on assignment'));
-    void stateCurrent.then(() => sync.reconcile('start')).catch((e) => log.warn({ err: message(e) }, 'reconciliation after assignment failed; the timer retries'));
+    onAssigned(partitions) {
+      assignedAt = clock();
+      owned = new Set(partitions);
+      // Before the first order of the new assignment: what the previous owner wrote is read, then its
+      // unfinished orders are looked up (their push events went to nobody during the handover).
+      stateCurrent = (stateTail?.sync() ?? Promise.resolve()).catch((e) => log.warn({ err: message(e) }, 'executions not re-read on assignment'));
+      void stateCurrent.then(() => sync.reconcile('start')).catch((e) => log.warn({ err: message(e) }, 'reconciliation after assignment failed; the timer retries'));
+    },
+    async handle(batches) {
+      staged = [];
+      await stateCurrent;
+      if (gate.breaker.mode === 'OPEN') throw new VenueError('VENUE_HALTED', `${venue}: halted (${gate.breaker.reason}); orders wait`, { venue, operation: 'submit' });
+      const orders: Order[] = [];
+      const cancelRequests: CancelRequest[] = [];
+      for (const b of batches) {
+        if (b.topic !== o.topics.orders) { cancelRequests.push(...await cancels.decode(b.messages)); continue; }
+        for (const ord of await Promise.all(b.messages.map((m) => o.codec.decode('Order', m.value!)))) {
+          if (ord.venue !== venue) continue;
+          partitionOf.set(ord.clientOrderId, b.partition);
+          orders.push(ord);
+        }
+      }
+      const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
+      const results = await inPool(unique, cfg.submitConcurrency, submitter.handleOrder);
+      results.push(...await cancels.handleAll(cancelRequests, results)); // after the orders they may name
+      staged = results;
+      return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId) && kept(x))).map(toRecord);
+    },
+    onCommitted() {
+      for (const r of staged) { known.set(r.cid, r.next); for (const x of r.reports) seen.add(x.executionId); }
+      staged = [];
+    },
+    onAbort(e) { staged = []; log.warn({ err: message(e) }, 'order batch aborted; it will be read again'); },
   });
 
   async function startLoop(): Promise<void> {

@@ -50,6 +50,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
   const codec = createCodec(env.SCHEMA_REGISTRY_URL);
   const hlc = createHlc();
   const group = (name: string) => `${env.TOPIC_PREFIX}order-router-${name}`;
+  const txId = (name: string) => `${env.TOPIC_PREFIX}order-router-${name}-${env.INSTANCE_ID}`;
 
   const needsDb = want.has('edge') || want.has('projection');
   if (needsDb) await migrate(env);
@@ -146,7 +147,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       for (const v of selectVenues(rawEnv, log.child({ component: 'venue' }))) {
         const c = createConnectorRuntime({
           kafka, codec, log: log.child({ component: 'connector' }), hlc, topics, client: v.client,
-          groupId: group(`connector-${v.name}`), transactionalIdBase: group(`connector-${v.name}`), instanceClientId, quoteSymbols: v.quoteSymbols,
+          groupId: group(`connector-${v.name}`), transactionalId: txId(`connector-${v.name}`), instanceClientId, quoteSymbols: v.quoteSymbols,
         });
         await c.start();
         up(`connector-${v.name}`, () => c.stop());

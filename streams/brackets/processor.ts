@@ -1,6 +1,6 @@
 // The brackets processor: `executions` → exit orders on `orders` and one-cancels-other requests on
 // `cancel-requests`, one Kafka transaction per batch with the consumer offsets inside (the partitioned
-// loop of streams/runtime/partitionedLoop.ts: a transactional id per executions partition, so a zombie is fenced).
+// loop of streams/decide/loop.ts: a transactional id per executions partition, so a zombie is fenced).
 // It holds no rules: it decodes, keeps the core's state current from the topics, calls `onExecution`
 // (core.ts) and writes what it returns. Every record of an account shares one partition number on every
 // topic, so the exits and the sibling cancel land where the entry's connector reads them.
@@ -23,7 +23,7 @@ import type { Topics } from '../../schemas/topics.ts';
 import type { ControlConfig } from '../decide/config.ts';
 import { applyControl, defaultControlConfig } from '../decide/controlFold.ts';
 import { startLogTail, type LogTail } from '../decide/logTail.ts';
-import { createPartitionedLoop } from '../runtime/partitionedLoop.ts';
+import { createPartitionedLoop } from '../decide/loop.ts';
 import { evolveCancelRequest, evolveOrder, initialBracketState, onExecution, type BracketState } from './core.ts';
 
 export interface BracketsProcessorOptions {

@@ -20,7 +20,7 @@ import type { ControlConfig } from './config.ts';
 import { applyControl, defaultControlConfig } from './controlFold.ts';
 import { decide } from './decide.ts';
 import { startLogTail, type LogTail } from './logTail.ts';
-import { createPartitionedLoop } from '../runtime/partitionedLoop.ts';
+import { createPartitionedLoop } from './loop.ts';
 import { shadowHeaders } from '../shadow/headers.ts';
 import { evolveGate, hasDecided, initialGateState, utcDay, type GateState } from './state.ts';
 import { controlKey } from '../../schemas/controlKey.ts';

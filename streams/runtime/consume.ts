@@ -1,13 +1,13 @@
 // Pieces shared by the processors: reading a topic to its end (state rebuild), output records with the
 // account header, the transaction retry and a lock. The transactional loops themselves live with their
-// processors (streams/runtime/partitionedLoop.ts).
+// processors (streams/decide/loop.ts, connectors/orderLoop.ts).
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, KafkaMessage, IHeaders } from 'kafkajs';
 import { ACCOUNT_HEADER } from './kafka.ts';
 
 /**
  * The longest a transactional loop leaves a partition's offsets out of its transactions when its batches
- * write nothing (streams/runtime/partitionedLoop.ts): they ride with the next batch that
+ * write nothing (streams/decide/loop.ts, connectors/orderLoop.ts): they ride with the next batch that
  * writes, or go alone after this long. Re-reading records that wrote nothing changes nothing.
  */
 export const OFFSETS_EVERY_MS = 5_000;

@@ -58,7 +58,7 @@ export function runConnectorSuite(name: string, makeVenue: MakeVenue): void {
     const startRuntime = async () => {
       runtime = createConnectorRuntime({
         kafka, codec, log: log.child({ component: 'connector' }), hlc, topics, client: venue.client,
-        groupId: `${env.TOPIC_PREFIX}connector-${name}`, transactionalIdBase: `${env.TOPIC_PREFIX}connector-${name}`, ...RUNTIME,
+        groupId: `${env.TOPIC_PREFIX}connector-${name}`, transactionalId: `${env.TOPIC_PREFIX}connector-${name}-0`, ...RUNTIME,
       });
       await runtime.start();
       return runtime;

@@ -54,7 +54,7 @@ describe('ibkr in the connector runtime: a taken cOID the gateway does not list 
       log,
     });
     runtime = createConnectorRuntime({
-      kafka, codec, log, hlc, topics, client, groupId: `${env.TOPIC_PREFIX}connector-ibkr`, transactionalIdBase: `${env.TOPIC_PREFIX}connector-ibkr`,
+      kafka, codec, log, hlc, topics, client, groupId: `${env.TOPIC_PREFIX}connector-ibkr`, transactionalId: `${env.TOPIC_PREFIX}connector-ibkr-0`,
       tickMs: 100, streamSilentMs: 1_200, reconcileIntervalMs: 800, submitAttempts: 6, backoffMs: 50, maxBackoffMs: 1_000,
       breaker: { failuresToOpen: 3, minFailureSpanMs: 200, probeIntervalMs: 300, maxProbeIntervalMs: 1_000 },
     });

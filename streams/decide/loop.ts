@@ -1,7 +1,6 @@
 // Exactly-once consume-transform-produce for a processor that several instances share through one
-// consumer group (decide, brackets, every venue's connector), built for kafkajs, which cannot send the
-// consumer group metadata with sendOffsets (no KIP-447): the broker would accept an offset commit from
-// an instance that already lost the partition.
+// consumer group, built for kafkajs, which cannot send the consumer group metadata with sendOffsets
+// (no KIP-447): the broker would accept an offset commit from an instance that already lost the partition.
 //
 // Zombie fencing: one transactional producer PER INPUT PARTITION, with an id derived from the group and
 // the partition (`<base>.p<n>`), not from the instance. Whoever is assigned partition n initialises
@@ -24,9 +23,9 @@
 // others back while it runs.
 import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { OFFSETS_EVERY_MS, topicMessages, whileConcurrent, type OutRecord } from './consume.ts';
-import { AccountPartitioner, FETCH_MAX_WAIT_MS } from './kafka.ts';
-import { removePredecessors } from './membership.ts';
+import { OFFSETS_EVERY_MS, topicMessages, whileConcurrent, type OutRecord } from '../runtime/consume.ts';
+import { AccountPartitioner, FETCH_MAX_WAIT_MS } from '../runtime/kafka.ts';
+import { removePredecessors } from '../runtime/membership.ts';
 
 export interface PartitionedLoopOptions {
   kafka: Kafka;
@@ -35,25 +34,10 @@ export interface PartitionedLoopOptions {
   /** Shared by every instance of the processor: `<base>.p<partition>`. */
   transactionalIdBase: string;
   topic: string;
-  /**
-   * Topics partitioned like `topic` and read in the same group (the connector's `cancel-requests`, with
-   * CoPartitionAssigner): partition n of each is owned with partition n of `topic` and shares its producer.
-   */
-  coTopics?: string[];
-  partitionAssigners?: NonNullable<Parameters<Kafka['consumer']>[0]>['partitionAssigners'];
-  /** Wraps each transaction (the connector's lock shared with its other writers); none by default. */
-  serialize?<T>(fn: () => Promise<T>): Promise<T>;
-  /** The group is rebalancing: until the next assignment this instance owns nothing for sure. */
-  onRebalancing?(): void;
-  /**
-   * Runs before a batch takes its partition's turn, holding no lock: a batch that must follow another
-   * one of a co-topic fetched with it (a cancel after its order) waits here while that one runs.
-   */
-  prepare?(messages: KafkaMessage[], partition: number, topic: string): Promise<void>;
   /** This instance's Kafka client id: members of the group carrying it are its dead predecessors, removed before joining (membership.ts). */
   instanceClientId?: string;
   /** Turns one partition's batch into output records. May update staged state; `onAbort` undoes it. */
-  handle(messages: KafkaMessage[], partition: number, topic: string): Promise<OutRecord[]>;
+  handle(messages: KafkaMessage[], partition: number): Promise<OutRecord[]>;
   /** After the producers of a new assignment are fenced in, before its first batch. */
   onAssigned(partitions: number[], keepAlive: () => Promise<void>): Promise<void>;
   onAbort(error: unknown): Promise<void>;
@@ -62,7 +46,7 @@ export interface PartitionedLoopOptions {
   afterCommit?(partition: number): Promise<void>;
 }
 
-export interface PartitionedLoop { start(): Promise<void>; stop(): Promise<void>; pause(): void; resume(): void; consumer: Consumer }
+export interface PartitionedLoop { start(): Promise<void>; stop(): Promise<void>; consumer: Consumer }
 
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'INVALID_TXN_STATE']);
 
@@ -101,11 +85,7 @@ export function createSharedLock() {
 export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoop {
   const consumer = o.kafka.consumer({
     groupId: o.groupId, readUncommitted: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS, sessionTimeout: 15000, heartbeatInterval: 1000,
-    ...(o.partitionAssigners ? { partitionAssigners: o.partitionAssigners } : {}),
   });
-  const topics = [o.topic, ...(o.coTopics ?? [])];
-  const serialize = o.serialize ?? (<T>(fn: () => Promise<T>) => fn());
-  let paused = false, running = false;
   const producers = new Map<number, Producer>();
   let assignment: number[] = [];
   let generation = 0;
@@ -159,7 +139,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
    * from the topics. kafkajs sends nothing for a transaction in which nothing was sent, so a batch
    * that writes nothing costs no AddOffsets, TxnOffsetCommit or EndTxn.
    */
-  const unsent = new Map<number, Map<string, string>>(); // partition → topic → next offset
+  const unsent = new Map<number, { topic: string; offset: string }>();
   /** One transaction at a time per partition: the batch's, or the timer's offsets-only one. */
   const turns = new Map<number, Promise<unknown>>();
   function inTurn<T>(partition: number, fn: () => Promise<T>): Promise<T> {
@@ -168,24 +148,22 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
     return run;
   }
   let flushTimer: NodeJS.Timeout | null = null;
-  consumer.on(consumer.events.REBALANCING, () => { unsent.clear(); o.onRebalancing?.(); });
 
   async function runTransaction(producer: Producer, messages: KafkaMessage[], topic: string, partition: number): Promise<void> {
     const txn = await producer.transaction();
     try {
       staged.add(partition);
-      const out = await o.handle(messages, partition, topic);
-      const reached = new Map(unsent.get(partition));
-      reached.set(topic, (BigInt(messages[messages.length - 1].offset) + 1n).toString());
+      const out = await o.handle(messages, partition);
+      const next = (BigInt(messages[messages.length - 1].offset) + 1n).toString();
       if (out.length > 0) {
         await whileConcurrent(() => txn.sendBatch({ acks: -1, topicMessages: topicMessages(out) }));
-        await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: offsetsOf(partition, reached) }));
+        await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] }));
       }
       o.beforeCommit?.(out, partition);
       await txn.commit();
       staged.delete(partition);
       if (out.length > 0) unsent.delete(partition);
-      else unsent.set(partition, reached);
+      else unsent.set(partition, { topic, offset: next });
       await o.afterCommit?.(partition);
     } catch (e) {
       await txn.abort().catch(() => {});
@@ -193,24 +171,22 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
     }
   }
 
-  const offsetsOf = (partition: number, byTopic: ReadonlyMap<string, string>) => [...byTopic].map(([topic, offset]) => ({ topic, partitions: [{ partition, offset }] }));
-
   /** The timer's offsets-only transactions, for partitions whose last batches wrote nothing. */
   async function commitUnsent(): Promise<void> {
     for (const [partition, pending] of [...unsent]) {
-      await inTurn(partition, () => lock.shared(() => serialize(async () => {
+      await inTurn(partition, () => lock.shared(async () => {
         const producer = producers.get(partition);
         if (unsent.get(partition) !== pending || synced !== generation || producer === undefined) return;
         const txn = await producer.transaction();
         try {
-          await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: offsetsOf(partition, pending) }));
+          await whileConcurrent(() => txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: pending.topic, partitions: [{ partition, offset: pending.offset }] }] }));
           await txn.commit();
           if (unsent.get(partition) === pending) unsent.delete(partition);
         } catch (e) {
           await txn.abort().catch(() => {});
           o.log.info({ err: e, partition }, 'offsets of batches that wrote nothing not committed; the next batch or tick tries again');
         }
-      }))).catch(() => {});
+      })).catch(() => {});
     }
   }
 
@@ -219,7 +195,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
     async start() {
       if (o.instanceClientId !== undefined) await removePredecessors(o.kafka, o.groupId, o.instanceClientId, o.log);
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.subscribe({ topic: o.topic, fromBeginning: true });
       flushTimer = setInterval(() => { void commitUnsent(); }, OFFSETS_EVERY_MS);
       await consumer.run({
         autoCommit: false,
@@ -230,8 +206,7 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
           const current = () => synced === generation && producers.has(batch.partition);
           try {
             if (!current()) await lock.exclusive(async () => { if (!current()) await sync(batch.partition, heartbeat); });
-            await o.prepare?.(batch.messages, batch.partition, batch.topic);
-            await inTurn(batch.partition, () => lock.shared(() => serialize(() => runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition))));
+            await inTurn(batch.partition, () => lock.shared(() => runTransaction(producers.get(batch.partition)!, batch.messages, batch.topic, batch.partition)));
           } catch (e) {
             const type = (e as { type?: string }).type;
             const fenced = type !== undefined && FENCED.has(type);
@@ -254,14 +229,8 @@ export function createPartitionedLoop(o: PartitionedLoopOptions): PartitionedLoo
           await heartbeat().catch((e: unknown) => o.log.info({ err: e }, 'heartbeat after commit: group rebalancing'));
         },
       });
-      running = true;
-      if (paused) consumer.pause(topics.map((topic) => ({ topic })));
     },
-    /** Stops fetching (a venue halted); batches already fetched finish or abort as usual. */
-    pause() { paused = true; if (running) consumer.pause(topics.map((topic) => ({ topic }))); },
-    resume() { paused = false; if (running) consumer.resume(topics.map((topic) => ({ topic }))); },
     async stop() {
-      running = false;
       if (flushTimer) clearInterval(flushTimer);
       await commitUnsent();
       await consumer.disconnect();
