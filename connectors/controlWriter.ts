@@ -7,8 +7,8 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
 import type { Control } from '../schemas/types.ts';
-import { accountHeaders } from '../streams/runtime/consume.ts';
-import { venueControlKey, venueStateControl } from './breaker.ts';
+import { controlMessage } from '../streams/control/publisher.ts';
+import { venueStateControl } from './breaker.ts';
 import { message } from './venueGate.ts';
 
 export interface ControlWriterOptions {
@@ -25,7 +25,7 @@ export function createControlWriter(o: ControlWriterOptions) {
   async function write(to: 'HALTED' | 'ACTIVE', reason: string): Promise<void> {
     const c = venueStateControl(o.venue, to, reason, randomUUID(), o.clock(), o.hlc());
     try {
-      await o.producer.send({ topic: o.topic, acks: -1, messages: [{ key: venueControlKey(o.venue), value: o.codec.encode(o.topic, c), headers: accountHeaders(o.venue) }] });
+      await o.producer.send({ topic: o.topic, acks: -1, messages: [controlMessage(o.codec, o.topic, c)] });
       latest = c;
       unwritten = null;
     } catch (e) {

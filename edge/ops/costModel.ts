@@ -5,17 +5,14 @@
 // transaction rolls back and the caller gets 503: Postgres never holds a model the router was not sent.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Kafka, Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Codec } from '../../schemas/codec.ts';
 import type { Control, Scope } from '../../schemas/types.ts';
 import { validateControl } from '../../streams/decide/controlFold.ts';
 import { controlKey, mayAct, type Role } from '../../streams/control/model.ts';
 import { lockKey } from '../../streams/control/store.ts';
-import { publishControlWithin, type Publish } from '../../streams/control/writer.ts';
-import { accountHeaders } from '../../streams/runtime/consume.ts';
-import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
+import type { Publish } from '../../streams/control/publisher.ts';
+import { publishControlWithin } from '../../streams/control/writer.ts';
 import { shadowReport } from '../../streams/shadow/report.ts';
 import { loadOutcomes } from '../../streams/shadow/store.ts';
 import { EdgeError, invalidField } from '../errors.ts';
@@ -48,7 +45,7 @@ export function createCostModelStore(o: CostModelStoreOptions) {
   const clock = o.clock ?? Date.now;
   const timeoutMs = o.publishTimeoutMs ?? 5000;
 
-  const publishWithin = (control: Control, key: string) => publishControlWithin(o.publish, control, key, timeoutMs);
+  const publishWithin = (control: Control) => publishControlWithin(o.publish, control, timeoutMs);
 
   return {
     shadowReport: async () => shadowReport(await loadOutcomes(o.pool)),
@@ -83,7 +80,7 @@ export function createCostModelStore(o: CostModelStoreOptions) {
            VALUES ($1, $2, 'SET_COST_MODEL', 'COST_MODEL', $3, $4, $5, $6, $7, $8) RETURNING audit_id::text`,
           [who.actor, who.role, scope, target, previous === null ? null : JSON.stringify(previous), JSON.stringify(doc), who.reason, control.controlId],
         );
-        const offset = await publishWithin(control, key);
+        const offset = await publishWithin(control);
         await client.query('UPDATE cost_models SET topic_offset = $3 WHERE scope = $1 AND target = $2', [scope, target, offset]);
         await client.query('COMMIT');
         o.log.info({ actor: who.actor, scope, target, controlId: control.controlId }, 'cost model changed');
@@ -99,19 +96,6 @@ export function createCostModelStore(o: CostModelStoreOptions) {
 }
 
 export type CostModelStore = ReturnType<typeof createCostModelStore>;
-
-/** A producer for `control` with acks=all, keyed like every control record. */
-export async function controlPublisher(kafka: Kafka, codec: Codec, topic: string): Promise<{ publish: Publish; stop(): Promise<void> }> {
-  const p: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
-  await p.connect();
-  return {
-    async publish(control, key) {
-      const [meta] = await p.send({ topic, acks: -1, messages: [{ key, value: codec.encode(topic, control), headers: accountHeaders(control.target) }] });
-      return String(meta.baseOffset ?? meta.offset);
-    },
-    stop: () => p.disconnect(),
-  };
-}
 
 const value = { type: ['object', 'null'], additionalProperties: true } as const;
 const errorAnswer = {

@@ -9,7 +9,7 @@ import { startControlPlane, type RunningControlPlane } from '../../streams/contr
 import { createCancelRequester } from '../../connectors/cancelRequest.ts';
 import { createOpsAuth, parseOpsTokens, type OpsAuth } from './auth.ts';
 import { createOpsCancels } from './cancel.ts';
-import { controlPublisher, costModelRoutes, createCostModelStore } from './costModel.ts';
+import { costModelRoutes, createCostModelStore } from './costModel.ts';
 import { opsRoutes } from './routes.ts';
 import { findToken } from './tokenStore.ts';
 
@@ -35,8 +35,7 @@ export async function startOps(o: {
     publishTimeoutMs: o.env.OPS_PUBLISH_TIMEOUT_MS ? Number(o.env.OPS_PUBLISH_TIMEOUT_MS) : undefined,
   });
   const publishTimeoutMs = o.env.OPS_PUBLISH_TIMEOUT_MS ? Number(o.env.OPS_PUBLISH_TIMEOUT_MS) : undefined;
-  const costPublisher = await controlPublisher(o.kafka, o.codec, o.controlTopic);
-  const costStore = createCostModelStore({ pool: o.pool, publish: costPublisher.publish, log: o.log, hlc: o.hlc, publishTimeoutMs });
+  const costStore = createCostModelStore({ pool: o.pool, publish: plane.publish, log: o.log, hlc: o.hlc, publishTimeoutMs });
   const requester = o.cancelTopic === undefined ? null : createCancelRequester({ kafka: o.kafka, codec: o.codec, topic: o.cancelTopic, hlc: o.hlc });
   await requester?.start();
   const cancels = requester === null ? undefined : createOpsCancels({ pool: o.pool, requester, publishTimeoutMs });
@@ -49,7 +48,6 @@ export async function startOps(o: {
     },
     async stop() {
       await requester?.stop();
-      await costPublisher.stop();
       await plane.stop();
     },
   };

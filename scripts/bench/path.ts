@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createCodec } from '../../schemas/codec.ts';
-import { accountHeaders, readToEnd } from '../../streams/runtime/consume.ts';
+import { controlMessage } from '../../streams/control/publisher.ts';
+import { readToEnd } from '../../streams/runtime/consume.ts';
 import { createPool } from '../../streams/runtime/db.ts';
 import { createKafka, FETCH_MAX_WAIT_MS } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
@@ -127,9 +128,9 @@ export async function benchPipeline(tag: string, components?: Component[]) {
   const producer = kafka.producer();
   await producer.connect();
   const wide = { maxPosition: 1e12, maxOrderQty: 1e9, maxOrderNotional: 1e15, maxGrossExposure: 1e18, dailyLossLimit: 1e15, maxOrdersPerMinute: 1e9, maxSignalAgeMs: 3_600_000 };
-  await producer.send({ topic: pipeline.topics.control, acks: -1, messages: [{ key: 'LIMITS|DESK|*', headers: accountHeaders('*'), value: codec.encode(pipeline.topics.control, {
+  await producer.send({ topic: pipeline.topics.control, acks: -1, messages: [controlMessage(codec, pipeline.topics.control, {
     controlId: `bench-${stamp}`, kind: 'LIMITS', scope: 'DESK', target: '*', state: null, payload: JSON.stringify(wide), actor: 'bench', reason: null, at: Date.now(), hlc: Date.now() * 1000,
-  }) }] });
+  })] });
   await producer.disconnect();
   await new Promise((r) => setTimeout(r, 1500)); // the control record reaches the gate
   return { env, pipeline, venue, codec, kafka, stop: async () => { await pipeline.stop(); await venue.stop(); } };

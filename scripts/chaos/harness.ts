@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { createCodec, type Codec, type RecordName, type RecordTypes } from '../../schemas/codec.ts';
-import { accountHeaders, readToEnd } from '../../streams/runtime/consume.ts';
+import { controlMessage } from '../../streams/control/publisher.ts';
+import { readToEnd } from '../../streams/runtime/consume.ts';
 import { loadRuntimeEnv, type RuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
@@ -257,15 +258,12 @@ export async function openLimits(run: RunEnv, kafka: Kafka, codec: Codec): Promi
   await producer.connect();
   const wide = { maxPosition: 1e12, maxOrderQty: 1e9, maxOrderNotional: 1e15, maxGrossExposure: 1e18, dailyLossLimit: 1e15, maxOrdersPerMinute: 1e9, maxSignalAgeMs: 3_600_000 };
   const at = Date.now();
-  const records = [{ key: 'LIMITS|DESK|*', payload: wide, scope: 'DESK', target: '*' }]
+  const records = [{ payload: wide, scope: 'DESK', target: '*' }]
     // Per-symbol defaults are tighter than the desk; a long run of one-sided alerts must not reach them.
-    .concat(['AAPL', 'MSFT'].map((s) => ({ key: `LIMITS|SYMBOL|${s}`, payload: { maxPosition: 1e9, maxOrderQty: 1e6 } as typeof wide, scope: 'SYMBOL', target: s })));
-  await producer.send({ topic: run.topics.control, acks: -1, messages: records.map((r, i) => ({
-    key: r.key, headers: accountHeaders('*'),
-    value: codec.encode(run.topics.control, {
-      controlId: `chaos-${run.tag}-${i}`, kind: 'LIMITS', scope: r.scope as 'DESK', target: r.target, state: null,
-      payload: JSON.stringify(r.payload), actor: 'chaos', reason: 'chaos run', at, hlc: at * 1000 + i,
-    }),
+    .concat(['AAPL', 'MSFT'].map((s) => ({ payload: { maxPosition: 1e9, maxOrderQty: 1e6 } as typeof wide, scope: 'SYMBOL', target: s })));
+  await producer.send({ topic: run.topics.control, acks: -1, messages: records.map((r, i) => controlMessage(codec, run.topics.control, {
+    controlId: `chaos-${run.tag}-${i}`, kind: 'LIMITS', scope: r.scope as 'DESK', target: r.target, state: null,
+    payload: JSON.stringify(r.payload), actor: 'chaos', reason: 'chaos run', at, hlc: at * 1000 + i,
   })) });
   await producer.disconnect();
 }

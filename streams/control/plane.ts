@@ -6,17 +6,15 @@
 // The mirror and the reconciler start in the background, retried until they run: the edge that hosts
 // the plane must not wait for the mirror's consumer group to form before it takes alerts, and a change
 // made meanwhile goes to Postgres and the topic as always (the mirror is for what others write).
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
-import type { Control } from '../../schemas/types.ts';
-import { accountHeaders } from '../runtime/consume.ts';
-import { AccountPartitioner } from '../runtime/kafka.ts';
 import { startTail, type Tail } from '../runtime/tail.ts';
 import { controlKey } from './model.ts';
 import { allRows, listAudit, listLimits, listStates } from './store.ts';
-import { createControlWriter, type ChangeResult, type Publish } from './writer.ts';
+import { startControlPublisher, type Publish } from './publisher.ts';
+import { createControlWriter, type ChangeResult } from './writer.ts';
 import type { ControlRequest } from './model.ts';
 import type { AuditView, LimitsView, StateView } from './store.ts';
 import type { Scope } from '../../schemas/types.ts';
@@ -42,6 +40,8 @@ export interface ControlPlaneOptions {
 }
 
 export interface RunningControlPlane extends ControlPlane {
+  /** The plane's producer for `control`: the process's other control writers (the cost model) use it too. */
+  publish: Publish;
   /** The mirror has read the topic to its end and every row it lacked is republished. */
   reconciled: Promise<void>;
   stop(): Promise<void>;
@@ -50,19 +50,12 @@ export interface RunningControlPlane extends ControlPlane {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startControlPlane(o: ControlPlaneOptions): Promise<RunningControlPlane> {
-  let producer: Producer | null = null;
+  let stopPublisher: (() => Promise<void>) | null = null;
   let publish = o.publish;
   if (publish === undefined) {
-    const p = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
-    await p.connect();
-    producer = p;
-    publish = async (control: Control, key: string) => {
-      const [meta] = await p.send({
-        topic: o.topic, acks: -1,
-        messages: [{ key, value: o.codec.encode(o.topic, control), headers: accountHeaders(control.target) }],
-      });
-      return String(meta.baseOffset ?? meta.offset);
-    };
+    const publisher = await startControlPublisher(o.kafka, o.codec, o.topic);
+    publish = publisher.publish;
+    stopPublisher = publisher.stop;
   }
   const writer = createControlWriter({ pool: o.pool, publish, log: o.log, clock: o.clock, hlc: o.hlc, publishTimeoutMs: o.publishTimeoutMs });
 
@@ -112,6 +105,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   reconciled.catch(() => {}); // stopped first: an awaiting caller sees the rejection
 
   return {
+    publish,
     change: (req) => writer.change(req),
     limits: () => listLimits(o.pool),
     states: () => listStates(o.pool),
@@ -122,7 +116,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       await stopTail(); // a mirror still catching up gives up
       await reconciled.catch(() => {});
       await stopTail();
-      await producer?.disconnect();
+      await stopPublisher?.();
     },
   };
 }

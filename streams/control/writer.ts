@@ -12,11 +12,10 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Control } from '../../schemas/types.ts';
 import { RouterError } from '../../schemas/errors.ts';
+import type { Publish } from './publisher.ts';
 import { checkRequest, controlKey, isManaged, sameValue, toControl, valueOf, type ControlRequest, type ControlValue } from './model.ts';
 import { currentRow, insertAudit, lockKey, setCarrier, writeRow, type StoredControl } from './store.ts';
 
-/** Produces one record with acks=all and returns its offset. */
-export type Publish = (control: Control, key: string) => Promise<string>;
 
 export interface ControlWriterOptions {
   pool: pg.Pool;
@@ -50,13 +49,13 @@ export class ControlRejected extends RouterError {
  * Publishes one control record and waits at most `timeoutMs` for the broker's acknowledgement: an
  * operator's change either reaches `control` in time or is answered 503 (and rolled back by the caller).
  */
-export async function publishControlWithin(publish: Publish, control: Control, key: string, timeoutMs: number): Promise<string> {
+export async function publishControlWithin(publish: Publish, control: Control, timeoutMs: number): Promise<string> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no acknowledgement within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    return await Promise.race([publish(control, key), timeout]);
+    return await Promise.race([publish(control), timeout]);
   } catch (e) {
     throw new RouterError('UNAVAILABLE', 'control topic unavailable', { retriable: true, cause: e });
   } finally {
@@ -67,7 +66,7 @@ export async function publishControlWithin(publish: Publish, control: Control, k
 export function createControlWriter(o: ControlWriterOptions) {
   const clock = o.clock ?? Date.now;
   const timeoutMs = o.publishTimeoutMs ?? 5000;
-  const publishWithin = (control: Control, key: string) => publishControlWithin(o.publish, control, key, timeoutMs);
+  const publishWithin = (control: Control) => publishControlWithin(o.publish, control, timeoutMs);
 
   async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await o.pool.connect();
@@ -100,7 +99,7 @@ export function createControlWriter(o: ControlWriterOptions) {
           actor: req.actor, role: req.role, action: req.action, kind: req.kind, scope: req.scope, target: req.target,
           oldValue: previous, newValue: req.value, reason: req.reason, controlId: control.controlId,
         });
-        const offset = await publishWithin(control, key);
+        const offset = await publishWithin(control);
         if (req.value !== null) await setCarrier(client, req.kind, req.scope, req.target, control.controlId, offset);
         return { control, previous, current: req.value, offset, auditId };
       });
@@ -147,7 +146,7 @@ export function createControlWriter(o: ControlWriterOptions) {
           actor: 'reconciler', role: null, action: 'REPUBLISH', kind: row.kind, scope: row.scope, target: row.target,
           oldValue: row.value, newValue: row.value, reason: row.reason, controlId: control.controlId,
         });
-        const offset = await publishWithin(control, key);
+        const offset = await publishWithin(control);
         await setCarrier(client, row.kind, row.scope, row.target, control.controlId, offset);
       });
     },

@@ -23,7 +23,7 @@ import { startLogTail, type LogTail } from './logTail.ts';
 import { createPartitionedLoop } from './loop.ts';
 import { shadowHeaders } from '../shadow/headers.ts';
 import { evolveGate, hasDecided, initialGateState, utcDay, type GateState } from './state.ts';
-import { controlKey } from '../../schemas/controlKey.ts';
+import { controlRecord as controlRecordFor } from '../control/publisher.ts';
 
 export interface DecideProcessorOptions {
   kafka: Kafka; codec: Codec; log: Logger; hlc: Hlc; topics: Topics; groupId: string;
@@ -137,9 +137,7 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
     return out;
   }
 
-  const controlRecord = (c: Control): OutRecord => ({
-    topic: topics.control, key: controlKey(c.kind, c.scope, c.target), value: codec.encode(topics.control, c), account: c.target,
-  });
+  const controlRecord = (c: Control): OutRecord => controlRecordFor(codec, topics.control, c);
 
   function deadLetter(m: KafkaMessage, partition: number, e: unknown): OutRecord {
     const dl: DeadLetter = {

@@ -3,6 +3,7 @@
 // back (UNAVAILABLE → 503) so Postgres never holds a model the router was not sent.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { controlKey } from '../../schemas/controlKey.ts';
 import type { Control } from '../../schemas/types.ts';
 import { costModelControl, createCostModelStore } from '../../edge/ops/costModel.ts';
 import { createPool, migrate, type Pool } from '../../streams/runtime/db.ts';
@@ -24,7 +25,7 @@ describe('cost model store', () => {
 
   it('writes the row, the audit and one record on the topic, with the offset Kafka gave', async () => {
     const sent: Array<{ control: Control; key: string }> = [];
-    const store = createCostModelStore({ pool, log: testLog(), hlc: () => 1, publish: async (control, key) => { sent.push({ control, key }); return '42'; } });
+    const store = createCostModelStore({ pool, log: testLog(), hlc: () => 1, publish: async (control) => { sent.push({ control, key: controlKey(control.kind, control.scope, control.target) }); return '42'; } });
     const doc = { enabled: true, fees: { equity: { bps: 2 } } };
     const r = await store.change('VENUE', 'paper-b', doc, who);
     assert.deepEqual([r.previous, r.current, r.offset], [null, doc, '42']);

@@ -4,7 +4,7 @@
 // wire format, served by connectors/alpaca/fake.ts) is enabled at a higher cost: while paper is out,
 // the breaker halts it and new orders go there. Afterwards: no order twice at any venue, no fill lost.
 import { startAlpacaFake, type AlpacaFake } from '../../../test/fakes/alpaca/server.ts';
-import { accountHeaders } from '../../../streams/runtime/consume.ts';
+import { controlMessage } from '../../../streams/control/publisher.ts';
 import { createHttpClient, sendAlerts, summarise, type SendSummary } from '../client.ts';
 import { startFaultProxy, type FaultMode, type FaultProxy, type ProxySubmits } from '../faultProxy.ts';
 import { crashes, reviveCrashed, startFleet, tails, type Fleet } from '../fleet.ts';
@@ -63,10 +63,9 @@ async function enableSecondVenue(fleet: Fleet): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   const at = Date.now();
-  await producer.send({ topic: run.topics.control, acks: -1, messages: [{
-    key: 'COST_MODEL|VENUE|alpaca', headers: accountHeaders('*'),
-    value: codec.encode(run.topics.control, { controlId: `chaos-alpaca-${run.tag}`, kind: 'COST_MODEL', scope: 'VENUE', target: 'alpaca', state: null, payload: JSON.stringify(model), actor: 'chaos', reason: 'failover venue', at, hlc: at * 1000 }),
-  }] });
+  await producer.send({ topic: run.topics.control, acks: -1, messages: [controlMessage(codec, run.topics.control,
+    { controlId: `chaos-alpaca-${run.tag}`, kind: 'COST_MODEL', scope: 'VENUE', target: 'alpaca', state: null, payload: JSON.stringify(model), actor: 'chaos', reason: 'failover venue', at, hlc: at * 1000 },
+  )] });
   await producer.disconnect();
 }
 
