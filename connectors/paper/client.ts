@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
+import type { InstrumentSource, VenueInstrument } from '../venueCapabilities.ts';
 import { PaperVenueError } from './errors.ts';
 import { createRequester, RequestTimeout } from './request.ts';
 import { fromVenue, toVenue } from './symbols.ts';
@@ -45,6 +46,9 @@ const eventSchema = z.discriminatedUnion('kind', [
 const ordersSchema = z.array(orderSchema);
 const quoteSchema = z.object({ symbol: z.string(), bid: z.number(), ask: z.number(), bidSize: z.number(), askSize: z.number(), venueTime: z.number() });
 const quotesSchema = z.array(quoteSchema);
+const instrumentsSchema = z.array(z.object({
+  symbol: z.string(), trading: z.boolean(), lotSize: z.number(), tickSize: z.number(), minQty: z.number(), maxQty: z.number(), minNotional: z.number(),
+}));
 const healthSchema = z.object({ status: z.string(), eventSeq: z.number().int() });
 const errorBodySchema = z.object({ code: z.string(), message: z.string().optional(), field: z.string().nullable().optional() });
 
@@ -98,7 +102,7 @@ const ALL_TIF = ['IOC', 'GTC', 'DAY', 'FOK'] as const;
 const PAPER_ORDERS: NativeOrders = { types: { MARKET: ALL_TIF, LIMIT: ALL_TIF, STOP: ALL_TIF, STOP_LIMIT: ALL_TIF, TRAILING_STOP: ALL_TIF } };
 export function createPaperClient({
   baseUrl, venue = 'paper', timeoutMs = 5_000, reconnectMs = 200, streamIdleMs = 45_000, log,
-}: PaperClientOptions): VenueClient {
+}: PaperClientOptions): VenueClient & InstrumentSource {
   const root = baseUrl.replace(/\/+$/, '');
   const subscriptions = new Set<AbortController>();
   // The venue's event sequence when we connected: streams opened later replay from here, so an event
@@ -230,7 +234,7 @@ export function createPaperClient({
     };
   }
 
-  const client: VenueClient = {
+  const client: VenueClient & InstrumentSource = {
     venue,
     async connect() {
       const health = await must('connect', 'GET', '/v1/health', healthSchema);
@@ -273,6 +277,12 @@ export function createPaperClient({
       const list = encodeURIComponent(symbols.map(toVenue).join(','));
       const quotes = await must('quotes', 'GET', `/v1/quotes?symbols=${list}`, quotesSchema);
       return quotes.map((q) => ({ ...q, symbol: fromVenue(q.symbol) }));
+    },
+    /** The venue's rules (InstrumentSource, connectors/venueCapabilities.ts): read on start and daily, published to `instruments`. */
+    async instruments(symbols?: string[]): Promise<VenueInstrument[]> {
+      const query = symbols === undefined ? '' : `?symbols=${symbols.map((s) => encodeURIComponent(toVenue(s))).join(',')}`;
+      const rules = await must('instruments', 'GET', `/v1/instruments${query}`, instrumentsSchema);
+      return rules.map((r) => ({ ...r, symbol: fromVenue(r.symbol), venueSymbol: r.symbol }));
     },
     async health(): Promise<VenueHealth> {
       const started = performance.now();

@@ -201,6 +201,14 @@ export function createPaperVenueServer({ config, log, clock = Date.now }: PaperV
     });
   });
 
+  // The venue's rules per symbol (lot and tick grids it checks; an order is at least one lot), unknown symbols left out.
+  app.get('/v1/instruments', async (request) => {
+    const { symbols } = parse(quotesQuerySchema, request.query);
+    const wanted = symbols ? new Set(symbols.split(',').map((s) => s.trim())) : null;
+    return config.symbols.filter((i) => wanted === null || wanted.has(i.symbol))
+      .map((i) => ({ symbol: i.symbol, trading: true, lotSize: i.lotSize, tickSize: i.tickSize, minQty: i.lotSize, maxQty: 0, minNotional: 0 }));
+  });
+
   app.get('/v1/events', async (request, reply) => {
     const { since } = parse(eventsQuerySchema, request.query);
     const lastEventId = Number(request.headers['last-event-id']);

@@ -6,7 +6,7 @@
 // topic, so the exits and the sibling cancel land where the entry's connector reads them.
 //
 // State: a tail of `orders` (entries with a bracket, exits placed by anyone), `cancel-requests` (pairs
-// already resolved) and `control` (the venues' ticks), from the beginning. A fill is only ever produced
+// already resolved), `control` and `instruments` (the venues' ticks), from the beginning. A fill is only ever produced
 // after its order was committed to `orders`; when a fill names an order the tail has not read yet, the
 // batch waits until the tail holds everything `orders` held at that moment. A new assignment waits the
 // same way for what the previous owner committed. After an aborted transaction the state is rebuilt.
@@ -22,6 +22,7 @@ import { AccountPartitioner } from '../runtime/kafka.ts';
 import type { Topics } from '../../schemas/topics.ts';
 import type { ControlConfig } from '../decide/config.ts';
 import { applyControl, defaultControlConfig } from '../decide/controlFold.ts';
+import { applyInstrument } from '../decide/instrumentFold.ts';
 import { startLogTail, type LogTail } from '../decide/logTail.ts';
 import { createPartitionedLoop } from '../decide/loop.ts';
 import { evolveCancelRequest, evolveOrder, initialBracketState, onExecution, type BracketState } from './core.ts';
@@ -56,6 +57,8 @@ export function createBracketsProcessor(o: BracketsProcessorOptions) {
         evolveOrder(state, order);
       } else if (topic === topics.cancelRequests) evolveCancelRequest(state, await codec.decode('CancelRequest', m.value));
       else if (topic === topics.control) config = applyControl(config, await codec.decode('Control', m.value));
+      // The same merged listing as decide's, so exits are priced on the tick the entry was routed with.
+      else if (topic === topics.instruments) config = applyInstrument(config, await codec.decode('Instrument', m.value));
     } catch (e) {
       log.error({ err: e, topic, offset: m.offset }, 'state record skipped');
     }
@@ -68,7 +71,7 @@ export function createBracketsProcessor(o: BracketsProcessorOptions) {
     state = initialBracketState();
     config = defaultControlConfig();
     seen = new Set();
-    tail = await startLogTail(o.kafka, [topics.control, topics.orders, topics.cancelRequests], onRecord, log);
+    tail = await startLogTail(o.kafka, [topics.control, topics.instruments, topics.orders, topics.cancelRequests], onRecord, log);
     await tail.caughtUp;
     ready = true;
     log.info({ entries: state.parents.size, exits: state.exits.size }, 'brackets state rebuilt');

@@ -14,6 +14,7 @@ import {
   symbolModelSchema,
   toVenueModel,
   venueModelSchema,
+  withPublished,
   type AssetClass,
   type CostModelDesk,
   type VenueModel,
@@ -166,8 +167,11 @@ function applyChange(config: ControlConfig, change: Change): ControlConfig {
       };
     case 'deskCost':
       return { ...config, costModel: buildCostModel(change.desk, config.costModel.venues) };
-    case 'venueCost':
-      return { ...config, costModel: buildCostModel(config.costModel, withEntry(config.costModel.venues, change.venue, change.model)) };
+    case 'venueCost': {
+      // The venue's published rules stay the base under whatever entries the new document types.
+      const model = change.model === null ? null : withPublished(change.model, config.instrumentRules.get(change.venue));
+      return { ...config, costModel: buildCostModel(config.costModel, withEntry(config.costModel.venues, change.venue, model)) };
+    }
     case 'symbolClass':
       return { ...config, symbols: withEntry(config.symbols, change.symbol, change.assetClass) };
     default: {

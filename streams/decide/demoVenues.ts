@@ -1,6 +1,7 @@
 // The demo desk's instruments and venues as data: the symbols it trades, per-symbol limits in each
 // instrument's own unit, and each venue's fees and listings. defaultControlConfig (controlFold.ts)
-// folds them in through the same schemas as live controls.
+// folds them in through the same schemas as live controls. The listings are the cost model's entries: a
+// venue's published rules (`instruments`) are merged under them (streams/router/listing.ts).
 import type { z } from 'zod';
 import type { AssetClass, venueModelSchema } from '../router/costModel.ts';
 import type { limitOverridesSchema } from './limits.ts';

@@ -3,7 +3,7 @@
 // it decodes, keeps the gate's state current from the topics, calls `decide`, and writes what it returns.
 //
 // State: on start, every decision and order is read to the end (so fills find their orders), then one
-// tail follows control, quotes, executions, decisions and orders from the beginning for as long as the
+// tail follows control, instruments, quotes, executions, decisions and orders from the beginning for as long as the
 // processor runs. Every instance therefore folds every account's books, and a partition handed over in
 // a rebalance only needs the tail to reach the end of `risk-decisions` (see loop.ts) before deciding.
 import { createHash } from 'node:crypto';
@@ -18,6 +18,7 @@ import type { Hlc } from '../../schemas/hlc.ts';
 import type { Topics } from '../../schemas/topics.ts';
 import type { ControlConfig } from './config.ts';
 import { applyControl, defaultControlConfig } from './controlFold.ts';
+import { applyInstrument } from './instrumentFold.ts';
 import { decide } from './decide.ts';
 import { startLogTail, type LogTail } from './logTail.ts';
 import { createPartitionedLoop } from './loop.ts';
@@ -59,6 +60,8 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
     try {
       switch (topic) {
         case topics.control: config = applyControl(config, await codec.decode('Control', m.value)); return;
+        // The venues' own rules, merged into the router's listings (instrumentFold.ts).
+        case topics.instruments: config = applyInstrument(config, await codec.decode('Instrument', m.value)); return;
         case topics.quotes: evolveGate(state, { kind: 'quote', quote: await codec.decode('Quote', m.value) }); return;
         case topics.executions:
           evolveGate(state, { kind: 'execution', report: await codec.decode('ExecutionReport', m.value) }, config.costModel.ewmaAlpha);
@@ -90,7 +93,7 @@ export function createDecideProcessor(o: DecideProcessorOptions) {
     for (const d of decisions) applyDecided(d, d.orderId ? orders.get(d.orderId) ?? null : null);
     // Executions read from here on that were recorded before today count in the day's start, not its P&L.
     rollDay(clock());
-    tail = await startLogTail(o.kafka, [topics.control, topics.quotes, topics.executions, topics.riskDecisions, topics.orders], onRecord, o.log);
+    tail = await startLogTail(o.kafka, [topics.control, topics.instruments, topics.quotes, topics.executions, topics.riskDecisions, topics.orders], onRecord, o.log);
     await tail.caughtUp;
     ready = true;
     o.log.info({ decisions: decisions.length }, 'gate state rebuilt');

@@ -2,6 +2,7 @@
 // arithmetic that turns it into expected cost in basis points. Nothing here reads a clock or a map
 // it was not given, so the same numbers come back on replay.
 import { z } from 'zod';
+import { mergeListings, type Listing } from './listing.ts';
 
 export const ASSET_CLASSES = ['equity', 'crypto', 'fx'] as const;
 export type AssetClass = (typeof ASSET_CLASSES)[number];
@@ -19,8 +20,13 @@ const instrumentSchema = z.strictObject({
   lotSize: z.number().positive(),
   tickSize: z.number().positive(),
   minNotional: z.number().min(0).default(0),
+  // 0 = no bound of the desk's own; the venue's published bounds apply either way (listing.ts).
+  minQty: z.number().min(0).default(0),
+  maxQty: z.number().min(0).default(0),
+  // false takes the symbol off this venue whatever the venue says.
+  trading: z.boolean().default(true),
 });
-export type Instrument = z.output<typeof instrumentSchema>;
+export type Instrument = Listing;
 
 /** COST_MODEL at VENUE scope: everything the router knows about one venue. */
 export const venueModelSchema = z.strictObject({
@@ -53,8 +59,13 @@ export interface VenueModel {
   readonly degradedPenaltyBps: number;
   readonly shadow: boolean;
   readonly fees: Readonly<Partial<Record<AssetClass, FeeSchedule>>>;
-  /** Canonical symbol → listing; a venue routes only what it lists. */
-  readonly instruments: ReadonlyMap<string, Instrument>;
+  /**
+   * Canonical symbol → the listing the router uses: the hand-typed entries merged with the venue's
+   * published rules (listing.ts); a venue routes only what it lists.
+   */
+  readonly instruments: ReadonlyMap<string, Listing>;
+  /** The cost model's own entries, kept so that new published rules can be merged again. */
+  readonly typed: ReadonlyMap<string, Listing>;
 }
 
 export interface RankedVenue {
@@ -76,14 +87,21 @@ export interface CostModel {
 export type CostModelDesk = z.output<typeof costModelDeskSchema>;
 export const DEFAULT_COST_MODEL_DESK: Readonly<CostModelDesk> = Object.freeze(costModelDeskSchema.parse({}));
 
-export function toVenueModel(doc: z.output<typeof venueModelSchema>): VenueModel {
+export function toVenueModel(doc: z.output<typeof venueModelSchema>, published?: ReadonlyMap<string, Listing>): VenueModel {
+  const typed = new Map(Object.entries(doc.instruments));
   return {
     enabled: doc.enabled,
     degradedPenaltyBps: doc.degradedPenaltyBps,
     shadow: doc.shadow,
     fees: doc.fees,
-    instruments: new Map(Object.entries(doc.instruments)),
+    instruments: mergeListings(typed, published),
+    typed,
   };
+}
+
+/** The same venue with its listings merged again against the rules it published (or none). */
+export function withPublished(model: VenueModel, published: ReadonlyMap<string, Listing> | undefined): VenueModel {
+  return { ...model, instruments: mergeListings(model.typed, published) };
 }
 
 export function rankVenues(venues: ReadonlyMap<string, VenueModel>, preference: readonly string[]): RankedVenue[] {

@@ -2,6 +2,7 @@
 // not halted. Pure: quotes and learned fill quality come in as a MarketView, the clock as `now`.
 import type { OrderType, Side, TradingState, VenueCost } from '../../schemas/types.ts';
 import { buildCostModel, feeBps, halfSpreadBps, usableMid, type AssetClass, type CostModel, type QuoteView } from './costModel.ts';
+import type { Listing } from './listing.ts';
 
 /** Read-only market data the router consults; the gate state satisfies it structurally. */
 export interface MarketView {
@@ -25,7 +26,21 @@ export interface RouteRequest {
   readonly now: number;
 }
 
-export type RouteRefusal = 'NO_VENUE' | 'BELOW_LOT_SIZE' | 'BELOW_MIN_NOTIONAL';
+/**
+ * Why no venue takes the order. Besides NO_VENUE, each is a venue rule (its listing: streams/router/listing.ts)
+ * the order breaks after rounding, reported for the cheapest venue that refused when none could take it.
+ */
+export type RouteRefusal =
+  | 'NO_VENUE'
+  /** The venue does not trade the symbol now (its published `trading`, or the cost model's). */
+  | 'NOT_TRADING'
+  /** The quantity rounds down to zero lots. */
+  | 'BELOW_LOT_SIZE'
+  | 'BELOW_MIN_QTY'
+  | 'ABOVE_MAX_QTY'
+  /** The limit price rounds to zero ticks. */
+  | 'BELOW_TICK_SIZE'
+  | 'BELOW_MIN_NOTIONAL';
 
 export interface RouteApproved {
   readonly ok: true;
@@ -60,6 +75,8 @@ const COST_EPSILON = 1e-9;
  * correctly rounded decimal, where multiplying by a fractional step would leave 0.30000000000000004.
  */
 export function roundToStep(x: number, step: number, mode: 'down' | 'up'): number {
+  // A venue may set no step (0 in its published rules): nothing to round to.
+  if (!(step > 0)) return x;
   const units = x / step;
   const n = mode === 'down' ? Math.floor(units + 1e-9) : Math.ceil(units - 1e-9);
   const inverse = 1 / step;
@@ -119,17 +136,14 @@ export function route(
     const cost = fees + half + slippage + penalty;
     candidates.push({ venue: name, costBps: cost, feeBps: fees, halfSpreadBps: half, slippageBps: slippage, penaltyBps: penalty });
 
-    // A venue that cannot take the order at its lot or minimum is passed over, not fatal: the next
-    // cheapest may list a finer lot. Only when none can is the cheapest venue's refusal reported.
-    const notional = quantity * price;
-    if (quantity <= 0 || notional < instrument.minNotional) {
+    // A venue whose rules refuse the order is passed over, not fatal: the next cheapest may list a
+    // finer lot or a lower minimum. Only when none can take it is the cheapest venue's refusal reported.
+    const broken = ruleBroken(name, instrument, req, quantity, limitPrice, price);
+    if (broken !== null) {
       if (cost < refusedCost - COST_EPSILON) {
         refusedCost = cost;
-        refusal = quantity <= 0 ? 'BELOW_LOT_SIZE' : 'BELOW_MIN_NOTIONAL';
-        refusalDetail =
-          quantity <= 0
-            ? { venue: name, quantity: req.quantity, lotSize: instrument.lotSize }
-            : { venue: name, notional, minNotional: instrument.minNotional };
+        refusal = broken.reason;
+        refusalDetail = broken.detail;
       }
       continue;
     }
@@ -156,6 +170,23 @@ export function route(
     candidates,
     missingQuotes,
   };
+}
+
+// Relative slack for the bounds: a quantity rounded to the lot lands on the bound up to float noise.
+const BOUND_EPSILON = 1e-9;
+
+/** The first rule of the venue's listing the order breaks once rounded to its lot and tick, in the connector's order. */
+function ruleBroken(
+  venue: string, l: Listing, req: RouteRequest, quantity: number, limitPrice: number | null, price: number,
+): { reason: RouteRefusal; detail: Record<string, string | number | null> } | null {
+  if (!l.trading) return { reason: 'NOT_TRADING', detail: { venue, venueSymbol: l.venueSymbol } };
+  if (quantity <= 0) return { reason: 'BELOW_LOT_SIZE', detail: { venue, quantity: req.quantity, lotSize: l.lotSize } };
+  if (l.minQty > 0 && quantity < l.minQty * (1 - BOUND_EPSILON)) return { reason: 'BELOW_MIN_QTY', detail: { venue, quantity, minQty: l.minQty } };
+  if (l.maxQty > 0 && quantity > l.maxQty * (1 + BOUND_EPSILON)) return { reason: 'ABOVE_MAX_QTY', detail: { venue, quantity, maxQty: l.maxQty } };
+  if (limitPrice !== null && !(limitPrice > 0)) return { reason: 'BELOW_TICK_SIZE', detail: { venue, limitPrice: req.limitPrice, tickSize: l.tickSize } };
+  const notional = quantity * price;
+  if (notional < l.minNotional * (1 - BOUND_EPSILON)) return { reason: 'BELOW_MIN_NOTIONAL', detail: { venue, notional, minNotional: l.minNotional } };
+  return null;
 }
 
 export interface ShadowRoute {

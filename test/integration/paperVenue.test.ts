@@ -8,6 +8,7 @@ import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { PaperVenueError } from '../../connectors/paper/errors.ts';
 import { createPaperVenueServer, type PaperVenueServer } from '../../connectors/paper/server.ts';
 import type { VenueClient, VenueEvent, VenueOrderRequest } from '../../connectors/venue.ts';
+import { hasInstruments } from '../../connectors/venueCapabilities.ts';
 
 const log = pino({ level: 'silent' });
 
@@ -74,6 +75,13 @@ describe('paper venue over HTTP (still market, no timer)', () => {
     assert.equal((await client.cancel('basic-1')).status, 'CANCELED');
     assert.equal((await client.lookup('basic-1'))?.status, 'CANCELED');
     assert.equal(await client.lookup('never-sent'), null);
+  });
+
+  it('reads the venue\'s instrument rules for the symbols asked, leaving out those it does not list', async () => {
+    assert.ok(hasInstruments(client), 'the paper client is an InstrumentSource');
+    assert.deepEqual(await client.instruments(['EURUSD', 'NOPE']), [
+      { symbol: 'EURUSD', venueSymbol: 'EURUSD', trading: true, lotSize: 1000, tickSize: 0.00001, minQty: 1000, maxQty: 0, minNotional: 0 },
+    ]);
   });
 
   it('answers a malformed order with 400 and the field, as a non-retriable error', async () => {
