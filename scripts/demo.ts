@@ -6,7 +6,7 @@
 // The components' own logs go to .logs/demo/<time>.log (printed at the start), not into the report.
 import { createPaperVenueServer } from '../connectors/paper/server.ts';
 import { parsePaperConfig } from '../connectors/paper/config.ts';
-import { startPipeline } from './pipeline.ts';
+import { startPipeline } from '../edge/main/pipeline.ts';
 import { createPool } from '../streams/runtime/db.ts';
 import { createLogger, fileDestination, setDefaultLogDestination } from '../streams/runtime/log.ts';
 import { readTrail, printPositions, printTrail, waitForExit } from './report.ts';
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     // The same fills through the Parquet sink, answered by DuckDB: the quants' view of the run.
     await sleep(2500);
     console.log('\nP&L from DuckDB over the Parquet files (`order-router pnl --by account,strategy,symbol`)');
-    console.log(execFileSync(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'pnl', '--by', 'account,strategy,symbol'], { env, encoding: 'utf8' }));
+    console.log(execFileSync(process.execPath, [...TS_NODE_ARGS, 'edge/main/cli.ts', 'pnl', '--by', 'account,strategy,symbol'], { env, encoding: 'utf8' }));
     if (keep) {
       console.log(`\nThe pipeline keeps running: ${pipeline.edgeUrl}/dashboard${demoToken ? ` (operator token: ${demoToken})` : ''}. Ctrl-C stops it.`);
       await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });

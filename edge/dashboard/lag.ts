@@ -14,7 +14,7 @@ export interface PartitionLag { partition: number; committed: string | null; hig
 
 export interface LagView { component: string; groupId: string; topic: string; lag: number; partitions: PartitionLag[] }
 
-/** The pipeline's processors and what they consume (group ids as scripts/pipeline.ts names them). */
+/** The pipeline's processors and what they consume (group ids as edge/main/pipeline.ts names them). */
 export function consumerSpecs(topics: Topics, group: (name: string) => string, venues: readonly string[]): ConsumerSpec[] {
   return [
     { component: 'decide', groupId: group('decide'), topic: topics.signals, offsets: 'kafka' },

@@ -12,7 +12,7 @@ import { readToEnd } from '../../streams/runtime/consume.ts';
 import { createPool } from '../../streams/runtime/db.ts';
 import { createKafka, FETCH_MAX_WAIT_MS } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
-import { startPipeline, type Component } from '../pipeline.ts';
+import { startPipeline, type Component } from '../../edge/main/pipeline.ts';
 import { createLatencyHistogram, preciseNow, type LatencySummary } from './hist.ts';
 import type { LoadOptions, LoadResult } from './loadgen.ts';
 import type { Kafka } from 'kafkajs';

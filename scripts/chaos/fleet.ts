@@ -1,5 +1,5 @@
 // A whole pipeline as child processes: every component kind this checkout has (edge, decide,
-// connector, projection, and sink when scripts/pipeline.ts has it), N instances each, in front of a
+// connector, projection, and sink when edge/main/pipeline.ts has it), N instances each, in front of a
 // paper venue process. What every process-level scenario starts from, and how it ends.
 import { rmSync } from 'node:fs';
 import type { Kafka } from 'kafkajs';

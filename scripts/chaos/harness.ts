@@ -15,12 +15,12 @@ import { loadRuntimeEnv, type RuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 import { topicNames, type Topics } from '../../schemas/topics.ts';
-import { COMPONENTS } from '../pipeline.ts';
+import { COMPONENTS } from '../../edge/main/pipeline.ts';
 import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Component kinds this checkout can start (`sink` once scripts/pipeline.ts has it). */
+/** Component kinds this checkout can start (`sink` once edge/main/pipeline.ts has it). */
 export const KINDS: readonly string[] = COMPONENTS;
 export const hasSink = (): boolean => KINDS.includes('sink');
 
@@ -215,13 +215,13 @@ export class Managed {
 
 const httpOk = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
 
-/** One pipeline component kind as its own process (`scripts/cli.ts start --only <kind>`). */
+/** One pipeline component kind as its own process (`edge/main/cli.ts start --only <kind>`). */
 export function component(run: RunEnv, kind: string, o: { instance?: number; edgePort?: number; env?: Record<string, string>; onLine?: (line: string) => void; nodeArgs?: string[] } = {}): Managed {
   const instance = o.instance ?? 0;
   const env: NodeJS.ProcessEnv = { ...run.env, INSTANCE_ID: String(instance), ...o.env };
   if (kind === 'edge') env.EDGE_PORT = String(o.edgePort ?? 0);
   return new Managed({
-    name: `${kind}#${instance}`, args: ['scripts/cli.ts', 'start', '--only', kind], env, onLine: o.onLine, nodeArgs: o.nodeArgs,
+    name: `${kind}#${instance}`, args: ['edge/main/cli.ts', 'start', '--only', kind], env, onLine: o.onLine, nodeArgs: o.nodeArgs,
     ready: kind === 'edge' && o.edgePort ? httpOk(`http://127.0.0.1:${o.edgePort}/readyz`) : undefined,
   });
 }
@@ -230,7 +230,7 @@ export function component(run: RunEnv, kind: string, o: { instance?: number; edg
 export async function paperVenue(run: RunEnv, port?: number): Promise<{ url: string; proc: Managed }> {
   const p = port ?? (await freePort());
   const proc = new Managed({
-    name: 'paper-venue', args: ['scripts/cli.ts', 'paper-venue'], env: { ...run.env, PAPER_VENUE_PORT: String(p) },
+    name: 'paper-venue', args: ['edge/main/cli.ts', 'paper-venue'], env: { ...run.env, PAPER_VENUE_PORT: String(p) },
     ready: httpOk(`http://127.0.0.1:${p}/v1/health`),
   });
   proc.start();
@@ -252,7 +252,7 @@ export function codecFor(run: RunEnv): Codec {
  * starts; the decide processor reads `control` from the beginning.
  */
 export async function openLimits(run: RunEnv, kafka: Kafka, codec: Codec): Promise<void> {
-  const { prepare } = await import('../pipeline.ts');
+  const { prepare } = await import('../../edge/main/pipeline.ts');
   await prepare(run.runtime, kafka, codec);
   const producer = kafka.producer();
   await producer.connect();

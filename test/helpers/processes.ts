@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export interface Child { proc: ChildProcess; output: () => string; exited: Promise<number | null> }
 
 export function spawnComponent(components: string, env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'start', '--only', components], {
+  const proc = spawn(process.execPath, [...TS_NODE_ARGS, 'edge/main/cli.ts', 'start', '--only', components], {
     cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
   teeToTestLog(proc, components);

@@ -16,7 +16,7 @@ import type { FaultPoint } from '../../analytics/sink/store.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { createCodec } from '../../schemas/codec.ts';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { createPool, type Pool } from '../../streams/runtime/db.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { isolatedEnv, readAll, testKafka, testLog, tradingViewAlert, waitFor, TEST_SECRET } from '../helpers/env.ts';

@@ -14,7 +14,7 @@ import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { Control, ExecutionReport, Signal } from '../../schemas/types.ts';
-import { prepare, startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { prepare, startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { runAuditCommand } from '../../streams/audit/commands.ts';
 import { verifyAudit } from '../../streams/audit/verify.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
@@ -145,7 +145,7 @@ describe('audit: replay, verify, trail on the real stack', () => {
     await waitFor('corrections and busts on the topic', async () => (await executions()).filter((e) => e.type === 'CORRECTION' || e.type === 'BUST').length >= 10, 30_000, 500);
     await projected();
 
-    const { stdout, stderr } = await run(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'audit', 'verify'], { env, cwd: process.cwd() }).catch((e) => e);
+    const { stdout, stderr } = await run(process.execPath, [...TS_NODE_ARGS, 'edge/main/cli.ts', 'audit', 'verify'], { env, cwd: process.cwd() }).catch((e) => e);
     assert.match(stdout, /^OK: \d+ events \(\d+ stored, \d+ repeats\), \d+ positions, hash chain intact/m, `${stdout}${stderr}`);
     const report = await verify();
     assert.ok(report.ok && report.events > 3000 && report.positions >= 10, JSON.stringify({ ...report, differences: report.differences.slice(0, 5) }));

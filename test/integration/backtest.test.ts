@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { prepare } from '../../scripts/pipeline.ts';
+import { prepare } from '../../edge/main/pipeline.ts';
 import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import { syntheticQuotes } from '../../edge/backtest/synthetic.ts';
@@ -18,7 +18,7 @@ import { isolatedEnv, testKafka } from '../helpers/env.ts';
 
 const run = promisify(execFile);
 const env = isolatedEnv();
-const cli = (...args: string[]) => run(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', ...args], { env, cwd: process.cwd() });
+const cli = (...args: string[]) => run(process.execPath, [...TS_NODE_ARGS, 'edge/main/cli.ts', ...args], { env, cwd: process.cwd() });
 const START = Date.parse('2026-11-02T14:30:00Z');
 
 before(async () => {
@@ -104,7 +104,7 @@ test('bad arguments name the argument and change nothing', async () => {
     .catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
   assert.equal(m.code, 2);
   assert.match(m.stderr, /--strategy: cannot load nowhere.ts/);
-  const empty = await run(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'backtest', '--strategy', 'edge/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'],
+  const empty = await run(process.execPath, [...TS_NODE_ARGS, 'edge/main/cli.ts', 'backtest', '--strategy', 'edge/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z'],
     { env: { ...env, TOPIC_PREFIX: `${env.TOPIC_PREFIX}nothing.` }, cwd: process.cwd() }).catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /no topic .*nothing\.quotes, .*nothing\.control on .*is TOPIC_PREFIX the pipeline's\?/);

@@ -10,7 +10,7 @@ import { createPaperClient } from '../../connectors/paper/client.ts';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import type { VenueClient } from '../../connectors/venue.ts';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { auditTrail } from '../../streams/audit/trail.ts';
 import { createPool, type Pool } from '../../streams/runtime/db.ts';
 import { createCodec } from '../../schemas/codec.ts';

@@ -9,7 +9,7 @@ import type { Producer } from 'kafkajs';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { openOrders } from '../../edge/ops/openOrders.ts';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { ExecutionReport, Order } from '../../schemas/types.ts';
 import { auditTrail } from '../../streams/audit/trail.ts';

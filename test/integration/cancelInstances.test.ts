@@ -10,7 +10,7 @@ import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createPaperClient } from '../../connectors/paper/client.ts';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { createConnectorRuntime } from '../../connectors/runtime.ts';
-import { prepare } from '../../scripts/pipeline.ts';
+import { prepare } from '../../edge/main/pipeline.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { ExecutionReport, Order } from '../../schemas/types.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Producer } from 'kafkajs';
-import { prepare, startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { prepare, startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { Control, ExecutionReport, Order, RiskDecision } from '../../schemas/types.ts';
 import { startControlPlane } from '../../streams/control/plane.ts';
@@ -197,7 +197,7 @@ describe('control plane', () => {
   });
 
   it('given a token made with `order-router ops-token`, then it works with its role until revoked; only its hash is stored', async () => {
-    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'ops-token', ...args], { env });
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [...TS_NODE_ARGS, 'edge/main/cli.ts', 'ops-token', ...args], { env });
     const token = (await cli('--name', 'dash', '--role', 'viewer')).stdout.trim();
     assert.ok(token.length >= 32);
     assert.equal((await ops('GET', '/states', token)).status, 200);

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { createPool, type Pool } from '../../streams/runtime/db.ts';
 import { isolatedEnv, testLog, tradingViewAlert, waitFor, TEST_SECRET } from '../helpers/env.ts';
 

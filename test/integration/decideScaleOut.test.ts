@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Producer } from 'kafkajs';
-import { prepare } from '../../scripts/pipeline.ts';
+import { prepare } from '../../edge/main/pipeline.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { Signal } from '../../schemas/types.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
@@ -53,7 +53,7 @@ async function setup() {
   let n = 0;
 
   function start(id: string): Instance {
-    const child = spawn(process.execPath, [...TS_NODE_ARGS, 'scripts/cli.ts', 'start', '--only', 'decide'], {
+    const child = spawn(process.execPath, [...TS_NODE_ARGS, 'edge/main/cli.ts', 'start', '--only', 'decide'], {
       cwd: root, env: { ...env, INSTANCE_ID: id }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     teeToTestLog(child, `decide ${id}`);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { signatureHeader } from '../../edge/auth.ts';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { createPool, type Pool } from '../../streams/runtime/db.ts';
 import { isolatedEnv, readAll, testLog, tradingViewAlert, waitFor, TEST_SECRET, TEST_SECRET_2 } from '../helpers/env.ts';
 

@@ -7,7 +7,7 @@ import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import type { Signal } from '../../schemas/types.ts';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { foldPositions, positionRow } from '../../streams/positions/fold.ts';

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { Order, RiskDecision } from '../../schemas/types.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';

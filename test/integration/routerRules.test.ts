@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { Order, RiskDecision } from '../../schemas/types.ts';
 import { isolatedEnv, readAll, testLog, tradingViewAlert, waitFor } from '../helpers/env.ts';

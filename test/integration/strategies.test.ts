@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Producer } from 'kafkajs';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
 import type { ExecutionReport, RiskDecision } from '../../schemas/types.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';

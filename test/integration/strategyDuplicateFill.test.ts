@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startPipeline } from '../../scripts/pipeline.ts';
+import { startPipeline } from '../../edge/main/pipeline.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import type { ExecutionReport } from '../../schemas/types.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';

@@ -18,7 +18,7 @@ import { createStrategyApi, type StrategyApi } from '../../edge/stream/index.ts'
 import { helloFrame } from '../../edge/stream/protocol.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import type { ExecutionReport, Order, Quote, RiskDecision } from '../../schemas/types.ts';
-import { prepare } from '../../scripts/pipeline.ts';
+import { prepare } from '../../edge/main/pipeline.ts';
 import { createProjection } from '../../streams/projection/processor.ts';
 import { readToEnd } from '../../streams/runtime/consume.ts';
 import { createPool, migrate, type Pool } from '../../streams/runtime/db.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createPaperVenueServer } from '../../connectors/paper/server.ts';
-import { runVenueCheckCommand } from '../../scripts/venueCheck.ts';
+import { runVenueCheckCommand } from '../../edge/main/venueCheck.ts';
 import { startAlpacaFake } from '../fakes/alpaca/server.ts';
 import { startBinanceFake } from '../fakes/binance/server.ts';
 import { createFakeIbkrGateway } from '../fakes/ibkr/fake.ts';

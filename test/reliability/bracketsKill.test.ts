@@ -16,7 +16,7 @@ import { createPaperVenueServer } from '../../connectors/paper/server.ts';
 import { parsePaperConfig } from '../../connectors/paper/config.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import type { Order } from '../../schemas/types.ts';
-import { startPipeline, type Pipeline } from '../../scripts/pipeline.ts';
+import { startPipeline, type Pipeline } from '../../edge/main/pipeline.ts';
 import { isolatedEnv, readAll, testLog, tradingViewAlert, waitFor } from '../helpers/env.ts';
 import { kill, spawnComponent, type Child } from '../helpers/processes.ts';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkClientOrderId, checkOrderTerms } from '../../connectors/venueCheck.ts';
-import { runVenueCheckCommand, scrub } from '../../scripts/venueCheck.ts';
+import { runVenueCheckCommand, scrub } from '../../edge/main/venueCheck.ts';
 
 const rules = (over = {}) => ({ symbol: 'X', venueSymbol: 'X', trading: true, lotSize: 0.00001, tickSize: 0.01, minNotional: 5, minQty: 0.00001, maxQty: 9000, ...over });
 

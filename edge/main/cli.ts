@@ -4,12 +4,12 @@
 // of the analytics commands (seconds on a busy machine) before it starts.
 import { parseArgs } from 'node:util';
 import { COMPONENTS, OPTIONAL_COMPONENTS, startPipeline, type Component } from './pipeline.ts';
-import { ConfigError } from '../streams/runtime/env.ts';
+import { ConfigError } from '../../streams/runtime/env.ts';
 
 async function usage(): Promise<string> {
   const [{ AUDIT_USAGE }, { ANALYTICS_USAGE }, { OPS_TOKEN_USAGE }, { SHADOW_USAGE }, { VENUE_CHECK_USAGE }, { BACKTEST_USAGE }] = await Promise.all([
-    import('../streams/audit/args.ts'), import('../analytics/query/cli.ts'), import('../edge/ops/tokenCommand.ts'), import('../streams/shadow/command.ts'),
-    import('./venueCheck.ts'), import('../edge/backtest/args.ts'),
+    import('../../streams/audit/args.ts'), import('../../analytics/query/cli.ts'), import('../ops/tokenCommand.ts'), import('../../streams/shadow/command.ts'),
+    import('./venueCheck.ts'), import('../backtest/args.ts'),
   ]);
   return `usage:
   order-router start [--only ${[...COMPONENTS, ...OPTIONAL_COMPONENTS].join(',')}]   run the pipeline (default: every component but strategies)
@@ -36,12 +36,12 @@ async function main(): Promise<void> {
       return;
     }
     case 'paper-venue': {
-      await import('../connectors/paper/main.ts');
+      await import('../../connectors/paper/main.ts');
       return;
     }
     case 'replay':
     case 'audit': {
-      const { runAuditCommand } = await import('../streams/audit/commands.ts');
+      const { runAuditCommand } = await import('../../streams/audit/commands.ts');
       process.exitCode = await runAuditCommand(command, rest);
       return;
     }
@@ -49,17 +49,17 @@ async function main(): Promise<void> {
     case 'query':
     case 'analytics-verify':
     case 'analytics-sql': {
-      const { runAnalyticsCommand } = await import('../analytics/query/cli.ts');
+      const { runAnalyticsCommand } = await import('../../analytics/query/cli.ts');
       process.exitCode = await runAnalyticsCommand(command, rest);
       return;
     }
     case 'ops-token': {
-      const { runOpsTokenCommand } = await import('../edge/ops/tokenCommand.ts');
+      const { runOpsTokenCommand } = await import('../ops/tokenCommand.ts');
       process.exitCode = await runOpsTokenCommand(rest);
       return;
     }
     case 'shadow-report': {
-      const { runShadowReport } = await import('../streams/shadow/command.ts');
+      const { runShadowReport } = await import('../../streams/shadow/command.ts');
       process.exitCode = await runShadowReport(rest);
       return;
     }
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       return;
     }
     case 'backtest': {
-      const { runBacktestCommand } = await import('../edge/backtest/command.ts');
+      const { runBacktestCommand } = await import('../backtest/command.ts');
       process.exitCode = await runBacktestCommand(rest);
       return;
     }

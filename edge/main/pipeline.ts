@@ -8,15 +8,15 @@
 // (streams/runtime/membership.ts) instead of waiting out the predecessor's session.
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { createCodec, type Codec, type RecordName } from '../schemas/codec.ts';
-import type { ConnectorProbe } from '../edge/dashboard/index.ts';
-import { createPool, migrate, type Pool } from '../streams/runtime/db.ts';
-import { loadRuntimeEnv, type RuntimeEnv } from '../streams/runtime/env.ts';
-import { createHlc } from '../schemas/hlc.ts';
-import { AccountPartitioner, createKafka, kafkaConfig } from '../streams/runtime/kafka.ts';
-import { createLogger } from '../streams/runtime/log.ts';
-import { topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../schemas/topics.ts';
-import { ensureTopics } from '../streams/runtime/topics.ts';
+import { createCodec, type Codec, type RecordName } from '../../schemas/codec.ts';
+import type { ConnectorProbe } from '../dashboard/index.ts';
+import { createPool, migrate, type Pool } from '../../streams/runtime/db.ts';
+import { loadRuntimeEnv, type RuntimeEnv } from '../../streams/runtime/env.ts';
+import { createHlc } from '../../schemas/hlc.ts';
+import { AccountPartitioner, createKafka, kafkaConfig } from '../../streams/runtime/kafka.ts';
+import { createLogger } from '../../streams/runtime/log.ts';
+import { topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../../schemas/topics.ts';
+import { ensureTopics } from '../../streams/runtime/topics.ts';
 
 export const COMPONENTS = ['edge', 'decide', 'connector', 'projection', 'sink'] as const;
 /** Started only when named in --only: they need settings of their own (strategies: STRATEGIES_DIR). */
@@ -74,8 +74,8 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         { Registry }, { loadAnalyticsConfig }, { startQueryProcess }, { analyticsRoutes, limitsByRole, requireBearer },
         { createAccept, startKafkaProbe }, { createEdgeApp }, { consumerSpecs, startDashboard }, { loadEdgeConfig }, { startOps }, { venueNames },
       ] = await Promise.all([
-        import('prom-client'), import('../analytics/config.ts'), import('../analytics/query/queryProcess.ts'), import('../analytics/query/routes.ts'),
-        import('../edge/accept.ts'), import('../edge/app.ts'), import('../edge/dashboard/index.ts'), import('../edge/config.ts'), import('../edge/ops/index.ts'), import('../connectors/select.ts'),
+        import('prom-client'), import('../../analytics/config.ts'), import('../../analytics/query/queryProcess.ts'), import('../../analytics/query/routes.ts'),
+        import('../accept.ts'), import('../app.ts'), import('../dashboard/index.ts'), import('../config.ts'), import('../ops/index.ts'), import('../../connectors/select.ts'),
       ]);
       const edgeConfig = loadEdgeConfig(rawEnv);
       const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, cancelTopic: topics.cancelRequests, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });
@@ -90,7 +90,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       const kafkaProbe = startKafkaProbe(kafka, topics.signals, accept.health, log.child({ component: 'edge' }), edgeConfig.acceptTimeoutMs);
       started.push({ name: 'edge-kafka-probe', stop: () => kafkaProbe.stop() });
       // Strategy code's own view: /v1/stream and the signed /v1 REST routes (edge/stream).
-      const { createStrategyApi } = await import('../edge/stream/index.ts');
+      const { createStrategyApi } = await import('../stream/index.ts');
       const strategyApi = createStrategyApi({ kafka, codec, pool: pool!, topics, log, env: rawEnv, projectionGroup: group('projection'), registry });
       const app = createEdgeApp({
         config: edgeConfig, log: log.child({ component: 'edge' }), clock: Date.now, hlc: () => hlc.now(),
@@ -126,7 +126,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
     // The edge's parts are stopped first (stop taking work), then the processors behind it.
     front = started.splice(0);
     if (want.has('projection')) {
-      const [{ createProjection }, { createShadowFiller }] = await Promise.all([import('../streams/projection/processor.ts'), import('../connectors/paper/shadow/processor.ts')]);
+      const [{ createProjection }, { createShadowFiller }] = await Promise.all([import('../../streams/projection/processor.ts'), import('../../connectors/paper/shadow/processor.ts')]);
       const p = createProjection({ kafka, pool: pool!, codec, log: log.child({ component: 'projection' }), topic: topics.executions, groupId: group('projection'), instanceClientId });
       await p.start();
       up('projection', () => p.stop());
@@ -136,13 +136,13 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       up('shadow', () => shadow.stop());
     }
     if (want.has('sink')) {
-      const [{ createAnalyticsSink }, { loadAnalyticsConfig }] = await Promise.all([import('../analytics/sink/sink.ts'), import('../analytics/config.ts')]);
+      const [{ createAnalyticsSink }, { loadAnalyticsConfig }] = await Promise.all([import('../../analytics/sink/sink.ts'), import('../../analytics/config.ts')]);
       const s = createAnalyticsSink({ kafka, codec, log: log.child({ component: 'sink' }), topics, groupId: group('analytics-sink'), instanceClientId, config: loadAnalyticsConfig(rawEnv) });
       await s.start();
       up('sink', () => s.stop());
     }
     if (want.has('connector')) {
-      const [{ createConnectorRuntime }, { selectVenues }] = await Promise.all([import('../connectors/runtime.ts'), import('../connectors/select.ts')]);
+      const [{ createConnectorRuntime }, { selectVenues }] = await Promise.all([import('../../connectors/runtime.ts'), import('../../connectors/select.ts')]);
       // One runtime per venue (VENUES=paper,alpaca,binance); each fails closed on its own.
       for (const v of selectVenues(rawEnv, log.child({ component: 'venue' }))) {
         const c = createConnectorRuntime({
@@ -155,14 +155,14 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       }
     }
     if (want.has('decide')) {
-      const { createDecideProcessor } = await import('../streams/decide/processor.ts');
+      const { createDecideProcessor } = await import('../../streams/decide/processor.ts');
       const d = createDecideProcessor({
         kafka, codec, log: log.child({ component: 'decide' }), hlc, topics, groupId: group('decide'), transactionalIdBase: group('decide'), instanceClientId,
       });
       await d.start();
       up('decide', () => d.stop());
       // Bracket exits ride with decide (the same kind of process): executions → exits and OCO cancels.
-      const { createBracketsProcessor } = await import('../streams/brackets/processor.ts');
+      const { createBracketsProcessor } = await import('../../streams/brackets/processor.ts');
       const b = createBracketsProcessor({
         kafka, codec, log: log.child({ component: 'brackets' }), hlc, topics, groupId: group('brackets'), transactionalIdBase: group('brackets'), instanceClientId,
       });
@@ -170,7 +170,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
       up('brackets', () => b.stop());
     }
     if (want.has('strategies')) {
-      const { createStrategiesRuntime } = await import('../edge/strategies/runtime.ts');
+      const { createStrategiesRuntime } = await import('../strategies/runtime.ts');
       const r = createStrategiesRuntime({ kafka, codec, topics, log: log.child({ component: 'strategies' }), env: rawEnv, edgeUrl });
       await r.start();
       up('strategies', () => r.stop());
