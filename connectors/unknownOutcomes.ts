@@ -10,9 +10,10 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
-import { foldOutcome, listUnknown, orderOutcomeKey, orderOutcomePrefix, outcomeControl, type OrderOutcome, type UnknownOrders } from '../schemas/orderOutcome.ts';
+import { foldOutcome, listUnknown, orderOutcomePrefix, outcomeControl, type OrderOutcome, type UnknownOrders } from '../schemas/orderOutcome.ts';
 import type { Control, Order } from '../schemas/types.ts';
-import { accountHeaders, type OutRecord } from '../streams/runtime/consume.ts';
+import { controlMessage, controlRecord } from '../streams/control/publisher.ts';
+import type { OutRecord } from '../streams/runtime/consume.ts';
 import { connectorActor } from './breaker.ts';
 import { filledQty, type KnownOrder } from './reconcile.ts';
 import { message } from './venueGate.ts';
@@ -63,9 +64,7 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
     observe(c: Control): void { parked = foldOutcome(parked, c); },
     isParked: (cid: string) => entry(cid) !== undefined,
     /** The UNKNOWN record of an order, for the batch's transaction. */
-    record(u: OrderOutcome): OutRecord {
-      return { topic: o.topic, key: orderOutcomeKey(o.venue, u.clientOrderId), value: o.codec.encode(o.topic, control(u)), account: o.venue };
-    },
+    record: (u: OrderOutcome): OutRecord => controlRecord(o.codec, o.topic, control(u)),
     /** The batch that carried the record committed. */
     parked(u: OrderOutcome): void {
       o.log.error({ clientOrderId: u.clientOrderId, since: u.since, reason: u.reason }, 'order outcome unknown: recorded as UNKNOWN on control, never resent, looked up until the venue lists it');
@@ -82,7 +81,7 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
         if (resolution === null) continue;
         const done: OrderOutcome = { ...u, status: 'RESOLVED', resolution, resolvedAt: o.clock() };
         const c = control(done);
-        await o.producer.send({ topic: o.topic, acks: -1, messages: [{ key: orderOutcomeKey(o.venue, u.clientOrderId), value: o.codec.encode(o.topic, c), headers: accountHeaders(o.venue) }] });
+        await o.producer.send({ topic: o.topic, acks: -1, messages: [controlMessage(o.codec, o.topic, c)] });
         parked = foldOutcome(parked, c);
         o.log.info({ clientOrderId: u.clientOrderId, resolution }, 'order of unknown outcome resolved by the venue');
       }

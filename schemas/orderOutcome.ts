@@ -31,7 +31,7 @@ const outcomeSchema = z.object({
 
 export type OrderOutcome = z.infer<typeof outcomeSchema>;
 
-/** `ORDER_OUTCOME|VENUE|<venue>|<clientOrderId>`: one compacted key per order. */
+/** `ORDER_OUTCOME|VENUE|<venue>|<clientOrderId>`: one compacted key per order (what `keyOf` gives its record). */
 export const orderOutcomeKey = (venue: string, clientOrderId: string): string => `${orderOutcomePrefix(venue)}${clientOrderId}`;
 /** Every ORDER_OUTCOME key of one venue starts with this. */
 export const orderOutcomePrefix = (venue: string): string => `${controlKey('ORDER_OUTCOME', 'VENUE', venue)}|`;

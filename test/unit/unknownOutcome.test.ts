@@ -9,7 +9,10 @@ import { applyReport, knownFromOrder, type KnownOrder } from '../../connectors/r
 import { resolutionOf, unknownOutcome } from '../../connectors/unknownOutcomes.ts';
 import type { VenueClient, VenueOrderState } from '../../connectors/venue.ts';
 import { createVenueGate } from '../../connectors/venueGate.ts';
+import type { Codec } from '../../schemas/codec.ts';
+import { keyOf } from '../../schemas/controlKey.ts';
 import { RouterError } from '../../schemas/errors.ts';
+import { controlRecord } from '../../streams/control/publisher.ts';
 import { foldOutcome, listUnknown, orderOutcomeKey, outcomeControl, parseOutcome, type OrderOutcome, type UnknownOrders } from '../../schemas/orderOutcome.ts';
 import type { Control, ExecutionReport, Order } from '../../schemas/types.ts';
 import { applyControl, defaultControlConfig } from '../../streams/decide/controlFold.ts';
@@ -27,6 +30,14 @@ describe('ORDER_OUTCOME records (pure)', () => {
     const c = outcomeControl(unknown(), ids);
     assert.deepEqual([c.kind, c.scope, c.target, c.state, c.reason], ['ORDER_OUTCOME', 'VENUE', 'mt5', null, 'RETCODE_10012']);
     assert.deepEqual(parseOutcome(c), unknown());
+  });
+
+  it('is written under its own key, which the one control publisher derives from the record', () => {
+    assert.equal(keyOf(outcomeControl(unknown(), ids)), orderOutcomeKey('mt5', 'c1'));
+    assert.equal(controlRecord({ encode: () => Buffer.alloc(0) } as unknown as Codec, 'control', outcomeControl(unknown(), ids)).key, 'ORDER_OUTCOME|VENUE|mt5|c1');
+    const halt: Control = { ...outcomeControl(unknown(), ids), kind: 'TRADING_STATE', state: 'HALTED', payload: null };
+    assert.equal(keyOf(halt), 'TRADING_STATE|VENUE|mt5');
+    assert.throws(() => keyOf({ ...outcomeControl(unknown(), ids), payload: '{}' }), (e: RouterError) => e.context.field === 'payload.clientOrderId');
   });
 
   it('refuses a bad payload naming the field', () => {
