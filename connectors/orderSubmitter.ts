@@ -1,20 +1,25 @@
 // The order submitter of a connector runtime: it turns one order read from `orders` into what the venue
 // holds for it (a diff against the known state), exactly once whatever fails on the way. A timeout or a
 // 5xx is an UNKNOWN outcome, resolved by looking the order up before any resend; an order too old to send,
-// or one that breaks the venue's instrument rules, is rejected without leaving. The coordinator
-// (runtime.ts) stages the returned diffs and applies them once the batch's transaction commits.
+// or one that breaks the venue's instrument rules, is rejected without leaving. An order still of unknown
+// outcome after the attempts (VENUE_OUTCOME_UNKNOWN) comes back `unknown`, to be parked (unknownOutcomes.ts),
+// and a parked order is never sent again. The coordinator (runtime.ts) stages the returned diffs and
+// applies them once the batch's transaction commits.
 import type { Logger } from 'pino';
 import type { Order } from '../schemas/types.ts';
 import { errorCode, isRetriable } from '../schemas/errors.ts';
+import type { OrderOutcome } from '../schemas/orderOutcome.ts';
+import { faultOn } from '../streams/runtime/faults.ts';
 import { VenueError } from './http.ts';
 import type { InstrumentBook } from './instrumentRules.ts';
 import { diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
+import { unknownOutcome } from './unknownOutcomes.ts';
 import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
 import { message, sleep, type VenueGate } from './venueGate.ts';
 
 /** One order's outcome, applied to the known state only after its batch commits. */
-export type Staged = Diff & { cid: string };
+export type Staged = Diff & { cid: string; unknown?: OrderOutcome };
 
 export interface OrderSubmitterOptions {
   client: VenueClient; gate: VenueGate; log: Logger; clock: () => number; stamp: () => Stamp;
@@ -24,6 +29,8 @@ export interface OrderSubmitterOptions {
   attempted: Set<string>;
   /** An order first known here may release venue events parked while it was unknown. */
   flushParked(cid: string): void;
+  /** Recorded as of unknown outcome (on `control`): never sent again. */
+  isUnknown(cid: string): boolean;
   /** The venue's instrument rules, when it publishes them. */
   instruments(): InstrumentBook | null;
   /** When this instance last took its partitions: orders created before it may be out already. */
@@ -77,6 +84,8 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     const cid = order.clientOrderId;
     let k = known.get(cid);
     if (!k) { k = knownFromOrder(order); known.set(cid, k); o.flushParked(cid); }
+    // Test-only resend-unknown fault (streams/runtime/faults.ts): an order of unknown outcome is handled as new.
+    if (o.isUnknown(cid) && !faultOn('resend-unknown')) return { cid, reports: [], next: k }; // looked up by the timer, never resent
     if (k.acked || k.rejected) return { cid, reports: [], next: k }; // its outcome is recorded already
     const lookupFirst = attempted.has(cid) || order.createdAt <= o.assignedAt();
     const observedAt = clock();
@@ -90,13 +99,14 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
       if (breach) return { cid, ...diffOrder(k, rejected(order, breach), observedAt, stamp()) };
       return { cid, ...diffOrder(k, await submitSafely(order, lookupFirst), observedAt, stamp()) };
     } catch (e) {
+      // Still unknown after the attempts: parked, so the batch commits; the timer keeps looking it up.
+      if (errorCode(e) === 'VENUE_OUTCOME_UNKNOWN') return { cid, reports: [], next: k, unknown: unknownOutcome(order, e, observedAt) };
       if (isRetriable(e)) throw e; // venue unreachable: abort; the order is re-read once it answers
       const venueCode = e instanceof VenueError && e.venueCode ? `:${e.venueCode}` : '';
       log.warn({ clientOrderId: cid, code: errorCode(e), err: message(e) }, 'order refused by the venue');
       return { cid, ...diffOrder(k, rejected(order, `${errorCode(e)}${venueCode}`), observedAt, stamp()) };
     }
   }
-
 
   return { handleOrder };
 }

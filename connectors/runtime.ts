@@ -5,7 +5,8 @@
 // (reconcile.ts), so overlapping sources can never double a fill. Repeated failures open a breaker that
 // halts the venue on `control`; probes lift the halt once the venue answers and state is reconciled.
 // This file is the coordinator (lifecycle, order-loop wiring); named parts own their state: the venue-call
-// gate (venueGate.ts), the order submitter (orderSubmitter.ts), the control writer, the quote publisher.
+// gate (venueGate.ts), the order submitter (orderSubmitter.ts), the orders of unknown outcome
+// (unknownOutcomes.ts), the control writer, the quote publisher.
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
@@ -14,9 +15,9 @@ import { accountHeaders, createMutex, type OutRecord } from '../streams/runtime/
 import { faultOn } from '../streams/runtime/faults.ts';
 import type { Hlc } from '../schemas/hlc.ts';
 import { AccountPartitioner } from '../streams/runtime/kafka.ts';
-import { startTail, type Tail } from '../streams/runtime/tail.ts';
+import type { Tail } from '../streams/runtime/tail.ts';
 import type { Topics } from '../schemas/topics.ts';
-import { connectorActor, mayResume, probeDue, venueControlKey, type BreakerConfig } from './breaker.ts';
+import { connectorActor, mayResume, probeDue, type BreakerConfig } from './breaker.ts';
 import { createCancelHandler } from './cancelHandler.ts';
 import { createControlWriter } from './controlWriter.ts';
 import { VenueError } from './http.ts';
@@ -25,8 +26,10 @@ import { createOrderLoop } from './orderLoop.ts';
 import { createOrderSubmitter, type Staged } from './orderSubmitter.ts';
 import { inPool } from './pool.ts';
 import { createQuotePublisher } from './quotePublisher.ts';
-import { applyReport, knownFromOrder, type KnownOrder } from './reconcile.ts';
+import type { KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
+import { startStateTails } from './stateTails.ts';
+import { createUnknownOutcomes } from './unknownOutcomes.ts';
 import type { VenueClient } from './venue.ts';
 import { createVenueGate, message, sleep } from './venueGate.ts';
 import { createVenueSync } from './venueSync.ts';
@@ -55,13 +58,11 @@ export interface ConnectorOptions {
   breaker?: Partial<BreakerConfig>;
   /** An order older than this when it can finally be sent is rejected (STALE_ORDER) rather than sent late. */
   maxOrderAgeMs?: number;
+  /** How often orders recorded as of unknown outcome are looked up (unknownOutcomes.ts). */
+  unknownLookupMs?: number;
 }
 
 export interface ConnectorStatus { state: 'starting' | 'running' | 'halted' | 'stopped'; reason: string | null; streamSilent: boolean; knownOrders: number }
-
-// The order path does not wait on the `orders` + `executions` tail (the loop hands each order over
-// itself, and this instance's own reports are applied at commit), so it may gather records a while.
-const STATE_TAIL_WINDOW_MS = 50;
 
 export function createConnectorRuntime(o: ConnectorOptions) {
   const venue = o.client.venue;
@@ -71,7 +72,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     streamSilentMs: o.streamSilentMs ?? 30_000, reconcileIntervalMs: o.reconcileIntervalMs ?? 60_000,
     amendmentWindowMs: o.amendmentWindowMs ?? 86_400_000, amendmentLookups: o.amendmentLookups ?? 50,
     breaker: { failuresToOpen: 5, minFailureSpanMs: 2_000, probeIntervalMs: 2_000, maxProbeIntervalMs: 30_000, ...o.breaker },
-    submitConcurrency: o.submitConcurrency ?? 32,
+    submitConcurrency: o.submitConcurrency ?? 32, unknownLookupMs: o.unknownLookupMs ?? 2_000,
   };
   const log = o.log.child({ venue });
   const known = new Map<string, KnownOrder>(); // by clientOrderId: the fold of `executions` (+ `orders`)
@@ -81,7 +82,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   const sideProducer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
   let state: ConnectorStatus['state'] = 'starting';
   let reconciled = false, loopStarted = false, stopped = false, ticking = false, silent = false;
-  let assignedAt = 0, lastReconcileAt = clock();
+  let assignedAt = 0, lastReconcileAt = clock(), lastUnknownAt = 0;
   let staged: Staged[] = [];
   let timer: NodeJS.Timeout | null = null;
   let unsubscribe: (() => void) | null = null;
@@ -135,6 +136,10 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     },
   });
 
+  const unknowns = createUnknownOutcomes({
+    venue, producer: sideProducer, codec: o.codec, topic: o.topics.control, log, clock, hlc: () => o.hlc.now(), known, owns, lookUp: (cids) => sync.pollOrders(cids),
+  });
+
   async function ensureConnected(): Promise<void> {
     if (unsubscribe) return;
     await o.client.connect();
@@ -170,6 +175,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       }
       if (now - lastReconcileAt >= cfg.reconcileIntervalMs) { lastReconcileAt = now; await sync.reconcile('full'); }
       else if (silent) await sync.reconcile('poll');
+      if (now - lastUnknownAt >= cfg.unknownLookupMs) { lastUnknownAt = now; await unknowns.round(); }
     } catch (e) {
       log.warn({ err: message(e) }, 'reconciliation round failed');
     } finally {
@@ -179,7 +185,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
 
   // ---- the order loop ----
   const submitter = createOrderSubmitter({
-    client: o.client, gate, log, clock, stamp, known, attempted, flushParked: sync.flushParked,
+    client: o.client, gate, log, clock, stamp, known, attempted, flushParked: sync.flushParked, isUnknown: unknowns.isParked,
     instruments: () => instruments, assignedAt: () => assignedAt,
     attempts: cfg.attempts, backoffMs: cfg.backoffMs, maxBackoffMs: cfg.maxBackoffMs, maxOrderAgeMs: o.maxOrderAgeMs,
   });
@@ -217,10 +223,11 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       const results = await inPool(unique, cfg.submitConcurrency, submitter.handleOrder);
       results.push(...await cancels.handleAll(cancelRequests, results)); // after the orders they may name
       staged = results;
-      return results.flatMap((r) => r.reports.filter((x) => !seen.has(x.executionId) && kept(x))).map(toRecord);
+      // An order of unknown outcome is parked on `control` in this same transaction.
+      return results.flatMap((r) => [...r.reports.filter((x) => !seen.has(x.executionId) && kept(x)).map(toRecord), ...(r.unknown ? [unknowns.record(r.unknown)] : [])]);
     },
     onCommitted() {
-      for (const r of staged) { known.set(r.cid, r.next); for (const x of r.reports) seen.add(x.executionId); }
+      for (const r of staged) { known.set(r.cid, r.next); for (const x of r.reports) seen.add(x.executionId); if (r.unknown) unknowns.parked(r.unknown); }
       staged = [];
     },
     onAbort(e) { staged = []; log.warn({ err: message(e) }, 'order batch aborted; it will be read again'); },
@@ -237,29 +244,9 @@ export function createConnectorRuntime(o: ConnectorOptions) {
 
   return {
     async start() {
-      // What `orders` and `executions` hold for this venue: the starting point of every diff, kept
-      // current while running so that a partition taken over from another instance is diffed against
-      // what that instance wrote.
-      stateTail = await startTail(o.kafka, [o.topics.orders, o.topics.executions], async (topic, m, partition) => {
-        if (topic === o.topics.orders) {
-          const ord = await o.codec.decode('Order', m.value!);
-          if (ord.venue !== venue) return;
-          partitionOf.set(ord.clientOrderId, partition);
-          const k = known.get(ord.clientOrderId);
-          known.set(ord.clientOrderId, k ? { ...k, quantity: ord.quantity } : knownFromOrder(ord));
-          if (!k) sync.flushParked(ord.clientOrderId);
-          return;
-        }
-        const e = await o.codec.decode('ExecutionReport', m.value!);
-        if (e.venue !== venue || seen.has(e.executionId)) return;
-        seen.add(e.executionId);
-        known.set(e.clientOrderId, applyReport(known.get(e.clientOrderId), e));
-      }, { coalesceMs: STATE_TAIL_WINDOW_MS });
-      await stateTail.caughtUp;
-      controlTail = await startTail(o.kafka, [o.topics.control], async (_t, m) => {
-        if (m.key?.toString() === venueControlKey(venue) && m.value) control.observe(await o.codec.decode('Control', m.value));
-      });
-      await controlTail.caughtUp;
+      ({ state: stateTail, control: controlTail } = await startStateTails({
+        kafka: o.kafka, codec: o.codec, topics: o.topics, venue, known, seen, partitionOf, flushParked: sync.flushParked, onVenueState: control.observe, outcomes: unknowns,
+      }));
       await sideProducer.connect();
       await instruments?.start();
       try {
@@ -280,6 +267,8 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         await startLoop();
       }
     },
+    /** Orders recorded as of unknown outcome at this venue, oldest first. */
+    unknownOrders: () => unknowns.list(),
     status: (): ConnectorStatus => ({ state, reason: gate.breaker.mode === 'OPEN' ? gate.breaker.reason : null, streamSilent: silent, knownOrders: known.size }),
     async stop() {
       stopped = true;

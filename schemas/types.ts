@@ -21,13 +21,13 @@ export interface CancelRequest {
   hlc: number;
 }
 
-export type ControlKind = 'TRADING_STATE' | 'LIMITS' | 'COST_MODEL';
+export type ControlKind = 'TRADING_STATE' | 'LIMITS' | 'COST_MODEL' | 'ORDER_OUTCOME';
 
 export type Scope = 'DESK' | 'ACCOUNT' | 'STRATEGY' | 'VENUE' | 'SYMBOL';
 
 export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
 
-/** Control-plane state: trading states, limits, cost model. Key: kind|scope|target (compacted: the latest wins). */
+/** Control-plane state: trading states, limits, cost model, orders of unknown outcome. Key: kind|scope|target, ORDER_OUTCOME: ORDER_OUTCOME|VENUE|venue|clientOrderId (compacted: the latest wins). */
 export interface Control {
   controlId: string;
   kind: ControlKind;
@@ -35,7 +35,7 @@ export interface Control {
   /** Account, strategy or venue id; '*' for the desk */
   target: string;
   state: null | TradingState;
-  /** LIMITS / COST_MODEL: JSON document */
+  /** LIMITS / COST_MODEL / ORDER_OUTCOME: JSON document */
   payload: null | string;
   actor: string;
   reason: null | string;

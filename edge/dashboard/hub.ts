@@ -5,6 +5,7 @@ import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
+import { foldOutcome, listUnknown, type UnknownOrders } from '../../schemas/orderOutcome.ts';
 import type { Topics } from '../../schemas/topics.ts';
 import { startTail, type Tail } from '../../streams/runtime/tail.ts';
 import { buildBook, dayCurve, livePoint, mid, markKey, utcDayStart, type PositionRow, type StrategyDayRow } from './book.ts';
@@ -67,7 +68,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   const dayStart = utcDayStart(clock());
   rows = { positions: await readPositions(o.pool), strategyDay: await readStrategyDay(o.pool, dayStart) };
   const store = createStore({
-    book: book(), curve: await loadCurve(clock()), decisions: [], orders: [], fills: [], states: [], venues: [], lag: [], recon: null,
+    book: book(), curve: await loadCurve(clock()), decisions: [], orders: [], fills: [], states: [], unknownOrders: [], venues: [], lag: [], recon: null,
     targets: { accounts: [...new Set(o.strategies.map((s) => s.account))].sort(), strategies: o.strategies.map((s) => s.id).sort(), venues: [...o.venues].sort() },
     caughtUp: false,
   });
@@ -114,6 +115,7 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   const orders = new Map<string, OrderView>();
   const stats = new Map<string, VenueStats>();
   let states: StateView[] = [];
+  let unknown: UnknownOrders = new Map();
   const connectorReports = new Map<string, ConnectorReport>();
 
   async function onRecord(topic: string, m: KafkaMessage, partition: number): Promise<void> {
@@ -160,12 +162,10 @@ export async function startHub(o: HubOptions): Promise<Hub> {
         marks.set(markKey(q.venue, q.symbol), mid(q));
         marksMoved = true;
       } else {
-        const next = applyControl(states, await o.codec.decode('Control', m.value));
-        if (next !== null) {
-          states = next;
-          store.publish({ type: 'states', states });
-          venuesDirty = true;
-        }
+        const c = await o.codec.decode('Control', m.value);
+        const next = applyControl(states, c), outcomes = foldOutcome(unknown, c);
+        if (next !== null) { states = next; store.publish({ type: 'states', states }); venuesDirty = true; }
+        if (outcomes !== unknown) { unknown = outcomes; store.publish({ type: 'unknownOrders', orders: listUnknown(unknown) }); }
       }
     } catch (e) {
       log.warn({ err: e, topic, offset: m.offset }, 'dashboard: record skipped');

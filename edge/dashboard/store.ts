@@ -8,6 +8,7 @@ import type { DecisionView, FillView, OrderView, StateView, VenueView } from './
 import { keepLast } from './feed.ts';
 import type { LagView } from './lag.ts';
 import type { ReconView } from './recon.ts';
+import type { OrderOutcome } from '../../schemas/orderOutcome.ts';
 
 export interface Curve { dayStart: number; base: { realized: number; fees: number; unrealized: number }; points: PnlPoint[] }
 
@@ -18,6 +19,8 @@ export interface DashboardState {
   orders: OrderView[];
   fills: FillView[];
   states: StateView[];
+  /** Orders whose outcome at their venue is unknown (ORDER_OUTCOME on `control`), oldest first. */
+  unknownOrders: OrderOutcome[];
   venues: VenueView[];
   lag: LagView[];
   /** Postgres against the DuckDB P&L; null when this process has no analytics. */
@@ -36,6 +39,7 @@ export type Delta =
   | { type: 'pnl'; point: PnlPoint }
   | { type: 'curve'; curve: Curve }
   | { type: 'states'; states: StateView[] }
+  | { type: 'unknownOrders'; orders: OrderOutcome[] }
   | { type: 'venues'; venues: VenueView[] }
   | { type: 'lag'; lag: LagView[] }
   | { type: 'recon'; recon: ReconView }
@@ -54,6 +58,7 @@ export function applyDelta(s: DashboardState, d: Delta): DashboardState {
     case 'pnl': return { ...s, curve: { ...s.curve, points: boundCurve([...s.curve.points, d.point], CURVE_POINTS) } };
     case 'curve': return { ...s, curve: d.curve };
     case 'states': return { ...s, states: d.states };
+    case 'unknownOrders': return { ...s, unknownOrders: d.orders };
     case 'venues': return { ...s, venues: d.venues };
     case 'lag': return { ...s, lag: d.lag };
     case 'recon': return { ...s, recon: d.recon };

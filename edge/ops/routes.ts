@@ -69,6 +69,22 @@ const auditList = {
     },
   },
 } as const;
+const unknownList = {
+  type: 'object',
+  properties: {
+    caughtUp: { type: 'boolean' },
+    orders: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          clientOrderId: { type: 'string' }, orderId: { type: 'string' }, venue: { type: 'string' }, symbol: { type: 'string' }, side: { type: 'string' },
+          quantity: { type: 'number' }, account: { type: 'string' }, strategy: { type: 'string' }, since: { type: 'integer' }, reason: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
 const target = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const reason = { type: 'string', maxLength: 500 } as const;
 const stateBody = {
@@ -150,6 +166,9 @@ export function opsRoutes(deps: OpsDeps) {
         },
       );
     }
+
+    // Orders whose outcome at their venue is unknown (ORDER_OUTCOME on `control`): never resent, looked up until the venue lists them.
+    app.get('/unknown-orders', { config: { opsRole: 'viewer' }, schema: { response: { 200: unknownList, ...errors } } }, async () => deps.plane.unknownOrders());
 
     if (deps.cancels) registerCancelRoutes(app, deps.cancels, deps.log);
 

@@ -6,10 +6,13 @@
 // The mirror and the reconciler start in the background, retried until they run: the edge that hosts
 // the plane must not wait for the mirror's consumer group to form before it takes alerts, and a change
 // made meanwhile goes to Postgres and the topic as always (the mirror is for what others write).
+// The mirror also folds the connectors' ORDER_OUTCOME records (schemas/orderOutcome.ts): the orders of
+// unknown outcome the ops API lists. They are not control-plane state and never reach Postgres.
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
+import { foldOutcome, listUnknown, type OrderOutcome, type UnknownOrders } from '../../schemas/orderOutcome.ts';
 import { startTail, type Tail } from '../runtime/tail.ts';
 import { controlKey } from './model.ts';
 import { allRows, listAudit, listLimits, listStates } from './store.ts';
@@ -24,6 +27,8 @@ export interface ControlPlane {
   limits(): Promise<LimitsView[]>;
   states(): Promise<StateView[]>;
   audit(q: { limit: number; before?: string; scope?: Scope; target?: string }): Promise<AuditView[]>;
+  /** Orders of unknown outcome at their venue, oldest first; `caughtUp` false while the mirror still reads `control` back. */
+  unknownOrders(): { orders: OrderOutcome[]; caughtUp: boolean };
 }
 
 export interface ControlPlaneOptions {
@@ -60,6 +65,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
   const writer = createControlWriter({ pool: o.pool, publish, log: o.log, clock: o.clock, hlc: o.hlc, publishTimeoutMs: o.publishTimeoutMs });
 
   const onTopic = new Set<string>();
+  let unknown: UnknownOrders = new Map();
+  let caughtUp = false;
   let tail: Tail | null = null;
   let stopped = false;
   const stopTail = async () => { const t = tail; tail = null; await t?.stop().catch(() => {}); };
@@ -69,6 +76,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
       if (m.value === null) return;
       try {
         const control = await o.codec.decode('Control', m.value);
+        if (control.kind === 'ORDER_OUTCOME') { unknown = foldOutcome(unknown, control); return; }
         onTopic.add(controlKey(control.kind, control.scope, control.target));
         await writer.mirror(control, m.offset);
       } catch (e) {
@@ -79,6 +87,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     tail = t;
     if (stopped) return; // stop() came while the tail was starting: it stops it
     await t.caughtUp;
+    caughtUp = true;
     let republished = 0;
     for (const row of await allRows(o.pool)) {
       if (onTopic.has(controlKey(row.kind, row.scope, row.target))) continue;
@@ -110,6 +119,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     limits: () => listLimits(o.pool),
     states: () => listStates(o.pool),
     audit: (q) => listAudit(o.pool, q),
+    unknownOrders: () => ({ orders: listUnknown(unknown), caughtUp }),
     reconciled,
     async stop() {
       stopped = true;

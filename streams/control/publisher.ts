@@ -1,11 +1,11 @@
 // The one way a record is written to `control`, whoever writes it (the ops API, the cost model,
-// decide's loss breaches inside its transaction, a connector's venue state): keyed
-// `<kind>|<scope>|<target>` so that compaction keeps the latest per key, and partitioned by its target
+// decide's loss breaches inside its transaction, a connector's venue state, its orders of unknown
+// outcome): keyed `<kind>|<scope>|<target>` (ORDER_OUTCOME: one key per order, `keyOf`) so that compaction keeps the latest per key, and partitioned by its target
 // like every record of an account. The edge process writes through one producer (`startControlPublisher`),
 // shared by the control plane and the cost model.
 import type { Kafka, Producer } from 'kafkajs';
 import type { Codec } from '../../schemas/codec.ts';
-import { controlKey } from '../../schemas/controlKey.ts';
+import { keyOf } from '../../schemas/controlKey.ts';
 import type { Control } from '../../schemas/types.ts';
 import { accountHeaders, type OutRecord } from '../runtime/consume.ts';
 import { AccountPartitioner } from '../runtime/kafka.ts';
@@ -15,7 +15,7 @@ export type Publish = (control: Control) => Promise<string>;
 
 /** The record for `control`, as a transaction's output (decide) or a message (`controlMessage`). */
 export const controlRecord = (codec: Codec, topic: string, c: Control): OutRecord => ({
-  topic, key: controlKey(c.kind, c.scope, c.target), value: codec.encode(topic, c), account: c.target,
+  topic, key: keyOf(c), value: codec.encode(topic, c), account: c.target,
 });
 
 /** The same record as a kafkajs message. */

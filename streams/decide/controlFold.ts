@@ -31,7 +31,9 @@ type Change =
   | { kind: 'limitOverride'; scope: 'account' | 'strategy' | 'symbol'; target: string; overrides: LimitOverrides | null }
   | { kind: 'deskCost'; desk: CostModelDesk }
   | { kind: 'venueCost'; venue: string; model: VenueModel | null }
-  | { kind: 'symbolClass'; symbol: string; assetClass: AssetClass | null };
+  | { kind: 'symbolClass'; symbol: string; assetClass: AssetClass | null }
+  /** A record the gate has no use for (ORDER_OUTCOME: the connectors' orders of unknown outcome). */
+  | { kind: 'none' };
 
 export interface ControlIssue {
   /** The refused field, e.g. `payload.maxPosition`, `scope`, `target`. */
@@ -112,6 +114,8 @@ function interpret(control: Control): Interpretation {
     }
     case 'COST_MODEL':
       return interpretCostModel(scope, target, control.payload);
+    case 'ORDER_OUTCOME':
+      return { ok: true, change: { kind: 'none' } };
     default: {
       const unknownKind: never = control.kind;
       return fail('kind', `unknown control kind ${String(unknownKind)}`);
@@ -174,6 +178,8 @@ function applyChange(config: ControlConfig, change: Change): ControlConfig {
     }
     case 'symbolClass':
       return { ...config, symbols: withEntry(config.symbols, change.symbol, change.assetClass) };
+    case 'none':
+      return config;
     default: {
       const unknownChange: never = change;
       return unknownChange;

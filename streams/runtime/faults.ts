@@ -5,6 +5,8 @@
 //
 //   ORDER_ROUTER_FAULT=blind-resend         the connector's look-ups answer "not found" without asking the
 //                                           venue, so an order in doubt after a restart is sent again blindly
+//   ORDER_ROUTER_FAULT=resend-unknown       the connector sends an order recorded as of unknown outcome again
+//                                           when it meets it on `orders` (its guard is off)
 //   ORDER_ROUTER_FAULT=drop-fill            the connector never records one fill the venue made
 //   ORDER_ROUTER_FAULT=double-decision      decide writes every decision and order twice
 //   ORDER_ROUTER_FAULT=double-cancel        the connector writes the reports of every cancel request twice
@@ -25,7 +27,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { ConfigError } from './env.ts';
 
-export const FAULTS = ['blind-resend', 'drop-fill', 'double-decision', 'position-off-by-lot', 'double-cancel', 'strategy-double-fill', 'stream-resume-gap', 'exits-after-commit'] as const;
+export const FAULTS = ['blind-resend', 'resend-unknown', 'drop-fill', 'double-decision', 'position-off-by-lot', 'double-cancel', 'strategy-double-fill', 'stream-resume-gap', 'exits-after-commit'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export function parseFaults(env: NodeJS.ProcessEnv): ReadonlySet<Fault> {

@@ -10,6 +10,7 @@ import { applyDelta, createStore, type DashboardState, type Delta } from '../../
 import { reconcile } from '../../edge/dashboard/recon.ts';
 import { createTickets } from '../../edge/dashboard/ticket.ts';
 import type { Control, ExecutionReport, Order } from '../../schemas/types.ts';
+import { foldOutcome, listUnknown, outcomeControl, type OrderOutcome } from '../../schemas/orderOutcome.ts';
 
 const pos = (over: Partial<PositionRow>): PositionRow => ({
   account: 'ACC-1', symbol: 'AAPL', venue: 'paper', quantity: 10, avgPrice: 100, realizedPnl: 0, fees: 0, fillCount: 1, updatedAt: '2026-01-01T00:00:00.000Z', ...over,
@@ -84,6 +85,17 @@ describe('dashboard feed', () => {
     assert.equal(applyControl(s, control({ kind: 'LIMITS', state: null, payload: '{}' })), null);
   });
 
+  it('orders of unknown outcome: an ORDER_OUTCOME record is no trading state, the hub folds it, and its delta replaces the list', () => {
+    const outcome: OrderOutcome = {
+      status: 'UNKNOWN', clientOrderId: 'c-1', orderId: 'o-1', venue: 'mt5', symbol: 'EURUSD', side: 'BUY', quantity: 10_000, account: 'ACC-1', strategy: 'fx', since: 7, reason: 'RETCODE_10012', resolution: null, resolvedAt: null,
+    };
+    const rec = outcomeControl(outcome, { controlId: 'u', actor: 'connector:mt5', at: 8, hlc: 8000 });
+    assert.equal(applyControl([], rec), null);
+    const folded = listUnknown(foldOutcome(new Map(), rec));
+    const s = applyDelta({ unknownOrders: [] } as unknown as DashboardState, { type: 'unknownOrders', orders: folded });
+    assert.deepEqual(s.unknownOrders.map((u) => [u.clientOrderId, u.venue, u.reason]), [['c-1', 'mt5', 'RETCODE_10012']]);
+  });
+
   it('venue health: ack latency, reject rate, and the worst of the venue and desk states', () => {
     const o = orderView(order);
     let st = applyVenueStats(undefined, exec({ type: 'ACK', recordedAt: 1_040 }), o);
@@ -128,7 +140,7 @@ describe('dashboard plumbing', () => {
   it('a snapshot taken at any moment plus the deltas after it equals the state at the end', () => {
     const empty: DashboardState = JSON.parse(JSON.stringify({
       book: buildBook({ positions: [], strategyDay: [], marks: new Map(), strategyAccounts: [] }), curve: { dayStart: 0, base: { realized: 0, fees: 0, unrealized: 0 }, points: [] },
-      decisions: [], orders: [], fills: [], states: [], venues: [], lag: [], recon: null, targets: { accounts: [], strategies: [], venues: [] }, caughtUp: false,
+      decisions: [], orders: [], fills: [], states: [], unknownOrders: [], venues: [], lag: [], recon: null, targets: { accounts: [], strategies: [], venues: [] }, caughtUp: false,
     }));
     const deltas: Delta[] = [];
     for (let i = 0; i < 150; i++) {

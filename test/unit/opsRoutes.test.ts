@@ -11,6 +11,7 @@ import { createOpsAuth, parseOpsTokens } from '../../edge/ops/auth.ts';
 import { opsRoutes } from '../../edge/ops/routes.ts';
 import { checkRequest, toControl, type ControlRequest } from '../../streams/control/model.ts';
 import type { ControlPlane } from '../../streams/control/plane.ts';
+import type { OrderOutcome } from '../../schemas/orderOutcome.ts';
 import { ControlRejected } from '../../streams/control/writer.ts';
 import { RouterError } from '../../schemas/errors.ts';
 
@@ -26,6 +27,11 @@ after(async () => {
   assert.ok(lines.some((l) => l.includes('"actor":"bob"') && l.includes('control changed')), 'changes are logged with the actor');
 });
 
+const UNKNOWN_ORDER: OrderOutcome = {
+  status: 'UNKNOWN', clientOrderId: 'c-1', orderId: 'o-1', venue: 'mt5', symbol: 'EURUSD', side: 'BUY', quantity: 10_000, account: 'ACC-1',
+  strategy: 's1', since: 1_700_000_000_000, reason: 'TRADE_RETCODE_TIMEOUT', resolution: null, resolvedAt: null,
+};
+
 function setup(opts: { kafkaDown?: boolean } = {}) {
   const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
   const asked: ControlRequest[] = [];
@@ -40,6 +46,7 @@ function setup(opts: { kafkaDown?: boolean } = {}) {
     limits: async () => [{ scope: 'ACCOUNT', target: 'ACC-1', limits: { maxPosition: 5 }, updatedBy: 'alice', updatedAt: '2024-01-02T00:00:00.000Z', controlId: 'ops-0' }],
     states: async () => [{ scope: 'DESK', target: '*', state: 'HALTED', reason: null, updatedBy: 'bob', updatedAt: '2024-01-02T00:00:00.000Z', controlId: 'ops-0' }],
     audit: async () => [],
+    unknownOrders: () => ({ orders: [UNKNOWN_ORDER], caughtUp: true }),
   };
   const auth = createOpsAuth({
     tokens: parseOpsTokens(JSON.stringify([
@@ -154,5 +161,18 @@ describe('ops API requests', () => {
     assert.deepEqual((await call('GET', '/ops/limits', VIEWER)).json().limits[0].limits, { maxPosition: 5 });
     assert.equal((await call('GET', '/ops/states', VIEWER)).json().states[0].state, 'HALTED');
     assert.equal((await call('GET', '/ops/audit?limit=0', VIEWER)).statusCode, 400);
+  });
+});
+
+describe('GET /ops/unknown-orders', () => {
+  it('given a viewer, then the orders of unknown outcome with the fields ops needs; without a token, 401', async () => {
+    const { call } = setup();
+    assert.equal((await call('GET', '/ops/unknown-orders', null)).statusCode, 401);
+    const res = await call('GET', '/ops/unknown-orders', VIEWER);
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), {
+      caughtUp: true,
+      orders: [{ clientOrderId: 'c-1', orderId: 'o-1', venue: 'mt5', symbol: 'EURUSD', side: 'BUY', quantity: 10_000, account: 'ACC-1', strategy: 's1', since: 1_700_000_000_000, reason: 'TRADE_RETCODE_TIMEOUT' }],
+    });
   });
 });

@@ -5,7 +5,7 @@
 import { renderChart } from './chart.js';
 import { setupControls } from './controls.js';
 import {
-  renderAccounts, renderDecisions, renderFills, renderKpis, renderLag, renderOrders, renderPositions, renderRecon, renderStates, renderStrategies, renderVenues, stateOf, todayPoint,
+  renderAccounts, renderDecisions, renderFills, renderKpis, renderLag, renderOrders, renderPositions, renderRecon, renderStates, renderStrategies, renderUnknown, renderVenues, stateOf, todayPoint,
 } from './render.js';
 
 const TOKEN_KEY = 'order-router.ops-token';
@@ -99,7 +99,7 @@ function connect(ticket) {
     lastSeq = state.seq;
     retryMs = 500;
     setConn('live', 'live');
-    for (const k of ['kpis', 'chart', 'book', 'orders', 'fills', 'decisions', 'venues', 'lag', 'recon', 'states', 'targets']) dirty.add(k);
+    for (const k of ['kpis', 'chart', 'book', 'orders', 'fills', 'decisions', 'venues', 'lag', 'recon', 'states', 'unknown', 'targets']) dirty.add(k);
     schedule();
   });
   es.addEventListener('delta', (e) => {
@@ -149,6 +149,7 @@ function apply(d) {
     case 'pnl': state.curve.points = [...state.curve.points, d.point]; dirty.add('chart').add('kpis'); break;
     case 'curve': state.curve = d.curve; dirty.add('chart').add('kpis'); break;
     case 'states': state.states = d.states; dirty.add('states').add('book').add('venues'); break;
+    case 'unknownOrders': state.unknownOrders = d.orders; dirty.add('unknown'); break;
     case 'venues': state.venues = d.venues; dirty.add('venues'); break;
     case 'lag': state.lag = d.lag; dirty.add('lag'); break;
     case 'recon': state.recon = d.recon; dirty.add('recon'); break;
@@ -191,6 +192,7 @@ function render() {
   if (dirty.has('lag')) renderLag($('lag'), state);
   if (dirty.has('recon')) renderRecon($('recon'), $('recon-note'), state);
   if (dirty.has('states')) renderStates($('states'), state);
+  if (dirty.has('unknown')) renderUnknown($('unknown-orders'), state);
   if (dirty.has('targets')) controls.refresh();
   dirty.clear();
   document.body.dataset.seq = String(lastSeq);

@@ -69,7 +69,7 @@ export function detail(text) {
 /** Trading-state and status words → CSS class. */
 export function stateClass(s) {
   switch (s) {
-    case 'HALTED': case 'DENIED': case 'REJECTED': case 'BUST': return 'bad';
+    case 'HALTED': case 'DENIED': case 'REJECTED': case 'BUST': case 'UNKNOWN': return 'bad';
     case 'REDUCING': case 'NO_ACTION': case 'CANCELED': case 'PARTIALLY_FILLED': case 'CORRECTION': case 'DIFF': case 'NOT IN PARQUET YET': return 'warn';
     case 'ACTIVE': case 'APPROVED': case 'FILLED': case 'FILL': case 'MATCH': return 'good';
     default: return '';

@@ -173,6 +173,16 @@ export function renderRecon(el, note, s) {
     })));
 }
 
+/** Orders of unknown outcome: never resent, looked up by their connector until the venue lists them. */
+export function renderUnknown(el, s) {
+  table(el, ['Since', 'Venue', 'Client order id', 'Symbol', 'Side', '#Quantity', 'Account', 'Strategy', 'Reason'],
+    (s.unknownOrders ?? []).map((u) => ({
+      attrs: { 'data-unknown': u.clientOrderId, 'data-venue': u.venue },
+      cells: [c(time(u.since)), c(u.venue, 'id'), c(u.clientOrderId, 'mono'), c(u.symbol, 'id'), c(u.side), c(qty(u.quantity), 'num', u.quantity),
+        c(u.account), c(u.strategy), { node: h('span', { title: u.reason }, badge('UNKNOWN'), ` ${u.reason}`) }],
+    })));
+}
+
 export function renderStates(el, s) {
   table(el, ['Scope', 'Target', 'State', 'Reason', 'By', 'At'],
     s.states.map((x) => ({
