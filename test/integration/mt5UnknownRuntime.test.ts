@@ -18,7 +18,7 @@ import { createEdgeApp } from '../../edge/app.ts';
 import { parseEdgeConfig } from '../../edge/config.ts';
 import { createOpsAuth, parseOpsTokens } from '../../edge/ops/auth.ts';
 import { opsRoutes } from '../../edge/ops/routes.ts';
-import { prepare } from '../../scripts/pipeline.ts';
+import { prepare } from '../../edge/main/pipeline.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import { createHlc } from '../../schemas/hlc.ts';
 import { orderOutcomeKey, parseOutcome, type OrderOutcome } from '../../schemas/orderOutcome.ts';
