@@ -16,6 +16,7 @@ import { diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconci
 import type { Stamp } from './reports.ts';
 import { unknownOutcome } from './unknownOutcomes.ts';
 import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
+import { hasUnknownOutcomeWindow } from './venueCapabilities.ts';
 import { message, sleep, type VenueGate } from './venueGate.ts';
 
 /** One order's outcome, applied to the known state only after its batch commits. */
@@ -87,7 +88,11 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     // Test-only resend-unknown fault (streams/runtime/faults.ts): an order of unknown outcome is handled as new.
     if (o.isUnknown(cid) && !faultOn('resend-unknown')) return { cid, reports: [], next: k }; // looked up by the timer, never resent
     if (k.acked || k.rejected) return { cid, reports: [], next: k }; // its outcome is recorded already
-    const lookupFirst = attempted.has(cid) || order.createdAt <= o.assignedAt();
+    const takenOver = !attempted.has(cid) && order.createdAt <= o.assignedAt();
+    const lookupFirst = attempted.has(cid) || takenOver;
+    // An order the previous owner of this partition may have sent just before we took it: a venue whose
+    // look-up is not conclusive for a while after a send (Binance) keeps looking until that has passed.
+    if (takenOver && hasUnknownOutcomeWindow(client)) client.mayHaveBeenSent(cid, o.assignedAt());
     const observedAt = clock();
     try {
       if (o.maxOrderAgeMs !== undefined && observedAt - order.createdAt > o.maxOrderAgeMs) {

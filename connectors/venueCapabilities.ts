@@ -10,9 +10,9 @@ import type { VenueClient, VenueFill } from './venue.ts';
  * until `startedAt + window` for ids it never sent (a previous process's sends). What it cannot know is
  * when another live instance last sent an id it takes over: the runtime says so with mayHaveBeenSent.
  *
- * Runtime wiring: in handleOrder, when an order is looked up first because it predates this
- * instance's assignment (order.createdAt <= assignedAt) and this instance never attempted it, call
- * `client.mayHaveBeenSent(cid, assignedAt)` before the look-up.
+ * Runtime wiring (connectors/orderSubmitter.ts): when an order is looked up first because it predates
+ * this instance's assignment (order.createdAt <= assignedAt) and this instance never attempted it, the
+ * submitter calls `client.mayHaveBeenSent(cid, assignedAt)` before the look-up.
  */
 export interface UnknownOutcomeWindow {
   readonly unknownOutcomeWindowMs: number;
