@@ -2,6 +2,7 @@
 // yields the same event id and any instance can drop what `executions` already has.
 import type { ExecutionReport, Order } from '../schemas/types.ts';
 import type { VenueFill, VenueOrderState } from './venue.ts';
+import type { DetailedFill } from './venueCapabilities.ts';
 
 /** What every report of an order repeats: the causal ids and the order's description. */
 export type OrderContext = Pick<Order, 'orderId' | 'clientOrderId' | 'signalId' | 'account' | 'strategy' | 'symbol' | 'venue' | 'side'>;
@@ -19,6 +20,7 @@ function base(ctx: OrderContext, venueOrderId: string | null, stamp: Stamp) {
     ...ctx, venueOrderId, venueTradeId: null as string | null, lastQty: 0, lastPrice: 0,
     cumQty: 0, leavesQty: 0, fee: 0, refExecutionId: null as string | null, reason: null as string | null,
     venueTime: null as number | null, recordedAt: stamp.recordedAt, hlc: stamp.hlc(),
+    feeAsset: null as string | null, feeInAsset: null as number | null, netQty: null as number | null,
   };
 }
 
@@ -43,7 +45,20 @@ export function fillReport(ctx: OrderContext, venueOrderId: string | null, f: Ve
   return {
     ...base(ctx, venueOrderId, stamp), executionId: fillExecutionId(ctx.venue, f.tradeId), type: leaves > 0 ? 'PARTIAL_FILL' : 'FILL',
     venueTradeId: f.tradeId, lastQty: f.quantity, lastPrice: f.price, cumQty: roundQty(cumQty), leavesQty: leaves, fee: f.fee, venueTime: f.venueTime,
+    ...feeFields(f),
   };
+}
+
+/**
+ * The fee as the venue charged it, when the client says (DetailedFill): its asset and amount, and the
+ * quantity the holding really moved by when that differs from the fill's (a Binance BUY whose fee is
+ * taken from the base asset received), which is what the position fold counts.
+ */
+function feeFields(f: VenueFill): Pick<ExecutionReport, 'feeAsset' | 'feeInAsset' | 'netQty'> {
+  const d = (f as DetailedFill).feeDetail;
+  if (d === undefined) return { feeAsset: null, feeInAsset: null, netQty: null };
+  const net = roundQty(d.netQuantity);
+  return { feeAsset: d.commissionAsset, feeInAsset: d.commission, netQty: net === roundQty(f.quantity) ? null : net };
 }
 
 export function cancelReport(ctx: OrderContext, s: VenueOrderState, cumQty: number, stamp: Stamp): ExecutionReport {

@@ -25,9 +25,9 @@ export const hasUnknownOutcomeWindow = (c: VenueClient): c is VenueClient & Unkn
 /**
  * A fill may say what the venue charged in the venue's own terms. VenueFill.fee stays the fee in the
  * quote currency; this adds the commission as charged and the base quantity the balance really moved
- * by (Binance takes a BUY's fee from the base asset received unless it is paid in BNB). Recording it
- * needs ExecutionReport fields the schema does not have yet (e.g. feeAsset, feeInAsset, netQty, all
- * with defaults), and the position fold reading netQty for the wallet's holding.
+ * by (Binance takes a BUY's fee from the base asset received unless it is paid in BNB). The fill report
+ * records them as ExecutionReport feeAsset / feeInAsset / netQty (connectors/reports.ts), and the position
+ * fold counts netQty for the wallet's holding.
  */
 export interface FillFeeDetail {
   commission: number;

@@ -17,12 +17,14 @@ const FIELDS = {
   signalId: true, account: true, strategy: true, symbol: true, venue: true, side: true, lastQty: true,
   lastPrice: true, cumQty: true, leavesQty: true, fee: true, refExecutionId: true, reason: true, venueTime: true,
   recordedAt: true, hlc: true,
-} as const satisfies Record<keyof ExecutionReport, true>;
+  // Added later with null defaults: in the hash only when set, so rows stored before them keep their hashes.
+  feeAsset: 'whenSet', feeInAsset: 'whenSet', netQty: 'whenSet',
+} as const satisfies Record<keyof ExecutionReport, true | 'whenSet'>;
 const SORTED_FIELDS = (Object.keys(FIELDS) as (keyof ExecutionReport)[]).sort();
 
 /** Keys in code-point order, no whitespace, only the schema's fields: the same bytes from the topic and the row. */
 export function canonicalEvent(e: ExecutionReport): string {
-  return `{${SORTED_FIELDS.map((k) => `${JSON.stringify(k)}:${JSON.stringify(e[k] ?? null)}`).join(',')}}`;
+  return `{${SORTED_FIELDS.filter((k) => FIELDS[k] === true || e[k] != null).map((k) => `${JSON.stringify(k)}:${JSON.stringify(e[k] ?? null)}`).join(',')}}`;
 }
 
 export function linkHash(prevHash: string, e: ExecutionReport, partition: number, offset: string): string {

@@ -91,6 +91,12 @@ export interface ExecutionReport {
   /** Our wall clock, epoch ms */
   recordedAt: number;
   hlc: number;
+  /** The asset the venue charged the fee in, when it says (Binance: commissionAsset); fee stays its value in quote currency */
+  feeAsset: null | string;
+  /** The fee as charged, in feeAsset units */
+  feeInAsset: null | number;
+  /** FILL / PARTIAL_FILL / CORRECTION: the quantity the holding moved by when the venue took its fee from the asset received (a Binance BUY paid in the base asset: lastQty minus the commission); null: lastQty */
+  netQty: null | number;
 }
 
 /** A venue's own rules for one instrument, as the venue's connector read them (on start and daily). Key: venue|symbol (compacted: the latest wins). */

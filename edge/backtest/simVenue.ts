@@ -56,7 +56,7 @@ export function createSimVenue(config: ControlConfig): SimVenue {
       executionId: `${o.venue}:${o.orderId}:${type}`, type, orderId: o.orderId, clientOrderId: o.clientOrderId, venueOrderId: `bt-${o.clientOrderId}`,
       venueTradeId: null, signalId: o.signalId, account: o.account, strategy: o.strategy, symbol: o.symbol, venue: o.venue, side: o.side,
       lastQty: 0, lastPrice: 0, cumQty: cum, leavesQty: w.units.toQuantity(w.lots - w.filledLots), fee: 0, refExecutionId: null, reason: null,
-      venueTime: now, recordedAt: now, hlc: hlc(), ...extra,
+      venueTime: now, recordedAt: now, hlc: hlc(), feeAsset: null, feeInAsset: null, netQty: null, ...extra,
     };
   }
 

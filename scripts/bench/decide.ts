@@ -74,7 +74,7 @@ export async function benchDecide(opts: DecideBenchOptions = {}): Promise<Decide
     const report: ExecutionReport = {
       executionId: `x${++seq}`, type, orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: null, venueTradeId: null,
       signalId: order.signalId, account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side,
-      lastQty: qty, lastPrice: qty > 0 ? order.arrivalMid ?? 100 : 0, cumQty: qty, leavesQty: 0, fee: 0, refExecutionId: null, reason: null,
+      lastQty: qty, lastPrice: qty > 0 ? order.arrivalMid ?? 100 : 0, cumQty: qty, leavesQty: 0, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null,
       venueTime: now, recordedAt: now, hlc: now * 1000,
     };
     evolveGate(state, { kind: 'execution', report, order }, config.costModel.ewmaAlpha);

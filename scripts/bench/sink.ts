@@ -88,7 +88,7 @@ function* generate(n: number, partition: number): Generator<Trade> {
         executionId: `${venue}-${orderId}-${k}`, type: k === parts - 1 ? 'FILL' : 'PARTIAL_FILL', orderId, clientOrderId: order.clientOrderId,
         venueOrderId: `v${orderId}`, venueTradeId: `t-${partition}-${made}`, signalId: order.signalId, account, strategy, symbol, venue, side,
         lastQty: qty, lastPrice: price, cumQty: qty * (k + 1), leavesQty: qty * (parts - k - 1), fee: price * qty * 0.0001,
-        refExecutionId: null, reason: null, venueTime: t, recordedAt: t, hlc: t * HLC_SCALE + 1,
+        feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: t, recordedAt: t, hlc: t * HLC_SCALE + 1,
       });
     }
     yield { partition, order, fills };

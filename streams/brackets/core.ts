@@ -99,8 +99,9 @@ export function onExecution(s: BracketState, input: ExecutionInput): BracketOutc
   }
   const parent = s.parents.get(r.orderId);
   if (parent === undefined || !fill) return NOTHING;
+  // Sized to what the fill added to the holding (netQty: less than lastQty when the fee came out of it).
   const planned = exitsForFill(
-    { parentOrderId: parent.orderId, executionId: r.executionId, entrySide: parent.side, quantity: r.lastQty, price: r.lastPrice },
+    { parentOrderId: parent.orderId, executionId: r.executionId, entrySide: parent.side, quantity: r.netQty ?? r.lastQty, price: r.lastPrice },
     parent.takeProfit, parent.stopLoss, input.tick(parent.venue, parent.symbol), false,
   );
   if ('problem' in planned) return { orders: [], cancels: [], problem: { parentOrderId: parent.orderId, executionId: r.executionId, problem: planned.problem } };

@@ -30,6 +30,7 @@ export interface PendingAmendment {
   lastQty: number;
   lastPrice: number;
   fee: number;
+  netQty?: number | null; // ExecutionReport.netQty of the correction; absent: lastQty
 }
 
 /**
@@ -57,8 +58,7 @@ export interface PositionState {
   updatedAt: number;
   /** Every fill seen, in arrival order, with its current effect. */
   fills: EffectiveFill[];
-  /** Corrections and busts already applied. */
-  amendmentIds: string[];
+  amendmentIds: string[]; // corrections and busts already applied
   /** Corrections and busts waiting for their fill, in arrival order. */
   pendingAmendments: PendingAmendment[];
 }
@@ -66,8 +66,7 @@ export interface PositionState {
 /** Lookups over a state's lists; rebuilt per `evolve` call, kept alive across a batch fold. */
 interface Index {
   fillAt: Map<string, number>;
-  /** Applied and pending amendment ids. */
-  amendments: Set<string>;
+  amendments: Set<string>; // applied and pending amendment ids
 }
 
 const indexOf = (s: PositionState): Index => ({
@@ -227,7 +226,7 @@ function applyFill(s: PositionState, e: ExecutionReport, ix: Index): boolean {
   if (!(e.lastQty > 0)) return false;
   if (ix.fillAt.has(e.executionId) || ix.amendments.has(e.executionId)) return false;
   const fill: EffectiveFill = {
-    executionId: e.executionId, side: e.side, qty: signed(e.side, e.lastQty), price: e.lastPrice, fee: e.fee, busted: false,
+    executionId: e.executionId, side: e.side, qty: signed(e.side, held(e.lastQty, e.netQty)), price: e.lastPrice, fee: e.fee, busted: false,
   };
   ix.fillAt.set(fill.executionId, s.fills.length);
   s.fills.push(fill);
@@ -265,6 +264,7 @@ function applyAmendment(s: PositionState, e: ExecutionReport, type: 'CORRECTION'
   ix.amendments.add(e.executionId);
   const amendment: PendingAmendment = {
     executionId: e.executionId, type, refExecutionId: ref, lastQty: e.lastQty, lastPrice: e.lastPrice, fee: e.fee,
+    ...(e.netQty != null ? { netQty: e.netQty } : {}),
   };
   touch(s, e);
   const i = ix.fillAt.get(ref);
@@ -285,8 +285,12 @@ function applyAmendment(s: PositionState, e: ExecutionReport, type: 'CORRECTION'
 // A correction to a quantity of 0 counts as a bust: a zero fill is not a fill.
 function amend(f: EffectiveFill, a: PendingAmendment): EffectiveFill {
   if (a.type === 'BUST' || !(a.lastQty > 0)) return { ...f, busted: true };
-  return { ...f, qty: signed(f.side, a.lastQty), price: a.lastPrice, fee: a.fee, busted: false };
+  return { ...f, qty: signed(f.side, held(a.lastQty, a.netQty)), price: a.lastPrice, fee: a.fee, busted: false };
 }
+
+// What a fill adds to the holding: netQty when the venue took its fee from the asset received (a Binance
+// BUY paying in the base asset), at the fill's price; the fee's value counts once, in `fees`.
+const held = (lastQty: number, netQty: number | null | undefined): number => (netQty != null && netQty > 0 ? netQty : lastQty);
 
 const signed = (side: Side, qty: number): number => (side === 'BUY' ? qty : -qty);
 

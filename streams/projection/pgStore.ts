@@ -13,6 +13,7 @@ const EXECUTION_TYPES: Record<(typeof EXECUTION_COLUMNS)[number], string> = {
   strategy: 'text', symbol: 'text', venue: 'text', side: 'text', last_qty: 'float8', last_price: 'float8',
   cum_qty: 'float8', leaves_qty: 'float8', fee: 'float8', ref_execution_id: 'text', reason: 'text',
   venue_time: 'timestamptz', recorded_at: 'timestamptz', hlc: 'bigint',
+  fee_asset: 'text', fee_in_asset: 'float8', net_qty: 'float8',
 };
 
 const HISTORY_COLUMNS = [

@@ -91,7 +91,7 @@ describe('control plane', () => {
     const fill: ExecutionReport = {
       executionId: `paper:${order.orderId}:1`, type: 'FILL', orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: 'v-1', venueTradeId: 't-1',
       signalId: order.signalId, account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side,
-      lastQty: order.quantity, lastPrice: price, cumQty: order.quantity, leavesQty: 0, fee: 0, refExecutionId: null, reason: null,
+      lastQty: order.quantity, lastPrice: price, cumQty: order.quantity, leavesQty: 0, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null,
       venueTime: now, recordedAt: now, hlc: now * 1000,
     };
     await producer.send({ topic: pipeline.topics.executions, acks: -1, messages: [{ key: order.orderId, value: codec.encode(pipeline.topics.executions, fill), headers: accountHeaders(order.account) }] });

@@ -21,7 +21,7 @@ const order: Order = {
 };
 const exec = (over: Partial<ExecutionReport>): ExecutionReport => ({
   executionId: 'e', type: 'ACK', orderId: 'o1', clientOrderId: 'c1', venueOrderId: 'v1', venueTradeId: null, signalId: 's1', account: 'ACC-1', strategy: 'trend-1',
-  symbol: 'AAPL', venue: 'paper', side: 'BUY', lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 10, fee: 0, refExecutionId: null, reason: null,
+  symbol: 'AAPL', venue: 'paper', side: 'BUY', lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 10, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null,
   venueTime: null, recordedAt: 1_050, hlc: 1_050_000, ...over,
 });
 const control = (over: Partial<Control>): Control => ({

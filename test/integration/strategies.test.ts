@@ -63,7 +63,7 @@ test('a strategy signal takes the signed edge path to the gate; its own fill com
   const fill: ExecutionReport = {
     executionId: 'paper:test-fill-1', type: 'FILL', orderId: first.orderId!, clientOrderId: 'c1', venueOrderId: 'v1', venueTradeId: 't1',
     signalId: first.signalId, account: 'ACC-1', strategy: 'trend-1', symbol: 'AAPL', venue: 'paper', side: 'BUY', lastQty: 3, lastPrice: 190.02,
-    cumQty: 3, leavesQty: 0, fee: 0, refExecutionId: null, reason: null, venueTime: now, recordedAt: Date.now(), hlc: Date.now() * 1000,
+    cumQty: 3, leavesQty: 0, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: now, recordedAt: Date.now(), hlc: Date.now() * 1000,
   };
   await producer.send({ topic: pipeline.topics.executions, acks: -1, messages: [{ key: first.orderId!, value: codec.encode(pipeline.topics.executions, fill) }] });
   const next: RiskDecision = await waitFor('the decision on the signal sent from onFill', async () => (await decisions()).find((d) => d.signalId === 'trend-1:after-paper:test-fill-1'));

@@ -45,7 +45,7 @@ async function scenario(fault: string | null): Promise<string[]> {
     const fill: ExecutionReport = {
       executionId: 'paper:dup-1', type: 'FILL', orderId: 'ord-x', clientOrderId: 'c1', venueOrderId: 'v1', venueTradeId: 't1',
       signalId: 'trend-1:manual', account: 'ACC-1', strategy: 'trend-1', symbol: 'AAPL', venue: 'paper', side: 'BUY', lastQty: 3, lastPrice: 190.02,
-      cumQty: 3, leavesQty: 0, fee: 0, refExecutionId: null, reason: null, venueTime: now, recordedAt: now, hlc: now * 1000,
+      cumQty: 3, leavesQty: 0, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: now, recordedAt: now, hlc: now * 1000,
     };
     const record = { key: 'ord-x', value: codec.encode(pipeline.topics.executions, fill), partition: 0 };
     await producer.send({ topic: pipeline.topics.executions, acks: -1, messages: [record, record] });

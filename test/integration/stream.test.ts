@@ -66,7 +66,7 @@ function chain(strategy: string, account: string, symbol: string): { decision: R
   };
   const exec = (type: ExecutionReport['type'], over: Partial<ExecutionReport>): ExecutionReport => ({
     executionId: `${type}-${id}`, type, orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: `v-${id}`, venueTradeId: null, signalId: order.signalId,
-    account, strategy, symbol, venue: 'paper', side: 'BUY', lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 1, fee: 0, refExecutionId: null, reason: null,
+    account, strategy, symbol, venue: 'paper', side: 'BUY', lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 1, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null,
     venueTime: now, recordedAt: now, hlc: now * 1000 + 1, ...over,
   });
   return { decision, order, execs: [exec('ACK', {}), exec('FILL', { lastQty: 1, lastPrice: 100 + n, cumQty: 1, leavesQty: 0, fee: 0.5, venueTradeId: `t-${id}` })] };

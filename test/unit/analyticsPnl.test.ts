@@ -10,7 +10,7 @@ let hlc = 1_000_000;
 const exec = (type: ExecType, executionId: string, over: Partial<ExecutionReport> = {}): ExecutionReport => ({
   executionId, type, orderId: 'o1', clientOrderId: 'c1', venueOrderId: null, venueTradeId: null, signalId: 's1',
   account: 'acc', strategy: 'trend', symbol: 'AAPL', venue: 'paper', side: 'BUY',
-  lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0, fee: 0, refExecutionId: null, reason: null,
+  lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null,
   venueTime: null, recordedAt: 0, hlc: hlc++, ...over,
 });
 const fill = (id: string, side: Side, qty: number, price: number, fee = 0, over: Partial<ExecutionReport> = {}) =>

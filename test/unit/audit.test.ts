@@ -10,7 +10,7 @@ import { buildTrail, signalIdOf, type TrailRecord } from '../../streams/audit/ti
 const exec = (id: string, over: Partial<ExecutionReport> = {}): ExecutionReport => ({
   executionId: id, type: 'FILL', orderId: 'o1', clientOrderId: 'c1', venueOrderId: 'v1', venueTradeId: 't1', signalId: 's1',
   account: 'A', strategy: 'S', symbol: 'AAPL', venue: 'paper', side: 'BUY', lastQty: 1, lastPrice: 100.5, cumQty: 1,
-  leavesQty: 0, fee: 0.01, refExecutionId: null, reason: null, venueTime: 1_700_000_000_000, recordedAt: 1_700_000_000_001,
+  leavesQty: 0, fee: 0.01, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: 1_700_000_000_000, recordedAt: 1_700_000_000_001,
   hlc: 1_700_000_000_001_000, ...over,
 });
 

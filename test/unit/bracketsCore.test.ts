@@ -23,7 +23,7 @@ function report(order: Pick<Order, 'orderId' | 'side' | 'quantity'>, type: Execu
   return {
     executionId: `paper:T-${seq}`, type, orderId: order.orderId, clientOrderId: 'c', venueOrderId: 'v', venueTradeId: `t${seq}`, signalId: 'sig-1',
     account: 'acc1', strategy: 'trend', symbol: 'AAPL', venue: 'paper', side: order.side, lastQty, lastPrice, cumQty: lastQty, leavesQty, fee: 0,
-    refExecutionId: null, reason: null, venueTime: T0, recordedAt: T0, hlc: T0 * 1000 + seq,
+    feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: T0, recordedAt: T0, hlc: T0 * 1000 + seq,
   };
 }
 
@@ -43,6 +43,12 @@ describe('brackets core: exits per fill', () => {
     assert.equal(new Set([...first.orders, ...second.orders].map((o) => o.ocoGroup)).size, 2);
     assert.equal(second.orders[0].ocoGroup, ocoGroupOf('ord-1', fill.executionId));
     assert.deepEqual(first.cancels, []);
+  });
+
+  it('exits are sized to what the fill added to the holding when the venue took its fee from it (netQty)', () => {
+    const s = evolveOrder(initialBracketState(), entry());
+    const out = run(s, { ...report(entry(), 'FILL', 10), netQty: 9.99, feeAsset: 'AAPL', feeInAsset: 0.01 });
+    assert.deepEqual(out.orders.map((o) => [o.exitRole, o.quantity]), [['TAKE_PROFIT', 9.99], ['STOP_LOSS', 9.99]]);
   });
 
   it('a fill read again yields nothing new; a fresh state yields the same ids (a replay after a crash)', () => {

@@ -52,7 +52,7 @@ function fill(order: Order, qty: number, price: number, type: ExecutionReport['t
     report: {
       executionId: `exe-${seq}`, type, orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: 'v1', venueTradeId: `t${seq}`,
       signalId: order.signalId, account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side,
-      lastQty: qty, lastPrice: price, cumQty: qty, leavesQty: type === 'FILL' ? 0 : order.quantity - qty, fee: 0, refExecutionId: null,
+      lastQty: qty, lastPrice: price, cumQty: qty, leavesQty: type === 'FILL' ? 0 : order.quantity - qty, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null,
       reason: null, venueTime: now, recordedAt: now, hlc: now * 1000,
     },
   });

@@ -49,7 +49,7 @@ function fill(order: Order, partly?: number): void {
   const report: ExecutionReport = {
     executionId: `exe-${seq}`, type: partly === undefined ? 'FILL' : 'PARTIAL_FILL', orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: 'v1', venueTradeId: `t${seq}`,
     signalId: order.signalId, account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side,
-    lastQty: qty, lastPrice: 100, cumQty: qty, leavesQty: order.quantity - qty, fee: 0, refExecutionId: null, reason: null, venueTime: T0, recordedAt: T0, hlc: T0 * 1000,
+    lastQty: qty, lastPrice: 100, cumQty: qty, leavesQty: order.quantity - qty, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: T0, recordedAt: T0, hlc: T0 * 1000,
   };
   evolveGate(state, { kind: 'execution', report });
 }
@@ -186,7 +186,7 @@ function cancelReport(order: Order): ExecutionReport {
   return {
     executionId: `exe-c-${order.orderId}`, type: 'CANCEL', orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: 'v1', venueTradeId: null,
     signalId: order.signalId, account: order.account, strategy: order.strategy, symbol: order.symbol, venue: order.venue, side: order.side,
-    lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0, fee: 0, refExecutionId: null, reason: 'CANCELED', venueTime: T0, recordedAt: T0, hlc: T0 * 1000,
+    lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: 'CANCELED', venueTime: T0, recordedAt: T0, hlc: T0 * 1000,
   };
 }
 

@@ -27,7 +27,7 @@ function report(over: Partial<ExecutionReport> & { type: ExecType }): ExecutionR
   return {
     executionId: `x${seq}`, orderId: 'ord-1', clientOrderId: 'c1', venueOrderId: null, venueTradeId: null, signalId: 's1',
     account: 'acc1', strategy: 'trend', symbol: 'AAPL', venue: 'paper', side: 'BUY', lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0,
-    fee: 0, refExecutionId: null, reason: null, venueTime: null, recordedAt: DAY2, hlc: DAY2 * 1000, ...over,
+    fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: null, recordedAt: DAY2, hlc: DAY2 * 1000, ...over,
   };
 }
 

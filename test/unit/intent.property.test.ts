@@ -97,7 +97,7 @@ class World {
       report: {
         executionId: `x${this.seq}`, type, orderId: order.orderId, clientOrderId: order.clientOrderId, venueOrderId: null, venueTradeId: null,
         signalId: order.signalId, account: 'acc1', strategy: 'trend', symbol: 'AAPL', venue: 'paper', side: order.side, lastQty: qty,
-        lastPrice: qty > 0 ? 100 : 0, cumQty: 0, leavesQty: type === 'CANCEL' ? 0 : leaves, fee: 0, refExecutionId: null, reason: null,
+        lastPrice: qty > 0 ? 100 : 0, cumQty: 0, leavesQty: type === 'CANCEL' ? 0 : leaves, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null,
         venueTime: null, recordedAt: this.now, hlc: this.now * 1000,
       },
     });

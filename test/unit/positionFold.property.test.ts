@@ -28,7 +28,7 @@ function generate(seed: number): ExecutionReport[] {
   const base = (type: ExecType, executionId: string, account: string, symbol: string, side: Side): ExecutionReport => ({
     executionId, type, orderId: `o-${executionId}`, clientOrderId: `c-${executionId}`, venueOrderId: null,
     venueTradeId: null, signalId: 's', account, strategy: 'st', symbol, venue: 'paper', side,
-    lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0, fee: 0, refExecutionId: null, reason: null,
+    lastQty: 0, lastPrice: 0, cumQty: 0, leavesQty: 0, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null,
     venueTime: null, recordedAt: 0, hlc: hlc++,
   });
   // Whole units most of the time; tenths exercise float residue around zero.

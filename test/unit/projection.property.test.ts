@@ -35,7 +35,7 @@ function generate(rnd: () => number): Log {
   const base = (type: ExecType, executionId: string, account: string, symbol: string, side: Side): ExecutionReport => ({
     executionId, type, orderId: `o-${executionId}`, clientOrderId: `c-${executionId}`, venueOrderId: null, venueTradeId: null,
     signalId: 's', account, strategy: pick(['st1', 'st2']), symbol, venue: 'paper', side, lastQty: 0, lastPrice: 0, cumQty: 0,
-    leavesQty: 0, fee: 0, refExecutionId: null, reason: null, venueTime: rnd() < 0.5 ? null : 1_700_000_000_000 + int(1e6),
+    leavesQty: 0, fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: rnd() < 0.5 ? null : 1_700_000_000_000 + int(1e6),
     recordedAt: 1_700_000_000_000 + int(1e6), hlc: (hlc += 1 + int(86_400_000_000)),
   });
   const qty = () => (rnd() < 0.7 ? 1 + int(50) : (1 + int(50)) / 10);

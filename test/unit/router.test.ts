@@ -214,7 +214,7 @@ function learn(state: GateState, venue: string, side: Side, mid: number, price: 
     report: {
       executionId: `e-${n}`, type: 'FILL', orderId, clientOrderId: orderId, venueOrderId: null, venueTradeId: null, signalId: `s-${n}`,
       account: 'acc', strategy: 'st', symbol: 'AAPL', venue, side, lastQty: 1, lastPrice: price, cumQty: 1, leavesQty: 0, fee: 0,
-      refExecutionId: null, reason: null, venueTime: null, recordedAt: NOW, hlc: 0,
+      feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: null, recordedAt: NOW, hlc: 0,
     },
   }, 0.5);
 }

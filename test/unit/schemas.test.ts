@@ -16,7 +16,7 @@ describe('schemas', () => {
     const e: ExecutionReport = {
       executionId: 'paper:T:AAPL-1-B', type: 'FILL', orderId: 'ord-1', clientOrderId: 'ord1', venueOrderId: 'V1', venueTradeId: 'AAPL-1-B',
       signalId: 's1', account: 'A', strategy: 'S', symbol: 'AAPL', venue: 'paper', side: 'BUY', lastQty: 10, lastPrice: 190.01,
-      cumQty: 10, leavesQty: 0, fee: 0.19, refExecutionId: null, reason: null, venueTime: 1795312800000, recordedAt: 1795312800001,
+      cumQty: 10, leavesQty: 0, fee: 0.19, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: 1795312800000, recordedAt: 1795312800001,
       hlc: 1795312800001 * 1000 + 999,
     };
     const t = avroType('ExecutionReport');

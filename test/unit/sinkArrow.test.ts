@@ -20,7 +20,7 @@ const row = (i: number): RowContext<ExecutionReport> => ({
     executionId: `é-${i}-✓`, type: TYPES[i % 4], orderId: `o${i}`, clientOrderId: `c${i}`, venueOrderId: i % 3 === 0 ? null : `v${i}`,
     venueTradeId: i % 7 === 0 ? null : '', signalId: `s${i}`, account: `ACC-${i % 3}`, strategy: i % 13 === 0 ? 'ünïcode' : 'trend-1',
     symbol: ['AAPL', 'BTCUSD'][i % 2], venue: 'paper', side: i % 2 ? 'BUY' : 'SELL', lastQty: i / 8, lastPrice: 1e6 + i, cumQty: i,
-    leavesQty: -0, fee: i % 17 === 0 ? 0 : 1e-9 * i, refExecutionId: i % 9 === 0 ? `f${i - 1}` : null, reason: null,
+    leavesQty: -0, fee: i % 17 === 0 ? 0 : 1e-9 * i, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: i % 9 === 0 ? `f${i - 1}` : null, reason: null,
     venueTime: i % 6 === 0 ? null : 1_795_000_000_000 + i, recordedAt: 1_795_000_000_000 + i, hlc: 1_795_000_000_000_000 + i,
   },
 });

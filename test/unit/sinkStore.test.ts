@@ -25,7 +25,7 @@ const fill = (side: Side, qty: number, price: number, ms: number, over: Partial<
   return {
     executionId: `e${n}`, type: 'FILL', orderId: `o${n}`, clientOrderId: `c${n}`, venueOrderId: null, venueTradeId: `t${n}`, signalId: `s${n}`,
     account: 'ACC-1', strategy: 'trend-1', symbol: 'AAPL', venue: 'paper', side, lastQty: qty, lastPrice: price, cumQty: qty, leavesQty: 0,
-    fee: 0.01 * qty, refExecutionId: null, reason: null, venueTime: ms, recordedAt: ms, hlc: ms * 1000 + n, ...over,
+    fee: 0.01 * qty, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: ms, recordedAt: ms, hlc: ms * 1000 + n, ...over,
   };
 };
 const order = (e: ExecutionReport, arrivalMid: number, signalPrice: number): Order => ({

@@ -8,7 +8,7 @@ import { createPositionBook } from '../../edge/strategies/runtime.ts';
 const base: ExecutionReport = {
   executionId: 'e1', type: 'FILL', orderId: 'o1', clientOrderId: 'c1', venueOrderId: null, venueTradeId: null, signalId: 's1',
   account: 'A', strategy: 'trend-1', symbol: 'AAPL', venue: 'paper', side: 'BUY', lastQty: 3, lastPrice: 100, cumQty: 3, leavesQty: 0,
-  fee: 0, refExecutionId: null, reason: null, venueTime: null, recordedAt: 0, hlc: 0,
+  fee: 0, feeAsset: null, feeInAsset: null, netQty: null, refExecutionId: null, reason: null, venueTime: null, recordedAt: 0, hlc: 0,
 };
 
 test('fills, a repeat, a correction and a bust', () => {
