@@ -32,11 +32,11 @@ function allPassed(r: Awaited<ReturnType<typeof check>>, skipped: string[] = [])
 }
 
 describe('venue-check', () => {
-  it('paper: every step passes (the paper client reads no instrument rules: skipped); down: exit 1 naming the step', async () => {
+  it('paper: every step passes, its instrument rules included; down: exit 1 naming the step', async () => {
     const venue = createPaperVenueServer({ config: parsePaperConfig({ seed: 3, tickMs: 50 }), log: testLog() });
     const url = await venue.start(0, '127.0.0.1');
     stops.push(() => venue.stop());
-    allPassed(await check(['paper'], { PAPER_VENUE_URL: url }), ['instrument rules']);
+    allPassed(await check(['paper'], { PAPER_VENUE_URL: url }));
     const down = await check(['paper'], { PAPER_VENUE_URL: 'http://127.0.0.1:9', VENUE_TIMEOUT_MS: '300' });
     assert.equal(down.code, 1);
     assert.equal(down.status('connect'), 'FAILED', down.text);
