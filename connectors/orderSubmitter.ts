@@ -32,6 +32,12 @@ export interface OrderSubmitterOptions {
   flushParked(cid: string): void;
   /** Recorded as of unknown outcome (on `control`): never sent again. */
   isUnknown(cid: string): boolean;
+  /**
+   * A venue whose look-up cannot say "absent" for sure: `beforeSend` marks the order on `control` before
+   * its first venue call; `sentBefore` says a predecessor did, so a look-up that finds nothing proves nothing.
+   */
+  beforeSend?(order: Order): Promise<void>;
+  sentBefore?(cid: string): boolean;
   /** The venue's instrument rules, when it publishes them. */
   instruments(): InstrumentBook | null;
   /** When this instance last took its partitions: orders created before it may be out already. */
@@ -64,6 +70,7 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
           const found = await call('lookup', () => client.lookup(order.clientOrderId, order.symbol));
           if (found) return found;
         }
+        if (!attempted.has(order.clientOrderId)) await o.beforeSend?.(order);
         attempted.add(order.clientOrderId);
         return await call('submit', () => client.submit(req));
       } catch (e) {
@@ -95,6 +102,13 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     if (takenOver && hasUnknownOutcomeWindow(client)) client.mayHaveBeenSent(cid, o.assignedAt());
     const observedAt = clock();
     try {
+      // A predecessor marked it SENDING and the venue's look-up cannot say "absent": found, or parked,
+      // never sent again (test-only ignore-send-marker fault: the marker is ignored).
+      if (takenOver && o.sentBefore?.(cid) && !faultOn('ignore-send-marker')) {
+        const found = await call('lookup', () => client.lookup(cid, order.symbol));
+        if (found) return { cid, ...diffOrder(k, found, observedAt, stamp()) };
+        return { cid, reports: [], next: k, unknown: unknownOutcome(order, { reason: 'SENT_BY_PREDECESSOR' }, observedAt) };
+      }
       if (o.maxOrderAgeMs !== undefined && observedAt - order.createdAt > o.maxOrderAgeMs) {
         const found = lookupFirst ? await call('lookup', () => client.lookup(cid, order.symbol)) : null;
         return { cid, ...diffOrder(k, found ?? rejected(order, 'STALE_ORDER'), observedAt, stamp()) };

@@ -31,6 +31,7 @@ import type { Stamp } from './reports.ts';
 import { startStateTails } from './stateTails.ts';
 import { createUnknownOutcomes } from './unknownOutcomes.ts';
 import type { VenueClient } from './venue.ts';
+import { hasInconclusiveAbsence } from './venueCapabilities.ts';
 import { createVenueGate, message, sleep } from './venueGate.ts';
 import { createVenueSync } from './venueSync.ts';
 
@@ -186,6 +187,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   // ---- the order loop ----
   const submitter = createOrderSubmitter({
     client: o.client, gate, log, clock, stamp, known, attempted, flushParked: sync.flushParked, isUnknown: unknowns.isParked,
+    ...(hasInconclusiveAbsence(o.client) ? { beforeSend: unknowns.markSending, sentBefore: unknowns.sentBefore } : {}),
     instruments: () => instruments, assignedAt: () => assignedAt,
     attempts: cfg.attempts, backoffMs: cfg.backoffMs, maxBackoffMs: cfg.maxBackoffMs, maxOrderAgeMs: o.maxOrderAgeMs,
   });

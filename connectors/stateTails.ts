@@ -22,7 +22,7 @@ export interface StateTailsOptions {
   /** The venue's trading-state record (key TRADING_STATE|VENUE|venue). */
   onVenueState(c: Control): void;
   /** This venue's ORDER_OUTCOME records. */
-  outcomes: { owned(key: string): boolean; observe(c: Control): void };
+  outcomes: { owned(key: string): boolean; observe(c: Control): void; forget(key: string): void };
 }
 
 /** Both tails, each read to its end before this resolves. */
@@ -49,6 +49,7 @@ export async function startStateTails(o: StateTailsOptions): Promise<{ state: Ta
       const key = m.key?.toString() ?? '';
       if (key === venueControlKey(venue) && m.value) o.onVenueState(await o.codec.decode('Control', m.value));
       else if (o.outcomes.owned(key) && m.value) o.outcomes.observe(await o.codec.decode('Control', m.value));
+      else if (o.outcomes.owned(key)) o.outcomes.forget(key); // a marker's tombstone
     });
     await control.caughtUp;
     return { state, control };

@@ -6,14 +6,18 @@
 // The timer's rounds look parked orders up; once the venue lists one, its ACK / FILL / REJECT reach
 // `executions` through the venue sync, and a `RESOLVED` record clears it. It does not feed the breaker:
 // the venue answered (venueGate.ts).
+// For a venue whose look-up cannot say "absent" for sure (MT5), an order is first marked `SENDING` on
+// `control`, acknowledged before the venue call: a successor that meets the order again, finds the marker
+// and not the order, parks it (the previous owner may have sent it just before it died). Once the order's
+// outcome is on `executions`, the marker is deleted with a tombstone.
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
-import { foldOutcome, listUnknown, orderOutcomePrefix, outcomeControl, type OrderOutcome, type UnknownOrders } from '../schemas/orderOutcome.ts';
+import { foldOutcome, listUnknown, orderOutcomeKey, orderOutcomePrefix, outcomeControl, parseOutcome, type OrderOutcome, type UnknownOrders } from '../schemas/orderOutcome.ts';
 import type { Control, Order } from '../schemas/types.ts';
 import { controlMessage, controlRecord } from '../streams/control/publisher.ts';
-import type { OutRecord } from '../streams/runtime/consume.ts';
+import { accountHeaders, type OutRecord } from '../streams/runtime/consume.ts';
 import { connectorActor } from './breaker.ts';
 import { filledQty, type KnownOrder } from './reconcile.ts';
 import { message } from './venueGate.ts';
@@ -39,6 +43,12 @@ export function unknownOutcome(order: Order, err: unknown, now: number): OrderOu
   };
 }
 
+/** The SENDING marker a record carries, or null. Pure. */
+function markerOf(c: Control): OrderOutcome | null {
+  if (c.kind !== 'ORDER_OUTCOME') return null;
+  try { const u = parseOutcome(c); return u.status === 'SENDING' ? u : null; } catch { return null; }
+}
+
 export interface UnknownOutcomesOptions {
   venue: string; producer: Producer; codec: Codec; topic: string; log: Logger; clock: () => number; hlc: () => number;
   /** The runtime's fold of `executions`, by clientOrderId. */
@@ -53,6 +63,7 @@ export type UnknownOutcomes = ReturnType<typeof createUnknownOutcomes>;
 
 export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
   let parked: UnknownOrders = new Map();
+  const sending = new Map<string, OrderOutcome>(); // clientOrderId → its SENDING marker
   const prefix = orderOutcomePrefix(o.venue);
   const entry = (cid: string) => parked.get(`${o.venue}|${cid}`);
   const control = (u: OrderOutcome): Control => outcomeControl(u, { controlId: randomUUID(), actor: connectorActor(o.venue), at: o.clock(), hlc: o.hlc() });
@@ -61,7 +72,21 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
     /** A record key of this venue's ORDER_OUTCOME records (for the runtime's control tail). */
     owned: (key: string) => key.startsWith(prefix),
     /** A record read from `control`. */
-    observe(c: Control): void { parked = foldOutcome(parked, c); },
+    observe(c: Control): void {
+      parked = foldOutcome(parked, c);
+      const u = markerOf(c);
+      if (u !== null) sending.set(u.clientOrderId, u);
+    },
+    /** A tombstone read from `control`: that order's marker is gone. */
+    forget(key: string): void { if (key.startsWith(prefix)) sending.delete(key.slice(prefix.length)); },
+    /** Whether an order was marked SENDING (by this instance or a predecessor). */
+    sentBefore: (cid: string) => sending.has(cid),
+    /** Marks an order SENDING on `control`, acknowledged before the venue call (a failure means no send). */
+    async markSending(order: Order): Promise<void> {
+      const u: OrderOutcome = { ...unknownOutcome(order, { reason: 'SENDING' }, o.clock()), status: 'SENDING' };
+      await o.producer.send({ topic: o.topic, acks: -1, messages: [controlMessage(o.codec, o.topic, control(u))] });
+      sending.set(u.clientOrderId, u);
+    },
     isParked: (cid: string) => entry(cid) !== undefined,
     /** The UNKNOWN record of an order, for the batch's transaction. */
     record: (u: OrderOutcome): OutRecord => controlRecord(o.codec, o.topic, control(u)),
@@ -84,6 +109,13 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
         await o.producer.send({ topic: o.topic, acks: -1, messages: [controlMessage(o.codec, o.topic, c)] });
         parked = foldOutcome(parked, c);
         o.log.info({ clientOrderId: u.clientOrderId, resolution }, 'order of unknown outcome resolved by the venue');
+      }
+      // Markers of orders whose outcome `executions` now holds (or that were parked: their UNKNOWN record
+      // replaced the marker under the same key) are no longer needed.
+      for (const [cid, u] of sending) {
+        if (!o.owns(cid) || (resolutionOf(o.known.get(cid)) === null && !parked.has(`${o.venue}|${cid}`))) continue;
+        if (!parked.has(`${o.venue}|${cid}`)) await o.producer.send({ topic: o.topic, acks: -1, messages: [{ key: orderOutcomeKey(u.venue, cid), value: null, headers: accountHeaders(u.venue) }] });
+        sending.delete(cid);
       }
     },
   };

@@ -19,6 +19,17 @@ export interface UnknownOutcomeWindow {
   mayHaveBeenSent(clientOrderId: string, at: number): void;
 }
 
+/**
+ * The venue's look-up cannot say "absent" for sure: it may not list an order it executed for a while (MT5:
+ * the terminal's sync lags) and it has no idempotency of its own. Runtime wiring (runtime.ts): an order is
+ * marked SENDING on `control` before the venue call, and an order taken over whose look-up finds nothing is
+ * parked as UNKNOWN when it carries that marker (connectors/unknownOutcomes.ts), never sent again.
+ */
+export interface InconclusiveAbsence { readonly absenceConclusive: false }
+
+export const hasInconclusiveAbsence = (c: VenueClient): c is VenueClient & InconclusiveAbsence =>
+  (c as Partial<InconclusiveAbsence>).absenceConclusive === false;
+
 export const hasUnknownOutcomeWindow = (c: VenueClient): c is VenueClient & UnknownOutcomeWindow =>
   typeof (c as Partial<UnknownOutcomeWindow>).mayHaveBeenSent === 'function';
 

@@ -2,7 +2,11 @@
 // venue took a request it may have executed, and its look-up cannot say "absent" for sure). A connector
 // writes `UNKNOWN` in the same transaction as the order's offset, never sends that order again, keeps
 // looking it up, and writes `RESOLVED` once the venue lists it (its ACK / FILL / REJECT then on
-// `executions`). This module owns the record's shape, its key and its fold; every reader of `control`
+// `executions`). For a venue whose look-up cannot say "absent" for sure, the connector also writes
+// `SENDING` before it sends an order (acknowledged first): a successor that finds the marker and not the
+// order parks it as UNKNOWN instead of sending it again; once the order's outcome is recorded the
+// marker is deleted (a tombstone). `SENDING` is the connector's own bookkeeping: folds for people
+// (`foldOutcome`, the ops API, the dashboard) leave it out. This module owns the record's shape, its key and its fold; every reader of `control`
 // (the connector rebuilding after a restart, the ops API, the dashboard) folds it through `foldOutcome`,
 // and the gate's own fold ignores the kind (streams/decide/controlFold.ts). Pure.
 import { z } from 'zod';
@@ -11,7 +15,7 @@ import { RouterError } from './errors.ts';
 import type { Control } from './types.ts';
 
 const outcomeSchema = z.object({
-  status: z.enum(['UNKNOWN', 'RESOLVED']),
+  status: z.enum(['UNKNOWN', 'RESOLVED', 'SENDING']),
   clientOrderId: z.string().min(1),
   orderId: z.string().min(1),
   venue: z.string().min(1),
@@ -39,7 +43,7 @@ export const orderOutcomePrefix = (venue: string): string => `${controlKey('ORDE
 export function outcomeControl(o: OrderOutcome, ids: { controlId: string; actor: string; at: number; hlc: number }): Control {
   return {
     controlId: ids.controlId, kind: 'ORDER_OUTCOME', scope: 'VENUE', target: o.venue, state: null, payload: JSON.stringify(o),
-    actor: ids.actor, reason: o.status === 'UNKNOWN' ? o.reason : `resolved: ${o.resolution ?? 'found'}`, at: ids.at, hlc: ids.hlc,
+    actor: ids.actor, reason: o.status === 'RESOLVED' ? `resolved: ${o.resolution ?? 'found'}` : o.reason, at: ids.at, hlc: ids.hlc,
   };
 }
 
@@ -69,6 +73,7 @@ export function foldOutcome(orders: UnknownOrders, c: Control): UnknownOrders {
   let o: OrderOutcome;
   try { o = parseOutcome(c); } catch { return orders; }
   const key = entryKey(o.venue, o.clientOrderId);
+  if (o.status === 'SENDING') return orders;
   if (o.status === 'UNKNOWN') return new Map(orders).set(key, o);
   if (!orders.has(key)) return orders;
   const next = new Map(orders);

@@ -16,7 +16,7 @@ import type { TimeInForce } from '../../schemas/types.ts';
 import { VenueError } from '../http.ts';
 import { unsupported } from '../orderTypes.ts';
 import { marketFilling, MT5_ORDERS, pendingFields } from './pending.ts';
-import type { InstrumentSource } from '../venueCapabilities.ts';
+import type { InconclusiveAbsence, InstrumentSource } from '../venueCapabilities.ts';
 import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { Mt5Config } from './config.ts';
 import { Mt5Error, Mt5OutcomeUnknown, outcomeUnknown, retcodeError, SUCCESS_RETCODES } from './errors.ts';
@@ -41,7 +41,7 @@ export type Mt5Client = VenueClient & InstrumentSource & {
   marginMode(): MarginMode | null;
   /** Orders whose outcome is unknown, oldest first (VENUE_OUTCOME_UNKNOWN): for the dashboard and ops. */
   unknownOrders(): Mt5UnknownOrder[];
-};
+} & InconclusiveAbsence;
 
 const EXPIRATION: Record<TimeInForce, string | null> = { DAY: 'ORDER_TIME_DAY', GTC: 'ORDER_TIME_GTC', IOC: null, FOK: null };
 
@@ -254,6 +254,9 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
     positions,
     marginMode: () => margin,
     unknownOrders: () => [...unknown.values()].sort((a, b) => a.since - b.since),
+    // The bridge's look-up cannot say "absent" for sure (its terminal sync lags) and it has no idempotency:
+    // the runtime marks each order SENDING before the trade (connectors/venueCapabilities.ts).
+    absenceConclusive: false as const,
     quotes: (symbols) => market.quotes(symbols),
     instruments: (symbols) => market.instruments(symbols),
     async health(): Promise<VenueHealth> {

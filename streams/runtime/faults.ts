@@ -7,6 +7,8 @@
 //                                           venue, so an order in doubt after a restart is sent again blindly
 //   ORDER_ROUTER_FAULT=resend-unknown       the connector sends an order recorded as of unknown outcome again
 //                                           when it meets it on `orders` (its guard is off)
+//   ORDER_ROUTER_FAULT=ignore-send-marker   the connector ignores a predecessor's SENDING marker: an order taken
+//                                           over that the venue does not list yet is sent again
 //   ORDER_ROUTER_FAULT=drop-fill            the connector never records one fill the venue made
 //   ORDER_ROUTER_FAULT=double-decision      decide writes every decision and order twice
 //   ORDER_ROUTER_FAULT=double-cancel        the connector writes the reports of every cancel request twice
@@ -27,7 +29,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { ConfigError } from './env.ts';
 
-export const FAULTS = ['blind-resend', 'resend-unknown', 'drop-fill', 'double-decision', 'position-off-by-lot', 'double-cancel', 'strategy-double-fill', 'stream-resume-gap', 'exits-after-commit'] as const;
+export const FAULTS = ['blind-resend', 'resend-unknown', 'ignore-send-marker', 'drop-fill', 'double-decision', 'position-off-by-lot', 'double-cancel', 'strategy-double-fill', 'stream-resume-gap', 'exits-after-commit'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export function parseFaults(env: NodeJS.ProcessEnv): ReadonlySet<Fault> {

@@ -72,7 +72,7 @@ export function runConnectorSuite(name: string, makeVenue: MakeVenue): void {
       for (const k of Object.keys(topics) as TopicKey[]) await codec.register(topics[k], TOPIC_SCHEMA[k] as RecordName);
       tails = [
         await startTail(kafka, [topics.executions], async (_t, m) => { executions.push(await codec.decode('ExecutionReport', m.value!)); }),
-        await startTail(kafka, [topics.control], async (_t, m) => { controls.push(await codec.decode('Control', m.value!)); }),
+        await startTail(kafka, [topics.control], async (_t, m) => { if (m.value) controls.push(await codec.decode('Control', m.value)); }),
       ];
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
       await producer.connect();

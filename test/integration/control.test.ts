@@ -77,7 +77,7 @@ describe('control plane', () => {
   }
 
   async function controls(): Promise<Control[]> {
-    return Promise.all((await readAll(env, pipeline.topics.control)).map((m) => codec.decode('Control', m.value!)));
+    return Promise.all((await readAll(env, pipeline.topics.control)).filter((m) => m.value !== null).map((m) => codec.decode('Control', m.value!)));
   }
 
   async function publishQuote(symbol: string, mid: number): Promise<void> {
