@@ -30,6 +30,8 @@ export interface BinanceFakeKnobs {
   ordersWithId(clientOrderId: string): P.FakeOrder[];
   trades(venueSymbol: string): P.FakeTrade[];
   bnbPriceAt(at: number): number;
+  /** The next OCO request reaches the matching engine `ms` later; its answer never comes ('none') or says "status unknown". */
+  delayNextOco(ms: number, answer: DelayedAnswer): void;
   /** OCO order lists placed so far (their legs by client order id, above first). */
   orderLists(): P.FakeOrderList[];
   /** A resting STOP_LOSS leg reaches its trigger: it trades, and the venue expires its OCO sibling. */
@@ -59,7 +61,7 @@ const weightOf = (method: string, path: string, q: Record<string, string>): numb
 export async function startBinanceFake(o: { apiKey: string; secretKey: string; pingMs?: number; weightLimit?: number }): Promise<BinanceFake> {
   const f = {
     timeoutNext: false, failNext: null as { status: number; created: boolean } | null, delayNext: null as { ms: number; answer: DelayedAnswer } | null,
-    rateLimitNext: null as number | null, blockedUntil: 0, violations: 0, outage: false, skewMs: 0,
+    delayNextOco: null as { ms: number; answer: DelayedAnswer } | null, rateLimitNext: null as number | null, blockedUntil: 0, violations: 0, outage: false, skewMs: 0,
   };
   const now = () => Date.now() + f.skewMs; // the venue's clock: what our timestamps are checked against
   const sockets = createFakeSockets({ apiKey: o.apiKey, secretKey: o.secretKey, now, pingMs: o.pingMs ?? 20_000 });
@@ -183,11 +185,11 @@ export async function startBinanceFake(o: { apiKey: string; secretKey: string; p
     const n = (k: string) => (p[`${at}${k}`] ? Number(p[`${at}${k}`]) : null);
     return { type: p[`${at}Type`] ?? '', clientOrderId: p[`${at}ClientOrderId`] ?? `x-${at}-${executionId}`, price: n('Price'), stopPrice: n('StopPrice'), trailingDelta: n('TrailingDelta'), timeInForce: p[`${at}TimeInForce`] ?? null };
   };
-  // rest-api.md "New Order list - OCO"; the same timeout and delay faults as a single submit.
+  // rest-api.md "New Order list - OCO"; the same timeout fault as a single submit, and its own delay.
   app.post('/api/v3/orderList/oco', signed((p, reply) => {
     const req: OcoRequest = { symbol: p.symbol, side: p.side, quantity: Number(p.quantity), listClientOrderId: p.listClientOrderId ?? `list-${executionId}`, above: ocoLeg(p, 'above'), below: ocoLeg(p, 'below') };
-    const delay = f.delayNext;
-    f.delayNext = null;
+    const delay = f.delayNextOco;
+    f.delayNextOco = null;
     if (delay) {
       const t = setTimeout(() => { timers.delete(t); exchange.placeOco(req); }, delay.ms);
       timers.add(t);
@@ -253,6 +255,7 @@ export async function startBinanceFake(o: { apiKey: string; secretKey: string; p
     ordersWithId: (cid) => exchange.ordersWithId(cid),
     trades: (s) => exchange.trades(s),
     bnbPriceAt: (at) => exchange.bnbPriceAt(at),
+    delayNextOco(ms, answer) { f.delayNextOco = { ms, answer }; },
     orderLists: () => exchange.orderLists(),
     trigger: (cid) => { exchange.trigger(cid); },
   };
