@@ -86,12 +86,12 @@ describe('bracket exits as a native Binance OCO', { timeout: 120_000 }, () => {
   });
 
   /** A market buy of 0.01 BTC with a take-profit at 66000 and a stop at 64000 (the fake's book: 64990 / 65000). */
-  async function sendEntry(): Promise<Order> {
+  async function sendEntry(takeProfitAt = 66000): Promise<Order> {
     const orderId = randomUUID();
     const order: Order = {
       orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), account: 'ACC-OCO', strategy: 'oco', symbol: 'BTCUSD', venue: 'binance',
       side: 'BUY', quantity: 0.01, orderType: 'MARKET', limitPrice: null, timeInForce: 'IOC', stopPrice: null, trailAmount: null, trailPercent: null,
-      takeProfit: { orderType: 'LIMIT', price: 66000, percent: null, amount: null, limitPrice: null },
+      takeProfit: { orderType: 'LIMIT', price: takeProfitAt, percent: null, amount: null, limitPrice: null },
       stopLoss: { orderType: 'STOP', price: 64000, percent: null, amount: null, limitPrice: null },
       parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: hlc.now(),
     };
@@ -137,6 +137,19 @@ describe('bracket exits as a native Binance OCO', { timeout: 120_000 }, () => {
     assert.equal(reports(sl, 'CANCEL').length, 1, 'exactly one CANCEL for the stop');
     assert.equal(reports(tp, 'CANCEL').length, 0);
     assert.equal(fake.knobs.requests('DELETE /api/v3/order') - deletesBefore, 0, 'no cancel sent for an order already closed');
+  });
+
+  it('a pair the venue refuses (a take-profit the market has passed: LIMIT_MAKER would take) goes as two orders, pipeline-managed', async () => {
+    const ocoBefore = fake.knobs.requests(OCO);
+    const entry = await sendEntry(64_900); // under the bid (64990): the take-profit is marketable
+    const { tp, sl } = await exitsOf(entry);
+    await waitFor('the take-profit filled at once, the stop canceled by the pipeline', async () => reports(tp, 'FILL').length > 0 && reports(sl, 'CANCEL').length > 0, 30_000, 50);
+    assert.equal(fake.knobs.requests(OCO) - ocoBefore, 1, 'one OCO request, refused');
+    assert.equal(listsWith(tp.clientOrderId).length, 0, 'no list at the venue');
+    assert.deepEqual(fake.knobs.ordersWithId(tp.clientOrderId).map((o) => [o.type, o.status]), [['LIMIT', 'FILLED']]);
+    assert.deepEqual(fake.knobs.ordersWithId(sl.clientOrderId).map((o) => [o.type, o.status]), [['STOP_LOSS', 'CANCELED']]);
+    assert.equal(reports(sl, 'CANCEL').length, 1);
+    assert.equal(reports(tp, 'REJECT').length + reports(sl, 'REJECT').length, 0);
   });
 
   it('an OCO request whose answer never comes is looked up leg by leg, not sent again', async () => {
