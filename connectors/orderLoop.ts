@@ -73,9 +73,14 @@ export function createOrderLoop(o: OrderLoopOptions) {
   let unsent = new Map<string, { topic: string; partition: number; offset: string }>();
   let flushTimer: NodeJS.Timeout | null = null;
 
-  const offsetsOf = (entries: Iterable<{ topic: string; partition: number; offset: string }>) => topics
-    .map((topic) => ({ topic, partitions: [...entries].filter((e) => e.topic === topic).map((e) => ({ partition: e.partition, offset: e.offset })) }))
-    .filter((t) => t.partitions.length > 0);
+  // The entries are read once: an iterator (a Map's values()) spread per topic would leave the second
+  // topic (cancel-requests) with nothing, and its offsets were never committed.
+  const offsetsOf = (entries: Iterable<{ topic: string; partition: number; offset: string }>) => {
+    const all = [...entries];
+    return topics
+      .map((topic) => ({ topic, partitions: all.filter((e) => e.topic === topic).map((e) => ({ partition: e.partition, offset: e.offset })) }))
+      .filter((t) => t.partitions.length > 0);
+  };
 
   async function commitRound(round: Pending[]): Promise<void> {
     const txn = await producer.transaction();

@@ -4,7 +4,8 @@
 // or one that breaks the venue's instrument rules, is rejected without leaving. An order still of unknown
 // outcome after the attempts (VENUE_OUTCOME_UNKNOWN) comes back `unknown`, to be parked (unknownOutcomes.ts),
 // and a parked order is never sent again. The coordinator (runtime.ts) stages the returned diffs and
-// applies them once the batch's transaction commits.
+// applies them once the batch's transaction commits. A venue with native OCO (venueCapabilities.ts)
+// gets the two exits of one ocoGroup that share a batch as one request (ocoPairs.ts, `handlePair`).
 import type { Logger } from 'pino';
 import type { Order } from '../schemas/types.ts';
 import { errorCode, isRetriable } from '../schemas/errors.ts';
@@ -12,11 +13,13 @@ import type { OrderOutcome } from '../schemas/orderOutcome.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
 import { VenueError } from './http.ts';
 import type { InstrumentBook } from './instrumentRules.ts';
+import { afterLookup, pairExits, type OcoPair } from './ocoPairs.ts';
+import { inPool } from './pool.ts';
 import { diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import { unknownOutcome } from './unknownOutcomes.ts';
 import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
-import { hasUnknownOutcomeWindow } from './venueCapabilities.ts';
+import { hasNativeOco, hasUnknownOutcomeWindow, type OcoLegs } from './venueCapabilities.ts';
 import { message, sleep, type VenueGate } from './venueGate.ts';
 
 /** One order's outcome, applied to the known state only after its batch commits. */
@@ -45,6 +48,13 @@ export interface OrderSubmitterOptions {
   attempts: number; backoffMs: number; maxBackoffMs: number; maxOrderAgeMs?: number;
 }
 
+export const requestOf = (order: Order): VenueOrderRequest => ({
+  clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
+  orderType: order.orderType, limitPrice: order.limitPrice, timeInForce: order.timeInForce,
+  stopPrice: order.stopPrice, trailAmount: order.trailAmount, trailPercent: order.trailPercent,
+});
+const legsOf = (p: OcoPair): OcoLegs => ({ takeProfit: requestOf(p.takeProfit), stopLoss: requestOf(p.stopLoss) });
+
 export function createOrderSubmitter(o: OrderSubmitterOptions) {
   const { client, gate, log, clock, stamp, known, attempted } = o;
   const call = gate.call;
@@ -57,11 +67,7 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
 
   /** Resolves an order at the venue exactly once, whatever fails on the way. */
   async function submitSafely(order: Order, lookupFirst: boolean): Promise<VenueOrderState> {
-    const req: VenueOrderRequest = {
-      clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
-      orderType: order.orderType, limitPrice: order.limitPrice, timeInForce: order.timeInForce,
-      stopPrice: order.stopPrice, trailAmount: order.trailAmount, trailPercent: order.trailPercent,
-    };
+    const req = requestOf(order);
     let lastError: unknown;
     for (let i = 0; i < o.attempts; i++) {
       try {
@@ -90,8 +96,7 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
 
   async function handleOrder(order: Order): Promise<Staged> {
     const cid = order.clientOrderId;
-    let k = known.get(cid);
-    if (!k) { k = knownFromOrder(order); known.set(cid, k); o.flushParked(cid); }
+    const k = knownOf(order);
     // Test-only resend-unknown fault (streams/runtime/faults.ts): an order of unknown outcome is handled as new.
     if (o.isUnknown(cid) && !faultOn('resend-unknown')) return { cid, reports: [], next: k }; // looked up by the timer, never resent
     if (k.acked || k.rejected) return { cid, reports: [], next: k }; // its outcome is recorded already
@@ -127,5 +132,72 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     }
   }
 
-  return { handleOrder };
+  /** The order as known (first seen here: from the order itself). */
+  const knownOf = (order: Order): KnownOrder => {
+    let k = known.get(order.clientOrderId);
+    if (!k) { k = knownFromOrder(order); known.set(order.clientOrderId, k); o.flushParked(order.clientOrderId); }
+    return k;
+  };
+
+  /**
+   * The two exits of one ocoGroup as ONE native OCO request, exactly once. Legs that are not both new
+   * (an outcome recorded, parked as unknown, too old, against the venue's rules) go one by one as before.
+   * After any failure, or when the pair may be out already, BOTH legs are looked up by their own ids
+   * before anything is sent; one leg found and the other not never leads to a second OCO (afterLookup).
+   * A conclusive refusal of the pair (the venue holds neither leg) sends the legs one by one.
+   */
+  async function handlePair(p: OcoPair): Promise<Staged[]> {
+    const legs = [p.takeProfit, p.stopLoss];
+    const ks = legs.map(knownOf);
+    const observedAt = clock();
+    const single = () => Promise.all(legs.map(handleOrder));
+    const fresh = legs.every((l, i) => !o.isUnknown(l.clientOrderId) && !ks[i].acked && !ks[i].rejected
+      && (o.maxOrderAgeMs === undefined || observedAt - l.createdAt <= o.maxOrderAgeMs));
+    const lookupFirst = legs.some((l) => attempted.has(l.clientOrderId) || l.createdAt <= o.assignedAt());
+    if (!fresh || !hasNativeOco(client) || (!lookupFirst && legs.some((l) => o.instruments()?.refusal(l)))) return single();
+    // As in handleOrder: a leg the previous owner of this partition may have sent just before we took it.
+    for (const l of legs) {
+      if (!attempted.has(l.clientOrderId) && l.createdAt <= o.assignedAt() && hasUnknownOutcomeWindow(client)) client.mayHaveBeenSent(l.clientOrderId, o.assignedAt());
+    }
+    const staged = (states: (VenueOrderState | null)[]): Staged[] => legs.map((l, i) => ({ cid: l.clientOrderId, ...diffOrder(ks[i], states[i]!, observedAt, stamp()) }));
+    let lastError: unknown;
+    for (let i = 0; i < o.attempts; i++) {
+      try {
+        if (i > 0 || lookupFirst) {
+          const found = await Promise.all(legs.map((l) => call('lookup', () => client.lookup(l.clientOrderId, l.symbol))));
+          const next = afterLookup(found[0] !== null, found[1] !== null);
+          if (next.kind === 'found') return staged(found);
+          if (next.kind === 'split') {
+            const at = next.missing === 'TAKE_PROFIT' ? 0 : 1;
+            log.warn({ ocoGroup: p.ocoGroup, missing: legs[at].clientOrderId }, 'one leg of an OCO pair is at the venue, the other is not: the missing leg goes alone, the pair is pipeline-managed');
+            const other = at === 0 ? 1 : 0;
+            return [{ cid: legs[other].clientOrderId, ...diffOrder(ks[other], found[other]!, observedAt, stamp()) }, await handleOrder(legs[at])];
+          }
+        }
+        for (const l of legs) attempted.add(l.clientOrderId);
+        const r = await call('submitOco', () => client.submitOco(legsOf(p)));
+        return staged([r.takeProfit, r.stopLoss]);
+      } catch (e) {
+        lastError = e;
+        if (!isRetriable(e) || gate.isOpen()) break;
+        log.warn({ ocoGroup: p.ocoGroup, attempt: i + 1, code: errorCode(e) }, 'OCO outcome unknown or refused for now; both legs are looked up before any resend');
+        await sleep(backoff(i));
+      }
+    }
+    const e = lastError;
+    if (errorCode(e) === 'VENUE_OUTCOME_UNKNOWN') return legs.map((l, i) => ({ cid: l.clientOrderId, reports: [], next: ks[i], unknown: unknownOutcome(l, e, observedAt) }));
+    if (isRetriable(e)) throw e; // venue unreachable: abort; the pair is re-read (and looked up) once it answers
+    log.warn({ ocoGroup: p.ocoGroup, code: errorCode(e), err: message(e) }, 'native OCO refused; the legs go one by one (pipeline-managed OCO)');
+    return single();
+  }
+
+  /** One batch's orders: exit pairs as native OCO where the venue has it, the rest one by one. */
+  async function handleBatch(orders: readonly Order[], concurrency: number): Promise<Staged[]> {
+    const native = hasNativeOco(client) ? client : null;
+    const units = native === null ? orders.map((order) => ({ kind: 'single' as const, order })) : pairExits(orders, (p) => native.ocoSupported(legsOf(p)));
+    const out = await inPool(units, concurrency, async (u) => (u.kind === 'pair' ? handlePair(u.pair) : [await handleOrder(u.order)]));
+    return out.flat();
+  }
+
+  return { handleOrder, handlePair, handleBatch };
 }

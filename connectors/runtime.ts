@@ -24,7 +24,6 @@ import { VenueError } from './http.ts';
 import { instrumentBookFor } from './instrumentRules.ts';
 import { createOrderLoop } from './orderLoop.ts';
 import { createOrderSubmitter, type Staged } from './orderSubmitter.ts';
-import { inPool } from './pool.ts';
 import { createQuotePublisher } from './quotePublisher.ts';
 import type { KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
@@ -222,7 +221,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         }
       }
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
-      const results = await inPool(unique, cfg.submitConcurrency, submitter.handleOrder);
+      const results = await submitter.handleBatch(unique, cfg.submitConcurrency); // exit pairs as one native OCO where the venue has it
       results.push(...await cancels.handleAll(cancelRequests, results)); // after the orders they may name
       staged = results;
       // An order of unknown outcome is parked on `control` in this same transaction.

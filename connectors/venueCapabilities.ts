@@ -1,7 +1,7 @@
 // Optional capabilities a VenueClient may have beyond connectors/venue.ts: additive, so a client
 // without them and a runtime that ignores them keep working as before. The Binance client has all
-// three; the runtime wires them as described at each one.
-import type { VenueClient, VenueFill } from './venue.ts';
+// four; the runtime wires them as described at each one.
+import type { VenueClient, VenueFill, VenueOrderRequest, VenueOrderState } from './venue.ts';
 
 /**
  * The venue can apply a request for a while after the client gave up on it (Binance: the API waits
@@ -66,3 +66,24 @@ export interface InstrumentSource {
 
 export const hasInstruments = (c: VenueClient): c is VenueClient & InstrumentSource =>
   typeof (c as Partial<InstrumentSource>).instruments === 'function';
+
+/** The two exits of one OCO group, each with its own clientOrderId (the venue's idempotency key per leg). */
+export interface OcoLegs { takeProfit: VenueOrderRequest; stopLoss: VenueOrderRequest }
+
+/**
+ * The venue holds a take-profit and a stop-loss as one native one-cancels-the-other pair (Binance order
+ * lists): when one leg fills or triggers, the venue itself cancels the other and reports it.
+ *
+ * Runtime wiring (orderSubmitter.ts, ocoPairs.ts): when both exits of an ocoGroup are in the batch being
+ * handled and `ocoSupported` says yes, the pair goes out as ONE `submitOco`; else each leg as today.
+ * `submitOco` throws like `submit`: a non-retriable refusal means the venue holds neither leg (the runtime
+ * then sends the legs one by one, as without the capability); any other failure leaves the outcome
+ * unknown, resolved by looking BOTH legs up by their own clientOrderIds before anything is sent again.
+ */
+export interface NativeOco {
+  ocoSupported(legs: OcoLegs): boolean;
+  submitOco(legs: OcoLegs): Promise<{ takeProfit: VenueOrderState; stopLoss: VenueOrderState }>;
+}
+
+export const hasNativeOco = (c: VenueClient): c is VenueClient & NativeOco =>
+  typeof (c as Partial<NativeOco>).submitOco === 'function' && typeof (c as Partial<NativeOco>).ocoSupported === 'function';

@@ -1,11 +1,12 @@
 // VenueClient for Binance spot: a coordinator over signed REST for orders keyed by newClientOrderId
 // (rest.ts), myTrades as the fill statement, the user data stream over the WebSocket API (userData.ts),
 // the unknown-outcome window (unknownOutcome.ts), fee conversion (feeRates.ts), book tickers
-// (marketData.ts) and exchangeInfo rules (rules.ts).
+// (marketData.ts), exchangeInfo rules (rules.ts) and exit pairs as native OCO order lists (orderParams.ts).
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { VenueError } from '../http.ts';
-import type { InstrumentSource, UnknownOutcomeWindow } from '../venueCapabilities.ts';
+import type { InstrumentSource, NativeOco, OcoLegs, UnknownOutcomeWindow } from '../venueCapabilities.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { BinanceConfig } from './config.ts';
 import { submitOutcome } from './errors.ts';
@@ -15,7 +16,7 @@ import {
   eventFromExecutionReport, executionReportSchema, klinesSchema, orderSchema, orderState, ratesNeeded, stateFromPlacement, stateWithTrades, tradeSchema,
   type FeeContext,
 } from './parse.ts';
-import { binanceOrderParams } from './orderParams.ts';
+import { binanceOcoParams, binanceOrderParams } from './orderParams.ts';
 import { createBinanceRest, type Params } from './rest.ts';
 import { exchangeInfoSchema, rulesFromExchangeInfo, type InstrumentRules } from './rules.ts';
 import { assetsOf, toVenue } from './symbols.ts';
@@ -24,12 +25,13 @@ import { openUserDataStream, type UserDataStream } from './userData.ts';
 
 export interface BinanceClientDeps { log?: Logger; clock?: () => number }
 /** InstrumentRules is a VenueInstrument with more: the client is an InstrumentSource too. */
-export type BinanceClient = VenueClient & UnknownOutcomeWindow & {
+export type BinanceClient = VenueClient & UnknownOutcomeWindow & NativeOco & {
   instruments(symbols?: string[]): Promise<InstrumentRules[]>;
   quotes(symbols: string[]): Promise<VenueQuote[]>;
 };
 
-const fmt = (x: number) => x.toFixed(8).replace(/\.?0+$/, '');
+// rest-api.md "New Order list - OCO", response: the list and, with FULL, each leg's order report.
+const orderListSchema = z.object({ orderListId: z.number(), listClientOrderId: z.string(), transactionTime: z.number().optional(), orderReports: z.array(orderSchema) });
 // rest-api.md "Current open orders": 6 a symbol, 80 for all symbols at once.
 const OPEN_ORDERS_ONE = 6, OPEN_ORDERS_ALL = 80;
 
@@ -145,6 +147,45 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
     }
   }
 
+  /**
+   * rest-api.md "New Order list - OCO": one request, two orders, each under our own client order id, so
+   * look-ups stay per order; the list id derives from both, so a resend while the list is open is a
+   * duplicate, never a second list. Outcomes as for submit: a refusal leaves neither leg; an unknown
+   * outcome marks both legs' windows, and "duplicate" is answered by looking both up.
+   */
+  async function submitOco(legs: OcoLegs): Promise<{ takeProfit: VenueOrderState; stopLoss: VenueOrderState }> {
+    const typed = binanceOcoParams(legs.takeProfit, legs.stopLoss);
+    if (typed === null) throw new VenueError('VENUE_REJECTED', `${venue} OCO ${legs.takeProfit.clientOrderId}: no OCO form for this pair`, { venue, operation: 'submitOco', clientOrderId: legs.takeProfit.clientOrderId, venueCode: 'ORDER_TYPE_UNSUPPORTED' });
+    const cids = [legs.takeProfit.clientOrderId, legs.stopLoss.clientOrderId];
+    const s = toVenue(legs.takeProfit.symbol);
+    const listClientOrderId = `oco${createHash('sha256').update(cids.join('|')).digest('hex').slice(0, 32)}`;
+    for (const cid of cids) { symbolOf.set(cid, s); sentHere.add(cid); windows.sent(cid, clock()); }
+    const both = async () => {
+      const [takeProfit, stopLoss] = await Promise.all(cids.map((cid) => lookup(cid, legs.takeProfit.symbol)));
+      return takeProfit && stopLoss ? { takeProfit, stopLoss } : null;
+    };
+    try {
+      const list = await rest.must('submitOco', 'POST', '/api/v3/orderList/oco', orderListSchema, {
+        params: { symbol: s, listClientOrderId, ...typed, newOrderRespType: 'FULL' }, signed: true, weight: 1, clientOrderId: cids[0],
+      });
+      const [tp, sl] = cids.map((cid) => list.orderReports.find((r) => r.clientOrderId === cid));
+      if (!tp || !sl) throw new VenueError('VENUE_BAD_RESPONSE', `${venue} OCO ${listClientOrderId}: the answer does not list both legs`, { venue, operation: 'submitOco', clientOrderId: cids[0] });
+      for (const cid of cids) windows.found(cid);
+      const at = list.transactionTime ?? clock();
+      await feeRates.prepare(ratesNeeded(s, [...tp.fills ?? [], ...sl.fills ?? []].map((f) => ({ ...f, time: at })), fx.assets));
+      return { takeProfit: stateFromPlacement(tp, fx), stopLoss: stateFromPlacement(sl, fx) };
+    } catch (e) {
+      if (submitOutcome(e) === 'refused') { for (const cid of cids) windows.refused(cid); throw e; }
+      for (const cid of cids) windows.unknown(cid, clock());
+      if (e instanceof VenueError && e.code === 'VENUE_DUPLICATE') {
+        const existing = await both();
+        if (existing) return existing;
+        throw new VenueError('VENUE_UNAVAILABLE', `${venue} OCO ${listClientOrderId}: the venue calls an id taken but does not show both legs; outcome unknown`, { venue, operation: 'submitOco', clientOrderId: cids[0], cause: e });
+      }
+      throw e;
+    }
+  }
+
   async function openOrders(): Promise<VenueOrderState[]> {
     const symbols = [...new Set([...config.symbols, ...symbolOf.values()])];
     const schema = z.array(orderSchema);
@@ -185,6 +226,8 @@ export function createBinanceClient(config: BinanceConfig, { log, clock = Date.n
       book.stop();
     },
     submit,
+    ocoSupported: (legs) => binanceOcoParams(legs.takeProfit, legs.stopLoss) !== null,
+    submitOco,
     async cancel(clientOrderId, symbol) {
       const s = venueSymbol(clientOrderId, symbol, 'cancel');
       await rest.call('cancel', 'DELETE', '/api/v3/order', z.unknown(), { params: { symbol: s, origClientOrderId: clientOrderId }, signed: true, weight: 1, clientOrderId });

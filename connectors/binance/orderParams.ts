@@ -56,3 +56,50 @@ export function binanceOrderParams(venue: string, order: VenueOrderRequest): Rec
     }
   }
 }
+
+/**
+ * The two exits of one OCO group → POST /api/v3/orderList/oco parameters (rest-api.md "New Order list -
+ * OCO"), or null when Binance has no OCO form for the pair (it then goes as two orders). The "above" leg
+ * takes LIMIT_MAKER / TAKE_PROFIT(_LIMIT) / STOP_LOSS(_LIMIT), the "below" leg only STOP_LOSS(_LIMIT) /
+ * TAKE_PROFIT(_LIMIT), each with its own client order id:
+ * - a SELL pair (the exits of a long): above the take-profit as LIMIT_MAKER at its limit, below the stop;
+ * - a BUY pair (the exits of a short): above the stop, below the take-profit as TAKE_PROFIT_LIMIT
+ *   triggering and resting at its limit (the below leg has no LIMIT_MAKER).
+ * The stop leg: STOP_LOSS + stopPrice, STOP_LOSS_LIMIT + price, stopPrice and timeInForce, or a trailing
+ * stop by percent as STOP_LOSS + trailingDelta (faqs/trailing-stop-faq.md: OCO legs may trail); by a price
+ * amount it has no form, as for a single order. The take-profit must be a LIMIT that rests (GTC or DAY).
+ */
+export function binanceOcoParams(takeProfit: VenueOrderRequest, stopLoss: VenueOrderRequest): Record<string, string> | null {
+  if (takeProfit.side !== stopLoss.side || takeProfit.quantity !== stopLoss.quantity || takeProfit.symbol !== stopLoss.symbol) return null;
+  if (takeProfit.orderType !== 'LIMIT' || takeProfit.limitPrice == null || (takeProfit.timeInForce !== 'GTC' && takeProfit.timeInForce !== 'DAY')) return null;
+  let stop: Record<string, string>;
+  switch (stopLoss.orderType) {
+    case 'STOP':
+      if (stopLoss.stopPrice == null) return null;
+      stop = { Type: 'STOP_LOSS', StopPrice: fmt(stopLoss.stopPrice) };
+      break;
+    case 'STOP_LIMIT':
+      if (stopLoss.stopPrice == null || stopLoss.limitPrice == null || stopLoss.timeInForce === 'IOC' || stopLoss.timeInForce === 'FOK') return null;
+      stop = { Type: 'STOP_LOSS_LIMIT', StopPrice: fmt(stopLoss.stopPrice), Price: fmt(stopLoss.limitPrice), TimeInForce: 'GTC' };
+      break;
+    case 'TRAILING_STOP':
+      if (stopLoss.trailPercent == null) return null;
+      stop = { Type: 'STOP_LOSS', TrailingDelta: String(Math.round(stopLoss.trailPercent * 100)) };
+      break;
+    default:
+      return null;
+  }
+  const limit = fmt(takeProfit.limitPrice);
+  const tp: Record<string, string> = takeProfit.side === 'SELL'
+    ? { Type: 'LIMIT_MAKER', Price: limit }
+    : { Type: 'TAKE_PROFIT_LIMIT', Price: limit, StopPrice: limit, TimeInForce: 'GTC' };
+  const [above, aboveId, below, belowId] = takeProfit.side === 'SELL'
+    ? [tp, takeProfit.clientOrderId, stop, stopLoss.clientOrderId]
+    : [stop, stopLoss.clientOrderId, tp, takeProfit.clientOrderId];
+  const prefixed = (prefix: string, p: Record<string, string>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [`${prefix}${k}`, v]));
+  return {
+    side: takeProfit.side, quantity: fmt(takeProfit.quantity),
+    ...prefixed('above', above), aboveClientOrderId: aboveId,
+    ...prefixed('below', below), belowClientOrderId: belowId,
+  };
+}

@@ -5,7 +5,11 @@
 // - faqs/commission_faq.md: the commission is taken from what the trade gives you (base on a BUY,
 //   quote on a SELL) unless it is paid in BNB, converted at the BNB rate and discounted.
 // - rest-api.md "Query order": looked up by symbol + origClientOrderId (the latest order with that id).
-import { ERRORS, type FakeOrder, type FakeSymbol, type FakeTrade, type Top } from './payloads.ts';
+// - rest-api.md "New Order list - OCO" and user-data-stream.md (Expiry Reason OCO_TRIGGER): an OCO's two
+//   legs are placed together or not at all; when one leg trades the venue expires the other; canceling one
+//   leg cancels the list ("Cancel an Existing Order and Send a New Order": "the result is the same as
+//   canceling the entire orderList").
+import { ERRORS, type FakeOrder, type FakeOrderList, type FakeSymbol, type FakeTrade, type Top } from './payloads.ts';
 
 export interface Commission {
   rate: number;
@@ -19,13 +23,23 @@ export interface PlaceRequest { symbol: string; side: string; type: string; quan
 // rest-api.md, New order: the contingent types and what each needs besides quantity.
 const CONTINGENT = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 export type Placed = { ok: true; order: FakeOrder; fills: FakeTrade[] } | { ok: false; error: { code: number; msg: string } };
-export type Report = { order: FakeOrder; x: string; trade?: FakeTrade; cancelId?: string };
+export type Report = { order: FakeOrder; x: string; trade?: FakeTrade; cancelId?: string; expiryReason?: string };
+
+export interface OcoLeg { type: string; clientOrderId: string; price: number | null; stopPrice: number | null; trailingDelta: number | null; timeInForce: string | null }
+export interface OcoRequest { symbol: string; side: string; quantity: number; listClientOrderId: string; above: OcoLeg; below: OcoLeg }
+export type PlacedList = { ok: true; list: FakeOrderList; legs: FakeOrder[] } | { ok: false; error: { code: number; msg: string } };
+// rest-api.md "New Order list - OCO": the types each leg takes, and the pair must be one limit-like and one stop-loss.
+const ABOVE = new Set(['STOP_LOSS_LIMIT', 'STOP_LOSS', 'LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+const BELOW = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+const LIMIT_LIKE = new Set(['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 
 const OPEN = new Set(['NEW', 'PARTIALLY_FILLED']);
 const round8 = (x: number) => Math.round(x * 1e8) / 1e8;
 
-export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onReport(r: Report): void }) {
+export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onReport(r: Report): void; onListStatus?(l: FakeOrderList, legs: FakeOrder[]): void }) {
   const orders: FakeOrder[] = [];
+  const lists: FakeOrderList[] = [];
+  let nextListId = 9_100;
   const trades: FakeTrade[] = [];
   const created = new Map<string, number>();
   const tops = new Map<string, Top>();
@@ -50,6 +64,21 @@ export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onRepo
     refresh(order);
     order.status = order.executedQty >= order.origQty - 1e-12 ? 'FILLED' : 'PARTIALLY_FILLED';
     return t;
+  }
+
+  /** One leg of an OCO traded (the other EXPIRED, reason OCO_TRIGGER) or was canceled (the other too). */
+  function endList(leg: FakeOrder, how: 'EXPIRED' | 'CANCELED'): void {
+    const list = lists.find((l) => l.orderListId === leg.orderListId && l.status === 'EXECUTING');
+    if (!list) return;
+    const legs = list.legs.map((cid) => orders.find((x) => x.clientOrderId === cid && x.orderListId === list.orderListId)!);
+    for (const other of legs) {
+      if (other === leg || !OPEN.has(other.status)) continue;
+      other.status = how;
+      other.updateTime = o.now();
+      o.onReport({ order: other, x: how, ...(how === 'EXPIRED' ? { expiryReason: 'OCO_TRIGGER' } : {}) });
+    }
+    list.status = 'ALL_DONE';
+    o.onListStatus?.(list, legs);
   }
 
   function refresh(order: FakeOrder): void {
@@ -124,9 +153,58 @@ export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onRepo
       order.status = 'CANCELED';
       order.updateTime = o.now();
       o.onReport({ order, x: 'CANCELED', cancelId });
+      endList(order, 'CANCELED');
       return order;
     },
     open: (symbol?: string) => orders.filter((x) => OPEN.has(x.status) && (!symbol || x.symbol === symbol)),
+    /** rest-api.md "New Order list - OCO": both legs rest, or neither exists. */
+    placeOco(p: OcoRequest): PlacedList {
+      const s = info.get(p.symbol);
+      if (!s) return { ok: false, error: ERRORS.badSymbol };
+      const legs = [p.above, p.below];
+      if (!ABOVE.has(p.above.type) || !BELOW.has(p.below.type) || legs.filter((l) => LIMIT_LIKE.has(l.type)).length !== 1) return { ok: false, error: ERRORS.ocoType };
+      for (const l of legs) {
+        const needsPrice = l.type === 'LIMIT_MAKER' || l.type.endsWith('_LIMIT');
+        if (!(p.quantity > 0) || (needsPrice && !(l.price && l.price > 0)) || (l.type.endsWith('_LIMIT') && !l.timeInForce)
+          || (l.type !== 'LIMIT_MAKER' && !(l.stopPrice && l.stopPrice > 0) && !(l.trailingDelta && l.trailingDelta > 0))) return { ok: false, error: ERRORS.mandatory };
+        const filter = filterFailure(s, { symbol: p.symbol, side: p.side, type: needsPrice ? 'LIMIT' : l.type, quantity: p.quantity, price: l.price, timeInForce: l.timeInForce, newClientOrderId: l.clientOrderId }, tops.get(p.symbol) ?? null);
+        if (filter) return { ok: false, error: { code: -1013, msg: `Filter failure: ${filter}` } };
+        const holder = latest(l.clientOrderId);
+        if (holder && OPEN.has(holder.status)) return { ok: false, error: ERRORS.duplicate };
+      }
+      if (lists.some((l) => l.listClientOrderId === p.listClientOrderId && l.status === 'EXECUTING')) return { ok: false, error: ERRORS.duplicate };
+      // Price restrictions against the last traded price (the fake's mid): SELL limit-like > last > stop, BUY the reverse.
+      const top = tops.get(p.symbol);
+      const last = top ? (top.bid + top.ask) / 2 : null;
+      const limitLeg = legs.find((l) => LIMIT_LIKE.has(l.type))!;
+      const stopLeg = legs.find((l) => !LIMIT_LIKE.has(l.type))!;
+      const limitAt = limitLeg.type === 'TAKE_PROFIT' ? limitLeg.stopPrice : limitLeg.price;
+      const sell = p.side === 'SELL';
+      if (last !== null && limitAt !== null && (sell ? !(limitAt > last) : !(limitAt < last))) return { ok: false, error: limitLeg.type === 'LIMIT_MAKER' ? ERRORS.wouldMatch : ERRORS.ocoBadPrices };
+      if (last !== null && stopLeg.stopPrice !== null && (sell ? !(stopLeg.stopPrice < last) : !(stopLeg.stopPrice > last))) return { ok: false, error: ERRORS.ocoBadPrices };
+      const at = o.now();
+      const list: FakeOrderList = { orderListId: nextListId++, listClientOrderId: p.listClientOrderId, symbol: p.symbol, legs: [p.above.clientOrderId, p.below.clientOrderId], status: 'EXECUTING', transactionTime: at };
+      const placed = legs.map((l): FakeOrder => ({
+        symbol: p.symbol, orderId: nextOrderId++, clientOrderId: l.clientOrderId, price: l.price ?? 0, origQty: p.quantity, executedQty: 0, cummulativeQuoteQty: 0,
+        status: 'NEW', timeInForce: l.timeInForce ?? 'GTC', type: l.type, side: sell ? 'SELL' : 'BUY', time: at, updateTime: at, orderListId: list.orderListId,
+        ...(l.stopPrice !== null ? { stopPrice: l.stopPrice } : {}), ...(l.trailingDelta !== null ? { trailingDelta: l.trailingDelta } : {}),
+      }));
+      lists.push(list);
+      for (const x of placed) { orders.push(x); created.set(x.clientOrderId, (created.get(x.clientOrderId) ?? 0) + 1); o.onReport({ order: x, x: 'NEW' }); }
+      o.onListStatus?.(list, placed);
+      return { ok: true, list, legs: placed };
+    },
+    /** A resting STOP_LOSS leg's trigger is reached: it trades at the touch (a market order), the sibling expires. */
+    trigger(cid: string): FakeTrade {
+      const order = latest(cid);
+      const top = order ? tops.get(order.symbol) : undefined;
+      if (!order || !OPEN.has(order.status) || !order.type.startsWith('STOP_LOSS') || !top) throw new Error(`binance fake: no open stop ${cid}`);
+      const t = trade(order, order.origQty - order.executedQty, order.side === 'SELL' ? top.bid : top.ask, false);
+      o.onReport({ order, x: 'TRADE', trade: t });
+      endList(order, 'EXPIRED');
+      return t;
+    },
+    orderLists: () => lists.map((l) => ({ ...l })),
     trades: (symbol: string, orderId?: number) => trades.filter((t) => t.symbol === symbol && (orderId === undefined || t.orderId === orderId)),
     ordersWithId: (cid: string) => orders.filter((x) => x.clientOrderId === cid),
 
@@ -136,6 +214,7 @@ export function createExchange(o: { now(): number; symbols: FakeSymbol[]; onRepo
       if (!order || !OPEN.has(order.status)) throw new Error(`binance fake: no open order ${cid}`);
       const t = trade(order, qty, order.price, true);
       o.onReport({ order, x: 'TRADE', trade: t });
+      endList(order, 'EXPIRED');
       return t;
     },
     /** A later restatement only shows in myTrades (spot pushes no amendment event). */

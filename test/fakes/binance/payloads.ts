@@ -9,7 +9,12 @@ export interface FakeOrder {
   timeInForce: string; type: string; side: 'BUY' | 'SELL'; time: number; updateTime: number;
   /** STOP_LOSS(_LIMIT) / TAKE_PROFIT(_LIMIT): the trigger, or the trailing distance in BIPS. */
   stopPrice?: number; trailingDelta?: number;
+  /** rest-api.md: -1 unless the order is part of an order list (an OCO leg). */
+  orderListId?: number;
 }
+
+/** An OCO order list (rest-api.md "New Order list - OCO"): its two legs by client order id, above first. */
+export interface FakeOrderList { orderListId: number; listClientOrderId: string; symbol: string; legs: [string, string]; status: 'EXECUTING' | 'ALL_DONE'; transactionTime: number }
 export interface FakeTrade {
   symbol: string; id: number; orderId: number; price: number; qty: number; commission: number; commissionAsset: string; time: number; isBuyer: boolean; isMaker: boolean;
 }
@@ -27,6 +32,9 @@ export const ERRORS = {
   badSymbol: { code: -1121, msg: 'Invalid symbol.' },
   mandatory: { code: -1102, msg: 'A mandatory parameter was not sent, was empty/null, or malformed.' },
   duplicate: { code: -2010, msg: 'Duplicate order sent.' },
+  wouldMatch: { code: -2010, msg: 'Order would immediately match and take.' },
+  ocoBadPrices: { code: -2010, msg: 'The relationship of the prices for the orders is not correct.' },
+  ocoType: { code: -1158, msg: 'Order type not supported in OCO.' },
   wouldTrigger: { code: -2010, msg: 'Order would trigger immediately.' },
   cancelUnknown: { code: -2011, msg: 'Unknown order sent.' },
   noSuchOrder: { code: -2013, msg: 'Order does not exist.' },
@@ -34,7 +42,7 @@ export const ERRORS = {
 } as const;
 
 const orderBase = (o: FakeOrder) => ({
-  symbol: o.symbol, orderId: o.orderId, orderListId: -1, clientOrderId: o.clientOrderId, price: f8(o.price), origQty: f8(o.origQty),
+  symbol: o.symbol, orderId: o.orderId, orderListId: o.orderListId ?? -1, clientOrderId: o.clientOrderId, price: f8(o.price), origQty: f8(o.origQty),
   executedQty: f8(o.executedQty), origQuoteOrderQty: '0.000000', cummulativeQuoteQty: f8(o.cummulativeQuoteQty), status: o.status,
   timeInForce: o.timeInForce, type: o.type, side: o.side, selfTradePreventionMode: 'NONE',
 });
@@ -61,14 +69,15 @@ export const myTrade = (t: FakeTrade) => ({
 });
 
 /** user-data-stream.md "Order Update" (the event inside {subscriptionId, event}). */
-export function executionReport(o: FakeOrder, x: string, at: number, executionId: number, extra: { trade?: FakeTrade; cancelId?: string } = {}) {
+export function executionReport(o: FakeOrder, x: string, at: number, executionId: number, extra: { trade?: FakeTrade; cancelId?: string; expiryReason?: string } = {}) {
   const t = extra.trade;
   return {
     e: 'executionReport', E: at, s: o.symbol, c: extra.cancelId ?? o.clientOrderId, S: o.side, o: o.type, f: o.timeInForce, q: f8(o.origQty), p: f8(o.price),
-    P: '0.00000000', F: '0.00000000', g: -1, C: extra.cancelId ? o.clientOrderId : '', x, X: o.status, r: 'NONE', i: o.orderId,
+    P: '0.00000000', F: '0.00000000', g: o.orderListId ?? -1, C: extra.cancelId ? o.clientOrderId : '', x, X: o.status, r: 'NONE', i: o.orderId,
     l: f8(t?.qty ?? 0), z: f8(o.executedQty), L: f8(t?.price ?? 0), n: t ? f8(t.commission) : '0', N: t ? t.commissionAsset : null,
     T: t?.time ?? at, t: t?.id ?? -1, I: executionId, w: o.status === 'NEW' || o.status === 'PARTIALLY_FILLED', m: t?.isMaker ?? false, M: false,
     O: o.time, Z: f8(o.cummulativeQuoteQty), Y: f8(t ? t.qty * t.price : 0), Q: '0.00000000', W: o.time, V: 'NONE',
+    ...(extra.expiryReason ? { eR: extra.expiryReason } : {}),
   };
 }
 
@@ -103,3 +112,17 @@ export const bookTicker = (symbol: string, t: Top) => ({ symbol, bidPrice: f8(t.
 export const bookTickerEvent = (symbol: string, t: Top) => ({ u: t.updateId, s: symbol, b: f8(t.bid), B: f8(t.bidQty), a: f8(t.ask), A: f8(t.askQty) });
 /** rest-api.md "Kline/Candlestick data": one 1m row. */
 export const kline1m = (openTime: number, open: number) => [openTime, f8(open), f8(open), f8(open), f8(open), '1.00000000', openTime + 59_999, f8(open), 1, '0.50000000', f8(open / 2), '0'];
+
+/** rest-api.md "New Order list - OCO", Response (orderReports as for newOrderRespType FULL). */
+export const orderListAnswer = (l: FakeOrderList, legs: FakeOrder[]) => ({
+  orderListId: l.orderListId, contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: l.listClientOrderId,
+  transactionTime: l.transactionTime, symbol: l.symbol,
+  orders: legs.map((o) => ({ symbol: o.symbol, orderId: o.orderId, clientOrderId: o.clientOrderId })),
+  orderReports: legs.map((o) => ({ ...newOrderFull(o, []), ...(o.stopPrice !== undefined ? { stopPrice: f8(o.stopPrice) } : {}) })),
+});
+
+/** user-data-stream.md "Order Update": the ListStatus event sent besides the legs' executionReports. */
+export const listStatusEvent = (l: FakeOrderList, legs: FakeOrder[], at: number) => ({
+  e: 'listStatus', E: at, s: l.symbol, g: l.orderListId, c: 'OCO', l: l.status === 'ALL_DONE' ? 'ALL_DONE' : 'EXEC_STARTED', L: l.status, r: 'NONE',
+  C: l.listClientOrderId, T: at, O: legs.map((o) => ({ s: o.symbol, i: o.orderId, c: o.clientOrderId })),
+});

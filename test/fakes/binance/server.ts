@@ -3,13 +3,14 @@
 // request weights and 429/Retry-After ("LIMITS"), the order endpoints with open-order-only id
 // uniqueness, myTrades, exchangeInfo, book tickers and klines; user data only over the WebSocket API
 // (the REST listen key is retired: POST /api/v3/userDataStream has no route here), and the unknown
-// outcome window: a submit can reach the matching engine seconds after the client gave up on it.
+// outcome window: a submit can reach the matching engine seconds after the client gave up on it. OCO
+// order lists (POST /api/v3/orderList/oco) with their listStatus events; the submit faults apply to them too.
 import { createHmac } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { FakeVenueControls } from '../../helpers/connectorSuiteTypes.ts';
-import { createExchange, type Commission, type PlaceRequest, type Report } from './exchange.ts';
+import { createExchange, type Commission, type OcoLeg, type OcoRequest, type PlaceRequest, type Report } from './exchange.ts';
 import * as P from './payloads.ts';
 import { createFakeSockets } from './sockets.ts';
 
@@ -29,6 +30,12 @@ export interface BinanceFakeKnobs {
   ordersWithId(clientOrderId: string): P.FakeOrder[];
   trades(venueSymbol: string): P.FakeTrade[];
   bnbPriceAt(at: number): number;
+  /** The next OCO request reaches the matching engine `ms` later; its answer never comes ('none') or says "status unknown". */
+  delayNextOco(ms: number, answer: DelayedAnswer): void;
+  /** OCO order lists placed so far (their legs by client order id, above first). */
+  orderLists(): P.FakeOrderList[];
+  /** A resting STOP_LOSS leg reaches its trigger: it trades, and the venue expires its OCO sibling. */
+  trigger(clientOrderId: string): void;
 }
 export interface BinanceFake { url: string; wsApiUrl: string; streamUrl: string; controls: FakeVenueControls; knobs: BinanceFakeKnobs; stop(): Promise<void> }
 
@@ -54,7 +61,7 @@ const weightOf = (method: string, path: string, q: Record<string, string>): numb
 export async function startBinanceFake(o: { apiKey: string; secretKey: string; pingMs?: number; weightLimit?: number }): Promise<BinanceFake> {
   const f = {
     timeoutNext: false, failNext: null as { status: number; created: boolean } | null, delayNext: null as { ms: number; answer: DelayedAnswer } | null,
-    rateLimitNext: null as number | null, blockedUntil: 0, violations: 0, outage: false, skewMs: 0,
+    delayNextOco: null as { ms: number; answer: DelayedAnswer } | null, rateLimitNext: null as number | null, blockedUntil: 0, violations: 0, outage: false, skewMs: 0,
   };
   const now = () => Date.now() + f.skewMs; // the venue's clock: what our timestamps are checked against
   const sockets = createFakeSockets({ apiKey: o.apiKey, secretKey: o.secretKey, now, pingMs: o.pingMs ?? 20_000 });
@@ -73,6 +80,7 @@ export async function startBinanceFake(o: { apiKey: string; secretKey: string; p
       lastEvent.set(r.order.clientOrderId, event);
       sockets.pushUserEvent(event);
     },
+    onListStatus: (l, legs) => sockets.pushUserEvent(P.listStatusEvent(l, legs, now())),
   });
   for (const [s, bid, ask] of [['BTCUSDT', 64990, 65000], ['ETHUSDT', 3490, 3491], ['SOLUSDT', 140, 140.05], ['BNBUSDT', 600, 600.1]] as const) exchange.setTop(s, { bid, ask, bidQty: 5, askQty: 5 });
 
@@ -173,6 +181,25 @@ export async function startBinanceFake(o: { apiKey: string; secretKey: string; p
     if (f.timeoutNext) { f.timeoutNext = false; reply.hijack(); held.add(reply.raw); return reply; }
     return placedAnswer(reply, r);
   }));
+  const ocoLeg = (p: Record<string, string>, at: 'above' | 'below'): OcoLeg => {
+    const n = (k: string) => (p[`${at}${k}`] ? Number(p[`${at}${k}`]) : null);
+    return { type: p[`${at}Type`] ?? '', clientOrderId: p[`${at}ClientOrderId`] ?? `x-${at}-${executionId}`, price: n('Price'), stopPrice: n('StopPrice'), trailingDelta: n('TrailingDelta'), timeInForce: p[`${at}TimeInForce`] ?? null };
+  };
+  // rest-api.md "New Order list - OCO"; the same timeout fault as a single submit, and its own delay.
+  app.post('/api/v3/orderList/oco', signed((p, reply) => {
+    const req: OcoRequest = { symbol: p.symbol, side: p.side, quantity: Number(p.quantity), listClientOrderId: p.listClientOrderId ?? `list-${executionId}`, above: ocoLeg(p, 'above'), below: ocoLeg(p, 'below') };
+    const delay = f.delayNextOco;
+    f.delayNextOco = null;
+    if (delay) {
+      const t = setTimeout(() => { timers.delete(t); exchange.placeOco(req); }, delay.ms);
+      timers.add(t);
+      if (delay.answer === 'none') { reply.hijack(); held.add(reply.raw); return reply; }
+      return fail(reply, delay.answer.status, delay.answer.code === -1007 ? P.ERRORS.timeout : P.ERRORS.unexpectedResp);
+    }
+    const r = exchange.placeOco(req);
+    if (f.timeoutNext) { f.timeoutNext = false; reply.hijack(); held.add(reply.raw); return reply; }
+    return r.ok ? P.orderListAnswer(r.list, r.legs) : fail(reply, 400, r.error);
+  }));
   app.get('/api/v3/order', signed((p, reply) => {
     const order = exchange.query(p.symbol, p.origClientOrderId);
     return order ? P.queryOrder(order) : fail(reply, 400, P.ERRORS.noSuchOrder);
@@ -228,6 +255,9 @@ export async function startBinanceFake(o: { apiKey: string; secretKey: string; p
     ordersWithId: (cid) => exchange.ordersWithId(cid),
     trades: (s) => exchange.trades(s),
     bnbPriceAt: (at) => exchange.bnbPriceAt(at),
+    delayNextOco(ms, answer) { f.delayNextOco = { ms, answer }; },
+    orderLists: () => exchange.orderLists(),
+    trigger: (cid) => { exchange.trigger(cid); },
   };
 
   return {
