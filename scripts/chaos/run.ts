@@ -209,4 +209,5 @@ async function main(): Promise<void> {
   process.exitCode = Object.keys(failing).length === 0 ? 0 : 1;
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+// Exits once the report is written: a client still retrying a broker a scenario killed must not hold it open.
+main().then(() => process.exit(process.exitCode ?? 0), (e: unknown) => { console.error(e); process.exit(1); });
