@@ -43,10 +43,10 @@ export function unknownOutcome(order: Order, err: unknown, now: number): OrderOu
   };
 }
 
-/** The SENDING marker a record carries, or null. Pure. */
-function markerOf(c: Control): OrderOutcome | null {
+/** The outcome a record carries, or null (another kind, or one that does not parse). Pure. */
+function outcomeOf(c: Control): OrderOutcome | null {
   if (c.kind !== 'ORDER_OUTCOME') return null;
-  try { const u = parseOutcome(c); return u.status === 'SENDING' ? u : null; } catch { return null; }
+  try { return parseOutcome(c); } catch { return null; }
 }
 
 export interface UnknownOutcomesOptions {
@@ -63,7 +63,7 @@ export type UnknownOutcomes = ReturnType<typeof createUnknownOutcomes>;
 
 export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
   let parked: UnknownOrders = new Map();
-  const sending = new Map<string, OrderOutcome>(); // clientOrderId → its SENDING marker
+  const sending = new Set<string>(); // clientOrderIds whose latest record is a SENDING marker
   const prefix = orderOutcomePrefix(o.venue);
   const entry = (cid: string) => parked.get(`${o.venue}|${cid}`);
   const control = (u: OrderOutcome): Control => outcomeControl(u, { controlId: randomUUID(), actor: connectorActor(o.venue), at: o.clock(), hlc: o.hlc() });
@@ -74,8 +74,10 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
     /** A record read from `control`. */
     observe(c: Control): void {
       parked = foldOutcome(parked, c);
-      const u = markerOf(c);
-      if (u !== null) sending.set(u.clientOrderId, u);
+      const u = outcomeOf(c);
+      // An UNKNOWN or RESOLVED record under the same key replaced the marker.
+      if (u?.status === 'SENDING') sending.add(u.clientOrderId);
+      else if (u !== null) sending.delete(u.clientOrderId);
     },
     /** A tombstone read from `control`: that order's marker is gone. */
     forget(key: string): void { if (key.startsWith(prefix)) sending.delete(key.slice(prefix.length)); },
@@ -85,7 +87,7 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
     async markSending(order: Order): Promise<void> {
       const u: OrderOutcome = { ...unknownOutcome(order, { reason: 'SENDING' }, o.clock()), status: 'SENDING' };
       await o.producer.send({ topic: o.topic, acks: -1, messages: [controlMessage(o.codec, o.topic, control(u))] });
-      sending.set(u.clientOrderId, u);
+      sending.add(u.clientOrderId);
     },
     isParked: (cid: string) => entry(cid) !== undefined,
     /** The UNKNOWN record of an order, for the batch's transaction. */
@@ -94,6 +96,7 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
     parked(u: OrderOutcome): void {
       o.log.error({ clientOrderId: u.clientOrderId, since: u.since, reason: u.reason }, 'order outcome unknown: recorded as UNKNOWN on control, never resent, looked up until the venue lists it');
       parked = foldOutcome(parked, control(u));
+      sending.delete(u.clientOrderId); // its UNKNOWN record replaced the marker
     },
     list: (): OrderOutcome[] => listUnknown(parked),
     /** One round: owned parked orders are looked up; those `executions` now settles are cleared. */
@@ -110,11 +113,10 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
         parked = foldOutcome(parked, c);
         o.log.info({ clientOrderId: u.clientOrderId, resolution }, 'order of unknown outcome resolved by the venue');
       }
-      // Markers of orders whose outcome `executions` now holds (or that were parked: their UNKNOWN record
-      // replaced the marker under the same key) are no longer needed.
-      for (const [cid, u] of sending) {
-        if (!o.owns(cid) || (resolutionOf(o.known.get(cid)) === null && !parked.has(`${o.venue}|${cid}`))) continue;
-        if (!parked.has(`${o.venue}|${cid}`)) await o.producer.send({ topic: o.topic, acks: -1, messages: [{ key: orderOutcomeKey(u.venue, cid), value: null, headers: accountHeaders(u.venue) }] });
+      // Markers of orders whose outcome `executions` now holds are no longer needed: a tombstone deletes them.
+      for (const cid of sending) {
+        if (!o.owns(cid) || resolutionOf(o.known.get(cid)) === null) continue;
+        await o.producer.send({ topic: o.topic, acks: -1, messages: [{ key: orderOutcomeKey(o.venue, cid), value: null, headers: accountHeaders(o.venue) }] });
         sending.delete(cid);
       }
     },
