@@ -62,6 +62,14 @@ export interface ConnectorOptions {
   unknownLookupMs?: number;
 }
 
+// For this long after an assignment, a write outside the order loop first reads `executions` up to
+// now (venueSync settle): the previous owner's last write may have been in flight at the handover. The
+// wait is bounded so that a transaction left open by a killed instance cannot hold the lock; past it
+// the write goes ahead on what was read (the previous owner stops recording before it leaves the group
+// on a clean stop, so this covers a rebalance under a running owner).
+const HANDOVER_RESYNC_MS = 10_000;
+const RESYNC_WAIT_MS = 2_000;
+
 export interface ConnectorStatus { state: 'starting' | 'running' | 'halted' | 'stopped'; reason: string | null; streamSilent: boolean; knownOrders: number }
 
 export function createConnectorRuntime(o: ConnectorOptions) {
@@ -95,6 +103,10 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   let stateCurrent: Promise<void> = Promise.resolve(); // `executions` read up to the last assignment
   const owns = (cid: string) => { const p = partitionOf.get(cid); return p !== undefined && owned.has(p); };
 
+  const resync = (tail: Tail): Promise<void> => new Promise<void>((resolve) => {
+    const t = setTimeout(() => { log.warn('`executions` not read up to now within the handover wait; writing on what was read'); resolve(); }, RESYNC_WAIT_MS);
+    tail.sync([o.topics.executions]).catch((e) => log.warn({ err: message(e) }, '`executions` not re-read before a write')).finally(() => { clearTimeout(t); resolve(); });
+  });
   const stamp = (): Stamp => ({ recordedAt: clock(), hlc: () => o.hlc.now() });
   const toRecord = (e: ExecutionReport): OutRecord => ({ topic: o.topics.executions, key: e.orderId, value: o.codec.encode(o.topics.executions, e), account: e.account });
   // Test-only drop-fill fault (streams/runtime/faults.ts): the first fill this process meets is never written.
@@ -127,6 +139,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   const sync = createVenueSync({
     client: o.client, log, clock, stamp, known, seen, attempted, owns, lock, call: gate.call,
     amendmentWindowMs: cfg.amendmentWindowMs, amendmentLookups: cfg.amendmentLookups,
+    settle: () => (stateTail && clock() - assignedAt < HANDOVER_RESYNC_MS ? resync(stateTail) : null),
     async write(out) {
       if (faultOn('drop-fill')) { out = out.filter(kept); if (out.length === 0) return; }
       await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {
@@ -278,6 +291,10 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       quotes.stop();
       instruments?.stop();
       unsubscribe?.();
+      // This instance stops recording for its partitions before it leaves the group: once it has left,
+      // the next owner records them, and a look-up or push event still in flight here would write a
+      // fill that instance writes too. Releasing first, then draining the lock, leaves nothing in flight.
+      if (!faultOn('late-release')) { owned = new Set(); await lock(async () => {}); }
       if (loopStarted) await loop.stop();
       await lock(async () => {});
       while (ticking) await sleep(10);

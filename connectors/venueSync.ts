@@ -30,6 +30,12 @@ export interface VenueSyncDeps {
   call<T>(operation: string, fn: () => Promise<T>, probing?: boolean): Promise<T>;
   amendmentWindowMs: number;
   amendmentLookups: number;
+  /**
+   * Before writing for an order: a wait for `executions` to be read up to now, or null when none is
+   * needed. Soon after a handover the previous owner's last write may still have been in flight when
+   * this instance read `executions`; what it wrote is then read before the diff is computed again.
+   */
+  settle?(clientOrderId: string): Promise<void> | null;
 }
 
 export function createVenueSync(d_: VenueSyncDeps) {
@@ -41,10 +47,18 @@ export function createVenueSync(d_: VenueSyncDeps) {
 
   async function applyView(cid: string, compute: (k: KnownOrder) => Diff): Promise<void> {
     await lock(async () => {
-      const k = known.get(cid);
+      let k = known.get(cid);
       if (!k || !owns(cid)) return;
-      const d = compute(k);
-      const out = d.reports.filter((r) => !seen.has(r.executionId));
+      let d = compute(k);
+      let out = d.reports.filter((r) => !seen.has(r.executionId));
+      const settling = out.length > 0 ? d_.settle?.(cid) : null;
+      if (settling) {
+        await settling;
+        k = known.get(cid);
+        if (!k || !owns(cid)) return;
+        d = compute(k);
+        out = d.reports.filter((r) => !seen.has(r.executionId));
+      }
       if (out.length > 0) await d_.write(out);
       for (const r of out) seen.add(r.executionId);
       known.set(cid, d.next);

@@ -44,6 +44,9 @@ const upsertPositions = `${unnestInsert('positions', POSITION_COLUMNS).replace('
   ON CONFLICT (account_id, symbol, venue) DO UPDATE SET quantity = EXCLUDED.quantity, avg_price = EXCLUDED.avg_price,
     realized_pnl = EXCLUDED.realized_pnl, fees = EXCLUDED.fees, fill_count = EXCLUDED.fill_count, updated_at = now()`;
 
+// Advisory lock namespaces: 727001 the migrator, 727003 control keys, this one a projected partition.
+const PARTITION_LOCK_NAMESPACE = 727002;
+
 /** Rows → one array per column. */
 function columns(rows: unknown[][], width: number): unknown[][] {
   const out: unknown[][] = Array.from({ length: width }, () => []);
@@ -55,8 +58,12 @@ export function createPgStore(pool: pg.Pool, consumer: string, topic: string): P
   function txOn(client: pg.PoolClient): ProjectionTx {
     return {
       async nextOffset(partition) {
+        // One writer per partition at a time (two owners overlap during a rebalance). A row lock would
+        // not do: before a partition's first write there is no row to lock, and both owners would insert
+        // the same executions.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PARTITION_LOCK_NAMESPACE, `${consumer}|${topic}|${partition}`]);
         const { rows } = await client.query<{ next_offset: string }>(
-          'SELECT next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3 FOR UPDATE',
+          'SELECT next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3',
           [consumer, topic, partition],
         );
         return rows.length > 0 ? BigInt(rows[0].next_offset) : 0n;

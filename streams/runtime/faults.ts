@@ -9,6 +9,8 @@
 //                                           when it meets it on `orders` (its guard is off)
 //   ORDER_ROUTER_FAULT=ignore-send-marker   the connector ignores a predecessor's SENDING marker: an order taken
 //                                           over that the venue does not list yet is sent again
+//   ORDER_ROUTER_FAULT=late-release         a stopping connector leaves its group before it stops recording for its
+//                                           partitions, so a look-up still in flight writes a fill its successor writes too
 //   ORDER_ROUTER_FAULT=drop-fill            the connector never records one fill the venue made
 //   ORDER_ROUTER_FAULT=double-decision      decide writes every decision and order twice
 //   ORDER_ROUTER_FAULT=double-cancel        the connector writes the reports of every cancel request twice
@@ -29,7 +31,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { ConfigError } from './env.ts';
 
-export const FAULTS = ['blind-resend', 'resend-unknown', 'ignore-send-marker', 'drop-fill', 'double-decision', 'position-off-by-lot', 'double-cancel', 'strategy-double-fill', 'stream-resume-gap', 'exits-after-commit'] as const;
+export const FAULTS = ['blind-resend', 'resend-unknown', 'ignore-send-marker', 'late-release', 'drop-fill', 'double-decision', 'position-off-by-lot', 'double-cancel', 'strategy-double-fill', 'stream-resume-gap', 'exits-after-commit'] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export function parseFaults(env: NodeJS.ProcessEnv): ReadonlySet<Fault> {
