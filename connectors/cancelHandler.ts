@@ -7,6 +7,7 @@ import type { Codec } from '../schemas/codec.ts';
 import type { CancelRequest } from '../schemas/types.ts';
 import { errorCode, isRetriable } from '../schemas/errors.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
+import type { OrderLedger } from './ledger.ts';
 import { inPool } from './pool.ts';
 import { diffOrder, filledQty, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
@@ -35,8 +36,8 @@ export interface CancelHandlerDeps {
   stamp: () => Stamp;
   /** The runtime's guarded venue call (breaker, Retry-After). */
   call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
-  /** What `executions` holds per clientOrderId (the runtime's fold). */
-  known: ReadonlyMap<string, KnownOrder>;
+  /** What `executions` holds per order (the runtime's ledger). */
+  ledger: Pick<OrderLedger, 'get' | 'cidOfOrder'>;
 }
 
 /** The handler's answer: reports to write with the request's offset, or a refusal that writes nothing. */
@@ -84,10 +85,7 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     else d.log.warn({ ...who, code: 'ORDER_NOT_OPEN', status: out.status }, `cancel refused: the venue says the order is ${out.status}`);
   }
 
-  const cidOf = (orderId: string): string | undefined => {
-    for (const [cid, k] of d.known) if (k.ctx.orderId === orderId) return cid;
-    return undefined;
-  };
+  const cidOf = (orderId: string): string | undefined => d.ledger.cidOfOrder(orderId);
 
   /**
    * The requests of one transaction, after its orders (`staged`: their diffs): those of one order one
@@ -101,7 +99,7 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     const groups = await inPool([...byOrder.values()], concurrency, async (group) => {
       const out: ({ cid: string } & Diff)[] = [];
       for (const req of group) {
-        const r = await handle(req, (cid) => latest.get(cid) ?? d.known.get(cid), cidOf);
+        const r = await handle(req, (cid) => latest.get(cid) ?? d.ledger.get(cid), cidOf);
         report(req, r);
         if (r.kind === 'reports') { latest.set(r.cid, r.diff.next); out.push({ cid: r.cid, ...r.diff }); }
       }

@@ -15,7 +15,8 @@ import { VenueError } from './http.ts';
 import type { InstrumentBook } from './instrumentRules.ts';
 import { afterLookup, pairExits, type OcoPair } from './ocoPairs.ts';
 import { inPool } from './pool.ts';
-import { diffOrder, knownFromOrder, type Diff, type KnownOrder } from './reconcile.ts';
+import type { OrderLedger } from './ledger.ts';
+import { diffOrder, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import { unknownOutcome } from './unknownOutcomes.ts';
 import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
@@ -27,10 +28,8 @@ export type Staged = Diff & { cid: string; unknown?: OrderOutcome };
 
 export interface OrderSubmitterOptions {
   client: VenueClient; gate: VenueGate; log: Logger; clock: () => number; stamp: () => Stamp;
-  /** By clientOrderId: the fold of `executions` (+ `orders`), shared with the coordinator and venue sync. */
-  known: Map<string, KnownOrder>;
-  /** Submitted by this instance: a re-read looks up first. */
-  attempted: Set<string>;
+  /** The instance's ledger: what `executions` holds per order, and which orders it sent (a re-read looks up first). */
+  ledger: OrderLedger;
   /** An order first known here may release venue events parked while it was unknown. */
   flushParked(cid: string): void;
   /** Recorded as of unknown outcome (on `control`): never sent again. */
@@ -56,7 +55,7 @@ export const requestOf = (order: Order): VenueOrderRequest => ({
 const legsOf = (p: OcoPair): OcoLegs => ({ takeProfit: requestOf(p.takeProfit), stopLoss: requestOf(p.stopLoss) });
 
 export function createOrderSubmitter(o: OrderSubmitterOptions) {
-  const { client, gate, log, clock, stamp, known, attempted } = o;
+  const { client, gate, log, clock, stamp, ledger } = o;
   const call = gate.call;
   // Exponential with jitter, so that instances retrying after one outage do not hit the venue in step;
   // a venue's Retry-After is already enforced in `call`.
@@ -76,8 +75,8 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
           const found = await call('lookup', () => client.lookup(order.clientOrderId, order.symbol));
           if (found) return found;
         }
-        if (!attempted.has(order.clientOrderId)) await o.beforeSend?.(order);
-        attempted.add(order.clientOrderId);
+        if (!ledger.wasSent(order.clientOrderId)) await o.beforeSend?.(order);
+        ledger.markSent(order.clientOrderId);
         return await call('submit', () => client.submit(req));
       } catch (e) {
         lastError = e;
@@ -100,8 +99,8 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     // Test-only resend-unknown fault (streams/runtime/faults.ts): an order of unknown outcome is handled as new.
     if (o.isUnknown(cid) && !faultOn('resend-unknown')) return { cid, reports: [], next: k }; // looked up by the timer, never resent
     if (k.acked || k.rejected) return { cid, reports: [], next: k }; // its outcome is recorded already
-    const takenOver = !attempted.has(cid) && order.createdAt <= o.assignedAt();
-    const lookupFirst = attempted.has(cid) || takenOver;
+    const takenOver = !ledger.wasSent(cid) && order.createdAt <= o.assignedAt();
+    const lookupFirst = ledger.wasSent(cid) || takenOver;
     // An order the previous owner of this partition may have sent just before we took it: a venue whose
     // look-up is not conclusive for a while after a send (Binance) keeps looking until that has passed.
     if (takenOver && hasUnknownOutcomeWindow(client)) client.mayHaveBeenSent(cid, o.assignedAt());
@@ -134,9 +133,8 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
 
   /** The order as known (first seen here: from the order itself). */
   const knownOf = (order: Order): KnownOrder => {
-    let k = known.get(order.clientOrderId);
-    if (!k) { k = knownFromOrder(order); known.set(order.clientOrderId, k); o.flushParked(order.clientOrderId); }
-    return k;
+    if (ledger.noteOrder(order)) o.flushParked(order.clientOrderId);
+    return ledger.get(order.clientOrderId)!;
   };
 
   /**
@@ -153,11 +151,11 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     const single = () => Promise.all(legs.map(handleOrder));
     const fresh = legs.every((l, i) => !o.isUnknown(l.clientOrderId) && !ks[i].acked && !ks[i].rejected
       && (o.maxOrderAgeMs === undefined || observedAt - l.createdAt <= o.maxOrderAgeMs));
-    const lookupFirst = legs.some((l) => attempted.has(l.clientOrderId) || l.createdAt <= o.assignedAt());
+    const lookupFirst = legs.some((l) => ledger.wasSent(l.clientOrderId) || l.createdAt <= o.assignedAt());
     if (!fresh || !hasNativeOco(client) || (!lookupFirst && legs.some((l) => o.instruments()?.refusal(l)))) return single();
     // As in handleOrder: a leg the previous owner of this partition may have sent just before we took it.
     for (const l of legs) {
-      if (!attempted.has(l.clientOrderId) && l.createdAt <= o.assignedAt() && hasUnknownOutcomeWindow(client)) client.mayHaveBeenSent(l.clientOrderId, o.assignedAt());
+      if (!ledger.wasSent(l.clientOrderId) && l.createdAt <= o.assignedAt() && hasUnknownOutcomeWindow(client)) client.mayHaveBeenSent(l.clientOrderId, o.assignedAt());
     }
     const staged = (states: (VenueOrderState | null)[]): Staged[] => legs.map((l, i) => ({ cid: l.clientOrderId, ...diffOrder(ks[i], states[i]!, observedAt, stamp()) }));
     let lastError: unknown;
@@ -174,7 +172,7 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
             return [{ cid: legs[other].clientOrderId, ...diffOrder(ks[other], found[other]!, observedAt, stamp()) }, await handleOrder(legs[at])];
           }
         }
-        for (const l of legs) attempted.add(l.clientOrderId);
+        for (const l of legs) ledger.markSent(l.clientOrderId);
         const r = await call('submitOco', () => client.submitOco(legsOf(p)));
         return staged([r.takeProfit, r.stopLoss]);
       } catch (e) {

@@ -4,8 +4,8 @@
 // Everything else the venue says (push events, polls, reconciliation) goes through the same pure diff
 // (reconcile.ts), so overlapping sources can never double a fill. Repeated failures open a breaker that
 // halts the venue on `control`; probes lift the halt once the venue answers and state is reconciled.
-// This file is the coordinator (lifecycle, order-loop wiring); named parts own their state: the venue-call
-// gate (venueGate.ts), the order submitter (orderSubmitter.ts), the orders of unknown outcome
+// This file is the coordinator (lifecycle, order-loop wiring); named parts own their state: the ledger of
+// orders and ownership (ledger.ts), the venue-call gate (venueGate.ts), the order submitter (orderSubmitter.ts), the orders of unknown outcome
 // (unknownOutcomes.ts), the control writer, the quote publisher.
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -22,10 +22,10 @@ import { createCancelHandler } from './cancelHandler.ts';
 import { createControlWriter } from './controlWriter.ts';
 import { VenueError } from './http.ts';
 import { instrumentBookFor } from './instrumentRules.ts';
+import { createOrderLedger } from './ledger.ts';
 import { createOrderLoop } from './orderLoop.ts';
 import { createOrderSubmitter, type Staged } from './orderSubmitter.ts';
 import { createQuotePublisher } from './quotePublisher.ts';
-import type { KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import { startStateTails } from './stateTails.ts';
 import { createUnknownOutcomes } from './unknownOutcomes.ts';
@@ -83,9 +83,9 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     submitConcurrency: o.submitConcurrency ?? 32, unknownLookupMs: o.unknownLookupMs ?? 2_000,
   };
   const log = o.log.child({ venue });
-  const known = new Map<string, KnownOrder>(); // by clientOrderId: the fold of `executions` (+ `orders`)
-  const seen = new Set<string>(); // execution ids on `executions`
-  const attempted = new Set<string>(); // submitted by this instance: a re-read looks up first
+  // What this instance knows of its orders, which it sent, and which partitions it owns: push events and
+  // reconciliation write only for owned orders (none before the first assignment and during a rebalance).
+  const ledger = createOrderLedger();
   const lock = createMutex();
   const sideProducer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
   let state: ConnectorStatus['state'] = 'starting';
@@ -96,12 +96,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   let unsubscribe: (() => void) | null = null;
   let controlTail: Tail | null = null;
   let stateTail: Tail | null = null; // `orders` + `executions`, from the beginning
-  // Ownership: the `orders` partitions assigned to this instance (none before the first assignment and
-  // during a rebalance). Push events and reconciliation write only for owned orders.
-  const partitionOf = new Map<string, number>();
-  let owned = new Set<number>();
   let stateCurrent: Promise<void> = Promise.resolve(); // `executions` read up to the last assignment
-  const owns = (cid: string) => { const p = partitionOf.get(cid); return p !== undefined && owned.has(p); };
 
   const resync = (tail: Tail): Promise<void> => new Promise<void>((resolve) => {
     const t = setTimeout(() => { log.warn('`executions` not read up to now within the handover wait; writing on what was read'); resolve(); }, RESYNC_WAIT_MS);
@@ -137,7 +132,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   });
 
   const sync = createVenueSync({
-    client: o.client, log, clock, stamp, known, seen, attempted, owns, lock, call: gate.call,
+    client: o.client, log, clock, stamp, ledger, lock, call: gate.call,
     amendmentWindowMs: cfg.amendmentWindowMs, amendmentLookups: cfg.amendmentLookups,
     settle: () => (stateTail && clock() - assignedAt < HANDOVER_RESYNC_MS ? resync(stateTail) : null),
     async write(out) {
@@ -150,7 +145,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   });
 
   const unknowns = createUnknownOutcomes({
-    venue, producer: sideProducer, codec: o.codec, topic: o.topics.control, log, clock, hlc: () => o.hlc.now(), known, owns, lookUp: (cids) => sync.pollOrders(cids),
+    venue, producer: sideProducer, codec: o.codec, topic: o.topics.control, log, clock, hlc: () => o.hlc.now(), ledger, lookUp: (cids) => sync.pollOrders(cids),
   });
 
   async function ensureConnected(): Promise<void> {
@@ -198,22 +193,22 @@ export function createConnectorRuntime(o: ConnectorOptions) {
 
   // ---- the order loop ----
   const submitter = createOrderSubmitter({
-    client: o.client, gate, log, clock, stamp, known, attempted, flushParked: sync.flushParked, isUnknown: unknowns.isParked,
+    client: o.client, gate, log, clock, stamp, ledger, flushParked: sync.flushParked, isUnknown: unknowns.isParked,
     ...(hasInconclusiveAbsence(o.client) ? { beforeSend: unknowns.markSending, sentBefore: unknowns.sentBefore } : {}),
     instruments: () => instruments, assignedAt: () => assignedAt,
     attempts: cfg.attempts, backoffMs: cfg.backoffMs, maxBackoffMs: cfg.maxBackoffMs, maxOrderAgeMs: o.maxOrderAgeMs,
   });
   const instruments = instrumentBookFor(o.client, { symbols: o.instrumentSymbols ?? o.quoteSymbols ?? [], producer: sideProducer, codec: o.codec, topic: o.topics.instruments, hlc: () => o.hlc.now(), log });
-  const cancels = createCancelHandler({ client: o.client, codec: o.codec, log, clock, stamp, call: gate.call, known });
+  const cancels = createCancelHandler({ client: o.client, codec: o.codec, log, clock, stamp, call: gate.call, ledger });
 
   const loop = createOrderLoop({
     kafka: o.kafka, log, groupId: o.groupId, transactionalId: o.transactionalId, instanceClientId: o.instanceClientId, topic: o.topics.orders,
     cancelTopic: o.topics.cancelRequests,
     serialize: lock,
-    onRebalancing() { owned = new Set(); },
+    onRebalancing() { ledger.release(); },
     onAssigned(partitions) {
       assignedAt = clock();
-      owned = new Set(partitions);
+      ledger.own(partitions);
       // Before the first order of the new assignment: what the previous owner wrote is read, then its
       // unfinished orders are looked up (their push events went to nobody during the handover).
       stateCurrent = (stateTail?.sync() ?? Promise.resolve()).catch((e) => log.warn({ err: message(e) }, 'executions not re-read on assignment'));
@@ -229,7 +224,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         if (b.topic !== o.topics.orders) { cancelRequests.push(...await cancels.decode(b.messages)); continue; }
         for (const ord of await Promise.all(b.messages.map((m) => o.codec.decode('Order', m.value!)))) {
           if (ord.venue !== venue) continue;
-          partitionOf.set(ord.clientOrderId, b.partition);
+          if (ledger.noteOrder(ord, b.partition)) sync.flushParked(ord.clientOrderId);
           orders.push(ord);
         }
       }
@@ -238,10 +233,10 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       results.push(...await cancels.handleAll(cancelRequests, results)); // after the orders they may name
       staged = results;
       // An order of unknown outcome is parked on `control` in this same transaction.
-      return results.flatMap((r) => [...r.reports.filter((x) => !seen.has(x.executionId) && kept(x)).map(toRecord), ...(r.unknown ? [unknowns.record(r.unknown)] : [])]);
+      return results.flatMap((r) => [...ledger.unrecorded(r.reports).filter(kept).map(toRecord), ...(r.unknown ? [unknowns.record(r.unknown)] : [])]);
     },
     onCommitted() {
-      for (const r of staged) { known.set(r.cid, r.next); for (const x of r.reports) seen.add(x.executionId); if (r.unknown) unknowns.parked(r.unknown); }
+      for (const r of staged) { ledger.recorded(r.cid, r.next, r.reports); if (r.unknown) unknowns.parked(r.unknown); }
       staged = [];
     },
     onAbort(e) { staged = []; log.warn({ err: message(e) }, 'order batch aborted; it will be read again'); },
@@ -253,13 +248,13 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     assignedAt = clock();
     await loop.start();
     state = 'running';
-    log.info({ known: known.size }, 'connector consuming orders');
+    log.info({ known: ledger.size }, 'connector consuming orders');
   }
 
   return {
     async start() {
       ({ state: stateTail, control: controlTail } = await startStateTails({
-        kafka: o.kafka, codec: o.codec, topics: o.topics, venue, known, seen, partitionOf, flushParked: sync.flushParked, onVenueState: control.observe, outcomes: unknowns,
+        kafka: o.kafka, codec: o.codec, topics: o.topics, venue, ledger, flushParked: sync.flushParked, onVenueState: control.observe, outcomes: unknowns,
       }));
       await sideProducer.connect();
       await instruments?.start();
@@ -283,7 +278,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     },
     /** Orders recorded as of unknown outcome at this venue, oldest first. */
     unknownOrders: () => unknowns.list(),
-    status: (): ConnectorStatus => ({ state, reason: gate.breaker.mode === 'OPEN' ? gate.breaker.reason : null, streamSilent: silent, knownOrders: known.size }),
+    status: (): ConnectorStatus => ({ state, reason: gate.breaker.mode === 'OPEN' ? gate.breaker.reason : null, streamSilent: silent, knownOrders: ledger.size }),
     async stop() {
       stopped = true;
       state = 'stopped';
@@ -294,7 +289,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
       // This instance stops recording for its partitions before it leaves the group: once it has left,
       // the next owner records them, and a look-up or push event still in flight here would write a
       // fill that instance writes too. Releasing first, then draining the lock, leaves nothing in flight.
-      if (!faultOn('late-release')) { owned = new Set(); await lock(async () => {}); }
+      if (!faultOn('late-release')) { ledger.release(); await lock(async () => {}); }
       if (loopStarted) await loop.stop();
       await lock(async () => {});
       while (ticking) await sleep(10);

@@ -8,7 +8,7 @@ import type { Topics } from '../schemas/topics.ts';
 import type { Control } from '../schemas/types.ts';
 import { startTail, type Tail } from '../streams/runtime/tail.ts';
 import { venueControlKey } from './breaker.ts';
-import { applyReport, knownFromOrder, type KnownOrder } from './reconcile.ts';
+import type { OrderLedger } from './ledger.ts';
 
 // The order path does not wait on the `orders` + `executions` tail (the loop hands each order over
 // itself, and this instance's own reports are applied at commit), so it may gather records a while.
@@ -16,7 +16,7 @@ const STATE_TAIL_WINDOW_MS = 50;
 
 export interface StateTailsOptions {
   kafka: Kafka; codec: Codec; topics: Topics; venue: string;
-  known: Map<string, KnownOrder>; seen: Set<string>; partitionOf: Map<string, number>;
+  ledger: OrderLedger;
   /** An order first read may release venue events parked while it was unknown. */
   flushParked(cid: string): void;
   /** The venue's trading-state record (key TRADING_STATE|VENUE|venue). */
@@ -27,21 +27,16 @@ export interface StateTailsOptions {
 
 /** Both tails, each read to its end before this resolves. */
 export async function startStateTails(o: StateTailsOptions): Promise<{ state: Tail; control: Tail }> {
-  const { known, seen, venue } = o;
+  const { ledger, venue } = o;
   const state = await startTail(o.kafka, [o.topics.orders, o.topics.executions], async (topic, m, partition) => {
     if (topic === o.topics.orders) {
       const ord = await o.codec.decode('Order', m.value!);
       if (ord.venue !== venue) return;
-      o.partitionOf.set(ord.clientOrderId, partition);
-      const k = known.get(ord.clientOrderId);
-      known.set(ord.clientOrderId, k ? { ...k, quantity: ord.quantity } : knownFromOrder(ord));
-      if (!k) o.flushParked(ord.clientOrderId);
+      if (ledger.noteOrder(ord, partition)) o.flushParked(ord.clientOrderId);
       return;
     }
     const e = await o.codec.decode('ExecutionReport', m.value!);
-    if (e.venue !== venue || seen.has(e.executionId)) return;
-    seen.add(e.executionId);
-    known.set(e.clientOrderId, applyReport(known.get(e.clientOrderId), e));
+    if (e.venue === venue) ledger.applyRecorded(e);
   }, { coalesceMs: STATE_TAIL_WINDOW_MS });
   try {
     await state.caughtUp;

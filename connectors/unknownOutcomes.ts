@@ -19,6 +19,7 @@ import type { Control, Order } from '../schemas/types.ts';
 import { controlMessage, controlRecord } from '../streams/control/publisher.ts';
 import { accountHeaders, type OutRecord } from '../streams/runtime/consume.ts';
 import { connectorActor } from './breaker.ts';
+import type { LedgerView } from './ledger.ts';
 import { filledQty, type KnownOrder } from './reconcile.ts';
 import { message } from './venueGate.ts';
 
@@ -51,10 +52,8 @@ function outcomeOf(c: Control): OrderOutcome | null {
 
 export interface UnknownOutcomesOptions {
   venue: string; producer: Producer; codec: Codec; topic: string; log: Logger; clock: () => number; hlc: () => number;
-  /** The runtime's fold of `executions`, by clientOrderId. */
-  known: ReadonlyMap<string, KnownOrder>;
-  /** Whether this instance owns the order's `orders` partition: only the owner looks up and resolves. */
-  owns(clientOrderId: string): boolean;
+  /** The runtime's ledger: what `executions` holds per order; only the owner of its partition looks up and resolves. */
+  ledger: LedgerView;
   /** Looks orders up at the venue and records what it says on `executions` (the venue sync's poll). */
   lookUp(clientOrderIds: string[]): Promise<void>;
 }
@@ -101,11 +100,11 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
     list: (): OrderOutcome[] => listUnknown(parked),
     /** One round: owned parked orders are looked up; those `executions` now settles are cleared. */
     async round(): Promise<void> {
-      const mine = [...parked.values()].filter((u) => u.venue === o.venue && o.owns(u.clientOrderId) && o.known.has(u.clientOrderId));
-      const open = mine.filter((u) => resolutionOf(o.known.get(u.clientOrderId)) === null).map((u) => u.clientOrderId);
+      const mine = [...parked.values()].filter((u) => u.venue === o.venue && o.ledger.owns(u.clientOrderId) && o.ledger.has(u.clientOrderId));
+      const open = mine.filter((u) => resolutionOf(o.ledger.get(u.clientOrderId)) === null).map((u) => u.clientOrderId);
       if (open.length > 0) await o.lookUp(open).catch((e) => o.log.warn({ err: message(e), orders: open.length }, 'orders of unknown outcome not looked up; next round'));
       for (const u of mine) {
-        const resolution = resolutionOf(o.known.get(u.clientOrderId));
+        const resolution = resolutionOf(o.ledger.get(u.clientOrderId));
         if (resolution === null) continue;
         const done: OrderOutcome = { ...u, status: 'RESOLVED', resolution, resolvedAt: o.clock() };
         const c = control(done);
@@ -115,7 +114,7 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
       }
       // Markers of orders whose outcome `executions` now holds are no longer needed: a tombstone deletes them.
       for (const cid of sending) {
-        if (!o.owns(cid) || resolutionOf(o.known.get(cid)) === null) continue;
+        if (!o.ledger.owns(cid) || resolutionOf(o.ledger.get(cid)) === null) continue;
         await o.producer.send({ topic: o.topic, acks: -1, messages: [{ key: orderOutcomeKey(o.venue, cid), value: null, headers: accountHeaders(o.venue) }] });
         sending.delete(cid);
       }

@@ -4,6 +4,7 @@
 // so sources that overlap (stream + poll + submit answer) never write a fact twice.
 import type { Logger } from 'pino';
 import type { ExecutionReport } from '../schemas/types.ts';
+import type { OrderLedger } from './ledger.ts';
 import { diffAmendment, diffOrder, filledQty, needsPolling, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import type { VenueClient, VenueEvent } from './venue.ts';
@@ -13,16 +14,12 @@ export interface VenueSyncDeps {
   log: Logger;
   clock: () => number;
   stamp: () => Stamp;
-  /** Shared with the order loop: what `executions` holds per clientOrderId, and its execution ids. */
-  known: Map<string, KnownOrder>;
-  seen: Set<string>;
-  /** Orders this instance has sent: their look-ups belong in every round. */
-  attempted: ReadonlySet<string>;
   /**
-   * Whether this instance owns the order's `orders` partition. Several instances of one venue all see
-   * its push stream; only the owner records, so a fact reaches `executions` once.
+   * The instance's ledger: what `executions` holds per order, the orders it sent (their look-ups belong
+   * in every round), and ownership. Several instances of one venue all see its push stream; only the
+   * owner of the order's `orders` partition records, so a fact reaches `executions` once.
    */
-  owns(clientOrderId: string): boolean;
+  ledger: OrderLedger;
   lock<T>(fn: () => Promise<T>): Promise<T>;
   /** Writes reports to `executions` (acks=all) or throws. */
   write(reports: ExecutionReport[]): Promise<void>;
@@ -39,7 +36,8 @@ export interface VenueSyncDeps {
 }
 
 export function createVenueSync(d_: VenueSyncDeps) {
-  const { client, log, clock, stamp, known, seen, attempted, owns, lock, call } = d_;
+  const { client, log, clock, stamp, ledger, lock, call } = d_;
+  const owns = ledger.owns;
   const parked = new Map<string, VenueEvent[]>(); // events for orders not read yet
   const warnedUnknown = new Set<string>();
   let lastEventAt = clock();
@@ -47,29 +45,28 @@ export function createVenueSync(d_: VenueSyncDeps) {
 
   async function applyView(cid: string, compute: (k: KnownOrder) => Diff): Promise<void> {
     await lock(async () => {
-      let k = known.get(cid);
+      let k = ledger.get(cid);
       if (!k || !owns(cid)) return;
       let d = compute(k);
-      let out = d.reports.filter((r) => !seen.has(r.executionId));
+      let out = ledger.unrecorded(d.reports);
       const settling = out.length > 0 ? d_.settle?.(cid) : null;
       if (settling) {
         await settling;
-        k = known.get(cid);
+        k = ledger.get(cid);
         if (!k || !owns(cid)) return;
         d = compute(k);
-        out = d.reports.filter((r) => !seen.has(r.executionId));
+        out = ledger.unrecorded(d.reports);
       }
       if (out.length > 0) await d_.write(out);
-      for (const r of out) seen.add(r.executionId);
-      known.set(cid, d.next);
+      ledger.recorded(cid, d.next, out);
     });
   }
 
   async function onVenueEvent(ev: VenueEvent): Promise<void> {
     lastEventAt = clock();
     const cid = ev.kind === 'order' ? ev.order.clientOrderId : ev.clientOrderId;
-    if (known.has(cid) && !owns(cid)) return; // another instance's order: it records this
-    if (!known.has(cid)) {
+    if (ledger.has(cid) && !owns(cid)) return; // another instance's order: it records this
+    if (!ledger.has(cid)) {
       // A fill can overtake its order (a restart, a slow consumer): kept until the order is read.
       const list = parked.get(cid) ?? [];
       if (parked.size < 10_000 && list.length < 100) parked.set(cid, [...list, ev]);
@@ -96,7 +93,7 @@ export function createVenueSync(d_: VenueSyncDeps) {
     for (let i = 0; i < cids.length; i += 4) {
       await Promise.all(cids.slice(i, i + 4).map(async (cid) => {
         const observedAt = clock();
-        const s = await call('lookup', () => client.lookup(cid, known.get(cid)?.ctx.symbol), probing);
+        const s = await call('lookup', () => client.lookup(cid, ledger.get(cid)?.ctx.symbol), probing);
         if (s) await applyView(cid, (k) => diffOrder(k, s, observedAt, stamp()));
       }));
     }
@@ -107,20 +104,20 @@ export function createVenueSync(d_: VenueSyncDeps) {
     const observedAt = clock();
     const open = await call('openOrders', () => client.openOrders(), probing);
     for (const s of open) {
-      if (known.has(s.clientOrderId)) await applyView(s.clientOrderId, (k) => diffOrder(k, s, observedAt, stamp()));
+      if (ledger.has(s.clientOrderId)) await applyView(s.clientOrderId, (k) => diffOrder(k, s, observedAt, stamp()));
       else if (!warnedUnknown.has(s.clientOrderId)) {
         warnedUnknown.add(s.clientOrderId);
         log.warn({ clientOrderId: s.clientOrderId, venueOrderId: s.venueOrderId }, 'open order at the venue that is not on `orders`; left alone');
       }
     }
     const openIds = new Set(open.map((s) => s.clientOrderId));
-    const pending = [...known.values()].filter((k) => needsPolling(k) && owns(k.ctx.clientOrderId)
-      && (k.acked || attempted.has(k.ctx.clientOrderId) || kind === 'start')
+    const pending = [...ledger.orders()].filter((k) => needsPolling(k) && owns(k.ctx.clientOrderId)
+      && (k.acked || ledger.wasSent(k.ctx.clientOrderId) || kind === 'start')
       && (!openIds.has(k.ctx.clientOrderId) || k.venueFilledQty > filledQty(k) + 1e-9));
     await pollOrders(pending.map((k) => k.ctx.clientOrderId), probing);
     if (kind === 'poll') return;
     const polled = new Set(pending.map((k) => k.ctx.clientOrderId));
-    const recent = [...known.values()].filter((k) => k.lastFillAt !== null && owns(k.ctx.clientOrderId) && observedAt - k.lastFillAt < d_.amendmentWindowMs && !polled.has(k.ctx.clientOrderId));
+    const recent = [...ledger.orders()].filter((k) => k.lastFillAt !== null && owns(k.ctx.clientOrderId) && observedAt - k.lastFillAt < d_.amendmentWindowMs && !polled.has(k.ctx.clientOrderId));
     if (recent.length === 0) return;
     recent.sort((a, b) => (b.lastFillAt ?? 0) - (a.lastFillAt ?? 0));
     const start = amendmentCursor % recent.length;

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Producer } from 'kafkajs';
 import { pino } from 'pino';
+import { createOrderLedger } from '../../connectors/ledger.ts';
 import { createMt5Client } from '../../connectors/mt5/client.ts';
 import { parseMt5Config } from '../../connectors/mt5/config.ts';
 import { commentToken } from '../../connectors/mt5/ids.ts';
@@ -91,7 +92,7 @@ describe('mt5 orders sent by a connector that died before its commit', { timeout
     const died = order(Date.now() - 5_000);
     const predecessor = createUnknownOutcomes({
       venue: 'mt5', producer, codec, topic: topics.control, log, clock: Date.now, hlc: () => hlc.now(),
-      known: new Map(), owns: () => false, lookUp: async () => {},
+      ledger: createOrderLedger(), lookUp: async () => {},
     });
     await predecessor.markSending(died);
     const client = mt5();

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Producer } from 'kafkajs';
 import { pino } from 'pino';
+import { createOrderLedger } from '../../connectors/ledger.ts';
 import { cancelRefusal, createCancelHandler } from '../../connectors/cancelHandler.ts';
 import { requestCancel } from '../../connectors/cancelRequest.ts';
 import { coPartitionedAssignment } from '../../connectors/coPartition.ts';
@@ -41,7 +42,9 @@ function fakeVenue(answer: { cancel?: () => Promise<VenueOrderState>; lookup?: (
 function handler(client: VenueClient, known: Map<string, KnownOrder>) {
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
-  const h = createCancelHandler({ client, codec: {} as Codec, log, clock: () => 45, stamp, call: (_op, fn) => fn(), known });
+  const ledger = createOrderLedger();
+  for (const [cid, k] of known) ledger.recorded(cid, k, []);
+  const h = createCancelHandler({ client, codec: {} as Codec, log, clock: () => 45, stamp, call: (_op, fn) => fn(), ledger });
   return { h, lines };
 }
 

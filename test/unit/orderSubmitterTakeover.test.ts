@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
+import { createOrderLedger } from '../../connectors/ledger.ts';
 import { createOrderSubmitter } from '../../connectors/orderSubmitter.ts';
-import type { KnownOrder } from '../../connectors/reconcile.ts';
 import type { VenueClient, VenueOrderState } from '../../connectors/venue.ts';
 import { createVenueGate } from '../../connectors/venueGate.ts';
 import type { Order } from '../../schemas/types.ts';
@@ -27,7 +27,7 @@ function setup(assignedAt: number) {
   } as unknown as VenueClient;
   const gate = createVenueGate({ venue: 'binance', clock: () => 0, breaker: { failuresToOpen: 3, minFailureSpanMs: 0, probeIntervalMs: 1, maxProbeIntervalMs: 1 }, onHalt() {}, onResume() {} });
   const submitter = createOrderSubmitter({
-    client, gate, log: pino({ level: 'silent' }), clock: () => 1_000, stamp: () => ({ recordedAt: 1_000, hlc: () => 1 }), known: new Map<string, KnownOrder>(), attempted: new Set(),
+    client, gate, log: pino({ level: 'silent' }), clock: () => 1_000, stamp: () => ({ recordedAt: 1_000, hlc: () => 1 }), ledger: createOrderLedger(),
     flushParked() {}, isUnknown: () => false, instruments: () => null, assignedAt: () => assignedAt, attempts: 3, backoffMs: 1, maxBackoffMs: 1,
   });
   return { submitter, calls };

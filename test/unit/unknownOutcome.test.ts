@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
+import { createOrderLedger } from '../../connectors/ledger.ts';
 import { createOrderSubmitter } from '../../connectors/orderSubmitter.ts';
-import { applyReport, knownFromOrder, type KnownOrder } from '../../connectors/reconcile.ts';
+import { applyReport, knownFromOrder } from '../../connectors/reconcile.ts';
 import { resolutionOf, unknownOutcome } from '../../connectors/unknownOutcomes.ts';
 import type { VenueClient, VenueOrderState } from '../../connectors/venue.ts';
 import { createVenueGate } from '../../connectors/venueGate.ts';
@@ -96,9 +97,8 @@ describe('the order submitter and an outcome that stays unknown', () => {
     } as unknown as VenueClient;
     const halts: string[] = [];
     const gate = createVenueGate({ venue: 'mt5', clock: () => 0, breaker: { failuresToOpen: 1, minFailureSpanMs: 0, probeIntervalMs: 1, maxProbeIntervalMs: 1 }, onHalt: (r) => halts.push(r), onResume() {} });
-    const known = new Map<string, KnownOrder>();
     const submitter = createOrderSubmitter({
-      client, gate, log: pino({ level: 'silent' }), clock: () => 1_000, stamp: () => ({ recordedAt: 1_000, hlc: () => 1 }), known, attempted: new Set(),
+      client, gate, log: pino({ level: 'silent' }), clock: () => 1_000, stamp: () => ({ recordedAt: 1_000, hlc: () => 1 }), ledger: createOrderLedger(),
       flushParked() {}, isUnknown: (cid) => parked.has(cid), instruments: () => null, assignedAt: () => -1, attempts: 3, backoffMs: 1, maxBackoffMs: 1,
     });
     return { submitter, calls, halts };
