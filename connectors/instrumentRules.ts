@@ -6,37 +6,33 @@
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
+import { ruleBreach, type RuleBreach } from '../schemas/instrumentRules.ts';
 import type { Instrument, Order } from '../schemas/types.ts';
 import { accountHeaders } from '../streams/runtime/consume.ts';
 import { hasInstruments, type VenueInstrument } from './venueCapabilities.ts';
 import type { VenueClient } from './venue.ts';
 
-/** Stable codes: a REJECT on `executions` carries `RULE_<code>` and the numbers compared. */
-export type RuleBreach = 'NOT_TRADING' | 'MIN_QTY' | 'MAX_QTY' | 'LOT_SIZE' | 'TICK_SIZE' | 'MIN_NOTIONAL';
-
-const EPS = 1e-9;
-/** Whether x is a whole number of steps (within float noise, which grows with the count of steps). */
-const onStep = (x: number, step: number): boolean => {
-  if (!(step > 0)) return true;
-  const n = x / step;
-  return Math.abs(n - Math.round(n)) <= Math.max(1e-6, 1e-9 * Math.abs(n));
-};
+/** A REJECT on `executions` carries `RULE_<code>` and the numbers compared (codes: schemas/instrumentRules.ts). */
+export type { RuleBreach };
 
 /**
  * The first rule the order breaks (pure), in the order a venue checks them; null when none. Notional
  * uses the limit price, else the order's arrival mid; without either it is not checked.
  */
 export function checkInstrument(o: Pick<Order, 'quantity' | 'orderType' | 'limitPrice' | 'arrivalMid'>, r: VenueInstrument): { code: RuleBreach; detail: string } | null {
-  if (!r.trading) return { code: 'NOT_TRADING', detail: `${r.venueSymbol} does not trade now` };
-  if (r.minQty > 0 && o.quantity < r.minQty - EPS) return { code: 'MIN_QTY', detail: `quantity ${o.quantity} < minimum ${r.minQty}` };
-  if (r.maxQty > 0 && o.quantity > r.maxQty + EPS) return { code: 'MAX_QTY', detail: `quantity ${o.quantity} > maximum ${r.maxQty}` };
-  if (!onStep(o.quantity, r.lotSize)) return { code: 'LOT_SIZE', detail: `quantity ${o.quantity} is not a multiple of ${r.lotSize}` };
-  if (o.orderType === 'LIMIT' && o.limitPrice !== null && !onStep(o.limitPrice, r.tickSize)) return { code: 'TICK_SIZE', detail: `limit ${o.limitPrice} is not a multiple of ${r.tickSize}` };
+  const limit = o.orderType === 'LIMIT' ? o.limitPrice : null;
   const price = o.orderType === 'LIMIT' ? o.limitPrice : o.arrivalMid;
-  if (r.minNotional > 0 && price !== null && price > 0 && o.quantity * price < r.minNotional - EPS) {
-    return { code: 'MIN_NOTIONAL', detail: `notional ${Number((o.quantity * price).toFixed(8))} < minimum ${r.minNotional}` };
-  }
-  return null;
+  const code = ruleBreach(r, o.quantity, limit, price);
+  if (code === null) return null;
+  const detail: Record<RuleBreach, () => string> = {
+    NOT_TRADING: () => `${r.venueSymbol} does not trade now`,
+    MIN_QTY: () => `quantity ${o.quantity} < minimum ${r.minQty}`,
+    MAX_QTY: () => `quantity ${o.quantity} > maximum ${r.maxQty}`,
+    LOT_SIZE: () => `quantity ${o.quantity} is not a multiple of ${r.lotSize}`,
+    TICK_SIZE: () => `limit ${o.limitPrice} is not a multiple of ${r.tickSize}`,
+    MIN_NOTIONAL: () => `notional ${Number((o.quantity * price!).toFixed(8))} < minimum ${r.minNotional}`,
+  };
+  return { code, detail: detail[code]() };
 }
 
 export const instrumentKey = (venue: string, symbol: string): string => `${venue}|${symbol}`;

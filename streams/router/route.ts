@@ -1,5 +1,6 @@
 // Venue choice: the cheapest expected cost among venues that list the instrument, are enabled and
 // not halted. Pure: quotes and learned fill quality come in as a MarketView, the clock as `now`.
+import { ruleBreach, type RuleBreach } from '../../schemas/instrumentRules.ts';
 import type { OrderType, Side, TradingState, VenueCost } from '../../schemas/types.ts';
 import { buildCostModel, feeBps, halfSpreadBps, usableMid, type AssetClass, type CostModel, type QuoteView } from './costModel.ts';
 import type { Listing } from './listing.ts';
@@ -172,21 +173,26 @@ export function route(
   };
 }
 
-// Relative slack for the bounds: a quantity rounded to the lot lands on the bound up to float noise.
-const BOUND_EPSILON = 1e-9;
+const REFUSAL_OF: Record<RuleBreach, RouteRefusal> = {
+  NOT_TRADING: 'NOT_TRADING', LOT_SIZE: 'BELOW_LOT_SIZE', MIN_QTY: 'BELOW_MIN_QTY', MAX_QTY: 'ABOVE_MAX_QTY',
+  TICK_SIZE: 'BELOW_TICK_SIZE', MIN_NOTIONAL: 'BELOW_MIN_NOTIONAL',
+};
 
-/** The first rule of the venue's listing the order breaks once rounded to its lot and tick, in the connector's order. */
+/** The first rule of the venue's listing the order breaks once rounded to its lot and tick (schemas/instrumentRules.ts). */
 function ruleBroken(
   venue: string, l: Listing, req: RouteRequest, quantity: number, limitPrice: number | null, price: number,
 ): { reason: RouteRefusal; detail: Record<string, string | number | null> } | null {
-  if (!l.trading) return { reason: 'NOT_TRADING', detail: { venue, venueSymbol: l.venueSymbol } };
-  if (quantity <= 0) return { reason: 'BELOW_LOT_SIZE', detail: { venue, quantity: req.quantity, lotSize: l.lotSize } };
-  if (l.minQty > 0 && quantity < l.minQty * (1 - BOUND_EPSILON)) return { reason: 'BELOW_MIN_QTY', detail: { venue, quantity, minQty: l.minQty } };
-  if (l.maxQty > 0 && quantity > l.maxQty * (1 + BOUND_EPSILON)) return { reason: 'ABOVE_MAX_QTY', detail: { venue, quantity, maxQty: l.maxQty } };
-  if (limitPrice !== null && !(limitPrice > 0)) return { reason: 'BELOW_TICK_SIZE', detail: { venue, limitPrice: req.limitPrice, tickSize: l.tickSize } };
-  const notional = quantity * price;
-  if (notional < l.minNotional * (1 - BOUND_EPSILON)) return { reason: 'BELOW_MIN_NOTIONAL', detail: { venue, notional, minNotional: l.minNotional } };
-  return null;
+  const breach = ruleBreach(l, quantity, limitPrice, price);
+  if (breach === null) return null;
+  const detail: Record<RuleBreach, Record<string, string | number | null>> = {
+    NOT_TRADING: { venueSymbol: l.venueSymbol },
+    LOT_SIZE: { quantity: req.quantity, lotSize: l.lotSize },
+    MIN_QTY: { quantity, minQty: l.minQty },
+    MAX_QTY: { quantity, maxQty: l.maxQty },
+    TICK_SIZE: { limitPrice: req.limitPrice, tickSize: l.tickSize },
+    MIN_NOTIONAL: { notional: quantity * price, minNotional: l.minNotional },
+  };
+  return { reason: REFUSAL_OF[breach], detail: { venue, ...detail[breach] } };
 }
 
 export interface ShadowRoute {
