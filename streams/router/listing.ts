@@ -10,16 +10,11 @@
 //   sets none), else the venue's: a finer step than the venue's would only make orders it refuses.
 // So a hand-typed entry overrides the mapping and can tighten the venue's rules, never loosen them. With
 // only one of the two, that one is the listing; with neither, the venue does not list the symbol.
+import type { InstrumentRules } from '../../schemas/instrumentRules.ts';
 
 /** One venue's rules for one instrument; a step or bound of 0 means the venue sets none. */
-export interface Listing {
+export interface Listing extends InstrumentRules {
   readonly venueSymbol: string;
-  readonly trading: boolean;
-  readonly lotSize: number;
-  readonly tickSize: number;
-  readonly minQty: number;
-  readonly maxQty: number;
-  readonly minNotional: number;
 }
 
 /** venue → canonical symbol → the rules the venue published last. */
