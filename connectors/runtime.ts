@@ -5,8 +5,9 @@
 // (reconcile.ts), so overlapping sources can never double a fill. Repeated failures open a breaker that
 // halts the venue on `control`; probes lift the halt once the venue answers and state is reconciled.
 // This file is the coordinator (lifecycle, order-loop wiring); named parts own their state: the ledger of
-// orders and ownership (ledger.ts), the venue-call gate (venueGate.ts), the order submitter (orderSubmitter.ts), the orders of unknown outcome
-// (unknownOutcomes.ts), the control writer, the quote publisher.
+// orders and ownership (ledger.ts), the venue-call gate (venueGate.ts), the order submitter
+// (orderSubmitter.ts), the orders of unknown outcome (unknownOutcomes.ts), the control writer, the quote
+// publisher.
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
@@ -208,7 +209,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
     onRebalancing() { ledger.release(); },
     onAssigned(partitions) {
       assignedAt = clock();
-      ledger.own(partitions);
+      ledger.own(stopped ? [] : partitions); // a rebalance that ends while stopping gives nothing to record
       // Before the first order of the new assignment: what the previous owner wrote is read, then its
       // unfinished orders are looked up (their push events went to nobody during the handover).
       stateCurrent = (stateTail?.sync() ?? Promise.resolve()).catch((e) => log.warn({ err: message(e) }, 'executions not re-read on assignment'));
