@@ -28,7 +28,7 @@ import { createOrderLoop } from './orderLoop.ts';
 import { createOrderSubmitter, type Staged } from './orderSubmitter.ts';
 import { createQuotePublisher } from './quotePublisher.ts';
 import type { Stamp } from './reports.ts';
-import { startStateTails } from './stateTails.ts';
+import { startStateTails, syncWithin } from './stateTails.ts';
 import { createUnknownOutcomes } from './unknownOutcomes.ts';
 import type { VenueClient } from './venue.ts';
 import { hasInconclusiveAbsence } from './venueCapabilities.ts';
@@ -99,10 +99,6 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   let stateTail: Tail | null = null; // `orders` + `executions`, from the beginning
   let stateCurrent: Promise<void> = Promise.resolve(); // `executions` read up to the last assignment
 
-  const resync = (tail: Tail): Promise<void> => new Promise<void>((resolve) => {
-    const t = setTimeout(() => { log.warn('`executions` not read up to now within the handover wait; writing on what was read'); resolve(); }, RESYNC_WAIT_MS);
-    tail.sync([o.topics.executions]).catch((e) => log.warn({ err: message(e) }, '`executions` not re-read before a write')).finally(() => { clearTimeout(t); resolve(); });
-  });
   const stamp = (): Stamp => ({ recordedAt: clock(), hlc: () => o.hlc.now() });
   const toRecord = (e: ExecutionReport): OutRecord => ({ topic: o.topics.executions, key: e.orderId, value: o.codec.encode(o.topics.executions, e), account: e.account });
   // Test-only drop-fill fault (streams/runtime/faults.ts): the first fill this process meets is never written.
@@ -135,7 +131,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   const sync = createVenueSync({
     client: o.client, log, clock, stamp, ledger, lock, call: gate.call,
     amendmentWindowMs: cfg.amendmentWindowMs, amendmentLookups: cfg.amendmentLookups,
-    settle: () => (stateTail && clock() - assignedAt < HANDOVER_RESYNC_MS ? resync(stateTail) : null),
+    settle: () => (stateTail && clock() - assignedAt < HANDOVER_RESYNC_MS ? syncWithin(stateTail, [o.topics.executions], RESYNC_WAIT_MS, log) : null),
     async write(out) {
       if (faultOn('drop-fill')) { out = out.filter(kept); if (out.length === 0) return; }
       await sideProducer.send({ topic: o.topics.executions, acks: -1, messages: out.map((r) => {

@@ -3,6 +3,7 @@
 // over from another instance is diffed against what that instance wrote), and `control` (the venue's
 // trading state, and its orders of unknown outcome, which a restarted connector must never send again).
 import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
 import type { Codec } from '../schemas/codec.ts';
 import type { Topics } from '../schemas/topics.ts';
 import type { Control } from '../schemas/types.ts';
@@ -52,4 +53,12 @@ export async function startStateTails(o: StateTailsOptions): Promise<{ state: Ta
     await state.stop().catch(() => {});
     throw e;
   }
+}
+
+/** `tail.sync(topics)`, waited for at most `ms`: past it (or on a failure) the caller goes on with what was read, warned. */
+export function syncWithin(tail: Tail, topics: string[], ms: number, log: Pick<Logger, 'warn'>): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => { log.warn({ topics }, 'not read up to now within the wait; going on with what was read'); resolve(); }, ms);
+    tail.sync(topics).catch((e: unknown) => log.warn({ err: e instanceof Error ? e.message : String(e), topics }, 'not re-read')).finally(() => { clearTimeout(t); resolve(); });
+  });
 }
