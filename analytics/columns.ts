@@ -1,6 +1,6 @@
-// The Parquet layout of each dataset: one column per record field (snake_case), the Kafka coordinates
+// The Parquet layout of each dataset (executions, orders, risk decisions, signals, quotes): one column per record field (snake_case), the Kafka coordinates
 // that make each row unique, and for executions the P&L the position fold attributes to the row. Pure.
-import type { ExecutionReport, Order, RiskDecision, Signal } from '../schemas/types.ts';
+import type { ExecutionReport, Order, Quote, RiskDecision, Signal } from '../schemas/types.ts';
 import type { RecordName } from '../schemas/codec.ts';
 import type { TopicKey } from '../schemas/topics.ts';
 import type { PnlEffect } from './pnlFold.ts';
@@ -120,7 +120,23 @@ export const signalsDataset: Dataset<Signal> = {
   ],
 };
 
-export const DATASETS: readonly Dataset[] = [executionsDataset, ordersDataset, riskDecisionsDataset, signalsDataset];
+/**
+ * Every quote the connectors publish. `quotes` is a compacted topic (the latest per venue and symbol is
+ * what the router needs), so once the broker compacts a segment only this copy keeps the history a
+ * backtest replays (`order-router backtest --source parquet`).
+ */
+export const quotesDataset: Dataset<Quote> = {
+  name: 'quotes', view: 'quotes', topic: 'quotes', record: 'Quote', hlcOf: (r) => r.hlc,
+  columns: [
+    ...fields<Quote>('dict', 'venue', 'symbol'),
+    ...fields<Quote>('float64', 'bid', 'ask', 'bidSize', 'askSize'),
+    ...fields<Quote>('timestamp', 'venueTime'),
+    ...fields<Quote>('int64', 'hlc'),
+    ...kafkaColumns<Quote>(),
+  ],
+};
+
+export const DATASETS: readonly Dataset[] = [executionsDataset, ordersDataset, riskDecisionsDataset, signalsDataset, quotesDataset];
 
 export const duckdbType = (kind: ColumnKind): string =>
   kind === 'float64' ? 'DOUBLE' : kind === 'int64' ? 'BIGINT' : kind === 'int32' ? 'INTEGER' : kind === 'timestamp' ? 'TIMESTAMP' : 'VARCHAR';

@@ -22,7 +22,7 @@ export interface AnalyticsDbOptions {
   memoryLimitMb?: number;
 }
 
-const hasParquet = (root: string, d: Dataset): boolean => {
+export const hasParquet = (root: string, d: Dataset): boolean => {
   const folder = join(root, d.name);
   if (!existsSync(folder)) return false;
   return readdirSync(folder).some((day) => day.startsWith('date=') && readdirSync(join(folder, day)).some((f) => f.endsWith('.parquet')));

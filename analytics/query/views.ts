@@ -71,7 +71,7 @@ export const DERIVED_VIEWS: readonly string[] = [
   `CREATE OR REPLACE VIEW pnl_daily AS
    SELECT day, account, strategy, symbol, venue, ${PNL_SUMS} FROM pnl_rows GROUP BY ALL`,
 
-  // Marks: the last fill price per symbol, any venue (the sink does not store quotes).
+  // Marks: the last fill price per symbol, any venue (the `quotes` view holds each venue's bids and asks).
   `CREATE OR REPLACE VIEW marks AS
    SELECT e.symbol, max_by(e.last_price, e.hlc) AS mark, max(e.recorded_at) AS marked_at
    FROM executions e WHERE ${IS_FILL} GROUP BY e.symbol`,

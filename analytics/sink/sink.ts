@@ -1,4 +1,4 @@
-// The analytics sink: executions, orders, risk decisions and signals → Parquet files by day, with a
+// The analytics sink: executions, orders, risk decisions, signals and quotes → Parquet files by day, with a
 // manifest per topic partition. Exactly-once without Kafka transactions: the manifest is the record of
 // what is written (file renamed, then manifest), offsets are committed to Kafka only after it, and on
 // (re)start a partition is reconciled with its manifest and re-reading starts from the manifest's
@@ -30,6 +30,8 @@ export interface AnalyticsSinkOptions {
   config: Pick<AnalyticsConfig, 'ANALYTICS_DIR' | 'ANALYTICS_FLUSH_MS' | 'ANALYTICS_COMPACT_EVERY_MS' | 'ANALYTICS_SMALL_FILE_ROWS' | 'ANALYTICS_COMPACT_MIN_FILES'>;
   /** Fault injection for tests: throwing here is a crash at that point. */
   fault?: Fault;
+  /** The datasets this sink writes; default all of DATASETS. */
+  datasets?: readonly Dataset[];
 }
 
 export interface AnalyticsSink {
@@ -89,7 +91,7 @@ async function rebuildFold(writer: ParquetWriter, root: string, m: Manifest, log
 
 export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
   const root = o.config.ANALYTICS_DIR;
-  const byTopic = new Map(DATASETS.map((d) => [o.topics[d.topic], d]));
+  const byTopic = new Map((o.datasets ?? DATASETS).map((d) => [o.topics[d.topic], d]));
   // One lock per dataset partition: partitions are written side by side (the writer has lanes), while a
   // partition's batches and its compaction never overlap.
   const locks = new Map<string, ReturnType<typeof createMutex>>();

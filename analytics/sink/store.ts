@@ -3,6 +3,7 @@
 // manifest (itself temp + rename), and only then does the caller commit Kafka offsets.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { toArrowTable } from './arrowBatch.ts';
 import type { Dataset, RowContext } from '../columns.ts';
@@ -145,8 +146,23 @@ export async function compactPartition(o: {
 
 export interface VerifyProblem { path: string; problem: string }
 
-/** Recomputes every listed file's sha256 and row count; lists files present but unlisted. */
-export async function verifyFiles(root: string, countRows: (absPath: string) => Promise<number>): Promise<{ files: number; problems: VerifyProblem[] }> {
+/**
+ * Recomputes every listed file's sha256 and row count; lists files present but unlisted. A running sink
+ * renames a file a moment before its manifest lists it, and a compaction removes files a moment after its
+ * manifest stops listing them, so a problem counts only when a second pass `settleMs` later finds it again.
+ */
+export async function verifyFiles(
+  root: string, countRows: (absPath: string) => Promise<number>, settleMs = 500,
+): Promise<{ files: number; problems: VerifyProblem[] }> {
+  const first = await verifyPass(root, countRows);
+  if (first.problems.length === 0) return first;
+  await sleep(settleMs);
+  const second = await verifyPass(root, countRows);
+  const seen = new Set(first.problems.map((p) => `${p.path}\n${p.problem}`));
+  return { files: second.files, problems: second.problems.filter((p) => seen.has(`${p.path}\n${p.problem}`)) };
+}
+
+async function verifyPass(root: string, countRows: (absPath: string) => Promise<number>): Promise<{ files: number; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   let files = 0;
   const listed = new Set<string>();

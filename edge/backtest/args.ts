@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { RUN_ID } from './store.ts';
 
 export const BACKTEST_USAGE = `  order-router backtest --strategy <module.ts> --from <ISO time> --to <ISO time> [--account A] [--run-id ID] [--controls live|default]
+                                                    [--source kafka|parquet]
                                                     run a strategy over the recorded quotes through decide and the paper book;
                                                     fills to ANALYTICS_DIR/_backtests/<run id> (order-router pnl --run <id>)`;
 
@@ -15,6 +16,8 @@ export interface BacktestArgs {
   strategy: string; from: number; to: number; account: string | null; runId: string | null;
   /** live (default): the limits and cost model `control` holds now; default: the built-in desk setup. */
   controls: 'live' | 'default';
+  /** kafka (default): the `quotes` topic; parquet: the analytics sink's copy, which compaction does not thin. */
+  source: 'kafka' | 'parquet';
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/;
@@ -31,7 +34,7 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
   try {
     ({ values } = parseArgs({
       args: argv, strict: true, allowPositionals: false,
-      options: { strategy: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, account: { type: 'string' }, 'run-id': { type: 'string' }, controls: { type: 'string' } },
+      options: { strategy: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, account: { type: 'string' }, 'run-id': { type: 'string' }, controls: { type: 'string' }, source: { type: 'string' } },
     }));
   } catch (e) {
     throw new BacktestUsageError((e as Error).message.split('. To specify')[0]);
@@ -47,5 +50,7 @@ export function parseBacktestArgs(argv: string[]): BacktestArgs {
   if (account !== null && !/^.{1,64}$/.test(account)) throw new BacktestUsageError('--account: must be 1-64 characters');
   const controls = (values.controls as string | undefined) ?? 'live';
   if (controls !== 'live' && controls !== 'default') throw new BacktestUsageError(`--controls: "${controls}" is neither live nor default`);
-  return { strategy, from, to, account, runId, controls };
+  const source = (values.source as string | undefined) ?? 'kafka';
+  if (source !== 'kafka' && source !== 'parquet') throw new BacktestUsageError(`--source: "${source}" is neither kafka nor parquet`);
+  return { strategy, from, to, account, runId, controls, source };
 }

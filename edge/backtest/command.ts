@@ -8,6 +8,7 @@ import type { Kafka } from 'kafkajs';
 import { loadAnalyticsConfig } from '../../analytics/config.ts';
 import { loadEdgeConfig } from '../config.ts';
 import { createCodec, type Codec } from '../../schemas/codec.ts';
+import type { Quote } from '../../schemas/types.ts';
 import type { ControlConfig } from '../../streams/decide/config.ts';
 import { applyControl, defaultControlConfig } from '../../streams/decide/controlFold.ts';
 import { readToEnd } from '../../streams/runtime/consume.ts';
@@ -18,7 +19,7 @@ import { topicNames } from '../../schemas/topics.ts';
 import { strategyOf, StrategyDefinitionError, type Strategy } from '../strategies/api.ts';
 import { BacktestUsageError, parseBacktestArgs } from './args.ts';
 import { outputHash, startBacktest } from './simulate.ts';
-import { readQuotes } from './source.ts';
+import { NoParquetQuotes, readQuotes, readQuotesParquet } from './source.ts';
 import { storeRun, type RunSummary } from './store.ts';
 
 export async function loadStrategyModule(path: string): Promise<Strategy<unknown>> {
@@ -79,17 +80,30 @@ export async function runBacktestCommand(argv: string[], rawEnv: NodeJS.ProcessE
     const topics = topicNames(env.TOPIC_PREFIX);
     const topic = topics.quotes;
     const codec = createCodec(env.SCHEMA_REGISTRY_URL);
-    const missing = await missingTopics(kafka, args.controls === 'live' ? [topic, topics.control] : [topic]);
+    const analyticsDir = loadAnalyticsConfig(rawEnv).ANALYTICS_DIR;
+    const wanted = [...(args.source === 'kafka' ? [topic] : []), ...(args.controls === 'live' ? [topics.control] : [])];
+    const missing = wanted.length === 0 ? [] : await missingTopics(kafka, wanted);
     if (missing.length > 0) {
       console.error(`no topic ${missing.join(', ')} on ${env.KAFKA_BROKERS.join(',')}: nothing recorded there (is TOPIC_PREFIX the pipeline's?)`);
       return 1;
     }
     const control = args.controls === 'live' ? await liveConfig(kafka, codec, topics.control) : { config: defaultControlConfig(), applied: 0 };
     let shown = 0;
-    const quotes = await readQuotes(kafka, codec, topic, args.from, args.to, (p) => {
-      const pct = p.total === 0n ? 100 : Number((p.read * 100n) / p.total);
-      if (pct >= shown + 10 || (pct === 100 && shown < 100)) { shown = pct; process.stderr.write(`[backtest] read ${p.read}/${p.total} records of ${topic} (${pct}%)\n`); }
-    });
+    let quotes: Quote[];
+    if (args.source === 'parquet') {
+      try {
+        quotes = await readQuotesParquet(analyticsDir, args.from, args.to);
+      } catch (e) {
+        if (!(e instanceof NoParquetQuotes)) throw e;
+        console.error(e.message);
+        return 1;
+      }
+    } else {
+      quotes = await readQuotes(kafka, codec, topic, args.from, args.to, (p) => {
+        const pct = p.total === 0n ? 100 : Number((p.read * 100n) / p.total);
+        if (pct >= shown + 10 || (pct === 100 && shown < 100)) { shown = pct; process.stderr.write(`[backtest] read ${p.read}/${p.total} records of ${topic} (${pct}%)\n`); }
+      });
+    }
     process.stderr.write(`[backtest] ${quotes.length} quotes between ${new Date(args.from).toISOString()} and ${new Date(args.to).toISOString()}\n`);
     const bt = startBacktest({ strategy, account, config: control.config });
     for (const q of quotes) {
@@ -108,9 +122,9 @@ export async function runBacktestCommand(argv: string[], rawEnv: NodeJS.ProcessE
     const to = new Date(args.to).toISOString();
     const runId = args.runId ?? `bt-${createHash('sha256').update(`${strategy.id}|${account}|${from}|${to}|${args.controls}|${sha}`).digest('hex').slice(0, 12)}`;
     const summary: RunSummary = {
-      runId, strategy: strategy.id, account, from, to, source: `kafka:${topic}`, controls: args.controls, controlsApplied: control.applied, outputSha256: sha, stats: bt.stats(),
+      runId, strategy: strategy.id, account, from, to, source: args.source === 'kafka' ? `kafka:${topic}` : `parquet:${analyticsDir}/quotes`, controls: args.controls, controlsApplied: control.applied, outputSha256: sha, stats: bt.stats(),
     };
-    const dir = await storeRun(loadAnalyticsConfig(rawEnv).ANALYTICS_DIR, summary, records, log);
+    const dir = await storeRun(analyticsDir, summary, records, log);
     process.stdout.write(`${JSON.stringify({ ...summary, dir })}\n`);
     process.stderr.write(`[backtest] stored; report with: order-router pnl --run ${runId}\n`);
     return 0;

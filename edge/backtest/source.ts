@@ -1,8 +1,13 @@
-// The backtest's input: the recorded `quotes` topic between two times. The start offset of each
-// partition comes from the broker's offsetsForTimes; records are kept by our own time for the quote
-// (its hlc, the clock the gate prices with) and replayed in that order, ties broken by partition and
-// offset, so the same topic gives the same sequence on every run.
+// The backtest's input: the recorded quotes between two times, from the `quotes` topic or from the
+// analytics sink's Parquet copy of it. Kafka: each partition's start offset from the broker's
+// offsetsForTimes. Either way, quotes are kept by our own time for the quote (its hlc, the clock the gate
+// prices with) and replayed in that order, ties broken by partition and offset, so the same records give
+// the same sequence on every run and from either source.
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { Kafka } from 'kafkajs';
+import { quotesDataset } from '../../analytics/columns.ts';
+import { hasParquet } from '../../analytics/query/db.ts';
+import { datasetView } from '../../analytics/query/views.ts';
 import type { Codec } from '../../schemas/codec.ts';
 import type { Quote } from '../../schemas/types.ts';
 import { planRanges, readRanges, type ReadProgress } from '../../streams/audit/topicReader.ts';
@@ -23,4 +28,42 @@ export async function readQuotes(
   }, onProgress);
   kept.sort((a, b) => a.q.hlc - b.q.hlc || a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
   return kept.map((k) => k.q);
+}
+
+export class NoParquetQuotes extends Error {
+  constructor(root: string) {
+    super(`no Parquet quotes under ${root}/quotes: the analytics sink writes them (order-router start --only sink) into ANALYTICS_DIR`);
+    this.name = 'NoParquetQuotes';
+  }
+}
+
+/**
+ * The same quotes from the sink's files (`ANALYTICS_DIR/quotes`), through the `quotes` view, so a file a
+ * compaction has replaced is not read twice. Unlike the topic, the files keep every quote, whatever the
+ * broker has compacted. Only quotes the sink has written are there: it trails the topic by its flush.
+ */
+export async function readQuotesParquet(root: string, from: number, to: number): Promise<Quote[]> {
+  if (!hasParquet(root, quotesDataset)) throw new NoParquetQuotes(root);
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const con = await instance.connect();
+  try {
+    await con.run(datasetView(root, quotesDataset, true));
+    // quoteTime(q) = floor(hlc / 1000), so [from, to] in ms is hlc in [from·1000, (to + 1)·1000).
+    const result = await con.stream(`SELECT venue, symbol, bid, ask, bid_size, ask_size, epoch_ms(venue_time), hlc
+      FROM ${quotesDataset.view} WHERE hlc >= ${from * 1000} AND hlc < ${(to + 1) * 1000}
+      ORDER BY hlc, kafka_partition, kafka_offset`);
+    const out: Quote[] = [];
+    for await (const rows of result.yieldRowsJs()) {
+      for (const r of rows) {
+        out.push({
+          venue: r[0] as string, symbol: r[1] as string, bid: r[2] as number, ask: r[3] as number,
+          bidSize: r[4] as number, askSize: r[5] as number, venueTime: r[6] === null ? null : Number(r[6]), hlc: Number(r[7]),
+        });
+      }
+    }
+    return out;
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+  }
 }

@@ -21,6 +21,11 @@ import { createPool, type Pool } from '../../streams/runtime/db.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
 import { isolatedEnv, readAll, testKafka, testLog, tradingViewAlert, waitFor, TEST_SECRET } from '../helpers/env.ts';
 
+// The datasets whose rows are counted against their topic (and the crash tests' sinks write): the connector
+// keeps publishing quotes while the test runs, so the quotes dataset has no fixed count to reach
+// (test/integration/backtest.test.ts checks that the sink's quotes replay exactly like the topic's).
+const COUNTED = DATASETS.filter((d) => d.name !== 'quotes');
+
 const TOKEN = 'quant-token-5d1e9b3f7a2c8e4b6d0f1a3c';
 const OPS_TOKENS = JSON.stringify([{ name: 'quant', role: 'viewer', token: TOKEN }]);
 
@@ -92,11 +97,11 @@ describe('analytics end to end', () => {
       const { rows } = await pool.query<{ n: number }>('SELECT coalesce(sum(fill_count), 0)::int AS n FROM positions');
       return rows[0].n === fills;
     }, 60_000);
-    for (const d of DATASETS) expected[d.name] = (await readAll(env, pipeline.topics[d.topic])).length;
+    for (const d of COUNTED) expected[d.name] = (await readAll(env, pipeline.topics[d.topic])).length;
     assert.ok(expected.executions > 0 && expected.orders > 0);
     await waitFor('the sink to hold every record', async () => {
       const c = await rawCounts(join(dir, 'main'));
-      return DATASETS.every((d) => c[d.name].rows === expected[d.name]);
+      return COUNTED.every((d) => c[d.name].rows === expected[d.name]);
     }, 60_000);
   });
 
@@ -131,7 +136,7 @@ describe('analytics end to end', () => {
       const groupId = `${pipeline.env.TOPIC_PREFIX}analytics-crash-${point}`;
       const codec = createCodec(pipeline.env.SCHEMA_REGISTRY_URL);
       const make = (fault?: (p: FaultPoint) => void): AnalyticsSink =>
-        createAnalyticsSink({ kafka: testKafka(env), codec, log: testLog(), topics: pipeline.topics, groupId, config, fault });
+        createAnalyticsSink({ kafka: testKafka(env), codec, log: testLog(), topics: pipeline.topics, groupId, config, fault, datasets: COUNTED });
       // given a sink that dies at `point` and, once dead, at every point after (it never commits again)
       let dead = false;
       const first = make((p) => {
@@ -151,11 +156,11 @@ describe('analytics end to end', () => {
       try {
         await waitFor('the new sink to catch up', async () => {
           const c = await rawCounts(crashDir);
-          return DATASETS.every((d) => c[d.name].distinct === expected[d.name]);
+          return COUNTED.every((d) => c[d.name].distinct === expected[d.name]);
         }, 60_000);
         // then every record is there exactly once, and the files are the ones the manifests list
         const c = await rawCounts(crashDir);
-        for (const d of DATASETS) assert.deepEqual(c[d.name], { rows: expected[d.name], distinct: expected[d.name] }, d.name);
+        for (const d of COUNTED) assert.deepEqual(c[d.name], { rows: expected[d.name], distinct: expected[d.name] }, d.name);
         assert.deepEqual((await verifyAnalyticsFiles(crashDir)).problems, []);
         // and a compaction pass over them keeps every row once
         const before = (await verifyAnalyticsFiles(crashDir)).files;

@@ -1,7 +1,7 @@
 // `order-router backtest` end to end on the real stack: seeded quotes recorded on a fresh `quotes`
 // topic, the crossover run twice over the same window (same output hash, same run id), its fills in
 // the analytics store under the run id, `order-router pnl --run <id>` reporting them, and the live
-// P&L untouched.
+// P&L untouched; the analytics sink's Parquet copy of the quotes replaying to the same bytes.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,10 @@ import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
 import { createCodec } from '../../schemas/codec.ts';
 import { syntheticQuotes } from '../../edge/backtest/synthetic.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
-import { isolatedEnv, testKafka } from '../helpers/env.ts';
+import { createAnalyticsSink } from '../../analytics/sink/sink.ts';
+import { loadAnalyticsConfig } from '../../analytics/config.ts';
+import { readQuotesParquet } from '../../edge/backtest/source.ts';
+import { isolatedEnv, testKafka, testLog, waitFor } from '../helpers/env.ts';
 
 const run = promisify(execFile);
 const env = isolatedEnv();
@@ -67,6 +70,35 @@ test('the same window twice: the same output, stored under one run id; pnl --run
   assert.match((missing as { stderr: string }).stderr, /run: no backtest run bt-nope/);
 });
 
+test('the sink\'s Parquet copy of the quotes replays like the topic: same quotes, same output bytes', async () => {
+  const args = ['backtest', '--strategy', 'edge/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z', '--controls', 'default'];
+  const none = await cli(...args, '--source', 'parquet').catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
+  assert.equal(none.code, 1, 'no Parquet yet');
+  assert.match(none.stderr, /no Parquet quotes under .*\/quotes: the analytics sink writes them/);
+
+  const renv = loadRuntimeEnv(env);
+  const sink = createAnalyticsSink({
+    kafka: testKafka(env), codec: createCodec(renv.SCHEMA_REGISTRY_URL), log: testLog(), topics: await prepare(renv, testKafka(env), createCodec(renv.SCHEMA_REGISTRY_URL)),
+    groupId: `${renv.TOPIC_PREFIX}analytics-sink`, config: { ...loadAnalyticsConfig(env), ANALYTICS_FLUSH_MS: 100 },
+  });
+  await sink.start();
+  try {
+    const dir = loadAnalyticsConfig(env).ANALYTICS_DIR;
+    await waitFor('the sink to write every recorded quote', async () =>
+      (await readQuotesParquet(dir, START, START + 3_600_000).catch(() => [])).length === 3000, 60_000);
+  } finally {
+    await sink.stop();
+  }
+  type Out = { runId: string; outputSha256: string; source: string; stats: { quotes: number; fills: number } };
+  const kafka = JSON.parse((await cli(...args)).stdout) as Out;
+  const parquet = JSON.parse((await cli(...args, '--source', 'parquet')).stdout) as Out;
+  assert.equal(parquet.stats.quotes, 2 * (15 * 60 + 1));
+  assert.ok(parquet.stats.fills > 0);
+  assert.deepEqual([parquet.outputSha256, parquet.stats], [kafka.outputSha256, kafka.stats]);
+  assert.match(kafka.source, /^kafka:/);
+  assert.match(parquet.source, /^parquet:.*\/quotes$/);
+});
+
 test('--controls live applies the limits on `control` (a strategy limit of 5 denies the ±10 targets); default ignores them', async () => {
   const kafka = testKafka(env);
   const codec = createCodec(loadRuntimeEnv(env).SCHEMA_REGISTRY_URL);
@@ -108,6 +140,10 @@ test('bad arguments name the argument and change nothing', async () => {
     { env: { ...env, TOPIC_PREFIX: `${env.TOPIC_PREFIX}nothing.` }, cwd: process.cwd() }).catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /no topic .*nothing\.quotes, .*nothing\.control on .*is TOPIC_PREFIX the pipeline's\?/);
+  const src = await cli('backtest', '--strategy', 'edge/strategies/examples/maCrossover.ts', '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z', '--source', 's3')
+    .catch((e: { code: number; stderr: string }) => e) as { code: number; stderr: string };
+  assert.equal(src.code, 2);
+  assert.match(src.stderr, /--source: "s3" is neither kafka nor parquet/);
   const cheat = join(mkdtempSync(join(tmpdir(), 'cheat-')), 'cheat.mjs');
   writeFileSync(cheat, `export default { id: 'cheat', onQuote() { if (Math.random() < 0.5) {} } };`);
   const c = await cli('backtest', '--strategy', cheat, '--from', '2026-11-02T14:35:00Z', '--to', '2026-11-02T14:50:00Z')
