@@ -17,6 +17,11 @@ export const analyticsEnvSchema = z.object({
   /** Longest the sink waits to gather a fetch: about one file per partition per flush while busy. */
   ANALYTICS_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   ANALYTICS_COMPACT_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
+  /**
+   * Quotes are held this long before they are written: a handful per second would otherwise cost a file
+   * (and its fsyncs) per partition per flush. 0: written like every other dataset.
+   */
+  ANALYTICS_QUOTES_HOLD_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** A file with fewer rows than this is small; a day's run of at least MIN_FILES small files is merged. */
   ANALYTICS_SMALL_FILE_ROWS: z.coerce.number().int().min(1).default(100_000),
   ANALYTICS_COMPACT_MIN_FILES: z.coerce.number().int().min(2).default(8),

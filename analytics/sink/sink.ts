@@ -12,7 +12,7 @@ import type { ExecutionReport } from '../../schemas/types.ts';
 import { createMutex } from '../../streams/runtime/consume.ts';
 import { removePredecessors } from '../../streams/runtime/membership.ts';
 import type { Topics } from '../../schemas/topics.ts';
-import { DATASETS, executionsDataset, type Dataset, type RowContext } from '../columns.ts';
+import { DATASETS, executionsDataset, quotesDataset, type Dataset, type RowContext } from '../columns.ts';
 import type { AnalyticsConfig } from '../config.ts';
 import { recordWrite, type Manifest } from './manifest.ts';
 import { createParquetWriter, type ParquetWriter } from './parquet.ts';
@@ -27,7 +27,8 @@ export interface AnalyticsSinkOptions {
   groupId: string;
   /** This instance's Kafka client id: members of the group carrying it are its dead predecessors, removed before joining (membership.ts). */
   instanceClientId?: string;
-  config: Pick<AnalyticsConfig, 'ANALYTICS_DIR' | 'ANALYTICS_FLUSH_MS' | 'ANALYTICS_COMPACT_EVERY_MS' | 'ANALYTICS_SMALL_FILE_ROWS' | 'ANALYTICS_COMPACT_MIN_FILES'>;
+  config: Pick<AnalyticsConfig, 'ANALYTICS_DIR' | 'ANALYTICS_FLUSH_MS' | 'ANALYTICS_COMPACT_EVERY_MS' | 'ANALYTICS_SMALL_FILE_ROWS' | 'ANALYTICS_COMPACT_MIN_FILES'>
+    & Partial<Pick<AnalyticsConfig, 'ANALYTICS_QUOTES_HOLD_MS'>>;
   /** Fault injection for tests: throwing here is a crash at that point. */
   fault?: Fault;
   /** The datasets this sink writes; default all of DATASETS. */
@@ -50,7 +51,14 @@ interface PartitionState {
   recent: RecentIds | null;
   /** Whether the first batch since opening has been checked against the manifest's nextOffset. */
   positioned: boolean;
+  /** Quotes only: rows read and not yet written (nothing is committed for them), since `heldSince`, up to `heldNext`. */
+  held: RowContext<unknown>[];
+  heldSince: number;
+  heldNext: number;
 }
+
+/** Rows held at most, whatever the hold time: a file's worth. */
+const MAX_HELD = 50_000;
 
 /**
  * The last `cap` execution ids of a partition, oldest evicted first. `executions` may hold one fact twice
@@ -104,6 +112,8 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
   let writer: ParquetWriter | null = null;
   let consumer: Consumer | null = null;
   let timer: NodeJS.Timeout | null = null;
+  let holdTimer: NodeJS.Timeout | null = null;
+  const holdMs = o.config.ANALYTICS_QUOTES_HOLD_MS ?? 0;
   let rejoined = false;
   let failures = 0;
   const stopping = new AbortController();
@@ -112,7 +122,7 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
     const manifest = await reconcilePartition(root, dataset.name, partition, o.log);
     const recent = dataset === executionsDataset ? new RecentIds() : null;
     const fold = recent ? await rebuildFold(writer!, root, manifest, o.log, recent) : null;
-    const state: PartitionState = { dataset, manifest, fold, recent, positioned: false };
+    const state: PartitionState = { dataset, manifest, fold, recent, positioned: false, held: [], heldSince: 0, heldNext: manifest.nextOffset };
     parts.set(`${dataset.name}:${partition}`, state);
     return state;
   }
@@ -132,9 +142,10 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
       }
     }
     const rows: RowContext<unknown>[] = [];
+    const from = Math.max(p.manifest.nextOffset, p.heldNext);
     for (const m of messages) {
       const offset = Number(m.offset);
-      if (offset < p.manifest.nextOffset || m.value === null) continue; // already in a file / tombstone
+      if (offset < from || m.value === null) continue; // already in a file or held / tombstone
       try {
         const rec = await o.codec.decode(dataset.record, m.value);
         if (p.recent) {
@@ -155,6 +166,13 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
     }
     const next = Number(messages[messages.length - 1].offset) + 1;
     if (next <= p.manifest.nextOffset) return p.manifest.nextOffset;
+    if (dataset === quotesDataset && holdMs > 0) {
+      if (p.held.length === 0) p.heldSince = Date.now();
+      p.held.push(...rows);
+      p.heldNext = Math.max(p.heldNext, next);
+      if (p.held.length < MAX_HELD && Date.now() - p.heldSince < holdMs) return null;
+      return writeHeld(p);
+    }
     if (rows.length > 0) {
       p.manifest = await writeBatch({ root, writer: writer!, dataset, manifest: p.manifest, rows, nextOffset: next, fault: o.fault });
     } else {
@@ -162,6 +180,38 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
       await saveManifest(root, p.manifest);
     }
     return next;
+  }
+
+  /** Writes a partition's held rows (a manifest only, when all were tombstones) and returns the offset to commit. */
+  async function writeHeld(p: PartitionState): Promise<number> {
+    const rows = p.held;
+    p.held = [];
+    p.manifest = rows.length > 0
+      ? await writeBatch({ root, writer: writer!, dataset: p.dataset, manifest: p.manifest, rows, nextOffset: p.heldNext, fault: o.fault })
+      : recordWrite(p.manifest, [], p.heldNext);
+    if (rows.length === 0) await saveManifest(root, p.manifest);
+    return p.heldNext;
+  }
+
+  /** Writes and commits what a quiet partition has held past the hold time (no new batch would). */
+  async function flushHeld(c: Consumer): Promise<void> {
+    for (const [key, p] of [...parts]) {
+      if (p.held.length === 0 || Date.now() - p.heldSince < holdMs) continue;
+      const topic = o.topics[p.dataset.topic];
+      await lockFor(key)(async () => {
+        if (parts.get(key) !== p || p.held.length === 0) return;
+        try {
+          const commit = await writeHeld(p);
+          await c.commitOffsets([{ topic, partition: p.manifest.partition, offset: String(commit) }])
+            .catch((e: unknown) => o.log.warn({ err: e, topic }, 'offset commit failed; the manifest keeps the position'));
+        } catch (e) {
+          // Reopened from disk at the next batch; the rows are read again from the manifest's offset.
+          o.log.error({ err: e, partition: key }, 'writing held quotes failed; the partition is reconciled before its next batch');
+          parts.delete(key);
+          c.seek({ topic, partition: p.manifest.partition, offset: String(p.manifest.nextOffset) });
+        }
+      });
+    }
   }
 
   async function compactAll(): Promise<void> {
@@ -224,10 +274,16 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
       let compacting: Promise<void> | null = null;
       timer = setInterval(() => { compacting ??= compactAll().finally(() => { compacting = null; }); }, o.config.ANALYTICS_COMPACT_EVERY_MS);
       timer.unref();
+      if (holdMs > 0) {
+        let flushing: Promise<void> | null = null;
+        holdTimer = setInterval(() => { flushing ??= flushHeld(cons).finally(() => { flushing = null; }); }, holdMs);
+        holdTimer.unref();
+      }
     },
     async stop() {
       stopping.abort();
       if (timer) clearInterval(timer);
+      if (holdTimer) clearInterval(holdTimer);
       await consumer?.disconnect();
       await Promise.all([...locks.values()].map((l) => l(async () => {})));
       writer?.close();
