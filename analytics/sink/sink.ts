@@ -195,6 +195,7 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
 
   /** Writes and commits what a quiet partition has held past the hold time (no new batch would). */
   async function flushHeld(c: Consumer): Promise<void> {
+    if (rejoined) return; // a rebalance may have taken these partitions: the next batch reopens what is ours
     for (const [key, p] of [...parts]) {
       if (p.held.length === 0 || Date.now() - p.heldSince < holdMs) continue;
       const topic = o.topics[p.dataset.topic];
