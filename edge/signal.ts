@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import type { Signal } from '../schemas/types.ts';
 import {
-  CAMEL, SNAKE, nonNegative, numeric, orderPart, orderTypeField, percent, positive, quantityTypeField, refuseWhereNotApplicable, sizingOf,
+  CAMEL, SNAKE, nonNegative, numeric, orderPart, type FieldNames, orderTypeField, percent, positive, quantityTypeField, refuseWhereNotApplicable, sizingOf,
   stopLossSchemaCamel, stopLossSchemaSnake, takeProfitSchema, timeInForceField,
 } from './alertTerms.ts';
-import { invalidField } from './errors.ts';
+import { EdgeError, invalidField } from './errors.ts';
 import { CANCEL, FLAT, IDEMPOTENCY_KEY, build, entry, side, type SignalContext, type Trade } from './signalBuild.ts';
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -76,6 +76,46 @@ function extrasOf(body: Record<string, unknown>): Record<string, string> | null 
   return out;
 }
 
+// The order terms as TradingView bridges' templates spell them (`orderType`, `limitPrice`, `quantityType`,
+// `takeProfit`, `stopLoss` with `limitPrice` inside: the camelCase of the signed route) are the same fields
+// as their snake_case: either spelling, never both in one alert. A refusal names the spelling sent.
+const ALIASES = (Object.keys(SNAKE) as (keyof FieldNames)[]).filter((k) => SNAKE[k] !== CAMEL[k]);
+
+function readAliases(body: unknown): { body: unknown; names: FieldNames; sentAs: Map<string, string> } {
+  const sentAs = new Map<string, string>();
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body, names: SNAKE, sentAs };
+  const names: FieldNames = { ...SNAKE };
+  let out: Record<string, unknown> = body as Record<string, unknown>;
+  const rename = (o: Record<string, unknown>, camel: string, snake: string, where: string): Record<string, unknown> => {
+    if (!Object.hasOwn(o, camel)) return o;
+    if (Object.hasOwn(o, snake)) throw invalidField(`${where}${camel}`, `give ${where}${snake} or ${where}${camel}, not both`);
+    const { [camel]: value, ...rest } = o;
+    return { ...rest, [snake]: value };
+  };
+  for (const k of ALIASES) {
+    const renamed = rename(out, CAMEL[k], SNAKE[k], '');
+    if (renamed !== out) { names[k] = CAMEL[k]; sentAs.set(SNAKE[k], CAMEL[k]); out = renamed; }
+  }
+  const sl = out.stop_loss;
+  if (sl !== null && typeof sl === 'object' && !Array.isArray(sl)) {
+    const renamed = rename(sl as Record<string, unknown>, CAMEL.limitPrice, SNAKE.limitPrice, `${names.stopLoss}.`);
+    if (renamed !== sl) { out = { ...out, stop_loss: renamed }; sentAs.set('stop_loss.limit_price', `${names.stopLoss}.limitPrice`); }
+  }
+  return { body: out, names, sentAs };
+}
+
+/** A refusal of a renamed field names it as it was sent. */
+function asSent<T>(sentAs: Map<string, string>, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof EdgeError) || e.field === undefined || sentAs.size === 0) throw e;
+    const hit = [...sentAs.keys()].find((k) => e.field === k || e.field!.startsWith(`${k}.`));
+    if (hit === undefined) throw e;
+    throw invalidField(`${sentAs.get(hit)}${e.field.slice(hit.length)}`, e.message);
+  }
+}
+
 const signedSchema = z.strictObject({
   strategy: name,
   symbol: name,
@@ -112,6 +152,11 @@ function check<T>(schema: z.ZodType<T>, body: unknown): T {
  * or late alert cannot flip the position; else a delta from action and contracts (or quantity).
  */
 export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
+  const aliased = readAliases(body);
+  return asSent(aliased.sentAs, () => fromTradingView(aliased.body, aliased.names, ctx));
+}
+
+function fromTradingView(body: unknown, names: FieldNames, ctx: SignalContext): Signal {
   const b = check(tradingViewSchema, body);
   const extras = extrasOf(b);
   const reported =
@@ -136,7 +181,7 @@ export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
     case 'delta':
     case 'add': {
       if (amount === undefined) throw invalidField('contracts', 'required');
-      const sizing = sizingOf(b.quantity_type, amount, b.stop_loss !== undefined, SNAKE);
+      const sizing = sizingOf(b.quantity_type, amount, b.stop_loss !== undefined, names);
       trade = intent === 'add' ? entry('ADD', null, amount, sizing) : entry('DELTA', side(b.action as 'buy' | 'sell'), amount, sizing);
       break;
     }
@@ -164,13 +209,13 @@ export function tradingViewSignal(body: unknown, ctx: SignalContext): Signal {
   // ignores it as before; `quantity` is only ever written on purpose, so it is refused there.
   const what = b.action === 'buy' || b.action === 'sell' ? `a ${intent} intent` : `action ${b.action}`;
   refuseWhereNotApplicable(trade.intent, [
-    ['quantity', b.quantity, 'entry'], ['quantity_type', b.quantity_type, 'entry'], ['take_profit', b.take_profit, 'entry'], ['stop_loss', b.stop_loss, 'entry'],
-    ['order_type', b.order_type, 'order'], ['limit_price', b.limit_price, 'order'], ['stop_price', b.stop_price, 'order'],
-    ['trail_amount', b.trail_amount, 'order'], ['trail_percent', b.trail_percent, 'order'], ['time_in_force', b.time_in_force, 'order'],
+    ['quantity', b.quantity, 'entry'], [names.quantityType, b.quantity_type, 'entry'], [names.takeProfit, b.take_profit, 'entry'], [names.stopLoss, b.stop_loss, 'entry'],
+    [names.orderType, b.order_type, 'order'], [names.limitPrice, b.limit_price, 'order'], [names.stopPrice, b.stop_price, 'order'],
+    [names.trailAmount, b.trail_amount, 'order'], [names.trailPercent, b.trail_percent, 'order'], [names.timeInForce, b.time_in_force, 'order'],
   ], what);
   const order = orderPart(
     { orderType: b.order_type, limitPrice: b.limit_price, stopPrice: b.stop_price, trailAmount: b.trail_amount, trailPercent: b.trail_percent, timeInForce: b.time_in_force },
-    b.take_profit, b.stop_loss === undefined ? undefined : { ...b.stop_loss, limitPrice: b.stop_loss.limit_price }, trade, SNAKE,
+    b.take_profit, b.stop_loss === undefined ? undefined : { ...b.stop_loss, limitPrice: b.stop_loss.limit_price }, trade, names,
   );
   return build(
     'TRADINGVIEW',

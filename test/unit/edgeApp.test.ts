@@ -90,6 +90,18 @@ describe('POST /webhooks/tradingview', () => {
     assert.ok(calls[1].hlc > calls[0].hlc);
   });
 
+  it('takes a bridge template\'s camelCase order terms as the same alert as its snake_case, text/plain as TradingView sends it', async () => {
+    const { tv, calls } = setup();
+    const camel = await tv(alert({ orderType: 'limit', limitPrice: '101.5', timeInForce: 'gtc', takeProfit: { percent: '2' }, stopLoss: { type: 'stop', percent: '1' } }), { 'content-type': 'text/plain; charset=utf-8' });
+    assert.equal(camel.statusCode, 202, camel.body);
+    const snake = await tv(alert({ order_type: 'limit', limit_price: '101.5', time_in_force: 'gtc', take_profit: { percent: '2' }, stop_loss: { type: 'stop', percent: '1' } }));
+    assert.deepEqual([snake.statusCode, snake.json()], [200, { signalId: camel.json().signalId, duplicate: true }]);
+    assert.deepEqual([calls[0].orderType, calls[0].limitPrice, calls[0].timeInForce, calls[0].takeProfit?.percent, calls[0].stopLoss?.percent], ['LIMIT', 101.5, 'GTC', 2, 1]);
+    const both = await tv(alert({ orderType: 'limit', order_type: 'limit', limitPrice: '101.5' }));
+    assert.deepEqual([both.statusCode, both.json().error.field], [400, 'orderType']);
+    assert.equal(calls.length, 2);
+  });
+
   it('accepts the text/plain form TradingView sends', async () => {
     const { tv } = setup();
     const res = await tv(alert(), { 'content-type': 'text/plain; charset=utf-8' });

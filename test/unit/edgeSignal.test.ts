@@ -136,7 +136,8 @@ describe('TradingView alert', () => {
     assert.equal(s.signalId, tradingViewSignal(alert(), ctx).signalId);
     assert.equal(tradingViewSignal(alert(), ctx).extras, null);
     // a field the edge reads, spelled another way, would silently change the order: refused
-    assert.equal(fieldOf(() => tradingViewSignal(alert({ limitPrice: '10' }), ctx)), 'limitPrice');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ 'Limit-Price': '10' }), ctx)), 'Limit-Price');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ limitprice: '10' }), ctx)), 'limitprice');
     assert.equal(fieldOf(() => tradingViewSignal(alert({ 'Market-Position': 'long' }), ctx)), 'Market-Position');
     for (const twin of ['acti\u006f\u0301n', '\uff41ction', 'act\u200bion']) assert.equal(fieldOf(() => tradingViewSignal(alert({ [twin]: 'sell' }), ctx)), twin);
     // bounded
@@ -145,6 +146,33 @@ describe('TradingView alert', () => {
     assert.equal(fieldOf(() => tradingViewSignal(alert({ ['k'.repeat(65)]: 1 }), ctx)), 'k'.repeat(64));
     // a field the edge reads is still checked strictly
     assert.equal(fieldOf(() => tradingViewSignal(alert({ contracts: 'ten', comment: 'ok' }), ctx)), 'contracts');
+  });
+
+  it('takes the order terms in camelCase too, as TradingView bridges\' templates write them, and names what was sent', () => {
+    // the issue's template, camelCase, and the same alert in snake_case: one signal, one id
+    const camel = tradingViewSignal(alert({
+      orderType: 'stop_limit', stopPrice: '101.5', limitPrice: '101.8', timeInForce: 'gtc', contracts: undefined, quantity: '2500', quantityType: 'dollar_amount',
+      takeProfit: { percent: '2' }, stopLoss: { type: 'stop_limit', amount: '1.5', limitPrice: '99' },
+    }), ctx);
+    const snake = tradingViewSignal(alert({
+      order_type: 'stop_limit', stop_price: '101.5', limit_price: '101.8', time_in_force: 'gtc', contracts: undefined, quantity: '2500', quantity_type: 'dollar_amount',
+      take_profit: { percent: '2' }, stop_loss: { type: 'stop_limit', amount: '1.5', limit_price: '99' },
+    }), ctx);
+    assert.deepEqual(camel, snake);
+    assert.equal(camel.orderType, 'STOP_LIMIT');
+    assert.deepEqual([camel.limitPrice, camel.stopPrice, camel.timeInForce], [101.8, 101.5, 'GTC']);
+    assert.deepEqual({ ...camel.sizing }, { type: 'DOLLAR_AMOUNT', amount: 2500 });
+    assert.equal(camel.stopLoss?.limitPrice, 99);
+    assert.equal(tradingViewSignal(alert({ orderType: 'trailing_stop', trailPercent: '1.5' }), ctx).trailPercent, 1.5);
+    // both spellings of one field: refused, naming the camelCase one
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ order_type: 'limit', orderType: 'limit', limit_price: '10' }), ctx)), 'orderType');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ stopLoss: { price: '9', limit_price: '8', limitPrice: '8', type: 'stop_limit' } }), ctx)), 'stopLoss.limitPrice');
+    // every refusal names the field as it was sent
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ orderType: 'bogus' }), ctx)), 'orderType');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ orderType: 'market', limitPrice: '10' }), ctx)), 'limitPrice');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ takeProfit: { percent: '2', price: '5' } }), ctx)), 'takeProfit.percent');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ stopLoss: { percent: '200' } }), ctx)), 'stopLoss.percent');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ action: 'exit', contracts: undefined, takeProfit: { percent: '2' } }), ctx)), 'takeProfit');
   });
 
   it('names bad, missing and unknown fields', () => {
