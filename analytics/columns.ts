@@ -1,5 +1,6 @@
-// The Parquet layout of each dataset (executions, orders, risk decisions, signals, quotes): one column per record field (snake_case), the Kafka coordinates
-// that make each row unique, and for executions the P&L the position fold attributes to the row. Pure.
+// The Parquet layout of each dataset (executions, orders, risk decisions, signals, quotes): one column per
+// record field (snake_case), the Kafka coordinates that make each row unique, and for executions the P&L
+// the position fold attributes to the row. Pure.
 import type { ExecutionReport, Order, Quote, RiskDecision, Signal } from '../schemas/types.ts';
 import type { RecordName } from '../schemas/codec.ts';
 import type { TopicKey } from '../schemas/topics.ts';

@@ -173,23 +173,25 @@ export function createAnalyticsSink(o: AnalyticsSinkOptions): AnalyticsSink {
       if (p.held.length < MAX_HELD && Date.now() - p.heldSince < holdMs) return null;
       return writeHeld(p);
     }
+    await writeRows(p, rows, next);
+    return next;
+  }
+
+  /** Writes rows up to `next` (a manifest only, when all were tombstones or already written). */
+  async function writeRows(p: PartitionState, rows: RowContext<unknown>[], next: number): Promise<void> {
     if (rows.length > 0) {
-      p.manifest = await writeBatch({ root, writer: writer!, dataset, manifest: p.manifest, rows, nextOffset: next, fault: o.fault });
+      p.manifest = await writeBatch({ root, writer: writer!, dataset: p.dataset, manifest: p.manifest, rows, nextOffset: next, fault: o.fault });
     } else {
       p.manifest = recordWrite(p.manifest, [], next);
       await saveManifest(root, p.manifest);
     }
-    return next;
   }
 
-  /** Writes a partition's held rows (a manifest only, when all were tombstones) and returns the offset to commit. */
+  /** Writes a partition's held rows and returns the offset to commit. */
   async function writeHeld(p: PartitionState): Promise<number> {
     const rows = p.held;
     p.held = [];
-    p.manifest = rows.length > 0
-      ? await writeBatch({ root, writer: writer!, dataset: p.dataset, manifest: p.manifest, rows, nextOffset: p.heldNext, fault: o.fault })
-      : recordWrite(p.manifest, [], p.heldNext);
-    if (rows.length === 0) await saveManifest(root, p.manifest);
+    await writeRows(p, rows, p.heldNext);
     return p.heldNext;
   }
 

@@ -5,7 +5,7 @@
 // the same sequence on every run and from either source.
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Kafka } from 'kafkajs';
-import { quotesDataset } from '../../analytics/columns.ts';
+import { quotesDataset, recordSelectList } from '../../analytics/columns.ts';
 import { hasParquet } from '../../analytics/query/db.ts';
 import { datasetView } from '../../analytics/query/views.ts';
 import type { Codec } from '../../schemas/codec.ts';
@@ -49,17 +49,13 @@ export async function readQuotesParquet(root: string, from: number, to: number):
   try {
     await con.run(datasetView(root, quotesDataset, true));
     // quoteTime(q) = floor(hlc / 1000), so [from, to] in ms is hlc in [from·1000, (to + 1)·1000).
-    const result = await con.stream(`SELECT venue, symbol, bid, ask, bid_size, ask_size, epoch_ms(venue_time), hlc
+    const result = await con.stream(`SELECT ${recordSelectList(quotesDataset)}
       FROM ${quotesDataset.view} WHERE hlc >= ${from * 1000} AND hlc < ${(to + 1) * 1000}
       ORDER BY hlc, kafka_partition, kafka_offset`);
     const out: Quote[] = [];
-    for await (const rows of result.yieldRowsJs()) {
-      for (const r of rows) {
-        out.push({
-          venue: r[0] as string, symbol: r[1] as string, bid: r[2] as number, ask: r[3] as number,
-          bidSize: r[4] as number, askSize: r[5] as number, venueTime: r[6] === null ? null : Number(r[6]), hlc: Number(r[7]),
-        });
-      }
+    for await (const rows of result.yieldRowObjectJs()) {
+      // Our int64s (hlc, epoch ms) are below 2^53: numbers, as the Avro decoder gives them.
+      for (const r of rows) out.push(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])) as unknown as Quote);
     }
     return out;
   } finally {

@@ -77,8 +77,10 @@ test('the sink\'s Parquet copy of the quotes replays like the topic: same quotes
   assert.match(none.stderr, /no Parquet quotes under .*\/quotes: the analytics sink writes them/);
 
   const renv = loadRuntimeEnv(env);
+  const kafka = testKafka(env);
+  const codec = createCodec(renv.SCHEMA_REGISTRY_URL);
   const sink = createAnalyticsSink({
-    kafka: testKafka(env), codec: createCodec(renv.SCHEMA_REGISTRY_URL), log: testLog(), topics: await prepare(renv, testKafka(env), createCodec(renv.SCHEMA_REGISTRY_URL)),
+    kafka, codec, log: testLog(), topics: await prepare(renv, kafka, codec),
     groupId: `${renv.TOPIC_PREFIX}analytics-sink`, config: { ...loadAnalyticsConfig(env), ANALYTICS_FLUSH_MS: 100 },
   });
   await sink.start();
@@ -90,12 +92,12 @@ test('the sink\'s Parquet copy of the quotes replays like the topic: same quotes
     await sink.stop();
   }
   type Out = { runId: string; outputSha256: string; source: string; stats: { quotes: number; fills: number } };
-  const kafka = JSON.parse((await cli(...args)).stdout) as Out;
+  const topic = JSON.parse((await cli(...args)).stdout) as Out;
   const parquet = JSON.parse((await cli(...args, '--source', 'parquet')).stdout) as Out;
   assert.equal(parquet.stats.quotes, 2 * (15 * 60 + 1));
   assert.ok(parquet.stats.fills > 0);
-  assert.deepEqual([parquet.outputSha256, parquet.stats], [kafka.outputSha256, kafka.stats]);
-  assert.match(kafka.source, /^kafka:/);
+  assert.deepEqual([parquet.outputSha256, parquet.stats], [topic.outputSha256, topic.stats]);
+  assert.match(topic.source, /^kafka:/);
   assert.match(parquet.source, /^parquet:.*\/quotes$/);
 });
 
