@@ -2,6 +2,7 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
+import { fixKafkajsRequestQueue } from '../kafkaRequestQueue.ts';
 import { createRegistryServer } from './server.ts';
 
 const brokerList = z
@@ -48,6 +49,7 @@ function kafkaLogCreator(base: Logger) {
     };
 }
 
+fixKafkajsRequestQueue();
 const kafka = new Kafka({
   clientId: 'schema-registry',
   brokers: config.KAFKA_BROKERS,

@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { Kafka, type Consumer, type ICustomPartitioner, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RuntimeEnv } from './env.ts';
+import { fixKafkajsRequestQueue } from '../../schemas/kafkaRequestQueue.ts';
 import { cacheCoordinators } from './coordinators.ts';
 import { kafkaLogCreator, kafkaLogLevel } from './kafkaLog.ts';
 import { resilient } from './resilient.ts';
 import { countingKafka } from './stats.ts';
-import { quietKafkajsTimeoutWarning } from './warnings.ts';
 
 export const ACCOUNT_HEADER = 'account';
 
@@ -59,7 +59,7 @@ export function kafkaConfig(env: RuntimeEnv, clientId: string, log: Logger): Kaf
 
 export function createKafka(env: RuntimeEnv, clientId: string, log: Logger): Kafka {
   cacheCoordinators();
-  quietKafkajsTimeoutWarning();
+  fixKafkajsRequestQueue();
   // Producers renewed after a failed produce, consumers restarted after a crash kafkajs gives up on.
   return resilient(countingKafka(new Kafka(kafkaConfig(env, clientId, log))), log);
 }
