@@ -110,7 +110,8 @@ function asSent<T>(sentAs: Map<string, string>, f: () => T): T {
     return f();
   } catch (e) {
     if (!(e instanceof EdgeError) || e.field === undefined || sentAs.size === 0) throw e;
-    const hit = [...sentAs.keys()].find((k) => e.field === k || e.field!.startsWith(`${k}.`));
+    // The longest renamed path the field is in: `stop_loss.limit_price` before `stop_loss`.
+    const hit = [...sentAs.keys()].filter((k) => e.field === k || e.field!.startsWith(`${k}.`)).sort((a, b) => b.length - a.length)[0];
     if (hit === undefined) throw e;
     throw invalidField(`${sentAs.get(hit)}${e.field.slice(hit.length)}`, e.message);
   }

@@ -172,6 +172,10 @@ describe('TradingView alert', () => {
     assert.equal(fieldOf(() => tradingViewSignal(alert({ orderType: 'market', limitPrice: '10' }), ctx)), 'limitPrice');
     assert.equal(fieldOf(() => tradingViewSignal(alert({ takeProfit: { percent: '2', price: '5' } }), ctx)), 'takeProfit.percent');
     assert.equal(fieldOf(() => tradingViewSignal(alert({ stopLoss: { percent: '200' } }), ctx)), 'stopLoss.percent');
+    // a field inside a renamed object, itself renamed: the longest spelling sent, not the object's alone
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ stopLoss: { type: 'stop_limit', price: '9', limitPrice: '-1' } }), ctx)), 'stopLoss.limitPrice');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ stopLoss: { type: 'stop_limit', price: '9', limit_price: '-1' } }), ctx)), 'stopLoss.limit_price');
+    assert.equal(fieldOf(() => tradingViewSignal(alert({ stop_loss: { type: 'stop_limit', price: '9', limitPrice: '-1' } }), ctx)), 'stop_loss.limitPrice');
     assert.equal(fieldOf(() => tradingViewSignal(alert({ action: 'exit', contracts: undefined, takeProfit: { percent: '2' } }), ctx)), 'takeProfit');
   });
 
