@@ -1,5 +1,6 @@
 // The projection's tables in Postgres: one SQL transaction per batch. Rows go in with unnest over one
-// array per column, so a batch of thousands is a handful of statements.
+// array per column, and a batch's executions, history, positions and offset in ONE statement (data-
+// modifying CTEs): one round trip to write a batch of any size.
 import type pg from 'pg';
 import { positionRow, type PositionState } from '../positions/fold.ts';
 import { faultOn } from '../runtime/faults.ts';
@@ -35,14 +36,35 @@ export const PROJECTED_COLUMNS = {
   positions: POSITION_COLUMNS.map(([c]) => c),
 } as const;
 
-const unnestInsert = (table: string, columns: readonly (readonly [string, string])[]) =>
-  `INSERT INTO ${table} (${columns.map(([c]) => c).join(', ')}) SELECT * FROM unnest(${columns.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})`;
+type Columns = readonly (readonly [string, string])[];
+const EXECUTION_INSERT: Columns = [...EXECUTION_COLUMNS.map((c) => [c, EXECUTION_TYPES[c]] as const), ['hash', 'text']];
 
-const insertExecutions = unnestInsert('executions', [...EXECUTION_COLUMNS.map((c) => [c, EXECUTION_TYPES[c]] as const), ['hash', 'text'] as const]);
-const insertHistory = unnestInsert('position_history', HISTORY_COLUMNS);
-const upsertPositions = `${unnestInsert('positions', POSITION_COLUMNS).replace(') SELECT *', ', updated_at) SELECT *, now()')}
-  ON CONFLICT (account_id, symbol, venue) DO UPDATE SET quantity = EXCLUDED.quantity, avg_price = EXCLUDED.avg_price,
-    realized_pnl = EXCLUDED.realized_pnl, fees = EXCLUDED.fees, fill_count = EXCLUDED.fill_count, updated_at = now()`;
+/**
+ * Statements over one parameter list: each `insert` appends its rows' columns as arrays and returns an
+ * INSERT reading them with unnest. `sql()` runs them as one statement: all but the last as CTEs. Every
+ * part writes a different table and none reads what another writes; position_history's reference to
+ * executions is checked at the end of the statement, when both are in.
+ */
+function statement() {
+  const params: unknown[] = [];
+  const parts: string[] = [];
+  const bind = (v: unknown) => `$${params.push(v)}`;
+  return {
+    params,
+    bind,
+    insert(table: string, cols: Columns, rows: unknown[][], suffix = ''): void {
+      const arrays = columns(rows, cols.length).map((a, i) => `${bind(a)}::${cols[i][1]}[]`);
+      parts.push(`INSERT INTO ${table} (${cols.map(([c]) => c).join(', ')}) SELECT * FROM unnest(${arrays.join(', ')})${suffix}`);
+    },
+    add(sql: string): void { parts.push(sql); },
+    sql(): string | null {
+      if (parts.length === 0) return null;
+      const last = parts.length - 1;
+      return parts.length === 1 ? parts[0] : `WITH ${parts.slice(0, last).map((q, i) => `w${i} AS (${q})`).join(', ')} ${parts[last]}`;
+    },
+  };
+}
+type Statement = ReturnType<typeof statement>;
 
 // Advisory lock namespaces: 727001 the migrator, 727003 control keys, this one a projected partition.
 const PARTITION_LOCK_NAMESPACE = 727002;
@@ -86,12 +108,12 @@ export function createPgStore(pool: pg.Pool, consumer: string, topic: string): P
         return rows.map(fromExecutionRow);
       },
       async write(partition, plan) {
-        await writePlan(client, plan);
-        await client.query(
-          `INSERT INTO consumer_offsets (consumer, topic, kafka_partition, next_offset) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (consumer, topic, kafka_partition) DO UPDATE SET next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset)`,
-          [consumer, topic, partition, plan.nextOffset.toString()],
-        );
+        const st = statement();
+        planRows(st, plan);
+        st.add(`INSERT INTO consumer_offsets (consumer, topic, kafka_partition, next_offset)
+           VALUES (${st.bind(consumer)}, ${st.bind(topic)}, ${st.bind(partition)}, ${st.bind(plan.nextOffset.toString())})
+           ON CONFLICT (consumer, topic, kafka_partition) DO UPDATE SET next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset)`);
+        await client.query(st.sql()!, st.params);
       },
     };
   }
@@ -129,30 +151,43 @@ export async function storedOffsets(pool: pg.Pool, consumer: string, topic: stri
   return new Map(rows.map((r) => [r.kafka_partition, BigInt(r.next_offset)]));
 }
 
-/** The plan's rows; also used by the audit rebuild to fill its scratch schema. */
+/** The plan's rows, in one statement; also used by the audit rebuild to fill its scratch schema. */
 export async function writePlan(client: pg.ClientBase, plan: Pick<BatchPlan, 'executions' | 'history' | 'positions'>): Promise<void> {
-  if (plan.executions.length > 0) {
-    const rows = plan.executions.map((r) => [...executionValues(r.event, r.partition, r.offset), r.hash]);
-    await client.query(insertExecutions, columns(rows, EXECUTION_COLUMNS.length + 1));
-  }
-  if (plan.history.length > 0) {
-    const rows = plan.history.map((h) => [
-      h.executionId, h.type, h.partition, h.offset, h.account, h.strategy, h.symbol, h.venue, new Date(h.bookedAt), h.quantity,
-      h.avgPrice, h.realizedPnl, h.fees, h.fillCount, h.quantityDelta, h.realizedPnlDelta, h.feesDelta,
-    ]);
-    await client.query(insertHistory, columns(rows, HISTORY_COLUMNS.length));
-  }
-  if (plan.positions.size > 0) {
-    await writePositions(client, [...plan.positions.values()]);
-  }
+  const st = statement();
+  planRows(st, plan);
+  const sql = st.sql();
+  if (sql !== null) await client.query(sql, st.params);
 }
 
 export async function writePositions(client: pg.ClientBase, states: Iterable<PositionState>): Promise<void> {
+  const st = statement();
+  positionRows(st, states);
+  const sql = st.sql();
+  if (sql !== null) await client.query(sql, st.params);
+}
+
+function planRows(st: Statement, plan: Pick<BatchPlan, 'executions' | 'history' | 'positions'>): void {
+  if (plan.executions.length > 0) {
+    st.insert('executions', EXECUTION_INSERT, plan.executions.map((r) => [...executionValues(r.event, r.partition, r.offset), r.hash]));
+  }
+  if (plan.history.length > 0) {
+    st.insert('position_history', HISTORY_COLUMNS, plan.history.map((h) => [
+      h.executionId, h.type, h.partition, h.offset, h.account, h.strategy, h.symbol, h.venue, new Date(h.bookedAt), h.quantity,
+      h.avgPrice, h.realizedPnl, h.fees, h.fillCount, h.quantityDelta, h.realizedPnlDelta, h.feesDelta,
+    ]));
+  }
+  positionRows(st, plan.positions.values());
+}
+
+function positionRows(st: Statement, states: Iterable<PositionState>): void {
   const rows = [...states].map((s) => {
     const r = positionRow(s);
     // Test-only position-off-by-lot fault (runtime/faults.ts): one lot (1 on the paper venue) too many.
     if (faultOn('position-off-by-lot')) r.quantity += 1;
-    return [r.account_id, r.symbol, r.venue, r.quantity, r.avg_price, r.realized_pnl, r.fees, r.fill_count];
+    return [r.account_id, r.symbol, r.venue, r.quantity, r.avg_price, r.realized_pnl, r.fees, r.fill_count, 'now'];
   });
-  if (rows.length > 0) await client.query(upsertPositions, columns(rows, POSITION_COLUMNS.length));
+  if (rows.length === 0) return;
+  st.insert('positions', [...POSITION_COLUMNS, ['updated_at', 'timestamptz']], rows, `
+  ON CONFLICT (account_id, symbol, venue) DO UPDATE SET quantity = EXCLUDED.quantity, avg_price = EXCLUDED.avg_price,
+    realized_pnl = EXCLUDED.realized_pnl, fees = EXCLUDED.fees, fill_count = EXCLUDED.fill_count, updated_at = now()`);
 }
