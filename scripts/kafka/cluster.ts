@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { fixKafkajsRequestQueue } from '../../schemas/kafkaRequestQueue.ts';
 import { resolveDurability } from '../../streams/runtime/durability.ts';
 import { createTopicsAndWait } from '../../streams/runtime/topics.ts';
 
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   const nodes = Number(nodesArg);
   if (command !== 'ready' || !stackDir || !(nodes > 0) || !schemasTopic) throw new Error('usage: cluster.ts ready <stack dir> <nodes> <schemas topic>');
   const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+  fixKafkajsRequestQueue();
   const admin = new Kafka({ clientId: 'stack', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
   const t0 = Date.now();
   try {

@@ -2,11 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
+import { fixKafkajsRequestQueue } from '../../schemas/kafkaRequestQueue.ts';
 import { createRegistryServer, type RegistryServer } from '../../schemas/registry/server.ts';
 
 // Node's CJS export detection misses kafkajs' enums, so take them off the default export.
 const { Kafka, logLevel } = kafkajs;
 
+fixKafkajsRequestQueue(); // as the registry process does (schemas/registry/main.ts)
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
 export const registryKafka = new Kafka({ clientId: 'registry-test', brokers, logLevel: logLevel.NOTHING });
 

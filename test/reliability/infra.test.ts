@@ -7,12 +7,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
+import { fixKafkajsRequestQueue } from '../../schemas/kafkaRequestQueue.ts';
 import { startOwnBroker, type OwnBroker } from '../../scripts/chaos/broker.ts';
 import { runKafkaOutage, runPostgresFault } from '../../scripts/chaos/scenarios/infra.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { createKafka } from '../../streams/runtime/kafka.ts';
 import { createLogger } from '../../streams/runtime/log.ts';
 import { resilient } from '../../streams/runtime/resilient.ts';
+
+fixKafkajsRequestQueue(); // the plain clients below too, as every component's (streams/runtime/kafka.ts)
 
 const log = createLogger('test', 'silent');
 
