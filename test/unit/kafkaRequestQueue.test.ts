@@ -39,7 +39,11 @@ function push(q: Queue, id: number, sent: number[], reject: (e: Error) => void =
 const answer = (q: Queue, id: number) => q.fulfillRequest({ correlationId: id, payload: Buffer.alloc(0), size: 0 });
 
 describe('kafkajs request queue', () => {
-  it('unfixed, re-arms a timer after an answer with nothing waiting (the loop this replaces)', (t) => {
+  it('unfixed, re-arms a timer after an answer with nothing waiting (the loop this replaces)', async (t) => {
+    // Node's TimeoutNegativeWarning for kafkajs's delay is expected here: kept out of the run's output.
+    const printers = process.listeners('warning');
+    process.removeAllListeners('warning');
+    t.after(async () => { await sleep(5); for (const p of printers) process.on('warning', p); });
     const q = queue(t, 1);
     q.scheduleCheckPendingRequests = original; // this instance only: kafkajs's own method
     push(q, 1, []);
