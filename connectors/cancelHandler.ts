@@ -12,9 +12,10 @@ import { inPool } from './pool.ts';
 import { diffOrder, filledQty, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import type { VenueClient, VenueOrderState } from './venue.ts';
+import { hasNativeOco } from './venueCapabilities.ts';
 
 /** Why a cancel request changed nothing: a stable code and a sentence. */
-export type CancelRefusalCode = 'UNKNOWN_ORDER' | 'ORDER_NOT_OPEN' | 'NOT_ACKNOWLEDGED' | 'VENUE_REFUSED';
+export type CancelRefusalCode = 'UNKNOWN_ORDER' | 'ORDER_NOT_OPEN' | 'NOT_ACKNOWLEDGED' | 'VENUE_REFUSED' | 'VENUE_MANAGED';
 export interface CancelRefusal { code: CancelRefusalCode; message: string }
 
 /** Whether a known order can be canceled now (pure); null when it can. */
@@ -60,16 +61,23 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     if (refusal !== null || cid === undefined || k === undefined) return { kind: 'refused', refusal: refusal ?? { code: 'UNKNOWN_ORDER', message: `no order ${req.orderId} on ${venue}` } };
     const symbol = req.symbol ?? k.ctx.symbol;
     const observedAt = d.clock();
+    // The pipeline's own one-cancels-other for a leg the venue holds in a native pair: the venue
+    // resolves the pair itself (Alpaca shrinks the stop to what a partly filled take-profit leaves, and
+    // a cancel of either leg would cancel both), so the request changes nothing.
+    if (req.source === 'oco' && hasNativeOco(d.client)) {
+      const held = await d.call('lookup', () => d.client.lookup(cid, symbol, k.venueOrderId));
+      if (held?.nativeOco === true) return { kind: 'refused', refusal: { code: 'VENUE_MANAGED', message: `${venue} holds ${req.orderId} in a native OCO pair and resolves it itself` } };
+    }
     let state: VenueOrderState | null;
     let venueRefusal: CancelRefusal | null = null;
     try {
-      state = await d.call('cancel', () => d.client.cancel(cid, symbol));
+      state = await d.call('cancel', () => d.client.cancel(cid, symbol, k.venueOrderId));
     } catch (e) {
       if (isRetriable(e)) throw e;
       // The venue would not cancel (filled meanwhile, unknown to it, ...): what the order became is
       // read and recorded, and the request answered with the venue's reason.
       venueRefusal = { code: 'VENUE_REFUSED', message: `${venue} refused the cancel of ${req.orderId}: ${errorCode(e)}` };
-      state = await d.call('lookup', () => d.client.lookup(cid, symbol));
+      state = await d.call('lookup', () => d.client.lookup(cid, symbol, k.venueOrderId));
     }
     if (state === null) return { kind: 'refused', refusal: venueRefusal ?? { code: 'UNKNOWN_ORDER', message: `${venue} has no order ${cid}` } };
     return { kind: 'reports', cid, diff: diffOrder(k, state, observedAt, d.stamp()), status: state.status };

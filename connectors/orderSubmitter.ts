@@ -20,7 +20,7 @@ import { diffOrder, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
 import { unknownOutcome } from './unknownOutcomes.ts';
 import type { VenueClient, VenueOrderRequest, VenueOrderState } from './venue.ts';
-import { hasNativeOco, hasUnknownOutcomeWindow, type OcoLegs } from './venueCapabilities.ts';
+import { hasNativeOco, hasUnknownOutcomeWindow, type NativeOco, type OcoLegs } from './venueCapabilities.ts';
 import { message, sleep, type VenueGate } from './venueGate.ts';
 
 /** One order's outcome, applied to the known state only after its batch commits. */
@@ -72,7 +72,7 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
       try {
         // After any failure the outcome may be unknown: the venue may hold the order already.
         if (i > 0 || lookupFirst) {
-          const found = await call('lookup', () => client.lookup(order.clientOrderId, order.symbol));
+          const found = await call('lookup', () => client.lookup(order.clientOrderId, order.symbol, ledger.get(order.clientOrderId)?.venueOrderId));
           if (found) return found;
         }
         if (!ledger.wasSent(order.clientOrderId)) await o.beforeSend?.(order);
@@ -109,12 +109,12 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
       // A predecessor marked it SENDING and the venue's look-up cannot say "absent": found, or parked,
       // never sent again (test-only ignore-send-marker fault: the marker is ignored).
       if (takenOver && o.sentBefore?.(cid) && !faultOn('ignore-send-marker')) {
-        const found = await call('lookup', () => client.lookup(cid, order.symbol));
+        const found = await call('lookup', () => client.lookup(cid, order.symbol, ledger.get(cid)?.venueOrderId));
         if (found) return { cid, ...diffOrder(k, found, observedAt, stamp()) };
         return { cid, reports: [], next: k, unknown: unknownOutcome(order, { reason: 'SENT_BY_PREDECESSOR' }, observedAt) };
       }
       if (o.maxOrderAgeMs !== undefined && observedAt - order.createdAt > o.maxOrderAgeMs) {
-        const found = lookupFirst ? await call('lookup', () => client.lookup(cid, order.symbol)) : null;
+        const found = lookupFirst ? await call('lookup', () => client.lookup(cid, order.symbol, ledger.get(cid)?.venueOrderId)) : null;
         return { cid, ...diffOrder(k, found ?? rejected(order, 'STALE_ORDER'), observedAt, stamp()) };
       }
       // The venue's own rules, before the order leaves (an order that may be out already is looked up instead).
@@ -162,7 +162,7 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     for (let i = 0; i < o.attempts; i++) {
       try {
         if (i > 0 || lookupFirst) {
-          const found = await Promise.all(legs.map((l) => call('lookup', () => client.lookup(l.clientOrderId, l.symbol))));
+          const found = await lookupPair(client, p);
           const next = afterLookup(found[0] !== null, found[1] !== null);
           if (next.kind === 'found') return staged(found);
           if (next.kind === 'split') {
@@ -187,6 +187,15 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     if (isRetriable(e)) throw e; // venue unreachable: abort; the pair is re-read (and looked up) once it answers
     log.warn({ ocoGroup: p.ocoGroup, code: errorCode(e), err: message(e) }, 'native OCO refused; the legs go one by one (pipeline-managed OCO)');
     return single();
+  }
+
+  /** Both legs at the venue, as a pair where the venue can only find them so (lookupOco), else each by its id. */
+  async function lookupPair(c: VenueClient & NativeOco, p: OcoPair): Promise<(VenueOrderState | null)[]> {
+    if (c.lookupOco !== undefined) {
+      const r = await call('lookup', () => c.lookupOco!(legsOf(p)));
+      return [r.takeProfit, r.stopLoss];
+    }
+    return Promise.all([p.takeProfit, p.stopLoss].map((l) => call('lookup', () => c.lookup(l.clientOrderId, l.symbol, ledger.get(l.clientOrderId)?.venueOrderId))));
   }
 
   /** One batch's orders: exit pairs as native OCO where the venue has it, the rest one by one. */

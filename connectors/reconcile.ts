@@ -141,6 +141,12 @@ export function diffOrder(k: KnownOrder, s: VenueOrderState, observedAt: number,
     }
   }
   if ((s.status === 'CANCELED' || s.status === 'EXPIRED') && !cur.canceled) add(cancelReport(ctx, s, filledQty(cur), stamp));
+  // The venue shrank the order (the stop leg of an Alpaca OCO whose take-profit partly filled) and filled
+  // all of what it kept, every fill recorded: the rest will never fill. A CANCEL says so, or the order
+  // would count as working for ever. (A FILLED order short of its fills by a bust is not this.)
+  else if (s.status === 'FILLED' && !cur.canceled && s.quantity > 0 && s.quantity < cur.quantity - EPS && s.filledQty >= s.quantity - EPS && filledQty(cur) >= s.filledQty - EPS) {
+    add(cancelReport(ctx, s, filledQty(cur), stamp, 'VENUE_REDUCED'));
+  }
   const done = s.status === 'FILLED' || s.status === 'CANCELED' || s.status === 'EXPIRED';
   return { reports, next: { ...cur, venueFilledQty: s.filledQty, venueDone: cur.venueDone || done } };
 }

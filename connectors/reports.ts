@@ -61,10 +61,11 @@ function feeFields(f: VenueFill): Pick<ExecutionReport, 'feeAsset' | 'feeInAsset
   return { feeAsset: d.commissionAsset, feeInAsset: d.commission, netQty: net === roundQty(f.quantity) ? null : net };
 }
 
-export function cancelReport(ctx: OrderContext, s: VenueOrderState, cumQty: number, stamp: Stamp): ExecutionReport {
+/** The order's end without (more) fills; `reason` defaults to the venue's status (CANCELED, EXPIRED). */
+export function cancelReport(ctx: OrderContext, s: VenueOrderState, cumQty: number, stamp: Stamp, reason: string = s.status): ExecutionReport {
   return {
     ...base(ctx, s.venueOrderId || null, stamp), executionId: orderExecutionId(ctx, 'CANCEL'), type: 'CANCEL',
-    cumQty: roundQty(cumQty), reason: s.status, venueTime: s.venueTime,
+    cumQty: roundQty(cumQty), reason, venueTime: s.venueTime,
   };
 }
 

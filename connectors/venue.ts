@@ -50,6 +50,11 @@ export interface VenueOrderState {
    * unset when the state carries only some fills (a push event with the latest trade).
    */
   fillsComplete?: boolean;
+  /**
+   * True when the venue holds this order as one leg of a native one-cancels-other pair that it resolves
+   * itself (Alpaca's `oco` order class): the pipeline's own OCO cancel must leave it alone.
+   */
+  nativeOco?: boolean;
 }
 
 /** What a venue pushes: an order changed, or a fill was amended after the fact. */
@@ -73,10 +78,14 @@ export interface VenueClient {
   disconnect(): Promise<void>;
   /** Idempotent by clientOrderId: a repeat returns the existing order, never a second one. */
   submit(order: VenueOrderRequest): Promise<VenueOrderState>;
-  /** `symbol` (canonical) is passed when known: some venues (Binance) key orders by symbol + id. */
-  cancel(clientOrderId: string, symbol?: string): Promise<VenueOrderState>;
+  /**
+   * `symbol` (canonical) is passed when known: some venues (Binance) key orders by symbol + id.
+   * `venueOrderId`, when `executions` holds one, finds an order the venue does not list under our id
+   * (a leg of an Alpaca OCO carries a client order id of Alpaca's own).
+   */
+  cancel(clientOrderId: string, symbol?: string, venueOrderId?: string | null): Promise<VenueOrderState>;
   /** null when the venue has no order with that id. */
-  lookup(clientOrderId: string, symbol?: string): Promise<VenueOrderState | null>;
+  lookup(clientOrderId: string, symbol?: string, venueOrderId?: string | null): Promise<VenueOrderState | null>;
   /** Open orders and recent fills, for reconciliation. */
   openOrders(): Promise<VenueOrderState[]>;
   /**

@@ -72,17 +72,26 @@ export interface OcoLegs { takeProfit: VenueOrderRequest; stopLoss: VenueOrderRe
 
 /**
  * The venue holds a take-profit and a stop-loss as one native one-cancels-the-other pair (Binance order
- * lists): when one leg fills or triggers, the venue itself cancels the other and reports it.
+ * lists, Alpaca's `oco` order class): when one leg fills or triggers, the venue itself cancels the other
+ * (Alpaca: shrinks the stop to what a partly filled take-profit leaves) and reports it. A leg whose state
+ * says `nativeOco` is left alone by the pipeline's own OCO cancel (cancelHandler.ts).
  *
  * Runtime wiring (orderSubmitter.ts, ocoPairs.ts): when both exits of an ocoGroup are in the batch being
  * handled and `ocoSupported` says yes, the pair goes out as ONE `submitOco`; else each leg as today.
  * `submitOco` throws like `submit`: a non-retriable refusal means the venue holds neither leg (the runtime
  * then sends the legs one by one, as without the capability); any other failure leaves the outcome
- * unknown, resolved by looking BOTH legs up by their own clientOrderIds before anything is sent again.
+ * unknown, resolved by looking BOTH legs up (`lookupOco`, else each by its clientOrderId) before
+ * anything is sent again.
  */
 export interface NativeOco {
   ocoSupported(legs: OcoLegs): boolean;
   submitOco(legs: OcoLegs): Promise<{ takeProfit: VenueOrderState; stopLoss: VenueOrderState }>;
+  /**
+   * Both legs looked up as a pair, for a venue that cannot find one leg by its own id (Alpaca names the
+   * stop leg of an OCO itself): each state, or null when the venue has no such leg. Without it the
+   * runtime looks each leg up by its clientOrderId.
+   */
+  lookupOco?(legs: OcoLegs): Promise<{ takeProfit: VenueOrderState | null; stopLoss: VenueOrderState | null }>;
 }
 
 export const hasNativeOco = (c: VenueClient): c is VenueClient & NativeOco =>

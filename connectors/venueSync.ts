@@ -93,7 +93,7 @@ export function createVenueSync(d_: VenueSyncDeps) {
     for (let i = 0; i < cids.length; i += 4) {
       await Promise.all(cids.slice(i, i + 4).map(async (cid) => {
         const observedAt = clock();
-        const s = await call('lookup', () => client.lookup(cid, ledger.get(cid)?.ctx.symbol), probing);
+        const s = await call('lookup', () => client.lookup(cid, ledger.get(cid)?.ctx.symbol, ledger.get(cid)?.venueOrderId), probing);
         if (s) await applyView(cid, (k) => diffOrder(k, s, observedAt, stamp()));
       }));
     }

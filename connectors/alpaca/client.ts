@@ -1,25 +1,27 @@
 // VenueClient for Alpaca's Trading API. REST for orders (client_order_id is the idempotency key; a
 // duplicate answers 422, which we turn into the existing order), the account's FILL activities as the
 // fill statement (one journal per account, activities.ts), the trade_updates WebSocket for pushes,
-// assets for instrument rules and the market-data latest quotes (market.ts). Every request passes the
-// rate gate; keys travel only in the APCA headers and never appear in a message or a log line.
+// assets for instrument rules and the market-data latest quotes (market.ts). A bracket's exit pair goes
+// as ONE order of class `oco` (the take-profit, with the stop-loss as its leg), which Alpaca resolves
+// itself. Every request passes the rate gate; keys travel only in the APCA headers and never appear in a
+// message or a log line.
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { createRateGate, venueFetch, VenueError, type CallContext } from '../http.ts';
 import type { VenueClient, VenueEvent, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
 import { openWsStream, type WsStream } from '../wsStream.ts';
 import type { AlpacaConfig } from './config.ts';
-import type { InstrumentSource } from '../venueCapabilities.ts';
+import type { InstrumentSource, NativeOco, OcoLegs } from '../venueCapabilities.ts';
 import { createActivityJournal, ACTIVITY_PAGE } from './activities.ts';
 import { alpacaError, AlpacaOutcomeUnknown } from './errors.ts';
 import { createAlpacaMarket } from './market.ts';
-import { activitySchema, eventFromTradeUpdate, orderSchema, orderState, stateWithActivities, tradeUpdateSchema } from './parse.ts';
-import { alpacaOrderBody } from './orderBody.ts';
+import { activitySchema, eventFromTradeUpdate, orderSchema, orderState, stateWithActivities, tradeUpdateSchema, type AlpacaOrder } from './parse.ts';
+import { alpacaOcoBody, alpacaOcoSupported, alpacaOrderBody } from './orderBody.ts';
 import { isCrypto, toVenue } from './symbols.ts';
 
 export interface AlpacaClientDeps { log?: Logger; clock?: () => number }
 
-export type AlpacaClient = VenueClient & InstrumentSource & { quotes(symbols: string[]): Promise<import('../venue.ts').VenueQuote[]> };
+export type AlpacaClient = VenueClient & InstrumentSource & NativeOco & { quotes(symbols: string[]): Promise<import('../venue.ts').VenueQuote[]> };
 
 const ordersSchema = z.array(orderSchema);
 const activitiesSchema = z.array(activitySchema);
@@ -78,13 +80,76 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
     get: (operation, path, schema, api) => request(operation, 'GET', path, schema, { notFoundIsNull: true, api }),
   });
 
-  async function lookup(clientOrderId: string): Promise<VenueOrderState | null> {
-    const q = new URLSearchParams({ client_order_id: clientOrderId });
-    const fetchedAt = clock();
-    const o = await request('lookup', 'GET', `/v2/orders:by_client_order_id?${q}`, orderSchema, { clientOrderId, notFoundIsNull: true });
-    if (!o) return null;
+  // The stop leg of an OCO carries a client order id Alpaca makes up; ours is known only here: from the
+  // pair we sent or looked up, or from the leg's Alpaca id that `executions` holds since its ACK.
+  const pairOfStop = new Map<string, string>(); // our stop-loss cid → our take-profit cid
+  const legOfStop = new Map<string, string>(); // our stop-loss cid → Alpaca's id of the leg
+  const stopOfLeg = new Map<string, string>(); // Alpaca's id of the leg → our stop-loss cid
+  const bounded = (m: Map<string, string>) => { if (m.size > 100_000) m.delete(m.keys().next().value!); };
+  const learnLeg = (stopCid: string, legId: string) => {
+    legOfStop.set(stopCid, legId); stopOfLeg.set(legId, stopCid); bounded(legOfStop); bounded(stopOfLeg);
+  };
+  const ours = (s: VenueOrderState): VenueOrderState => {
+    const stopCid = stopOfLeg.get(s.venueOrderId);
+    return stopCid === undefined ? s : { ...s, clientOrderId: stopCid };
+  };
+
+  /** The order's state with its fills; `as` names a leg with our id. */
+  async function stateOf(o: AlpacaOrder, fetchedAt: number, as = o.client_order_id): Promise<VenueOrderState> {
     journal.track(o);
-    return o.filled_qty > 0 ? stateWithActivities(o, await journal.fillsOf(o, fetchedAt)) : orderState(o, [], true);
+    const s = o.filled_qty > 0 ? stateWithActivities(o, await journal.fillsOf(o, fetchedAt)) : orderState(o, [], true);
+    return as === o.client_order_id ? s : { ...s, clientOrderId: as };
+  }
+
+  const byClientId = (clientOrderId: string) =>
+    request('lookup', 'GET', `/v2/orders:by_client_order_id?${new URLSearchParams({ client_order_id: clientOrderId })}`, orderSchema, { clientOrderId, notFoundIsNull: true });
+  const byId = (id: string, clientOrderId: string, nested: boolean) =>
+    request('lookup', 'GET', `/v2/orders/${encodeURIComponent(id)}${nested ? '?nested=true' : ''}`, orderSchema, { clientOrderId, notFoundIsNull: true });
+
+  /** The stop leg of an OCO parent ("nested": the take-profit is the parent, the stop-loss its child). */
+  async function legOf(parent: AlpacaOrder, takeProfitCid: string): Promise<AlpacaOrder | null> {
+    const nested = parent.legs?.length ? parent : await byId(parent.id, takeProfitCid, true);
+    return nested?.legs?.find((l) => l.id !== parent.id) ?? null;
+  }
+
+  async function lookup(clientOrderId: string, _symbol?: string, venueOrderId?: string | null): Promise<VenueOrderState | null> {
+    const fetchedAt = clock();
+    const o = await byClientId(clientOrderId);
+    if (o) return stateOf(o, fetchedAt);
+    // Not listed under our id: a stop leg of an OCO is listed under Alpaca's.
+    const legId = legOfStop.get(clientOrderId) ?? venueOrderId ?? null;
+    if (legId !== null) {
+      const leg = await byId(legId, clientOrderId, false);
+      if (leg === null || (leg.client_order_id !== clientOrderId && leg.order_class !== 'oco')) return null;
+      if (leg.client_order_id !== clientOrderId) learnLeg(clientOrderId, leg.id);
+      return stateOf(leg, fetchedAt, clientOrderId);
+    }
+    const takeProfitCid = pairOfStop.get(clientOrderId);
+    if (takeProfitCid === undefined) return null;
+    const parent = await byClientId(takeProfitCid);
+    if (parent === null || parent.order_class !== 'oco') return null;
+    const leg = await legOf(parent, takeProfitCid);
+    if (leg === null) return null;
+    learnLeg(clientOrderId, leg.id);
+    return stateOf(leg, fetchedAt, clientOrderId);
+  }
+
+  /** Both legs of a pair: the take-profit by its id; the stop-loss as its OCO leg, or by its own id if it went alone. */
+  async function lookupOco(legs: OcoLegs): Promise<{ takeProfit: VenueOrderState | null; stopLoss: VenueOrderState | null }> {
+    const tpCid = legs.takeProfit.clientOrderId;
+    const slCid = legs.stopLoss.clientOrderId;
+    pairOfStop.set(slCid, tpCid);
+    bounded(pairOfStop);
+    const fetchedAt = clock();
+    const parent = await byClientId(tpCid);
+    if (parent === null || parent.order_class !== 'oco') {
+      return { takeProfit: parent === null ? null : await stateOf(parent, fetchedAt), stopLoss: await lookup(slCid) };
+    }
+    const leg = await legOf(parent, tpCid);
+    // The parent is listed before its leg: the pair is out, its stop not readable yet. Never "absent".
+    if (leg === null) throw new AlpacaOutcomeUnknown(venue, slCid, new Error('the OCO is listed without its stop leg'));
+    learnLeg(slCid, leg.id);
+    return { takeProfit: await stateOf(parent, fetchedAt), stopLoss: await stateOf(leg, fetchedAt, slCid) };
   }
 
   function dispatch(text: string, send: (m: unknown) => void, socket: { close(reason: string): void }): void {
@@ -97,9 +162,18 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
     if (msg.stream !== 'trade_updates') return; // listening acks and anything new
     const parsed = tradeUpdateSchema.safeParse(msg);
     if (!parsed.success) { log?.warn({ venue, issue: parsed.error.issues[0]?.message }, 'unreadable trade update skipped'); return; }
-    journal.track(parsed.data.data.order);
+    const order = parsed.data.data.order;
+    // A stop leg of an OCO not named yet (sent before a restart): the next reconciliation looks it up by
+    // the id `executions` holds, and names it from then on.
+    const stopLeg = order.group_role === 'stop_loss' || (order.order_class === 'oco' && order.type !== 'limit');
+    if (stopLeg && !stopOfLeg.has(order.id)) {
+      log?.debug({ venue, venueOrderId: order.id }, 'update of an OCO stop leg not named yet; left to the reconciliation');
+      return;
+    }
+    journal.track(order);
     const event = eventFromTradeUpdate(parsed.data);
-    for (const l of listeners) l(event);
+    const named = event.kind === 'order' ? { ...event, order: ours(event.order) } : event;
+    for (const l of listeners) l(named);
   }
 
   return {
@@ -130,22 +204,50 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
         throw e;
       }
     },
-    async cancel(clientOrderId) {
-      const found = await lookup(clientOrderId);
+    ocoSupported: alpacaOcoSupported,
+    async submitOco(legs) {
+      const tpCid = legs.takeProfit.clientOrderId;
+      const slCid = legs.stopLoss.clientOrderId;
+      pairOfStop.set(slCid, tpCid);
+      bounded(pairOfStop);
+      try {
+        const placed = await must('submitOco', 'POST', '/v2/orders', orderSchema, { body: alpacaOcoBody(legs), clientOrderId: tpCid });
+        journal.track(placed);
+        const leg = await legOf(placed, tpCid);
+        if (leg === null) throw new AlpacaOutcomeUnknown(venue, slCid, new Error('the OCO was accepted without a readable stop leg'));
+        journal.track(leg);
+        learnLeg(slCid, leg.id);
+        return { takeProfit: orderState(placed, [], false), stopLoss: { ...orderState(leg, [], false), clientOrderId: slCid } };
+      } catch (e) {
+        // The take-profit's id is taken: an earlier attempt got through (or the take-profit went alone).
+        if (e instanceof VenueError && e.code === 'VENUE_DUPLICATE') {
+          const found = await lookupOco(legs);
+          if (found.takeProfit && found.stopLoss) return { takeProfit: found.takeProfit, stopLoss: found.stopLoss };
+          throw new AlpacaOutcomeUnknown(venue, tpCid, e);
+        }
+        throw e;
+      }
+    },
+    lookupOco,
+    async cancel(clientOrderId, _symbol, venueOrderId) {
+      // Either leg of an OCO cancels both ("any remaining open order in the group is canceled").
+      const found = await lookup(clientOrderId, undefined, venueOrderId);
       if (!found) throw new VenueError('VENUE_NOT_FOUND', `${venue} cancel ${clientOrderId}: no such order`, { venue, operation: 'cancel', clientOrderId });
       if (found.status === 'NEW' || found.status === 'PARTIALLY_FILLED') {
         await request('cancel', 'DELETE', `/v2/orders/${encodeURIComponent(found.venueOrderId)}`, null, { clientOrderId });
       }
-      return (await lookup(clientOrderId)) ?? found;
+      return (await lookup(clientOrderId, undefined, venueOrderId)) ?? found;
     },
     lookup,
     async openOrders() {
       // The start of every reconciliation round: the account's fills are read here, once, for the
-      // look-ups that follow.
+      // look-ups that follow. Nested, so an OCO's stop leg comes with its parent (named ours when known).
       await journal.refresh();
-      const orders = await must('openOrders', 'GET', '/v2/orders?status=open&limit=500&direction=asc', ordersSchema);
-      for (const o of orders) journal.track(o);
-      return orders.map((o) => orderState(o, [], false));
+      const orders = await must('openOrders', 'GET', '/v2/orders?status=open&limit=500&direction=asc&nested=true', ordersSchema);
+      const all = new Map<string, AlpacaOrder>();
+      for (const o of orders) for (const x of [o, ...(o.legs ?? [])]) all.set(x.id, x);
+      for (const o of all.values()) journal.track(o);
+      return [...all.values()].map((o) => ours(orderState(o, [], false)));
     },
     instruments: (symbols) => market.instruments(symbols),
     quotes: (symbols) => market.quotes(symbols),

@@ -8,7 +8,7 @@ import { fromVenue } from './symbols.ts';
 const num = z.union([z.string(), z.number()]).transform((v) => Number(v)).pipe(z.number().finite());
 const time = z.string().transform((v) => Date.parse(v)).pipe(z.number().finite());
 
-export const orderSchema = z.object({
+const orderFields = {
   id: z.string(),
   client_order_id: z.string(),
   symbol: z.string(),
@@ -20,8 +20,16 @@ export const orderSchema = z.object({
   created_at: time,
   updated_at: time.nullable(),
   submitted_at: time.nullable(),
-});
-export type AlpacaOrder = z.output<typeof orderSchema>;
+  /** `simple` (or ""), `bracket`, `oco`, `oto`. */
+  order_class: z.string().nullish(),
+  type: z.string().nullish(),
+  /** `entry`, `take_profit`, `stop_loss` (Alpaca's changelog of 2026-10-08); absent on older answers. */
+  group_role: z.string().nullish(),
+};
+const legSchema = z.object(orderFields);
+/** `legs`: the other orders of a multi-leg order, only when asked for nested (`nested=true`), else null. */
+export const orderSchema = z.object({ ...orderFields, legs: z.array(legSchema).nullish() });
+export type AlpacaOrder = z.output<typeof legSchema> & { legs?: z.output<typeof legSchema>[] | null };
 
 export const activitySchema = z.object({
   id: z.string(),
@@ -90,6 +98,7 @@ export function orderState(o: AlpacaOrder, fills: VenueFill[], fillsComplete: bo
     quantity: o.qty ?? 0, status: statusOf(o), filledQty: o.filled_qty, fills,
     rejectReason: o.status === 'rejected' ? 'ALPACA_REJECTED' : null,
     venueTime: o.updated_at ?? o.submitted_at ?? o.created_at, ...(fillsComplete ? { fillsComplete: true } : {}),
+    ...(o.order_class === 'oco' ? { nativeOco: true } : {}),
   };
 }
 

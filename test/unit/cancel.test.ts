@@ -125,6 +125,33 @@ describe('cancel handler', () => {
   });
 });
 
+describe('cancel handler, a leg of a native OCO pair', () => {
+  const nativeVenue = (nativeOco: boolean) => {
+    const v = fakeVenue({ cancel: async () => state({ status: 'CANCELED' }), lookup: async () => state({ ...(nativeOco ? { nativeOco: true } : {}) }) });
+    Object.assign(v.client, { ocoSupported: () => true, submitOco: async () => { throw new Error('not here'); } });
+    return v;
+  };
+
+  it('given the pipeline\'s own OCO cancel of a leg the venue holds natively, then refused VENUE_MANAGED and the venue never asked to cancel', async () => {
+    const { client, calls } = nativeVenue(true);
+    const { h, lines } = handler(client, new Map([['c-1', resting()]]));
+    assert.deepEqual(await h.handleAll([request({ source: 'oco' })], []), []);
+    assert.deepEqual(calls, ['lookup c-1']);
+    assert.ok(lines.some((l) => l.includes('"code":"VENUE_MANAGED"')));
+  });
+
+  it('given an OCO cancel of a leg sent alone, or an operator\'s cancel of a native leg, then canceled as any order', async () => {
+    const alone = nativeVenue(false);
+    const a = handler(alone.client, new Map([['c-1', resting()]]));
+    assert.deepEqual((await a.h.handleAll([request({ source: 'oco' })], [])).flatMap((r) => r.reports.map((x) => x.type)), ['CANCEL']);
+    assert.deepEqual(alone.calls, ['lookup c-1', 'cancel c-1 AAPL']);
+    const native = nativeVenue(true);
+    const b = handler(native.client, new Map([['c-1', resting()]]));
+    assert.deepEqual((await b.h.handleAll([request({ source: 'ops' })], [])).flatMap((r) => r.reports.map((x) => x.type)), ['CANCEL']);
+    assert.deepEqual(native.calls, ['cancel c-1 AAPL']);
+  });
+});
+
 describe('cancel handler, a scope of orders', () => {
   it('cancels different orders concurrently and each once, keeping the requests of one order in order', async () => {
     let inFlight = 0, most = 0;

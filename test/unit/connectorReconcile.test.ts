@@ -90,4 +90,28 @@ describe('connector reconcile (pure)', () => {
     assert.deepEqual(d.reports.map((r) => [r.type, r.cumQty]), [['ACK', 0], ['PARTIAL_FILL', 3], ['CANCEL', 3]]);
     assert.equal(needsPolling(d.next), false);
   });
+
+  it('ends an order the venue shrank and then filled (an Alpaca OCO stop leg) with a CANCEL of the rest, once', () => {
+    const log: ExecutionReport[] = [];
+    let k = record(knownFromOrder(order), log, state(), 100);
+    // the venue's order is 6 now (its take-profit sibling filled 4) and fills 6
+    k = record(k, log, state({ quantity: 6, status: 'FILLED', filledQty: 6, fills: [fill('t1', 6)] }), 200);
+    assert.deepEqual(log.map((r) => [r.type, r.cumQty, r.leavesQty, r.reason]), [['ACK', 0, 10, null], ['PARTIAL_FILL', 6, 4, null], ['CANCEL', 6, 0, 'VENUE_REDUCED']]);
+    assert.equal(needsPolling(k), false);
+    record(k, log, state({ quantity: 6, status: 'FILLED', filledQty: 6, fills: [fill('t1', 6)] }), 300);
+    assert.equal(log.length, 3, 'a repeat adds nothing');
+  });
+
+  it('waits for every fill before ending a shrunk order: a FILLED push carrying only its last fill adds no CANCEL', () => {
+    const log: ExecutionReport[] = [];
+    const k = record(knownFromOrder(order), log, state({ quantity: 6, status: 'FILLED', filledQty: 6, fills: [fill('t2', 2)] }), 100);
+    assert.deepEqual(log.map((r) => r.type), ['ACK', 'PARTIAL_FILL']);
+    assert.equal(needsPolling(k), true, 'the venue says 6 filled, 2 recorded: looked up');
+  });
+
+  it('adds no CANCEL to an order filled in full', () => {
+    const log: ExecutionReport[] = [];
+    record(knownFromOrder(order), log, state({ status: 'FILLED', filledQty: 10, fills: [fill('t1', 10)] }), 100);
+    assert.deepEqual(log.map((r) => r.type), ['ACK', 'FILL']);
+  });
 });

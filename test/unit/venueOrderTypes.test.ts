@@ -4,7 +4,7 @@
 // another type.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alpacaOrderBody } from '../../connectors/alpaca/orderBody.ts';
+import { alpacaOcoBody, alpacaOcoSupported, alpacaOrderBody } from '../../connectors/alpaca/orderBody.ts';
 import { binanceOrderParams } from '../../connectors/binance/orderParams.ts';
 import { VenueError } from '../../connectors/http.ts';
 import { ibkrOrderFields } from '../../connectors/ibkr/orderLine.ts';
@@ -26,6 +26,35 @@ const refusedWith = (fn: () => unknown): string | null => {
   }
   assert.fail('expected a refusal');
 };
+
+describe('Alpaca OCO (order class oco)', () => {
+  const tp = req({ clientOrderId: 'tp1', orderType: 'LIMIT', limitPrice: 110, timeInForce: 'GTC' });
+  const sl = req({ clientOrderId: 'sl1', orderType: 'STOP', stopPrice: 95, timeInForce: 'GTC' });
+
+  it('sends an exit pair as one limit order with its take_profit and stop_loss, under the take-profit\'s id', () => {
+    assert.deepEqual(alpacaOcoBody({ takeProfit: tp, stopLoss: sl }), {
+      symbol: 'AAPL', qty: '10', side: 'sell', type: 'limit', time_in_force: 'gtc', order_class: 'oco', client_order_id: 'tp1',
+      limit_price: '110', take_profit: { limit_price: '110' }, stop_loss: { stop_price: '95' },
+    });
+    const stopLimit = alpacaOcoBody({ takeProfit: tp, stopLoss: { ...sl, orderType: 'STOP_LIMIT', limitPrice: 94.5 } });
+    assert.deepEqual(stopLimit.stop_loss, { stop_price: '95', limit_price: '94.5' });
+  });
+
+  it('takes only what Alpaca documents for oco: equities, a stop or stop-limit, day or gtc alike, whole shares, the stop a cent past the take-profit', () => {
+    assert.equal(alpacaOcoSupported({ takeProfit: tp, stopLoss: sl }), true);
+    assert.equal(alpacaOcoSupported({ takeProfit: { ...tp, symbol: 'BTCUSD' }, stopLoss: { ...sl, symbol: 'BTCUSD' } }), false, 'crypto');
+    assert.equal(alpacaOcoSupported({ takeProfit: tp, stopLoss: { ...sl, orderType: 'TRAILING_STOP', stopPrice: null, trailPercent: 1 } }), false, 'trailing stop');
+    assert.equal(alpacaOcoSupported({ takeProfit: { ...tp, timeInForce: 'DAY' }, stopLoss: sl }), false, 'different time in force');
+    assert.equal(alpacaOcoSupported({ takeProfit: { ...tp, timeInForce: 'IOC' }, stopLoss: { ...sl, timeInForce: 'IOC' } }), false, 'ioc');
+    assert.equal(alpacaOcoSupported({ takeProfit: { ...tp, quantity: 2.5 }, stopLoss: { ...sl, quantity: 2.5 } }), false, 'fractional');
+    assert.equal(alpacaOcoSupported({ takeProfit: { ...tp, limitPrice: 95 }, stopLoss: sl }), false, 'stop not below the take-profit');
+    assert.equal(alpacaOcoSupported({ takeProfit: { ...tp, limitPrice: 95.01 }, stopLoss: sl }), true, 'a cent below is enough');
+    const buyTp = { ...tp, side: 'BUY' as const, limitPrice: 90 };
+    assert.equal(alpacaOcoSupported({ takeProfit: buyTp, stopLoss: { ...sl, side: 'BUY', stopPrice: 105 } }), true, 'a buy pair closing a short');
+    assert.equal(alpacaOcoSupported({ takeProfit: buyTp, stopLoss: { ...sl, side: 'BUY', stopPrice: 89 } }), false);
+    assert.throws(() => alpacaOcoBody({ takeProfit: tp, stopLoss: { ...sl, stopPrice: 120 } }));
+  });
+});
 
 describe('Alpaca', () => {
   it('sends stop, stop_limit and trailing_stop natively', () => {

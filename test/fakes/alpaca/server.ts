@@ -13,6 +13,15 @@
 // - Rate limit: 200 requests a minute per account, x-ratelimit-* headers, 429 beyond (opt-in here,
 //   `rateLimitPerMinute`, so load tests that run several instances against one fake are unaffected).
 // - Assets: status, tradable, fractionable, min_order_size / min_trade_increment / price_increment.
+// - OCO (order_class "oco", "OCO Orders"; its two orders "work exactly the same way as the two legs of
+//   the bracket orders"): an exit pair of one side, the take-profit (type limit, limit_price from
+//   take_profit) as the parent and the stop-loss (stop, or stop_limit when stop_loss has a limit_price) as
+//   its leg, `held`, with a client_order_id Alpaca makes; time_in_force day or gtc, no extended hours, no
+//   crypto (422 40010000); the stop at least $0.01 below (sell; above for buy) the take-profit's limit and
+//   the latest quote (422 42210000); exit only (403 40310000). The POST answers the parent with `legs`;
+//   GET /v2/orders and /v2/orders/{id} with nested=true list the leg under its parent, else every order
+//   stands alone with legs null. "Once one of the exit orders is filled, the other is canceled", a
+//   partially filled take-profit leaves the stop the remaining quantity, a cancel of either cancels both.
 // Orders rest until a test fills them; nothing here is a matching engine. Submits and look-ups are
 // also counted per client order id in arrival order (connectors/submitLedger.ts) for the reliability
 // checks: resends and blind resends.
@@ -24,19 +33,22 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createSubmitLedger, type SubmitSummary } from '../../../connectors/submitLedger.ts';
 import type { FakeVenueControls } from '../../helpers/connectorSuiteTypes.ts';
 import { ACCOUNT, ASSETS, orderJson, type Activity, type Order } from './payloads.ts';
-import { orderTermsProblem } from './orderTerms.ts';
+import { ocoTerms, orderTermsProblem, stopThresholdProblem } from './orderTerms.ts';
 
-const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
+// `held`: an order lifecycle status of legs held until they are triggered (an OCO's stop-loss).
+const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled', 'held']);
 const iso = (t = Date.now()) => new Date(t).toISOString();
 const stamp = (t: string) => t.replace(/[-:TZ.]/g, '').slice(0, 17);
 
 export interface AlpacaFakeKnobs {
   /** A new order is listed by GET (by id, by client order id, lists) only this long after it was accepted. */
   listLagMs: number;
-  /** Requests to the FILL activities endpoint, and every request, so far. */
-  readonly counters: { activityRequests: number; requests: number; rateLimited: number };
+  /** Requests to the FILL activities endpoint, every request, and OCO submits that reached the books, so far. */
+  readonly counters: { activityRequests: number; requests: number; rateLimited: number; ocoSubmits: number };
   /** Latest quote a test sets for a symbol (Alpaca's form: `AAPL`, `BTC/USD`). */
   setQuote(symbol: string, q: { bp: number; bs: number; ap: number; as: number; t?: string }): void;
+  /** The client_order_id Alpaca gave the stop-loss leg of an OCO whose take-profit is this id; null if none. */
+  legOf(parentClientOrderId: string): string | null;
 }
 
 export interface AlpacaFake {
@@ -64,7 +76,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
   const sockets = new Set<WebSocket>();
   const held = new Set<ServerResponse>();
   const window: number[] = [];
-  const counters = { activityRequests: 0, requests: 0, rateLimited: 0 };
+  const counters = { activityRequests: 0, requests: 0, rateLimited: 0, ocoSubmits: 0 };
   const f = { timeoutNext: false, failNext: null as { status: number; created: boolean } | null, rateLimitNext: null as number | null, blockedUntil: 0, blockedSince: 0, limitedId: null as string | null, violations: 0, outage: false, silent: false, listLagMs: 0 };
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const wss = new WebSocketServer({ noServer: true, autoPong: false });
@@ -75,6 +87,21 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     const msg = JSON.stringify({ stream: 'trade_updates', data: { event, execution_id: randomUUID(), timestamp: iso(), ...extra, order } });
     lastEvent.set(order.client_order_id, msg);
     if (!f.silent) for (const s of sockets) s.send(Buffer.from(msg), { binary: true });
+  };
+  // OCO groups: a take-profit's stop-loss leg by the parent's id, and the parent by the leg's id.
+  const legByParent = new Map<string, Order>();
+  const parentByLeg = new Map<string, Order>();
+  const groupOf = (x: Order): Order[] => {
+    const parent = parentByLeg.get(x.id) ?? x;
+    const leg = legByParent.get(parent.id);
+    return leg ? [parent, leg] : [x];
+  };
+  // "nested=true ... nest the result to include child orders under the parent order with an array field legs".
+  const nested = (x: Order): Order => (legByParent.has(x.id) ? { ...x, legs: [legByParent.get(x.id)!] } : x);
+  const cancel = (x: Order) => {
+    x.status = 'canceled';
+    x.canceled_at = x.updated_at = iso();
+    push(nested(x), 'canceled');
   };
   const restate = (order: Order) => {
     const mine = activities.filter((a) => a.order_id === order.id);
@@ -106,6 +133,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     }
   });
 
+  // An OCO's take_profit / stop_loss are objects; every other field of the body is a string.
   app.post<{ Body: Record<string, string> }>('/v2/orders', async (req, reply) => {
     const b = req.body;
     const cid = b.client_order_id;
@@ -124,22 +152,48 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     f.failNext = null;
     if (fail && !fail.created) return reply.code(fail.status).send({ code: 50010000, message: 'internal server error' });
     if (!cid || !b.symbol || !(Number(b.qty) > 0) || !['buy', 'sell'].includes(b.side)) return reply.code(422).send({ code: 40010000, message: 'invalid order request' });
-    const refusal = orderTermsProblem(b);
+    const oco = b.order_class === 'oco' ? ocoTerms(b) : null;
+    const refusal = oco === null ? orderTermsProblem(b) : 'refusal' in oco ? oco.refusal : null;
     if (refusal !== null) return reply.code(422).send({ code: 40010000, message: refusal });
+    const terms = oco !== null && 'terms' in oco ? oco.terms : null;
+    if (terms !== null) {
+      // The base prices: the take-profit's limit, and the market (the bid for a sell, the ask for a buy).
+      const q = quotes.get(b.symbol);
+      const market = q ? (b.side === 'sell' ? q.bp : q.ap) : 0;
+      const low = stopThresholdProblem(b.side, Number(terms.stopPrice), [Number(terms.takeProfitLimit), ...(market > 0 ? [market] : [])]);
+      if (low !== null) return reply.code(422).send({ code: 42210000, message: low });
+      // "currently only exit order is supported": a sell needs a long position of qty, a buy a short one.
+      if ((b.side === 'sell' ? 1 : -1) * positionQty(b.symbol) < Number(b.qty)) return reply.code(403).send({ code: 40310000, message: 'insufficient qty available for order' });
+    }
     ledger.record(cid, 'submit', ++arrival);
     if (byCid.has(cid)) return reply.code(422).send({ code: 40010001, message: 'client_order_id must be unique' });
     const now = iso();
-    const order = {
-      ...orderJson({ id: randomUUID(), cid, symbol: b.symbol, qty: b.qty, side: b.side, type: b.type, tif: b.time_in_force, limit: b.limit_price ?? null, now }),
+    const order: Order = {
+      ...orderJson({ id: randomUUID(), cid, symbol: b.symbol, qty: b.qty, side: b.side, type: b.type, tif: b.time_in_force, limit: terms?.takeProfitLimit ?? b.limit_price ?? null, now }),
       stop_price: b.stop_price ?? null, trail_price: b.trail_price ?? null, trail_percent: b.trail_percent ?? null,
     };
     orders.set(order.id, order);
     byCid.set(cid, [order]);
     listedAt.set(order.id, Date.now() + f.listLagMs);
-    push(order, 'new');
+    if (terms !== null) {
+      // The stop-loss: its own id and client_order_id, the parent's side, qty and time in force, held.
+      const leg: Order = {
+        ...orderJson({ id: randomUUID(), cid: randomUUID(), symbol: b.symbol, qty: b.qty, side: b.side, type: terms.stopLimit === null ? 'stop' : 'stop_limit', tif: b.time_in_force, limit: terms.stopLimit, now }),
+        stop_price: terms.stopPrice, status: 'held', order_class: 'oco',
+      };
+      order.order_class = 'oco';
+      orders.set(leg.id, leg);
+      byCid.set(leg.client_order_id, [leg]);
+      listedAt.set(leg.id, Date.now() + f.listLagMs);
+      legByParent.set(order.id, leg);
+      parentByLeg.set(leg.id, order);
+      counters.ocoSubmits += 1;
+    }
+    // A held leg is not routed, so it has no `new` of its own: it rides in its parent's legs.
+    push(nested(order), 'new');
     if (fail) return reply.code(fail.status).send({ code: 50010000, message: 'internal server error' });
     if (f.timeoutNext) { f.timeoutNext = false; reply.hijack(); held.add(reply.raw); return reply; }
-    return order;
+    return nested(order);
   });
   const notFound = { code: 40410000, message: 'order not found' };
   app.get<{ Querystring: { client_order_id?: string } }>('/v2/orders::by_client_order_id', async (req, reply) => {
@@ -147,19 +201,26 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     const order = byCid.get(req.query.client_order_id ?? '')?.[0];
     return order && listed(order) ? order : reply.code(404).send(notFound);
   });
-  app.get<{ Querystring: { status?: string } }>('/v2/orders', async (req) =>
-    [...orders.values()].filter((x) => listed(x) && (req.query.status !== 'open' || OPEN.has(x.status))));
-  app.get<{ Params: { id: string } }>('/v2/orders/:id', async (req, reply) => {
+  // "Each order of the group is reported as an independent order ... if you specify additional parameter
+  // nested=true, the order response will nest the result to include child orders under the parent order";
+  // nested, a group is listed (as its parent) when any of its orders passes the status filter.
+  app.get<{ Querystring: { status?: string; nested?: string } }>('/v2/orders', async (req) => {
+    const passes = (x: Order) => req.query.status !== 'open' || OPEN.has(x.status);
+    const all = [...orders.values()].filter(listed);
+    if (req.query.nested !== 'true') return all.filter(passes);
+    return all.filter((x) => !parentByLeg.has(x.id) && groupOf(x).some(passes)).map(nested);
+  });
+  app.get<{ Params: { id: string }; Querystring: { nested?: string } }>('/v2/orders/:id', async (req, reply) => {
     const x = orders.get(req.params.id);
-    return x && listed(x) ? x : reply.code(404).send(notFound);
+    if (!x || !listed(x)) return reply.code(404).send(notFound);
+    return req.query.nested === 'true' ? nested(x) : x;
   });
   app.delete<{ Params: { id: string } }>('/v2/orders/:id', async (req, reply) => {
     const order = orders.get(req.params.id);
     if (!order) return reply.code(404).send(notFound);
     if (!OPEN.has(order.status)) return reply.code(422).send({ code: 42210000, message: 'order is not cancelable' });
-    order.status = 'canceled';
-    order.canceled_at = order.updated_at = iso();
-    push(order, 'canceled');
+    // "If any one of the orders is canceled, any remaining open order in the group is canceled."
+    for (const x of [order, ...groupOf(order).filter((y) => y !== order)]) if (OPEN.has(x.status)) cancel(x);
     return reply.code(204).send();
   });
   app.get<{ Querystring: { after?: string; until?: string; direction?: string; page_size?: string; page_token?: string } }>('/v2/account/activities/FILL', async (req, reply) => {
@@ -233,7 +294,10 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     async submitsReceived(cid) { return submits.get(cid) ?? 0; },
     async fill(cid, quantity) {
       const order = orderOf(cid);
-      const price = Number(order.limit_price ?? 175.5);
+      const group = groupOf(order);
+      if (group.length > 1 && order.status === 'canceled') throw new Error(`alpaca fake: ${cid} of an OCO is canceled and cannot fill (a test bug)`);
+      const parent = parentByLeg.get(order.id);
+      const price = Number(order.limit_price ?? (parent ? order.stop_price : null) ?? 175.5);
       const time = iso();
       const cum = Number(order.filled_qty) + quantity;
       const done = cum >= Number(order.qty);
@@ -246,7 +310,17 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
       restate(order);
       order.status = done ? 'filled' : 'partially_filled';
       if (done) order.filled_at = time;
-      push(order, done ? 'fill' : 'partial_fill', { timestamp: time, price: String(price), qty: String(quantity), position_qty: String(positionQty(String(order.symbol))) });
+      const leg = legByParent.get(order.id);
+      // "If the take-profit order is partially filled, the stop-loss order will be adjusted to the remaining quantity."
+      if (leg && !done && OPEN.has(leg.status)) {
+        leg.qty = String(Number(order.qty) - cum);
+        leg.updated_at = iso();
+      }
+      push(nested(order), done ? 'fill' : 'partial_fill', { timestamp: time, price: String(price), qty: String(quantity), position_qty: String(positionQty(String(order.symbol))) });
+      // "Once one of the exit orders is filled, the other is canceled": the stop once the take-profit is
+      // done, the take-profit's remainder once the stop triggers and fills at all.
+      if (leg && done && OPEN.has(leg.status)) cancel(leg);
+      if (parent && OPEN.has(parent.status)) cancel(parent);
       return { ref: a.id, price };
     },
     async repeatLastEvent(cid) {
@@ -271,6 +345,10 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
       set listLagMs(v: number) { f.listLagMs = v; },
       counters,
       setQuote(sym, q) { quotes.set(sym, { ...q, t: q.t ?? iso() }); },
+      legOf(parentCid) {
+        const parent = byCid.get(parentCid)?.[0];
+        return (parent && legByParent.get(parent.id)?.client_order_id) ?? null;
+      },
     },
     submits: () => ledger.summary(),
     activitiesOf: (cid) => activities.filter((a) => a.order_id === byCid.get(cid)?.[0]?.id),

@@ -1,0 +1,92 @@
+// What the native-OCO tests share (binanceOco, alpacaOco): topics on the real Kafka and registry, tails of
+// `orders`, `executions` and `cancel-requests`, a producer of entries, the brackets processor, and a
+// connector runtime for the venue under test (restartable, as a crash would). The venue's fake and its
+// client come from the test.
+import type { Producer } from 'kafkajs';
+import type { VenueClient } from '../../connectors/venue.ts';
+import { createConnectorRuntime } from '../../connectors/runtime.ts';
+import { createCodec, type RecordName } from '../../schemas/codec.ts';
+import { createHlc } from '../../schemas/hlc.ts';
+import { topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../../schemas/topics.ts';
+import type { CancelRequest, ExecutionReport, Order } from '../../schemas/types.ts';
+import { createBracketsProcessor } from '../../streams/brackets/processor.ts';
+import { accountHeaders } from '../../streams/runtime/consume.ts';
+import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
+import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
+import { startTail, type Tail } from '../../streams/runtime/tail.ts';
+import { ensureTopics } from '../../streams/runtime/topics.ts';
+import { isolatedEnv, testKafka, testLog, waitFor } from './env.ts';
+
+export type BracketsRig = Awaited<ReturnType<typeof startBracketsRig>>;
+
+export async function startBracketsRig(venue: string) {
+  const env = isolatedEnv();
+  const runtimeEnv = loadRuntimeEnv(env);
+  const kafka = testKafka(env);
+  const codec = createCodec(runtimeEnv.SCHEMA_REGISTRY_URL);
+  const hlc = createHlc();
+  const log = testLog();
+  const orders: Order[] = [];
+  const executions: ExecutionReport[] = [];
+  const cancels: { request: CancelRequest; offset: string; partition: number }[] = [];
+  const topics: Topics = topicNames(env.TOPIC_PREFIX);
+  const group = `${env.TOPIC_PREFIX}connector-${venue}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  try { await ensureTopics(admin, topics, runtimeEnv.TOPIC_PARTITIONS); } finally { await admin.disconnect(); }
+  for (const k of Object.keys(topics) as TopicKey[]) await codec.register(topics[k], TOPIC_SCHEMA[k] as RecordName);
+  const tails: Tail[] = [
+    await startTail(kafka, [topics.orders], async (_t, m) => { orders.push(await codec.decode('Order', m.value!)); }),
+    await startTail(kafka, [topics.executions], async (_t, m) => { executions.push(await codec.decode('ExecutionReport', m.value!)); }),
+    await startTail(kafka, [topics.cancelRequests], async (_t, m, partition) => { cancels.push({ request: await codec.decode('CancelRequest', m.value!), offset: m.offset, partition }); }),
+  ];
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
+  await producer.connect();
+  const brackets = createBracketsProcessor({ kafka, codec, log, hlc, topics, groupId: `${env.TOPIC_PREFIX}brackets`, transactionalIdBase: `${env.TOPIC_PREFIX}brackets` });
+  await brackets.start();
+  let runtime: ReturnType<typeof createConnectorRuntime> | null = null;
+
+  const reports = (o: Order, type: ExecutionReport['type']) => executions.filter((e) => e.orderId === o.orderId && e.type === type);
+
+  return {
+    kafka, codec, hlc, log, topics, orders, executions, cancels, group, reports,
+    /** Starts (again) the venue's connector runtime on `client`; a running one is stopped first. */
+    async startConnector(client: VenueClient): Promise<void> {
+      await runtime?.stop();
+      runtime = createConnectorRuntime({
+        kafka, codec, log, hlc, topics, client, groupId: group, transactionalId: `${group}-0`,
+        tickMs: 100, reconcileIntervalMs: 800, submitAttempts: 6, backoffMs: 50, maxBackoffMs: 1_000,
+      });
+      await runtime.start();
+    },
+    async send(order: Order): Promise<void> {
+      await producer.send({ topic: topics.orders, acks: -1, messages: [{ key: order.orderId, value: codec.encode(topics.orders, order), headers: accountHeaders(order.account) }] });
+    },
+    /** The entry's two exits once they are on `orders`. */
+    exitsOf: (entry: Order) => waitFor('the two exits on orders', async () => {
+      const exits = orders.filter((o) => o.parentOrderId === entry.orderId);
+      const tp = exits.find((o) => o.exitRole === 'TAKE_PROFIT');
+      const sl = exits.find((o) => o.exitRole === 'STOP_LOSS');
+      return tp && sl ? { tp, sl } : null;
+    }, 30_000, 50),
+    /** The brackets processor's `oco` cancel request for `sibling`, once the connector has read past it. */
+    async ocoCancelHandled(sibling: Order): Promise<void> {
+      const request = await waitFor('the oco cancel request', async () => cancels.find((c) => c.request.source === 'oco' && c.request.orderId === sibling.orderId), 30_000, 50);
+      const a = kafka.admin();
+      await a.connect();
+      try {
+        await waitFor('the connector past the oco cancel request', async () => {
+          const [t] = await a.fetchOffsets({ groupId: group, topics: [topics.cancelRequests] });
+          const p = t.partitions.find((x) => x.partition === request.partition);
+          return p !== undefined && BigInt(p.offset) > BigInt(request.offset);
+        }, 30_000, 100);
+      } finally { await a.disconnect(); }
+    },
+    async stop(): Promise<void> {
+      await brackets.stop();
+      await runtime?.stop();
+      await producer.disconnect();
+      for (const t of tails) await t.stop();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+// Issue 17 item 2 at Alpaca: a bracket's exits as ONE order of class `oco`. On the real Kafka and
+// registry, the brackets processor and the Alpaca connector runtime against the local Alpaca fake
+// (test/fakes/alpaca/, written from Alpaca's "OCO Orders" and "Bracket Orders" documentation): the
+// take-profit is the order, the stop-loss its leg under an id Alpaca makes up, which the connector names
+// ours. A partly filled take-profit shrinks the stop (the pipeline's own OCO cancel leaves it alone), a
+// filled leg cancels the other at the venue, a restarted connector finds the leg by the id `executions`
+// holds, and an OCO whose answer never comes is looked up as a pair, never sent twice. Seen failing with
+// ORDER_ROUTER_FAULT=blind-resend (look-ups that never ask the venue): the last test counts 2 OCO requests.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createAlpacaClient } from '../../connectors/alpaca/client.ts';
+import { parseAlpacaConfig } from '../../connectors/alpaca/config.ts';
+import type { Order } from '../../schemas/types.ts';
+import { clientOrderIdFor } from '../../streams/decide/decide.ts';
+import { foldPositions } from '../../streams/positions/fold.ts';
+import { startAlpacaFake, type AlpacaFake } from '../fakes/alpaca/server.ts';
+import { startBracketsRig, type BracketsRig } from '../helpers/bracketsRig.ts';
+import { waitFor } from '../helpers/env.ts';
+
+const keyId = 'PKTEST0000000000OCO1';
+const secretKey = 'alpaca-oco-test-secret-0000000000000000';
+
+describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
+  let rig: BracketsRig;
+  let fake: AlpacaFake;
+  const startConnector = () => rig.startConnector(createAlpacaClient(parseAlpacaConfig({ baseUrl: fake.url, keyId, secretKey, timeoutMs: 300, reconnectMs: 100, pingMs: 1_000 }), { log: rig.log }));
+  const reports: BracketsRig['reports'] = (o, type) => rig.reports(o, type);
+
+  before(async () => {
+    rig = await startBracketsRig('alpaca');
+    fake = await startAlpacaFake({ keyId, secretKey });
+    await startConnector();
+  });
+
+  after(async () => {
+    await rig?.stop();
+    await fake?.stop();
+  });
+
+  /** A limit buy of 10 AAPL at 100 with a take-profit at 110 and a stop at 95, filled by the test at the fake. */
+  async function filledEntry(): Promise<Order> {
+    const orderId = randomUUID();
+    const entry: Order = {
+      orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), account: `ACC-${orderId.slice(0, 8)}`, strategy: 'oco', symbol: 'AAPL', venue: 'alpaca',
+      side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 100, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null,
+      takeProfit: { orderType: 'LIMIT', price: 110, percent: null, amount: null, limitPrice: null },
+      stopLoss: { orderType: 'STOP', price: 95, percent: null, amount: null, limitPrice: null },
+      parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: rig.hlc.now(),
+    };
+    await rig.send(entry);
+    await waitFor('the entry acknowledged', async () => reports(entry, 'ACK').length > 0, 30_000, 50);
+    await fake.controls.fill(entry.clientOrderId, 10);
+    return entry;
+  }
+  const exitsOf = async (entry: Order) => {
+    const { tp, sl } = await rig.exitsOf(entry);
+    await waitFor('the two exits acknowledged', async () => reports(tp, 'ACK').length > 0 && reports(sl, 'ACK').length > 0, 30_000, 50);
+    return { tp, sl };
+  };
+  const positionOf = (account: string) => [...foldPositions(rig.executions.filter((e) => e.account === account)).values()].find((p) => p.symbol === 'AAPL')?.quantity ?? 0;
+
+  it('sends both exits as one OCO; a partial take-profit shrinks the stop, which the pipeline leaves alone; the stop then fills and the venue cancels the rest', async () => {
+    const ocoBefore = fake.knobs.counters.ocoSubmits;
+    const entry = await filledEntry();
+    const { tp, sl } = await exitsOf(entry);
+    assert.equal(fake.knobs.counters.ocoSubmits - ocoBefore, 1, 'one OCO request');
+    const leg = fake.knobs.legOf(tp.clientOrderId);
+    assert.ok(leg, 'the stop is the leg of the take-profit');
+    assert.notEqual(leg, sl.clientOrderId, 'under an id of Alpaca\'s own');
+    assert.equal(reports(sl, 'ACK')[0].venueOrderId !== null, true);
+
+    await fake.controls.fill(tp.clientOrderId, 4);
+    await waitFor('the partial take-profit recorded', async () => reports(tp, 'PARTIAL_FILL').length > 0, 30_000, 50);
+    await rig.ocoCancelHandled(sl);
+    assert.equal(reports(sl, 'CANCEL').length, 0, 'the stop left working: the venue shrank it to what is still held');
+
+    await fake.controls.fill(leg, 6);
+    await waitFor('the stop filled and the take-profit canceled by the venue', async () => reports(sl, 'CANCEL').length > 0 && reports(tp, 'CANCEL').length > 0, 30_000, 50);
+    assert.deepEqual(reports(sl, 'PARTIAL_FILL').map((e) => [e.lastQty, e.leavesQty]), [[6, 4]]);
+    assert.deepEqual(reports(sl, 'CANCEL').map((e) => [e.cumQty, e.reason]), [[6, 'VENUE_REDUCED']], 'the 4 the venue took off the stop end with one CANCEL');
+    assert.deepEqual(reports(tp, 'CANCEL').map((e) => e.cumQty), [4]);
+    await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);
+  });
+
+  it('a take-profit filled in full: the venue cancels the stop, one CANCEL on executions', async () => {
+    const entry = await filledEntry();
+    const { tp, sl } = await exitsOf(entry);
+    await fake.controls.fill(tp.clientOrderId, 10);
+    await waitFor('the take-profit filled, the stop canceled', async () => reports(tp, 'FILL').length > 0 && reports(sl, 'CANCEL').length > 0, 30_000, 50);
+    await rig.ocoCancelHandled(sl);
+    assert.equal(reports(sl, 'CANCEL').length, 1, 'exactly one CANCEL for the stop');
+    assert.equal(reports(tp, 'CANCEL').length, 0);
+  });
+
+  it('a connector restarted after the pair was placed names the stop leg again and records its fill once', async () => {
+    const entry = await filledEntry();
+    const { tp, sl } = await exitsOf(entry);
+    await startConnector(); // the running one stopped first: its map of legs is gone
+    const leg = fake.knobs.legOf(tp.clientOrderId)!;
+    await fake.controls.fill(leg, 10);
+    await waitFor('the stop\'s fill and the take-profit\'s cancel recorded', async () => reports(sl, 'FILL').length > 0 && reports(tp, 'CANCEL').length > 0, 30_000, 50);
+    await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);
+    assert.equal(reports(sl, 'FILL').length, 1);
+    assert.equal(reports(sl, 'ACK').length, 1);
+  });
+
+  it('an OCO request whose answer never comes is looked up as a pair, not sent again', async () => {
+    const entry = await filledEntry();
+    const ocoBefore = fake.knobs.counters.ocoSubmits;
+    await fake.controls.timeoutNextSubmit(); // the next POST is booked and never answered: the exits' OCO
+    const { tp, sl } = await exitsOf(entry);
+    assert.equal(fake.knobs.counters.ocoSubmits - ocoBefore, 1, 'one OCO for the pair');
+    assert.equal(await fake.controls.submitsReceived(tp.clientOrderId), 1, 'one POST with the take-profit\'s id');
+    assert.equal(reports(tp, 'ACK').length, 1);
+    assert.equal(reports(sl, 'ACK').length, 1);
+    assert.equal(reports(tp, 'REJECT').length + reports(sl, 'REJECT').length, 0);
+  });
+});
