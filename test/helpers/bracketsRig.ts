@@ -62,6 +62,17 @@ export async function startBracketsRig(venue: string) {
     async send(order: Order): Promise<void> {
       await producer.send({ topic: topics.orders, acks: -1, messages: [{ key: order.orderId, value: codec.encode(topics.orders, order), headers: accountHeaders(order.account) }] });
     },
+    /** An order and cancel requests in one Kafka transaction, as decide writes an `exit`. */
+    async sendInOneTransaction(order: Order, requests: readonly CancelRequest[]): Promise<void> {
+      const p = kafka.producer({ transactionalId: `${group}-test-${order.orderId}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: AccountPartitioner });
+      await p.connect();
+      try {
+        const txn = await p.transaction();
+        await txn.send({ topic: topics.orders, messages: [{ key: order.orderId, value: codec.encode(topics.orders, order), headers: accountHeaders(order.account) }] });
+        await txn.send({ topic: topics.cancelRequests, messages: requests.map((r) => ({ key: r.orderId, value: codec.encode(topics.cancelRequests, r), headers: accountHeaders(r.account) })) });
+        await txn.commit();
+      } finally { await p.disconnect(); }
+    },
     /** The entry's two exits once they are on `orders`. */
     exitsOf: (entry: Order) => waitFor('the two exits on orders', async () => {
       const exits = orders.filter((o) => o.parentOrderId === entry.orderId);

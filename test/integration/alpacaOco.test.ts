@@ -4,14 +4,15 @@
 // take-profit is the order, the stop-loss its leg under an id Alpaca makes up, which the connector names
 // ours. A partly filled take-profit shrinks the stop (the pipeline's own OCO cancel leaves it alone), a
 // filled leg cancels the other at the venue, a restarted connector finds the leg by the id `executions`
-// holds, and an OCO whose answer never comes is looked up as a pair, never sent twice. Seen failing with
+// holds, an `exit` gets the pair canceled before its sell (Alpaca refuses a closing order beyond the
+// shares open orders hold), and an OCO whose answer never comes is looked up as a pair, never sent twice. Seen failing with
 // ORDER_ROUTER_FAULT=blind-resend (look-ups that never ask the venue): the last test counts 2 OCO requests.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createAlpacaClient } from '../../connectors/alpaca/client.ts';
 import { parseAlpacaConfig } from '../../connectors/alpaca/config.ts';
-import type { Order } from '../../schemas/types.ts';
+import type { CancelRequest, Order } from '../../schemas/types.ts';
 import { clientOrderIdFor } from '../../streams/decide/decide.ts';
 import { foldPositions } from '../../streams/positions/fold.ts';
 import { startAlpacaFake, type AlpacaFake } from '../fakes/alpaca/server.ts';
@@ -103,6 +104,27 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
     await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);
     assert.equal(reports(sl, 'FILL').length, 1);
     assert.equal(reports(sl, 'ACK').length, 1);
+  });
+
+  it('an exit (a closing sell and the cancels of the resting pair, one transaction): the pair is canceled first, so the sell is not refused for shares the pair holds', async () => {
+    const entry = await filledEntry();
+    const { tp, sl } = await exitsOf(entry);
+    const orderId = randomUUID();
+    const close: Order = {
+      ...entry, orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), side: 'SELL', orderType: 'MARKET',
+      limitPrice: null, timeInForce: 'IOC', takeProfit: null, stopLoss: null, createdAt: Date.now(), hlc: rig.hlc.now(),
+    };
+    const cancel = (o: Order): CancelRequest => ({
+      requestId: `exit|${orderId}|${o.orderId}`, orderId: o.orderId, clientOrderId: o.clientOrderId, account: o.account, venue: 'alpaca', symbol: o.symbol,
+      source: 'alert', actor: 'oco', reason: 'exit', requestedAt: Date.now(), hlc: rig.hlc.now(),
+    });
+    // As decide writes an `exit`: the closing order and the cancels of the bracket's exits in one transaction.
+    await rig.sendInOneTransaction(close, [cancel(tp), cancel(sl)]);
+    await waitFor('the closing sell answered', async () => reports(close, 'ACK').length + reports(close, 'REJECT').length > 0, 30_000, 50);
+    assert.deepEqual(reports(close, 'REJECT').map((e) => e.reason), [], 'not refused for shares the pair held');
+    await waitFor('both exits canceled', async () => reports(tp, 'CANCEL').length > 0 && reports(sl, 'CANCEL').length > 0, 30_000, 50);
+    await fake.controls.fill(close.clientOrderId, 10);
+    await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);
   });
 
   it('an OCO request whose answer never comes is looked up as a pair, not sent again', async () => {

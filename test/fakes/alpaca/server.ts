@@ -22,6 +22,8 @@
 //   GET /v2/orders and /v2/orders/{id} with nested=true list the leg under its parent, else every order
 //   stands alone with legs null. "Once one of the exit orders is filled, the other is canceled", a
 //   partially filled take-profit leaves the stop the remaining quantity, a cancel of either cancels both.
+// - Shares held for orders: while open orders that close a position hold some of it, an order closing more
+//   than the rest is refused (403 40310000, "insufficient qty available for order").
 // Orders rest until a test fills them; nothing here is a matching engine. Submits and look-ups are
 // also counted per client order id in arrival order (connectors/submitLedger.ts) for the reliability
 // checks: resends and blind resends.
@@ -88,6 +90,10 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     lastEvent.set(order.client_order_id, msg);
     if (!f.silent) for (const s of sockets) s.send(Buffer.from(msg), { binary: true });
   };
+  /** What the open orders of this side hold (an OCO once, by its parent): its remaining quantity. */
+  const heldFor = (sym: string, side: string) => [...orders.values()]
+    .filter((x) => x.symbol === sym && x.side === side && OPEN.has(x.status) && !parentByLeg.has(x.id))
+    .reduce((s, x) => s + Number(x.qty) - Number(x.filled_qty), 0);
   // OCO groups: a take-profit's stop-loss leg by the parent's id, and the parent by the leg's id.
   const legByParent = new Map<string, Order>();
   const parentByLeg = new Map<string, Order>();
@@ -164,6 +170,14 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
       if (low !== null) return reply.code(422).send({ code: 42210000, message: low });
       // "currently only exit order is supported": a sell needs a long position of qty, a buy a short one.
       if ((b.side === 'sell' ? 1 : -1) * positionQty(b.symbol) < Number(b.qty)) return reply.code(403).send({ code: 40310000, message: 'insufficient qty available for order' });
+    }
+    // "even if you had an open position, you would not be able to submit two conditional closing orders
+    // since Alpaca's system would view one of the two orders as exceeding the available position quantity":
+    // while open closing orders hold shares, an order that closes more than the rest is refused.
+    const reserved = heldFor(b.symbol, b.side);
+    const closable = (b.side === 'sell' ? 1 : -1) * positionQty(b.symbol);
+    if (reserved > 0 && closable > 0 && Number(b.qty) > closable - reserved) {
+      return reply.code(403).send({ code: 40310000, message: `insufficient qty available for order (requested: ${b.qty}, available: ${Math.max(0, closable - reserved)})` });
     }
     ledger.record(cid, 'submit', ++arrival);
     if (byCid.has(cid)) return reply.code(422).send({ code: 40010001, message: 'client_order_id must be unique' });
