@@ -94,6 +94,22 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
     return stopCid === undefined ? s : { ...s, clientOrderId: stopCid };
   };
 
+  // Ids this process has posted. A resend follows an unknown outcome, and its refusal may come from what
+  // the first attempt placed (the shares it holds: "insufficient qty available"; a stop the market has
+  // since passed): it proves nothing, so it stays unknown until a look-up finds the order.
+  const posted = new Set<string>();
+  async function post(operation: string, body: Record<string, unknown>, clientOrderId: string): Promise<AlpacaOrder> {
+    const again = posted.has(clientOrderId);
+    posted.add(clientOrderId);
+    if (posted.size > 100_000) posted.delete(posted.values().next().value!);
+    try {
+      return await must(operation, 'POST', '/v2/orders', orderSchema, { body, clientOrderId });
+    } catch (e) {
+      if (again && e instanceof VenueError && e.code === 'VENUE_REJECTED') throw new AlpacaOutcomeUnknown(venue, clientOrderId, e, 'a resend was refused, and the first attempt may hold what it lacks');
+      throw e;
+    }
+  }
+
   /** The order's state with its fills; `as` names a leg with our id. */
   async function stateOf(o: AlpacaOrder, fetchedAt: number, as = o.client_order_id): Promise<VenueOrderState> {
     journal.track(o);
@@ -190,7 +206,7 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
     async submit(order: VenueOrderRequest) {
       const body = alpacaOrderBody(venue, order);
       try {
-        const placed = await must('submit', 'POST', '/v2/orders', orderSchema, { body, clientOrderId: order.clientOrderId });
+        const placed = await post('submit', body, order.clientOrderId);
         journal.track(placed);
         return orderState(placed, [], false);
       } catch (e) {
@@ -211,7 +227,7 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
       pairOfStop.set(slCid, tpCid);
       bounded(pairOfStop);
       try {
-        const placed = await must('submitOco', 'POST', '/v2/orders', orderSchema, { body: alpacaOcoBody(legs), clientOrderId: tpCid });
+        const placed = await post('submitOco', alpacaOcoBody(legs), tpCid);
         journal.track(placed);
         const leg = await legOf(placed, tpCid);
         if (leg === null) throw new AlpacaOutcomeUnknown(venue, slCid, new Error('the OCO was accepted without a readable stop leg'));

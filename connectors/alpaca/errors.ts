@@ -8,8 +8,8 @@ import { retryAfterMs, VenueError, type CallContext } from '../http.ts';
  * REJECT; a resend can only meet the same refusal. The same code as IBKR's and MT5's.
  */
 export class AlpacaOutcomeUnknown extends VenueError {
-  constructor(venue: string, clientOrderId: string, cause: unknown) {
-    super('VENUE_OUTCOME_UNKNOWN', `${venue} submit ${clientOrderId}: the id is taken but no order with it is listed yet; outcome unknown`, {
+  constructor(venue: string, clientOrderId: string, cause: unknown, why = 'the id is taken but no order with it is listed yet') {
+    super('VENUE_OUTCOME_UNKNOWN', `${venue} submit ${clientOrderId}: ${why}; outcome unknown`, {
       venue, operation: 'submit', clientOrderId, retriable: true, cause,
     });
     this.name = 'AlpacaOutcomeUnknown';

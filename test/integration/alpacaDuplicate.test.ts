@@ -1,6 +1,7 @@
 // A submit refused as a duplicate client_order_id, whose look-up then finds nothing (the order is not
 // listed yet), is an order that may be live: retriable VENUE_OUTCOME_UNKNOWN, never a refusal the
-// runtime would record as a REJECT; once listed, the look-up settles it and nothing was sent twice.
+// runtime would record as a REJECT; once listed, the look-up settles it and nothing was sent twice. So is
+// a resend refused for what the first attempt holds.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,5 +38,23 @@ describe('alpaca duplicate id with an empty look-up', () => {
     const found = await client.lookup(order.clientOrderId);
     assert.deepEqual([found?.status, found?.clientOrderId], ['NEW', order.clientOrderId]);
     assert.equal(await fake.controls.ordersCreated(order.clientOrderId), 1);
+  });
+
+  it('a resend refused for what the first attempt holds (a closing sell: "insufficient qty available") is an unknown outcome too, not a REJECT', async () => {
+    await fake.controls.fill(order.clientOrderId, 3); // long 3
+    const sell: VenueOrderRequest = { ...order, clientOrderId: 'al-dup-sell-1', side: 'SELL', limitPrice: 180 };
+    fake.knobs.listLagMs = 1_500;
+    try {
+      await fake.controls.timeoutNextSubmit();
+      await assert.rejects(client.submit(sell), (e: { code?: string }) => e.code === 'VENUE_TIMEOUT');
+      assert.equal(await client.lookup(sell.clientOrderId), null, 'not listed yet');
+      const err = await client.submit(sell).then(() => null, (e: unknown) => e as { code: string; message: string });
+      assert.ok(err, 'the resend is refused: the first sell holds the 3 shares');
+      assert.equal(err.code, 'VENUE_OUTCOME_UNKNOWN', err.message);
+      assert.equal(isRetriable(err), true);
+      await sleep(1_500);
+      assert.equal((await client.lookup(sell.clientOrderId))?.status, 'NEW', 'the first sell, once listed');
+      assert.equal(await fake.controls.ordersCreated(sell.clientOrderId), 1);
+    } finally { fake.knobs.listLagMs = 0; }
   });
 });

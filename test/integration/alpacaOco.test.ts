@@ -127,6 +127,21 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
     await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);
   });
 
+  it('an OCO answer lost while Alpaca does not list the pair yet: the resend\'s refusal (the shares the pair holds) proves nothing, the pair is settled once listed, one pair at the venue', async () => {
+    const entry = await filledEntry();
+    const ocoBefore = fake.knobs.counters.ocoSubmits;
+    fake.knobs.listLagMs = 1_500;
+    try {
+      await fake.controls.timeoutNextSubmit();
+      const { tp, sl } = await exitsOf(entry);
+      assert.equal(fake.knobs.counters.ocoSubmits - ocoBefore, 1, 'one pair at the venue');
+      assert.ok(await fake.controls.submitsReceived(tp.clientOrderId) >= 2, 'sent again while not listed, and refused');
+      assert.equal(reports(tp, 'ACK').length, 1);
+      assert.equal(reports(sl, 'ACK').length, 1);
+      assert.equal(reports(tp, 'REJECT').length + reports(sl, 'REJECT').length, 0);
+    } finally { fake.knobs.listLagMs = 0; }
+  });
+
   it('an OCO request whose answer never comes is looked up as a pair, not sent again', async () => {
     const entry = await filledEntry();
     const ocoBefore = fake.knobs.counters.ocoSubmits;
