@@ -257,11 +257,15 @@ export function createAlpacaClient(config: AlpacaConfig, { log, clock = Date.now
     lookup,
     async openOrders() {
       // The start of every reconciliation round: the account's fills are read here, once, for the
-      // look-ups that follow. Nested, so an OCO's stop leg comes with its parent (named ours when known).
+      // look-ups that follow. Nested, so an OCO's stop leg comes with its parent: named ours when known, else
+      // left out (the parent stands for the pair; the runtime looks our stop up by the id its ACK holds).
       await journal.refresh();
       const orders = await must('openOrders', 'GET', '/v2/orders?status=open&limit=500&direction=asc&nested=true', ordersSchema);
       const all = new Map<string, AlpacaOrder>();
-      for (const o of orders) for (const x of [o, ...(o.legs ?? [])]) all.set(x.id, x);
+      for (const o of orders) {
+        all.set(o.id, o);
+        for (const leg of o.legs ?? []) if (stopOfLeg.has(leg.id)) all.set(leg.id, leg);
+      }
       for (const o of all.values()) journal.track(o);
       return [...all.values()].map((o) => ours(orderState(o, [], false)));
     },
