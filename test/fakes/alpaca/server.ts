@@ -24,7 +24,8 @@
 //   partially filled take-profit leaves the stop the remaining quantity, a cancel of either cancels both.
 // - Shares held for orders: while open orders that close a position hold some of it, an order closing more
 //   than the rest is refused (403 40310000, "insufficient qty available for order").
-// Orders rest until a test fills them; nothing here is a matching engine. Submits and look-ups are
+// The account itself (orders, fills, positions, OCO groups and what fills and cancels do to them) is
+// book.ts. Orders rest until a test fills them; nothing here is a matching engine. Submits and look-ups are
 // also counted per client order id in arrival order (connectors/submitLedger.ts) for the reliability
 // checks: resends and blind resends.
 import { randomUUID } from 'node:crypto';
@@ -34,13 +35,10 @@ import Fastify from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createSubmitLedger, type SubmitSummary } from '../../../connectors/submitLedger.ts';
 import type { FakeVenueControls } from '../../helpers/connectorSuiteTypes.ts';
+import { createAlpacaBook, iso, OPEN } from './book.ts';
 import { ACCOUNT, ASSETS, orderJson, type Activity, type Order } from './payloads.ts';
 import { ocoTerms, orderTermsProblem, stopThresholdProblem } from './orderTerms.ts';
 
-// `held`: an order lifecycle status of legs held until they are triggered (an OCO's stop-loss).
-const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled', 'held']);
-const iso = (t = Date.now()) => new Date(t).toISOString();
-const stamp = (t: string) => t.replace(/[-:TZ.]/g, '').slice(0, 17);
 
 export interface AlpacaFakeKnobs {
   /** A new order is listed by GET (by id, by client order id, lists) only this long after it was accepted. */
@@ -66,10 +64,6 @@ export interface AlpacaFake {
 
 export async function startAlpacaFake(o: { keyId: string; secretKey: string; symbol?: string; rateLimitPerMinute?: number }): Promise<AlpacaFake> {
   const symbol = o.symbol ?? 'AAPL';
-  const orders = new Map<string, Order>();
-  const byCid = new Map<string, Order[]>();
-  const listedAt = new Map<string, number>();
-  const activities: Activity[] = [];
   const submits = new Map<string, number>();
   const quotes = new Map<string, { bp: number; bs: number; ap: number; as: number; t: string }>();
   const ledger = createSubmitLedger();
@@ -83,39 +77,13 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const wss = new WebSocketServer({ noServer: true, autoPong: false });
 
-  const listed = (x: Order) => (listedAt.get(x.id) ?? 0) <= Date.now();
-  const positionQty = (sym: string) => activities.filter((a) => a.symbol === sym).reduce((s, a) => s + (a.side === 'buy' ? 1 : -1) * Number(a.qty), 0);
   const push = (order: Order, event: string, extra: Record<string, unknown> = {}) => {
     const msg = JSON.stringify({ stream: 'trade_updates', data: { event, execution_id: randomUUID(), timestamp: iso(), ...extra, order } });
     lastEvent.set(order.client_order_id, msg);
     if (!f.silent) for (const s of sockets) s.send(Buffer.from(msg), { binary: true });
   };
-  /** What the open orders of this side hold (an OCO once, by its parent): its remaining quantity. */
-  const heldFor = (sym: string, side: string) => [...orders.values()]
-    .filter((x) => x.symbol === sym && x.side === side && OPEN.has(x.status) && !parentByLeg.has(x.id))
-    .reduce((s, x) => s + Number(x.qty) - Number(x.filled_qty), 0);
-  // OCO groups: a take-profit's stop-loss leg by the parent's id, and the parent by the leg's id.
-  const legByParent = new Map<string, Order>();
-  const parentByLeg = new Map<string, Order>();
-  const groupOf = (x: Order): Order[] => {
-    const parent = parentByLeg.get(x.id) ?? x;
-    const leg = legByParent.get(parent.id);
-    return leg ? [parent, leg] : [x];
-  };
-  // "nested=true ... nest the result to include child orders under the parent order with an array field legs".
-  const nested = (x: Order): Order => (legByParent.has(x.id) ? { ...x, legs: [legByParent.get(x.id)!] } : x);
-  const cancel = (x: Order) => {
-    x.status = 'canceled';
-    x.canceled_at = x.updated_at = iso();
-    push(nested(x), 'canceled');
-  };
-  const restate = (order: Order) => {
-    const mine = activities.filter((a) => a.order_id === order.id);
-    const qty = mine.reduce((s, a) => s + Number(a.qty), 0);
-    order.filled_qty = String(qty);
-    order.filled_avg_price = qty > 0 ? String(mine.reduce((s, a) => s + Number(a.qty) * Number(a.price), 0) / qty) : null;
-    order.updated_at = iso();
-  };
+  const book = createAlpacaBook(push);
+  const { orders, byCid, activities, listed, positionQty, nested } = book;
 
   app.addHook('onRequest', async (req, reply) => {
     counters.requests += 1;
@@ -174,7 +142,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     // "even if you had an open position, you would not be able to submit two conditional closing orders
     // since Alpaca's system would view one of the two orders as exceeding the available position quantity":
     // while open closing orders hold shares, an order that closes more than the rest is refused.
-    const reserved = heldFor(b.symbol, b.side);
+    const reserved = book.heldFor(b.symbol, b.side);
     const closable = (b.side === 'sell' ? 1 : -1) * positionQty(b.symbol);
     if (reserved > 0 && closable > 0 && Number(b.qty) > closable - reserved) {
       return reply.code(403).send({ code: 40310000, message: `insufficient qty available for order (requested: ${b.qty}, available: ${Math.max(0, closable - reserved)})` });
@@ -186,21 +154,14 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
       ...orderJson({ id: randomUUID(), cid, symbol: b.symbol, qty: b.qty, side: b.side, type: b.type, tif: b.time_in_force, limit: terms?.takeProfitLimit ?? b.limit_price ?? null, now }),
       stop_price: b.stop_price ?? null, trail_price: b.trail_price ?? null, trail_percent: b.trail_percent ?? null,
     };
-    orders.set(order.id, order);
-    byCid.set(cid, [order]);
-    listedAt.set(order.id, Date.now() + f.listLagMs);
-    if (terms !== null) {
+    if (terms === null) book.add(order, f.listLagMs);
+    else {
       // The stop-loss: its own id and client_order_id, the parent's side, qty and time in force, held.
       const leg: Order = {
         ...orderJson({ id: randomUUID(), cid: randomUUID(), symbol: b.symbol, qty: b.qty, side: b.side, type: terms.stopLimit === null ? 'stop' : 'stop_limit', tif: b.time_in_force, limit: terms.stopLimit, now }),
         stop_price: terms.stopPrice, status: 'held', order_class: 'oco',
       };
-      order.order_class = 'oco';
-      orders.set(leg.id, leg);
-      byCid.set(leg.client_order_id, [leg]);
-      listedAt.set(leg.id, Date.now() + f.listLagMs);
-      legByParent.set(order.id, leg);
-      parentByLeg.set(leg.id, order);
+      book.addPair(order, leg, f.listLagMs);
       counters.ocoSubmits += 1;
     }
     // A held leg is not routed, so it has no `new` of its own: it rides in its parent's legs.
@@ -222,7 +183,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     const passes = (x: Order) => req.query.status !== 'open' || OPEN.has(x.status);
     const all = [...orders.values()].filter(listed);
     if (req.query.nested !== 'true') return all.filter(passes);
-    return all.filter((x) => !parentByLeg.has(x.id) && groupOf(x).some(passes)).map(nested);
+    return all.filter((x) => !book.isLeg(x) && book.groupOf(x).some(passes)).map(nested);
   });
   app.get<{ Params: { id: string }; Querystring: { nested?: string } }>('/v2/orders/:id', async (req, reply) => {
     const x = orders.get(req.params.id);
@@ -233,8 +194,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     const order = orders.get(req.params.id);
     if (!order) return reply.code(404).send(notFound);
     if (!OPEN.has(order.status)) return reply.code(422).send({ code: 42210000, message: 'order is not cancelable' });
-    // "If any one of the orders is canceled, any remaining open order in the group is canceled."
-    for (const x of [order, ...groupOf(order).filter((y) => y !== order)]) if (OPEN.has(x.status)) cancel(x);
+    book.cancelGroup(order);
     return reply.code(204).send();
   });
   app.get<{ Querystring: { after?: string; until?: string; direction?: string; page_size?: string; page_token?: string } }>('/v2/account/activities/FILL', async (req, reply) => {
@@ -280,17 +240,6 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
 
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  const orderOf = (cid: string) => {
-    const order = byCid.get(cid)?.[0];
-    if (!order) throw new Error(`alpaca fake: no order ${cid}`);
-    return order;
-  };
-  const activity = (id: string) => {
-    const a = activities.find((x) => x.id === id);
-    if (!a) throw new Error(`alpaca fake: no fill activity ${id}`);
-    return a;
-  };
-
   const controls: FakeVenueControls = {
     symbol, quantity: 5,
     async restingBuyPrice() { return 175.5; },
@@ -306,49 +255,19 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     async setStreamSilent(on) { f.silent = on; },
     async ordersCreated(cid) { return byCid.get(cid)?.length ?? 0; },
     async submitsReceived(cid) { return submits.get(cid) ?? 0; },
-    async fill(cid, quantity) {
-      const order = orderOf(cid);
-      const group = groupOf(order);
-      if (group.length > 1 && order.status === 'canceled') throw new Error(`alpaca fake: ${cid} of an OCO is canceled and cannot fill (a test bug)`);
-      const parent = parentByLeg.get(order.id);
-      const price = Number(order.limit_price ?? (parent ? order.stop_price : null) ?? 175.5);
-      const time = iso();
-      const cum = Number(order.filled_qty) + quantity;
-      const done = cum >= Number(order.qty);
-      const a: Activity = {
-        id: `${stamp(time)}::${randomUUID()}`, activity_type: 'FILL', transaction_time: time, type: done ? 'fill' : 'partial_fill',
-        price: String(price), qty: String(quantity), side: String(order.side), symbol: String(order.symbol), order_id: order.id,
-        cum_qty: String(cum), leaves_qty: String(Number(order.qty) - cum), order_status: done ? 'filled' : 'partially_filled',
-      };
-      activities.push(a);
-      restate(order);
-      order.status = done ? 'filled' : 'partially_filled';
-      if (done) order.filled_at = time;
-      const leg = legByParent.get(order.id);
-      // "If the take-profit order is partially filled, the stop-loss order will be adjusted to the remaining quantity."
-      if (leg && !done && OPEN.has(leg.status)) {
-        leg.qty = String(Number(order.qty) - cum);
-        leg.updated_at = iso();
-      }
-      push(nested(order), done ? 'fill' : 'partial_fill', { timestamp: time, price: String(price), qty: String(quantity), position_qty: String(positionQty(String(order.symbol))) });
-      // "Once one of the exit orders is filled, the other is canceled": the stop once the take-profit is
-      // done, the take-profit's remainder once the stop triggers and fills at all.
-      if (leg && done && OPEN.has(leg.status)) cancel(leg);
-      if (parent && OPEN.has(parent.status)) cancel(parent);
-      return { ref: a.id, price };
-    },
+    async fill(cid, quantity) { return book.fill(cid, quantity); },
     async repeatLastEvent(cid) {
       const msg = lastEvent.get(cid);
       if (msg && !f.silent) for (const s of sockets) s.send(Buffer.from(msg), { binary: true });
     },
     // Alpaca documents no push for amended fills: they show in the account's FILL activities.
     async correctFill(cid, ref, price) {
-      activity(ref).price = String(price);
-      restate(orderOf(cid));
+      book.activity(ref).price = String(price);
+      book.restate(book.orderOf(cid));
     },
     async bustFill(cid, ref) {
-      activities.splice(activities.indexOf(activity(ref)), 1);
-      restate(orderOf(cid));
+      activities.splice(activities.indexOf(book.activity(ref)), 1);
+      book.restate(book.orderOf(cid));
     },
   };
 
@@ -359,10 +278,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
       set listLagMs(v: number) { f.listLagMs = v; },
       counters,
       setQuote(sym, q) { quotes.set(sym, { ...q, t: q.t ?? iso() }); },
-      legOf(parentCid) {
-        const parent = byCid.get(parentCid)?.[0];
-        return (parent && legByParent.get(parent.id)?.client_order_id) ?? null;
-      },
+      legOf: (parentCid) => book.legOf(parentCid),
     },
     submits: () => ledger.summary(),
     activitiesOf: (cid) => activities.filter((a) => a.order_id === byCid.get(cid)?.[0]?.id),
