@@ -117,6 +117,18 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     return faultOn('double-cancel') ? [...out, ...out] : out; // test-only fault: every cancel written twice
   }
 
+  /**
+   * A batch's orders (`submit`) and cancel requests, in the order the venue needs: cancels of orders
+   * already at the venue first (an order of the batch may need what they hold: an `exit` sells the shares
+   * its bracket's resting exits hold, which Alpaca refuses beyond what open orders leave and Binance keeps
+   * `locked`), then the orders, then the cancels of the batch's own orders, which see their ACKs.
+   */
+  async function aroundOrders<S extends { cid: string } & Diff>(reqs: readonly CancelRequest[], orderIds: ReadonlySet<string>, submit: () => Promise<S[]>): Promise<({ cid: string } & Diff)[]> {
+    const first = await handleAll(reqs.filter((r) => !orderIds.has(r.orderId)), []);
+    const results: ({ cid: string } & Diff)[] = await submit();
+    return [...results, ...first, ...await handleAll(reqs.filter((r) => orderIds.has(r.orderId)), results)];
+  }
+
   /** This venue's requests of a batch; one that cannot be decoded is logged and skipped, never a stuck loop. */
   async function decode(messages: readonly { value: Buffer | null; offset: string }[]): Promise<CancelRequest[]> {
     const out: CancelRequest[] = [];
@@ -133,5 +145,5 @@ export function createCancelHandler(d: CancelHandlerDeps) {
     return out;
   }
 
-  return { handle, report, handleAll, decode };
+  return { handle, report, handleAll, aroundOrders, decode };
 }

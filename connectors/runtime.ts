@@ -226,13 +226,8 @@ export function createConnectorRuntime(o: ConnectorOptions) {
         }
       }
       const unique = [...new Map(orders.map((ord) => [ord.clientOrderId, ord])).values()];
-      // Cancels of orders already at the venue go first: an order of this batch may need what they hold
-      // (an `exit` selling the shares its bracket's resting exits hold; Alpaca refuses a closing order
-      // beyond what open orders leave). Cancels of this batch's own orders go after them.
-      const inBatch = new Set(unique.map((ord) => ord.orderId));
-      const first = await cancels.handleAll(cancelRequests.filter((r) => !inBatch.has(r.orderId)), []);
-      const results = await submitter.handleBatch(unique, cfg.submitConcurrency); // exit pairs as one native OCO where the venue has it
-      results.push(...first, ...await cancels.handleAll(cancelRequests.filter((r) => inBatch.has(r.orderId)), results));
+      // Exit pairs as one native OCO where the venue has it; cancels of resting orders before them (cancelHandler.ts).
+      const results: Staged[] = await cancels.aroundOrders(cancelRequests, new Set(unique.map((ord) => ord.orderId)), () => submitter.handleBatch(unique, cfg.submitConcurrency));
       staged = results;
       // An order of unknown outcome is parked on `control` in this same transaction.
       return results.flatMap((r) => [...ledger.unrecorded(r.reports).filter(kept).map(toRecord), ...(r.unknown ? [unknowns.record(r.unknown)] : [])]);
