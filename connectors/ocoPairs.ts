@@ -3,18 +3,20 @@
 //
 // A pair is the two exits of one ocoGroup (streams/brackets/: a TAKE_PROFIT LIMIT and a STOP_LOSS stop,
 // same account, venue, symbol, side and quantity), both in the batch being handled, and only when the
-// venue's client can hold that pair natively (`canPair`). Anything else (a leg alone in its batch, a
-// group that is not exactly one take-profit and one stop-loss, a venue without the capability) is handled
-// one order at a time, as before: the brackets processor's OCO cancel stays the backstop for those.
+// venue's client can hold that pair natively (`canPair`). A pair the venue cannot hold so goes as two
+// orders, the stop-loss first (`legs`): a venue that holds the shares an open order closes (Alpaca)
+// refuses the second closing order, and the one it refuses must not be the protective stop. Anything else
+// (a leg alone in its batch, a group that is not exactly one take-profit and one stop-loss) is handled
+// one order at a time: the brackets processor's OCO cancel stays the backstop for those.
 import type { Order } from '../schemas/types.ts';
 
 export interface OcoPair { ocoGroup: string; takeProfit: Order; stopLoss: Order }
-export type BatchUnit = { kind: 'single'; order: Order } | { kind: 'pair'; pair: OcoPair };
+export type BatchUnit = { kind: 'single'; order: Order } | { kind: 'pair'; pair: OcoPair } | { kind: 'legs'; pair: OcoPair };
 
 const matches = (a: Order, b: Order) =>
   a.account === b.account && a.venue === b.venue && a.symbol === b.symbol && a.side === b.side && a.quantity === b.quantity;
 
-/** The batch's orders as units, in the order of their first order; pairs only where `canPair` says so. */
+/** The batch's orders as units, in the order of their first order; native pairs only where `canPair` says so. */
 export function pairExits(orders: readonly Order[], canPair: (p: OcoPair) => boolean): BatchUnit[] {
   const groups = new Map<string, Order[]>();
   for (const o of orders) {
@@ -22,13 +24,14 @@ export function pairExits(orders: readonly Order[], canPair: (p: OcoPair) => boo
     groups.set(o.ocoGroup, [...(groups.get(o.ocoGroup) ?? []), o]);
   }
   const paired = new Map<string, OcoPair>(); // by clientOrderId of either leg
+  const native = new Set<OcoPair>();
   for (const [ocoGroup, legs] of groups) {
     if (legs.length !== 2) continue;
     const takeProfit = legs.find((l) => l.exitRole === 'TAKE_PROFIT');
     const stopLoss = legs.find((l) => l.exitRole === 'STOP_LOSS');
     if (!takeProfit || !stopLoss || !matches(takeProfit, stopLoss) || takeProfit.clientOrderId === stopLoss.clientOrderId) continue;
     const pair = { ocoGroup, takeProfit, stopLoss };
-    if (!canPair(pair)) continue;
+    if (canPair(pair)) native.add(pair);
     paired.set(takeProfit.clientOrderId, pair).set(stopLoss.clientOrderId, pair);
   }
   const units: BatchUnit[] = [];
@@ -36,7 +39,7 @@ export function pairExits(orders: readonly Order[], canPair: (p: OcoPair) => boo
   for (const o of orders) {
     const pair = paired.get(o.clientOrderId);
     if (pair === undefined) units.push({ kind: 'single', order: o });
-    else if (!placed.has(pair)) { placed.add(pair); units.push({ kind: 'pair', pair }); }
+    else if (!placed.has(pair)) { placed.add(pair); units.push({ kind: native.has(pair) ? 'pair' : 'legs', pair }); }
   }
   return units;
 }

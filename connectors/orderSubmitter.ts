@@ -148,7 +148,7 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     const legs = [p.takeProfit, p.stopLoss];
     const ks = legs.map(knownOf);
     const observedAt = clock();
-    const single = () => Promise.all(legs.map(handleOrder));
+    const single = () => stopLossFirst(p);
     const fresh = legs.every((l, i) => !o.isUnknown(l.clientOrderId) && !ks[i].acked && !ks[i].rejected
       && (o.maxOrderAgeMs === undefined || observedAt - l.createdAt <= o.maxOrderAgeMs));
     const lookupFirst = legs.some((l) => ledger.wasSent(l.clientOrderId) || l.createdAt <= o.assignedAt());
@@ -198,11 +198,27 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
     return Promise.all([p.takeProfit, p.stopLoss].map((l) => call('lookup', () => c.lookup(l.clientOrderId, l.symbol, ledger.get(l.clientOrderId)?.venueOrderId))));
   }
 
-  /** One batch's orders: exit pairs as native OCO where the venue has it, the rest one by one. */
+  /** A pair as two orders, the stop-loss answered before the take-profit is sent (ocoPairs.ts says why). */
+  async function stopLossFirst(p: OcoPair): Promise<Staged[]> {
+    const stop = await handleOrder(p.stopLoss);
+    return [await handleOrder(p.takeProfit), stop];
+  }
+
+  /** One batch's orders: exit pairs as native OCO where the venue has it, else stop-loss first; the rest one by one. */
   async function handleBatch(orders: readonly Order[], concurrency: number): Promise<Staged[]> {
     const native = hasNativeOco(client) ? client : null;
-    const units = native === null ? orders.map((order) => ({ kind: 'single' as const, order })) : pairExits(orders, (p) => native.ocoSupported(legsOf(p)));
-    const out = await inPool(units, concurrency, async (u) => (u.kind === 'pair' ? handlePair(u.pair) : [await handleOrder(u.order)]));
+    const units = pairExits(orders, (p) => native !== null && native.ocoSupported(legsOf(p)));
+    const out = await inPool(units, concurrency, async (u) => {
+      switch (u.kind) {
+        case 'pair': return handlePair(u.pair);
+        case 'legs': return stopLossFirst(u.pair);
+        case 'single': return [await handleOrder(u.order)];
+        default: {
+          const never: never = u;
+          throw new Error(`unhandled batch unit ${JSON.stringify(never)}`);
+        }
+      }
+    });
     return out.flat();
   }
 

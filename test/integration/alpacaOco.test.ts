@@ -39,14 +39,14 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
     await fake?.stop();
   });
 
-  /** A limit buy of 10 AAPL at 100 with a take-profit at 110 and a stop at 95, filled by the test at the fake. */
-  async function filledEntry(): Promise<Order> {
+  /** A limit buy of 10 AAPL at 100 with a take-profit at 110 and a stop at 95 (or `stopLoss`), filled by the test at the fake. */
+  async function filledEntry(stopLoss: Order['stopLoss'] = { orderType: 'STOP', price: 95, percent: null, amount: null, limitPrice: null }): Promise<Order> {
     const orderId = randomUUID();
     const entry: Order = {
       orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), account: `ACC-${orderId.slice(0, 8)}`, strategy: 'oco', symbol: 'AAPL', venue: 'alpaca',
       side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 100, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null,
       takeProfit: { orderType: 'LIMIT', price: 110, percent: null, amount: null, limitPrice: null },
-      stopLoss: { orderType: 'STOP', price: 95, percent: null, amount: null, limitPrice: null },
+      stopLoss,
       parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: rig.hlc.now(),
     };
     await rig.send(entry);
@@ -152,5 +152,15 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
     assert.equal(reports(tp, 'ACK').length, 1);
     assert.equal(reports(sl, 'ACK').length, 1);
     assert.equal(reports(tp, 'REJECT').length + reports(sl, 'REJECT').length, 0);
+  });
+
+  it('a pair Alpaca cannot hold as one oco (a trailing stop) goes as two orders, the stop first: the take-profit is the one refused for the shares the stop holds', async () => {
+    const ocoBefore = fake.knobs.counters.ocoSubmits;
+    const entry = await filledEntry({ orderType: 'TRAILING_STOP', price: null, percent: 2, amount: null, limitPrice: null });
+    const { tp, sl } = await rig.exitsOf(entry);
+    await waitFor('both exits answered', async () => reports(sl, 'ACK').length + reports(sl, 'REJECT').length > 0 && reports(tp, 'ACK').length + reports(tp, 'REJECT').length > 0, 30_000, 50);
+    assert.equal(fake.knobs.counters.ocoSubmits - ocoBefore, 0, 'no oco: Alpaca\'s takes no trailing stop');
+    assert.equal(reports(sl, 'ACK').length, 1, 'the protective stop works');
+    assert.deepEqual(reports(tp, 'REJECT').map((e) => e.reason), ['VENUE_REJECTED:40310000'], 'the take-profit refused for the shares the stop holds');
   });
 });

@@ -20,7 +20,7 @@ const tp = (over: Partial<Order> = {}) => order({ orderId: 'tp', clientOrderId: 
 const sl = (over: Partial<Order> = {}) => order({ orderId: 'sl', clientOrderId: 'sl', exitRole: 'STOP_LOSS', orderType: 'STOP', limitPrice: null, stopPrice: 64000, ...over });
 const entry = order({ orderId: 'e', clientOrderId: 'e', side: 'BUY', orderType: 'MARKET', limitPrice: null, parentOrderId: null, ocoGroup: null });
 const yes = () => true;
-const shape = (units: ReturnType<typeof pairExits>) => units.map((u) => (u.kind === 'pair' ? `pair:${u.pair.takeProfit.clientOrderId}+${u.pair.stopLoss.clientOrderId}` : u.order.clientOrderId));
+const shape = (units: ReturnType<typeof pairExits>) => units.map((u) => (u.kind === 'single' ? u.order.clientOrderId : `${u.kind}:${u.pair.takeProfit.clientOrderId}+${u.pair.stopLoss.clientOrderId}`));
 
 describe('native OCO pairing', () => {
   it('pairs the two exits of one ocoGroup in the batch, at the place of the first, and leaves the rest alone', () => {
@@ -29,8 +29,8 @@ describe('native OCO pairing', () => {
   it('a leg without its sibling in the batch goes alone', () => {
     assert.deepEqual(shape(pairExits([tp()], yes)), ['tp']);
   });
-  it('nothing is paired when the venue cannot hold the pair', () => {
-    assert.deepEqual(shape(pairExits([tp(), sl()], () => false)), ['tp', 'sl']);
+  it('a pair the venue cannot hold goes as two orders, the stop-loss first (`legs`)', () => {
+    assert.deepEqual(shape(pairExits([tp(), sl()], () => false)), ['legs:tp+sl']);
   });
   it('legs that differ in quantity, side, symbol or account, or two of one role, are not a pair', () => {
     assert.deepEqual(shape(pairExits([tp(), sl({ quantity: 0.02 })], yes)), ['tp', 'sl']);
