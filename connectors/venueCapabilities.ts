@@ -72,8 +72,8 @@ export interface OcoLegs { takeProfit: VenueOrderRequest; stopLoss: VenueOrderRe
 
 /**
  * The venue holds a take-profit and a stop-loss as one native one-cancels-the-other pair (Binance order
- * lists, Alpaca's `oco` order class): when one leg fills or triggers, the venue itself cancels the other
- * (Alpaca: shrinks the stop to what a partly filled take-profit leaves) and reports it. A leg whose state
+ * lists, Alpaca's `oco` order class, IBKR's OCA groups): when one leg fills or triggers, the venue itself
+ * cancels the other (Alpaca and IBKR: shrink it to what a partly filled leg leaves) and reports it. A leg whose state
  * says `nativeOco` is left alone by the pipeline's own OCO cancel (cancelHandler.ts).
  *
  * Runtime wiring (orderSubmitter.ts, ocoPairs.ts): when both exits of an ocoGroup are in the batch being

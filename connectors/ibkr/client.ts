@@ -1,6 +1,8 @@
 // VenueClient for Interactive Brokers over the Client Portal Web API (the gateway). Wire format:
 //   POST   /iserver/account/{acct}/orders  {orders:[{acctId, conid, orderType, side, quantity, tif, price?, cOID}]}
 //          → [{order_id, order_status}] | [{id, message[], messageIds[]}] (a question) | {error}
+//          a bracket's two exits as one OCA group: two lines with `isSingleGroup: true`, one answer each
+
 //   POST   /iserver/reply/{replyId} {confirmed}          same answers as above, possibly more questions
 //   DELETE /iserver/account/{acct}/order/{orderId}       {msg, order_id} | {error}
 //   GET    /iserver/account/order/status/{orderId}       one order, numbers as strings
@@ -17,7 +19,8 @@ import type { Logger } from 'pino';
 import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
 import type { IbkrConfig } from './config.ts';
 import { IbkrError, maskAccount } from './errors.ts';
-import { ibkrOrderFields } from './orderLine.ts';
+import type { NativeOco } from '../venueCapabilities.ts';
+import { ibkrOcaSupported, ibkrOrderFields } from './orderLine.ts';
 import { createIbkrHttp } from './http.ts';
 import { createIbkrMarket, type IbkrMarket } from './market.ts';
 import { createIbkrOrders } from './orders.ts';
@@ -38,7 +41,7 @@ export interface IbkrClientOptions {
  * The shared interface plus the stream-liveness probe, quotes, and the venue's instrument rules
  * (`instruments`, in the shape other venues publish: see marketParse.ts).
  */
-export type IbkrClient = VenueClient & Pick<IbkrMarket, 'quotes' | 'instruments'> & { lastStreamActivity(): number | null };
+export type IbkrClient = VenueClient & NativeOco & Pick<IbkrMarket, 'quotes' | 'instruments'> & { lastStreamActivity(): number | null };
 
 export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: IbkrClientOptions): IbkrClient {
   const http = createIbkrHttp(config, fetchImpl);
@@ -77,10 +80,13 @@ export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: I
     return turn;
   }
 
-  /** One placement: the order POST and its questions, up to the gateway's last word on it. */
-  async function send(cid: string, line: Record<string, unknown>): Promise<Extract<PlaceReply, { kind: 'placed' | 'error' }>> {
-    attempts.set(cid, Date.now());
-    let res = await http.request({ operation: 'submit', method: 'POST', path: `/iserver/account/${acct}/orders`, body: { orders: [line] }, clientOrderId: cid });
+  /**
+   * One placement: the order POST (one order, or the orders of one OCA group) and its questions, up to
+   * the gateway's last word on it. `cid` names the placement in errors and logs (a group's first order).
+   */
+  async function send(cid: string, lines: Record<string, unknown>[]): Promise<Extract<PlaceReply, { kind: 'placed' | 'error' }>> {
+    for (const l of lines) attempts.set(String(l.cOID), Date.now());
+    let res = await http.request({ operation: 'submit', method: 'POST', path: `/iserver/account/${acct}/orders`, body: { orders: lines }, clientOrderId: cid });
     for (let round = 0; ; round += 1) {
       const reply = parsePlaceReply(res.json);
       if (!reply) throw new IbkrError('VENUE_BAD_RESPONSE', `ibkr submit ${cid}: unreadable answer`, { operation: 'submit', clientOrderId: cid, status: res.status });
@@ -109,39 +115,63 @@ export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: I
     }
   }
 
-  async function place(order: VenueOrderRequest, retriedAccounts = false): Promise<VenueOrderState> {
-    const cid = order.clientOrderId;
+  /** One order's line of the order POST. */
+  function lineOf(order: VenueOrderRequest): Record<string, unknown> {
     const typed = ibkrOrderFields(order);
     const contract = toVenue(order.symbol);
-    if (!contract) throw new IbkrError('VENUE_UNKNOWN_SYMBOL', `ibkr submit ${cid}: no IBKR contract for ${order.symbol}`, { operation: 'submit', clientOrderId: cid });
-    const line: Record<string, unknown> = {
-      acctId: config.accountId, conid: contract.conid, secType: `${contract.conid}:${contract.secType}`, cOID: cid,
+    if (!contract) throw new IbkrError('VENUE_UNKNOWN_SYMBOL', `ibkr submit ${order.clientOrderId}: no IBKR contract for ${order.symbol}`, { operation: 'submit', clientOrderId: order.clientOrderId });
+    return {
+      acctId: config.accountId, conid: contract.conid, secType: `${contract.conid}:${contract.secType}`, cOID: order.clientOrderId,
       side: order.side, quantity: order.quantity, ...typed,
     };
-    const reply = await oneAtATime(() => send(cid, line));
+  }
+
+  /**
+   * Places one order, or the orders of one OCA group together (`isSingleGroup` on every line), and
+   * answers their states in the same order. The gateway places all of a request or none of it.
+   */
+  async function place(batch: readonly VenueOrderRequest[], retriedAccounts = false): Promise<VenueOrderState[]> {
+    const cid = batch[0].clientOrderId;
+    const group = batch.length > 1;
+    const lines = batch.map((o) => (group ? { ...lineOf(o), isSingleGroup: true } : lineOf(o)));
+    const reply = await oneAtATime(() => send(cid, lines));
     if (reply.kind === 'placed') {
-      orders.remember(cid, reply.orderId);
-      return placedState(order, reply.orderId, reply.status);
+      if (reply.orders.length !== batch.length) {
+        throw new IbkrError('VENUE_OUTCOME_UNKNOWN', `ibkr submit ${cid}: ${reply.orders.length} order ids for ${batch.length} orders`, { operation: 'submit', clientOrderId: cid });
+      }
+      if (group) orders.markGroup(batch.map((o) => o.clientOrderId));
+      return batch.map((o, i) => {
+        orders.remember(o.clientOrderId, reply.orders[i].orderId);
+        return { ...placedState(o, reply.orders[i].orderId, reply.orders[i].status), ...(group ? { nativeOco: true } : {}) };
+      });
     }
     const kind = placeErrorKind(reply.message);
     switch (kind) {
       case 'duplicate': {
-        // The cOID is taken, so an order with it exists (a cOID is unique for 24 h): it may be live even
-        // when live orders do not list it yet. Found, it is ours; not found, the outcome stays unknown.
-        const found = await orders.lookup(cid, Date.now());
-        if (found) return found;
+        // A cOID is taken, so an order with it exists (a cOID is unique for 24 h): it may be live even
+        // when live orders do not list it yet. All found, they are ours; else the outcome stays unknown
+        // (for a group, the runtime then looks each order up before anything is sent again).
+        const found = await Promise.all(batch.map((o) => orders.lookup(o.clientOrderId, Date.now())));
+        if (found.every((f) => f !== null)) return found as VenueOrderState[];
         throw new IbkrError('VENUE_OUTCOME_UNKNOWN', `ibkr submit ${cid}: the gateway holds this cOID already but does not list the order yet`, { operation: 'submit', clientOrderId: cid });
       }
       case 'accountsFirst':
         if (retriedAccounts) throw rejected('submit', cid, reply.message);
         await session.queryAccounts();
-        return place(order, true);
+        return place(batch, true);
       case 'refused':
         throw rejected('submit', cid, reply.message);
       default: {
         const never: never = kind;
         throw new Error(`unhandled place error ${String(never)}`);
       }
+    }
+  }
+
+  /** Never send an order into a session we know is dead: the answer would be a 401 at best. */
+  async function ensureSession(cid: string): Promise<void> {
+    if (!session.isUp() && !(await session.probe()).authenticated) {
+      throw new IbkrError('VENUE_SESSION_EXPIRED', `ibkr submit ${cid}: brokerage session not authenticated`, { operation: 'submit', clientOrderId: cid });
     }
   }
 
@@ -156,15 +186,20 @@ export function createIbkrClient({ config, log, clock = Date.now, fetchImpl }: I
       stream = null;
     },
     async submit(order) {
-      // Never send an order into a session we know is dead: the answer would be a 401 at best.
-      if (!session.isUp() && !(await session.probe()).authenticated) {
-        throw new IbkrError('VENUE_SESSION_EXPIRED', `ibkr submit ${order.clientOrderId}: brokerage session not authenticated`, { operation: 'submit', clientOrderId: order.clientOrderId });
-      }
+      await ensureSession(order.clientOrderId);
       if (attempts.has(order.clientOrderId)) {
         const found = await lookup(order.clientOrderId);
         if (found) return found;
       }
-      return place(order);
+      return (await place([order]))[0];
+    },
+    ocoSupported: (legs) => ibkrOcaSupported(legs),
+    async submitOco(legs) {
+      // The runtime looks both legs up before it sends a pair again (orderSubmitter.ts), so this is a
+      // first placement: both orders in one request, one OCA group.
+      await ensureSession(legs.takeProfit.clientOrderId);
+      const [takeProfit, stopLoss] = await place([legs.takeProfit, legs.stopLoss]);
+      return { takeProfit, stopLoss };
     },
     async cancel(cid) {
       const orderId = await orders.resolve(cid, attempts.get(cid) ?? 0);

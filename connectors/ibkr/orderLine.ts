@@ -6,6 +6,7 @@
 // when absent). tif: GTC, OPG, DAY, IOC, PAX (crypto only): there is no fill-or-kill.
 import { unsupported, type NativeOrders } from '../orderTypes.ts';
 import type { VenueOrderRequest } from '../venue.ts';
+import type { OcoLegs } from '../venueCapabilities.ts';
 
 const TIF = ['IOC', 'GTC', 'DAY'] as const;
 export const IBKR_ORDERS: NativeOrders = { types: { MARKET: TIF, LIMIT: TIF, STOP: TIF, STOP_LIMIT: TIF, TRAILING_STOP: TIF } };
@@ -37,4 +38,16 @@ export function ibkrOrderFields(order: VenueOrderRequest): Record<string, string
       throw new Error(`unhandled order type ${String(never)}`);
     }
   }
+}
+
+/**
+ * Whether a bracket's two exits can go as one OCA group ("How to Code an OCA Order in the Web API":
+ * the orders of one request, each with `isSingleGroup`). The gateway then cancels the rest of the group
+ * when one order completes and shrinks it in proportion when one fills in part, which is our pair's
+ * meaning only when both close the same quantity on the same side of one contract; each leg must also
+ * be an order type IBKR takes.
+ */
+export function ibkrOcaSupported({ takeProfit: tp, stopLoss: sl }: OcoLegs): boolean {
+  return tp.symbol === sl.symbol && tp.side === sl.side && tp.quantity === sl.quantity
+    && unsupported('ibkr', IBKR_ORDERS, tp) === null && unsupported('ibkr', IBKR_ORDERS, sl) === null;
 }

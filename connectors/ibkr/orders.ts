@@ -43,6 +43,8 @@ export interface IbkrOrders {
   /** The gateway's order id for a cOID, discovering it in live orders when this process never saw it. */
   resolve(clientOrderId: string, notBefore: number): Promise<string | null>;
   remember(clientOrderId: string, orderId: string): void;
+  /** These orders were placed as one OCA group: their states say `nativeOco` from now on. */
+  markGroup(clientOrderIds: readonly string[]): void;
   /** Our order's state now; null when the gateway has no order with that cOID. */
   lookup(clientOrderId: string, notBefore: number): Promise<IbkrOrderState | null>;
   openOrders(): Promise<IbkrOrderState[]>;
@@ -63,6 +65,8 @@ export function createIbkrOrders(config: IbkrConfig, http: IbkrHttp, log: Logger
   const cids = new Map<string, string>(); // gateway order id → cOID
   const trades = new Map<string, { trade: IbkrTrade; firstSeenAt: number }>(); // execution id → last statement
   const fingerprints = new Map<string, string>(); // cOID → last state emitted
+  // cOIDs this process placed in an OCA group; after a restart, Order Status's oca_group_id says it (parse.ts).
+  const grouped = new Set<string>();
   const listeners = new Set<(event: VenueEvent) => void>();
 
   function emit(event: VenueEvent): void {
@@ -157,6 +161,7 @@ export function createIbkrOrders(config: IbkrConfig, http: IbkrHttp, log: Logger
   const stateOf = (cid: string, order: IbkrOrder, whole: boolean): IbkrOrderState => {
     const s: IbkrOrderState = orderState(cid, order, tradeValues(), clock());
     if (whole && complete(order)) s.fillsComplete = true;
+    if (grouped.has(cid)) s.nativeOco = true;
     return s;
   };
 
@@ -216,6 +221,7 @@ export function createIbkrOrders(config: IbkrConfig, http: IbkrHttp, log: Logger
 
   return {
     resolve, remember, lookup, openOrders, ingestTrades, refresh, reconcile,
+    markGroup: (cidList) => { for (const c of cidList) grouped.add(c); },
     cidForOrder: (orderId) => cids.get(orderId) ?? null,
     subscribe(listener) {
       listeners.add(listener);

@@ -29,7 +29,7 @@ const errorSchema = z.object({ error: z.string() }).passthrough();
 const orderStatusSchema = z.object({
   order_id: id, conid: num, side: z.string(), total_size: num, cum_fill: num, order_status: z.string(),
   order_status_description: z.string().optional(), order_time: z.string().optional(), average_price: optNum,
-  order_ref: z.string().optional(),
+  order_ref: z.string().optional(), oca_group_id: z.union([z.string(), z.number()]).optional(),
 }).passthrough();
 
 const liveOrderSchema = z.object({
@@ -57,6 +57,8 @@ export interface IbkrOrder {
   status: IbkrStatus;
   description: string | null;
   venueTime: number | null;
+  /** The OCA group the order belongs to: only Order Status shows it ("How to Code an OCA Order in the Web API"). */
+  ocaGroup: string | null;
 }
 
 export interface IbkrTrade {
@@ -72,7 +74,8 @@ export interface IbkrTrade {
 }
 
 export type PlaceReply =
-  | { kind: 'placed'; orderId: string; status: IbkrStatus }
+  /** `orders`: one per order of the request, in its order (an OCA group places several at once). */
+  | { kind: 'placed'; orderId: string; status: IbkrStatus; orders: { orderId: string; status: IbkrStatus }[] }
   | { kind: 'question'; replyId: string; messages: string[]; messageIds: string[] }
   | { kind: 'error'; message: string };
 
@@ -90,9 +93,13 @@ export function placeErrorKind(message: string): 'duplicate' | 'accountsFirst' |
 export function parsePlaceReply(json: unknown): PlaceReply | null {
   const err = errorSchema.safeParse(json);
   if (err.success) return { kind: 'error', message: err.data.error };
-  const first = Array.isArray(json) ? json[0] : json;
-  const placed = placedSchema.safeParse(first);
-  if (placed.success) return { kind: 'placed', orderId: placed.data.order_id, status: statusOf(placed.data.order_status ?? 'PendingSubmit') };
+  const list = Array.isArray(json) ? json : [json];
+  const placed = list.map((x) => placedSchema.safeParse(x));
+  if (list.length > 0 && placed.every((p) => p.success)) {
+    const orders = placed.map((p) => ({ orderId: p.data!.order_id, status: statusOf(p.data!.order_status ?? 'PendingSubmit') }));
+    return { kind: 'placed', orderId: orders[0].orderId, status: orders[0].status, orders };
+  }
+  const first = list[0];
   const question = questionSchema.safeParse(first);
   if (question.success) return { kind: 'question', replyId: question.data.id, messages: question.data.message, messageIds: question.data.messageIds ?? [] };
   const nested = errorSchema.safeParse(first);
@@ -119,6 +126,7 @@ export function parseOrderStatus(json: unknown): IbkrOrder | null {
   return {
     orderId: o.order_id, orderRef: o.order_ref ?? null, conid: o.conid, side: sideOf(o.side), totalSize: o.total_size,
     filledQty: o.cum_fill, status: statusOf(o.order_status), description: o.order_status_description ?? null, venueTime: parseCompactTime(o.order_time),
+    ocaGroup: o.oca_group_id === undefined || o.oca_group_id === '' ? null : String(o.oca_group_id),
   };
 }
 
@@ -129,7 +137,7 @@ export function parseLiveOrders(json: unknown): IbkrOrder[] | null {
   return r.data.orders.map((o) => ({
     orderId: o.orderId, orderRef: o.order_ref ?? null, conid: o.conid, side: sideOf(o.side), totalSize: o.totalSize,
     filledQty: o.filledQuantity, status: statusOf(o.status), description: null,
-    venueTime: o.lastExecutionTime_r ?? parseCompactTime(o.lastExecutionTime),
+    venueTime: o.lastExecutionTime_r ?? parseCompactTime(o.lastExecutionTime), ocaGroup: null,
   }));
 }
 
@@ -235,6 +243,7 @@ export function orderState(clientOrderId: string, order: IbkrOrder, trades: read
     quantity: order.totalSize, status, filledQty, fills,
     rejectReason: status === 'REJECTED' ? (order.description ?? 'Inactive') : null,
     venueTime: order.venueTime ?? fills.at(-1)?.venueTime ?? now,
+    ...(order.ocaGroup !== null ? { nativeOco: true } : {}),
   };
 }
 

@@ -27,7 +27,12 @@ describe('ibkr symbols', () => {
 
 describe('ibkr place order answers', () => {
   it('reads a placed order', () => {
-    assert.deepEqual(parsePlaceReply(fixture('placeOrderPlaced.json')), { kind: 'placed', orderId: '1799796559', status: 'PreSubmitted' });
+    assert.deepEqual(parsePlaceReply(fixture('placeOrderPlaced.json')), {
+      kind: 'placed', orderId: '1799796559', status: 'PreSubmitted', orders: [{ orderId: '1799796559', status: 'PreSubmitted' }],
+    });
+    // An OCA group is placed in one request and answered with one entry per order, in its order.
+    const group = parsePlaceReply([{ order_id: '11', order_status: 'Submitted', encrypt_message: '1' }, { order_id: '12', order_status: 'PreSubmitted', encrypt_message: '1' }]);
+    assert.deepEqual(group, { kind: 'placed', orderId: '11', status: 'Submitted', orders: [{ orderId: '11', status: 'Submitted' }, { orderId: '12', status: 'PreSubmitted' }] });
   });
   it('reads a question and confirms an allowed message id', () => {
     const q = parsePlaceReply(fixture('placeOrderQuestion.json'));
@@ -82,6 +87,13 @@ describe('ibkr orders and trades', () => {
     ]);
     assert.equal(s.venueOrderId, '1799796559');
     assert.notEqual(s.venueOrderId, s.clientOrderId);
+    assert.equal(s.nativeOco, undefined, 'an order outside any OCA group');
+  });
+
+  it('an order of an OCA group (Order Status\'s oca_group_id) says nativeOco', () => {
+    const order = parseOrderStatus({ ...fixture('orderStatusPartial.json') as object, oca_group_id: '1799796561' })!;
+    assert.equal(order.ocaGroup, '1799796561');
+    assert.equal(orderState('or-7f3a91c2', order, [], 0).nativeOco, true);
   });
 
   it('maps Inactive to REJECTED with the gateway reason', () => {

@@ -7,7 +7,8 @@
 //   {acctId} switches it ("Switch Account"). Live orders and trades are those of the selected account.
 // - Place Order: cOID must be unique (24 h): a repeat is refused with an `error` body; questions go
 //   through /iserver/reply/{id}; the next order is not to be sent before the previous one is
-//   acknowledged (counted in counters.overlappingPlacements).
+//   acknowledged (counted in counters.overlappingPlacements). Several lines, each with isSingleGroup,
+//   are one OCA group (oca.ts), placed, questioned, refused or dropped as one order would be.
 // - Live Orders: the first request of a session starts the gateway's subscription and answers an empty
 //   list; later requests list the orders.
 // - Market data snapshot and contract rules: market.ts; the websocket and its session: ws.ts.
@@ -16,7 +17,8 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { createFakeIbkrState, type FakeIbkrOrder, type FakeIbkrTrade, type FakeQuestion } from './fakeState.ts';
+import { createFakeIbkrState, type FakeIbkrLine, type FakeIbkrOrder, type FakeIbkrTrade, type FakeQuestion } from './fakeState.ts';
+import { lineProblem, requestLines, toLine } from './oca.ts';
 import { liveRow, statusRow, tradeRow } from './wire.ts';
 import { registerFakeIbkrMarket } from './market.ts';
 import { createFakeIbkrWs } from './ws.ts';
@@ -31,7 +33,8 @@ export interface FakeIbkrOptions {
 }
 
 const UNGUARDED = new Set(['/v1/api/tickle', '/v1/api/iserver/auth/status', '/v1/api/iserver/auth/ssodh/init']);
-type Line = Parameters<ReturnType<typeof createFakeIbkrState>['create']>[0];
+/** A placement awaiting its replies: one order, or one OCA group. */
+interface Parked { lines: FakeIbkrLine[]; questions: FakeQuestion[] }
 
 export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock = Date.now, heartbeatMs = 10_000 }: FakeIbkrOptions = {}) {
   const allAccounts = accounts ?? [accountId];
@@ -39,7 +42,7 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const ws = createFakeIbkrWs(state, clock);
   const held = new Set<ServerResponse>();
-  const parked = new Map<string, { line: Line; questions: FakeQuestion[] }>(); // by cOID and by reply id
+  const parked = new Map<string, Parked>(); // by each line's cOID and by reply id
   let unacknowledged = 0; // order POSTs whose answer has not settled the order yet
   let windowStart = 0, windowCount = 0, nextReply = 0;
   let heartbeat: NodeJS.Timeout | null = null;
@@ -118,26 +121,29 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
     if (q) {
       const id = `${(++nextReply).toString(16).padStart(8, '0')}-fake-reply`;
       parked.set(id, entry);
-      parked.set(entry.line.cOID, entry);
+      for (const l of entry.lines) parked.set(l.cOID, entry);
       return [{ id, message: [q.text], isSuppressed: false, messageIds: q.messageId ? [q.messageId] : [] }];
     }
-    parked.delete(entry.line.cOID);
-    const order = state.create(entry.line);
+    unpark(entry);
+    const orders = place(entry.lines);
     acknowledged();
     if (state.faults.dropSubmits > 0) { state.faults.dropSubmits -= 1; return withhold(reply); }
-    return [{ order_id: String(order.orderId), order_status: order.status, encrypt_message: '1' }];
+    // One element per line, in request order (a group's are its orders in the order they were sent).
+    return orders.map((o) => ({ order_id: String(o.orderId), order_status: o.status, encrypt_message: '1' }));
   }
+  const place = (lines: FakeIbkrLine[]) => (lines.length === 1 ? [state.create(lines[0])] : state.createGroup(lines));
+  const unpark = (entry: Parked) => { for (const l of entry.lines) parked.delete(l.cOID); };
 
   app.post<{ Params: { acct: string }; Body: { orders?: Record<string, unknown>[] } }>('/v1/api/iserver/account/:acct/orders', async (req, reply) => {
     if (!state.accounts.includes(req.params.acct)) return reply.code(400).send({ error: `Account ${req.params.acct} is not valid` });
     if (!state.session.accountsQueried) return reply.code(400).send({ error: 'Please query /accounts first' });
-    const line = req.body?.orders?.[0];
-    const cOID = typeof line?.cOID === 'string' ? line.cOID : '';
-    if (!line || !cOID || typeof line.conid !== 'number' || typeof line.quantity !== 'number') return reply.code(400).send({ error: 'Invalid order request' });
+    const request = requestLines(req.body?.orders);
+    if ('error' in request) return reply.code(400).send({ error: request.error });
+    const { lines } = request;
     if (unacknowledged > 0) state.counters.overlappingPlacements += 1;
     unacknowledged += 1;
     if (state.faults.placeLatencyMs > 0) await sleep(state.faults.placeLatencyMs);
-    state.submits.set(cOID, (state.submits.get(cOID) ?? 0) + 1);
+    for (const { cOID } of lines) state.submits.set(cOID, (state.submits.get(cOID) ?? 0) + 1);
     const f = state.faults;
     if (f.rateLimitSubmitSec !== null) {
       acknowledged();
@@ -150,43 +156,34 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
     const fail = f.failSubmit;
     f.failSubmit = null;
     if (fail && !fail.created) { acknowledged(); return reply.code(fail.status).send({ error: 'Internal Server Error' }); }
-    if (state.byCoid(cOID) || parked.has(cOID)) {
+    // Any line's cOID taken (or repeated within the group) refuses the whole request: nothing is placed.
+    const cOIDs = lines.map((l) => l.cOID);
+    const taken = cOIDs.find((c, i) => state.byCoid(c) || parked.has(c) || cOIDs.indexOf(c) !== i);
+    if (taken !== undefined) {
       acknowledged();
-      return { error: `Order couldn't be submitted: Local order ID=${cOID} is already registered.` };
+      return { error: `Order couldn't be submitted: Local order ID=${taken} is already registered.` };
     }
-    // IBKR's documented order types: price is the limit (LMT, STOP_LIMIT) or a STP's stop price;
-    // auxPrice is a STOP_LIMIT's stop; a TRAIL takes trailingType "amt" or "%" and trailingAmt.
-    const type = line.orderType ?? 'MKT';
-    if (type !== 'MKT' && type !== 'LMT' && type !== 'STP' && type !== 'STOP_LIMIT' && type !== 'TRAIL') {
-      acknowledged();
-      return reply.code(400).send({ error: `Invalid order type: ${String(type)}` });
-    }
-    const problem =
-      (type === 'LMT' || type === 'STP' || type === 'STOP_LIMIT') && typeof line.price !== 'number' ? 'Price is required for this order type'
-      : type === 'STOP_LIMIT' && typeof line.auxPrice !== 'number' ? 'auxPrice is required for STOP_LIMIT orders'
-      : type === 'TRAIL' && (!['amt', '%'].includes(String(line.trailingType)) || typeof line.trailingAmt !== 'number') ? 'trailingType and trailingAmt are required for TRAIL orders'
-      : null;
-    if (problem !== null) { acknowledged(); return reply.code(400).send({ error: problem }); }
-    const parsed: Line = {
-      cOID, acct: req.params.acct, conid: line.conid, side: line.side === 'SELL' ? 'SELL' : 'BUY', quantity: line.quantity, orderType: type,
-      price: typeof line.price === 'number' ? line.price : null, tif: String(line.tif ?? 'DAY'),
-    };
+    const problem = lines.map(lineProblem).find((p) => p !== null);
+    if (problem) { acknowledged(); return reply.code(400).send({ error: problem }); }
+    const parsed = lines.map((l) => toLine(l, req.params.acct));
     if (fail) {
-      state.create(parsed);
+      place(parsed);
       acknowledged();
       return reply.code(fail.status).send({ error: 'Internal Server Error' });
     }
-    parked.set(cOID, { line: parsed, questions: state.faults.questions.splice(0) });
-    return answer(reply, cOID);
+    const entry: Parked = { lines: parsed, questions: state.faults.questions.splice(0) };
+    for (const l of parsed) parked.set(l.cOID, entry);
+    return answer(reply, parsed[0].cOID);
   });
 
   app.post<{ Params: { id: string }; Body: { confirmed?: boolean } }>('/v1/api/iserver/reply/:id', async (req, reply) => {
     const entry = parked.get(req.params.id);
-    if (!entry || req.params.id === entry.line.cOID) return reply.code(400).send({ error: 'Reply id not found or expired' });
+    if (!entry || entry.lines.some((l) => l.cOID === req.params.id)) return reply.code(400).send({ error: 'Reply id not found or expired' });
     if (state.faults.placeLatencyMs > 0) await sleep(state.faults.placeLatencyMs);
     if (req.body?.confirmed !== true) {
+      // Declining drops the whole placement, a group's every line with it.
       parked.delete(req.params.id);
-      parked.delete(entry.line.cOID);
+      unpark(entry);
       acknowledged();
       return [{ error: 'Order was not confirmed' }];
     }
@@ -196,6 +193,9 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
   app.delete<{ Params: { acct: string; orderId: string } }>('/v1/api/iserver/account/:acct/order/:orderId', async (req, reply) => {
     const order = state.orders.get(Number(req.params.orderId));
     if (!order || order.acct !== req.params.acct) return reply.code(400).send({ error: `OrderID ${req.params.orderId} doesn't exist` });
+    // Cancels this order only, OCA member or not: the Web API documentation says nothing of a cancel
+    // reaching the rest of a group (an old TWS order-type page did say so), so the caller must cancel
+    // each order it wants gone. Conservative choice, undocumented.
     if (!state.cancel(order)) return { error: `OrderID ${order.orderId} can't be cancelled: ${order.status}` };
     return { msg: 'Request was submitted', order_id: order.orderId, conid: -1, account: null };
   });
@@ -250,8 +250,16 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
       ws.close();
       await app.close();
     },
-    /** Fills part or all of a resting order (a partial fill when size < remaining). */
+    /**
+     * Fills part or all of a resting order (a partial fill when size < remaining). In an OCA group a
+     * completing fill cancels the other open orders, a partial one shrinks them (oca.ts); both pushed on `sor`.
+     */
     fill: (cOID: string, size: number, price?: number) => state.fill(findOrder(cOID), size, price ?? findOrder(cOID).price ?? 100),
+    /** The cOIDs of the order's OCA group in placement order, or null when it is in none. */
+    ocaGroupOf(cOID: string): string[] | null {
+      const group = state.byCoid(cOID)?.ocaGroup;
+      return group == null ? null : state.groupOf(group).map((o) => o.cOID);
+    },
     /** The gateway lists an execution a second time (and pushes it again on `str`). */
     repeatTrade(executionId: string) {
       const t = findTrade(executionId);

@@ -3,6 +3,7 @@
 // fake.ts and wire.ts render this in the gateway's wire format. Written from IBKR's Client Portal Web
 // API v1.0 documentation (IBKR Campus), never from connectors/ibkr.
 import { randomBytes } from 'node:crypto';
+import { rebalanceGroup } from './oca.ts';
 
 /** Order statuses the documentation lists for live orders and order status. */
 export type FakeIbkrStatus = 'PendingSubmit' | 'PreSubmitted' | 'Submitted' | 'Filled' | 'Cancelled' | 'Inactive';
@@ -24,9 +25,14 @@ export interface FakeIbkrOrder {
   orderType: FakeIbkrOrderType;
   price: number | null;
   tif: string;
+  /** The OCA group the gateway assigned (orders placed together with isSingleGroup), or null. */
+  ocaGroup: string | null;
   createdAt: number;
   updatedAt: number;
 }
+
+/** One order line of a placement, as the fake keeps it. */
+export interface FakeIbkrLine { cOID: string; acct: string; conid: number; side: 'BUY' | 'SELL'; quantity: number; orderType: FakeIbkrOrderType; price: number | null; tif: string }
 
 export interface FakeIbkrTrade {
   executionId: string;
@@ -93,10 +99,14 @@ export function createFakeIbkrState(clock: () => number, accounts: readonly stri
     wsAuthorised: 0,
     accountSwitches: 0,
     liveOrdersCalls: 0,
+    /** OCA groups placed (one per order POST whose lines carry isSingleGroup). */
+    ocaGroups: 0,
   };
   const submits = new Map<string, number>(); // order POSTs received per cOID
   let nextOrderId = 1_799_796_000;
   let nextExec = 0x6576fd38;
+  let nextOca = 1_712_000_000;
+  const groups = new Map<string, FakeIbkrOrder[]>(); // by OCA group id
   const faults: FakeIbkrFaults = {
     questions: [], faultPath: /./, dropSubmits: 0, serverErrors: 0, rateLimited: 0, retryAfterSec: 1, maxRequestsPerSecond: 0,
     sessionExpired: false, reauthAllowed: false, outage: false, silentStream: false, refuseWsSession: false, failSubmit: null, rateLimitSubmitSec: null,
@@ -116,23 +126,46 @@ export function createFakeIbkrState(clock: () => number, accounts: readonly stri
     for (const l of orderListeners) l(o);
   };
 
-  function create(line: { cOID: string; acct: string; conid: number; side: 'BUY' | 'SELL'; quantity: number; orderType: FakeIbkrOrderType; price: number | null; tif: string }): FakeIbkrOrder {
+  const open = (o: FakeIbkrOrder) => o.status !== 'Filled' && o.status !== 'Cancelled' && o.status !== 'Inactive';
+
+  function place(line: FakeIbkrLine, ocaGroup: string | null): FakeIbkrOrder {
     const now = clock();
     const order: FakeIbkrOrder = {
       orderId: nextOrderId++, cOID: line.cOID, acct: line.acct, conid: line.conid, side: line.side, totalSize: line.quantity, filled: 0,
-      notional: 0, status: 'Submitted', orderType: line.orderType, price: line.price, tif: line.tif, createdAt: now, updatedAt: now,
+      notional: 0, status: 'Submitted', orderType: line.orderType, price: line.price, tif: line.tif, ocaGroup, createdAt: now, updatedAt: now,
     };
     orders.set(order.orderId, order);
     byCoid.set(order.cOID, order.orderId);
     counters.ordersCreated += 1;
     changed(order);
-    const size = faults.marketFillRatio >= 1 ? order.totalSize : Math.floor(order.totalSize * faults.marketFillRatio);
-    if (order.orderType === 'MKT' && size > 0) fill(order, size, REFERENCE_PRICES[order.conid] ?? 100);
     return order;
   }
 
+  /** A market order fills at once (marketFillRatio of it); the rest rest until fill(). */
+  function marketFill(order: FakeIbkrOrder): void {
+    const size = faults.marketFillRatio >= 1 ? order.totalSize : Math.floor(order.totalSize * faults.marketFillRatio);
+    if (order.orderType === 'MKT' && open(order) && size > 0) fill(order, size, REFERENCE_PRICES[order.conid] ?? 100);
+  }
+
+  function create(line: FakeIbkrLine): FakeIbkrOrder {
+    const order = place(line, null);
+    marketFill(order);
+    return order;
+  }
+
+  /** One OCA group: every line placed under one group id before any market line fills (and acts on the group). */
+  function createGroup(lines: readonly FakeIbkrLine[]): FakeIbkrOrder[] {
+    const id = String(nextOca++);
+    const members = lines.map((l) => place(l, id));
+    groups.set(id, members);
+    counters.ocaGroups += 1;
+    for (const o of members) marketFill(o);
+    return members;
+  }
+
   function fill(order: FakeIbkrOrder, size: number, price: number): FakeIbkrTrade {
-    const qty = Math.min(size, order.totalSize - order.filled);
+    const remaining = order.totalSize - order.filled;
+    const qty = Math.min(size, remaining);
     if (qty <= 0) throw new Error(`order ${order.cOID} has nothing left to fill`);
     nextExec += 1;
     const trade: FakeIbkrTrade = {
@@ -146,11 +179,16 @@ export function createFakeIbkrState(clock: () => number, accounts: readonly stri
     if (order.filled >= order.totalSize) order.status = 'Filled';
     for (const l of tradeListeners) l(trade);
     changed(order);
+    if (order.ocaGroup !== null) {
+      const others = (groups.get(order.ocaGroup) ?? []).filter((o) => o !== order && open(o));
+      for (const o of rebalanceGroup(order, remaining, qty, others)) changed(o);
+    }
     return trade;
   }
 
+  /** A cancel request (DELETE): it cancels this order only, OCA group or not (see fake.ts). */
   function cancel(order: FakeIbkrOrder): boolean {
-    if (order.status === 'Filled' || order.status === 'Cancelled' || order.status === 'Inactive') return false;
+    if (!open(order)) return false;
     order.status = 'Cancelled';
     counters.cancels += 1;
     changed(order);
@@ -175,7 +213,9 @@ export function createFakeIbkrState(clock: () => number, accounts: readonly stri
   }
 
   return {
-    orders, trades, repeats, counters, submits, faults, session, accounts, create, fill, cancel, bust, newSession,
+    orders, trades, repeats, counters, submits, faults, session, accounts, create, createGroup, fill, cancel, bust, newSession,
+    /** The orders of an OCA group, in the order they were placed. */
+    groupOf: (id: string): readonly FakeIbkrOrder[] => groups.get(id) ?? [],
     byCoid: (cOID: string) => { const id = byCoid.get(cOID); return id === undefined ? undefined : orders.get(id); },
     onOrder: (l: (o: FakeIbkrOrder) => void) => { orderListeners.push(l); },
     onTrade: (l: (t: FakeIbkrTrade) => void) => { tradeListeners.push(l); },

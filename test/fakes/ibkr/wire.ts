@@ -19,6 +19,8 @@ export function compactTime(ms: number): string {
 
 const avg = (o: FakeIbkrOrder): string => (o.filled > 0 ? (o.notional / o.filled).toFixed(4) : '');
 
+// No OCA field here: the Live Orders documentation shows none, so after a restart a client cannot tell
+// from this list which orders share a group (only order status shows it).
 export const liveRow = (o: FakeIbkrOrder) => ({
   acct: o.acct, conidex: String(o.conid), conid: o.conid, account: o.acct, orderId: o.orderId, cashCcy: 'USD',
   sizeAndFills: `${o.filled}/${o.totalSize}`,
@@ -39,6 +41,9 @@ export const statusRow = (o: FakeIbkrOrder) => ({
   cum_fill: o.filled.toFixed(1), order_status: o.status, order_status_description: o.status === 'Filled' ? 'Order Filled' : `Order ${o.status}`,
   tif: o.tif, average_price: avg(o), order_time: compactTime(o.updatedAt), size_and_fills: `${o.filled}/${o.totalSize}`,
   cannot_cancel_order: o.status === 'Filled' || o.status === 'Cancelled',
+  // "How to Code an OCA Order in the Web API": order status shows the group's oca_group_id (its format
+  // is undocumented: a string here). Orders outside a group carry none.
+  ...(o.ocaGroup === null ? {} : { oca_group_id: o.ocaGroup }),
 });
 
 export const tradeRow = (t: FakeIbkrTrade) => ({
