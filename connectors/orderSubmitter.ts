@@ -13,6 +13,7 @@ import type { OrderOutcome } from '../schemas/orderOutcome.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
 import { VenueError } from './http.ts';
 import type { InstrumentBook } from './instrumentRules.ts';
+import { clientOrderIdFor } from '../schemas/clientOrderId.ts';
 import { afterLookup, pairExits, type OcoPair } from './ocoPairs.ts';
 import { inPool } from './pool.ts';
 import type { OrderLedger } from './ledger.ts';
@@ -51,8 +52,12 @@ export const requestOf = (order: Order): VenueOrderRequest => ({
   clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity,
   orderType: order.orderType, limitPrice: order.limitPrice, timeInForce: order.timeInForce,
   stopPrice: order.stopPrice, trailAmount: order.trailAmount, trailPercent: order.trailPercent,
+  ...(order.exitRole !== null ? { reduceOnly: true } : {}),
 });
-const legsOf = (p: OcoPair): OcoLegs => ({ takeProfit: requestOf(p.takeProfit), stopLoss: requestOf(p.stopLoss) });
+const legsOf = (p: OcoPair): OcoLegs => ({
+  takeProfit: requestOf(p.takeProfit), stopLoss: requestOf(p.stopLoss),
+  entryClientOrderId: p.takeProfit.parentOrderId === null ? null : clientOrderIdFor(p.takeProfit.parentOrderId),
+});
 
 export function createOrderSubmitter(o: OrderSubmitterOptions) {
   const { client, gate, log, clock, stamp, ledger } = o;
@@ -193,7 +198,7 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
   async function lookupPair(c: VenueClient & NativeOco, p: OcoPair): Promise<(VenueOrderState | null)[]> {
     if (c.lookupOco !== undefined) {
       const r = await call('lookup', () => c.lookupOco!(legsOf(p)));
-      return [r.takeProfit, r.stopLoss];
+      return [r?.takeProfit ?? null, r?.stopLoss ?? null]; // null: the test-only blind-resend fault (venueGate.ts)
     }
     return Promise.all([p.takeProfit, p.stopLoss].map((l) => call('lookup', () => c.lookup(l.clientOrderId, l.symbol, ledger.get(l.clientOrderId)?.venueOrderId))));
   }

@@ -17,6 +17,8 @@ export interface VenueOrderRequest {
   /** TRAILING_STOP: trail by a price distance, or by a percent of the price (one of the two). */
   trailAmount?: number | null;
   trailPercent?: number | null;
+  /** A bracket's exit: it may only close what its entry opened, never open a position of its own. */
+  reduceOnly?: boolean;
 }
 
 export type VenueOrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';

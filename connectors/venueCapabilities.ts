@@ -68,7 +68,12 @@ export const hasInstruments = (c: VenueClient): c is VenueClient & InstrumentSou
   typeof (c as Partial<InstrumentSource>).instruments === 'function';
 
 /** The two exits of one OCO group, each with its own clientOrderId (the venue's idempotency key per leg). */
-export interface OcoLegs { takeProfit: VenueOrderRequest; stopLoss: VenueOrderRequest }
+export interface OcoLegs {
+  takeProfit: VenueOrderRequest;
+  stopLoss: VenueOrderRequest;
+  /** The entry whose fill the pair closes, when known: where the exits live on the position (MT5's SL/TP). */
+  entryClientOrderId?: string | null;
+}
 
 /**
  * The venue holds a take-profit and a stop-loss as one native one-cancels-the-other pair (Binance order

@@ -1,6 +1,7 @@
 // VenueClient for MetaTrader 5 through a MetaApi-style REST bridge (MetaApi's MetaTrader client API):
 //   POST /users/current/accounts/{id}/trade  {actionType, symbol, volume, openPrice?, positionId?, comment, magic, …}
 //        → {numericCode, stringCode, message, orderId?, positionId?}  (MT5 trade return codes)
+//        POSITION_MODIFY {positionId, stopLoss, takeProfit}: a bracket's exits on a hedging account (sltp.ts)
 //   GET  …/orders · …/orders/{ticket}                          open orders
 //   GET  …/history-orders/ticket/{ticket} · …/history-orders/time/{from}/{to}?offset&limit
 //   GET  …/history-deals/ticket/{ticket}  · …/history-deals/time/{from}/{to}?offset&limit
@@ -16,7 +17,7 @@ import type { TimeInForce } from '../../schemas/types.ts';
 import { VenueError } from '../http.ts';
 import { unsupported } from '../orderTypes.ts';
 import { marketFilling, MT5_ORDERS, pendingFields } from './pending.ts';
-import type { InconclusiveAbsence, InstrumentSource } from '../venueCapabilities.ts';
+import type { InconclusiveAbsence, InstrumentSource, NativeOco } from '../venueCapabilities.ts';
 import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState, VenueQuote } from '../venue.ts';
 import type { Mt5Config } from './config.ts';
 import { Mt5Error, Mt5OutcomeUnknown, outcomeUnknown, retcodeError, SUCCESS_RETCODES } from './errors.ts';
@@ -25,6 +26,7 @@ import { createMt5Http } from './http.ts';
 import { createMt5Market } from './market.ts';
 import { createMt5Orders } from './orders.ts';
 import { parseConnection, parseMarginMode, parsePositions, parseTradeResponse, type MarginMode, type Mt5Position } from './parse.ts';
+import { createMt5Sltp } from './sltp.ts';
 import { toLots, toVenue } from './symbols.ts';
 
 export interface Mt5ClientOptions { config: Mt5Config; log?: Logger; clock?: () => number }
@@ -32,7 +34,7 @@ export interface Mt5ClientOptions { config: Mt5Config; log?: Logger; clock?: () 
 /** An order whose outcome the bridge cannot settle: never resent; the runtime surfaces it. */
 export interface Mt5UnknownOrder { clientOrderId: string; since: number; reason: string }
 
-export type Mt5Client = VenueClient & InstrumentSource & {
+export type Mt5Client = VenueClient & InstrumentSource & NativeOco & {
   lastStreamActivity(): number | null;
   quotes(symbols: string[]): Promise<VenueQuote[]>;
   /** Open positions of our magic number, one per ticket (several per symbol on a hedging account). */
@@ -56,6 +58,9 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
   let lastPollAt: number | null = null;
   let subscribers = 0;
   let polling = false;
+
+  // A bracket's exits as the levels of their entry's position on a hedging account (sltp.ts).
+  const sltp = createMt5Sltp({ config, http, clock, log, margin: () => margin, token: (cid) => orders.token(cid), trade: (op, cid, body) => trade(op, cid, body) });
 
   const refuse = (cid: string, venueCode: string, why: string) =>
     new Mt5Error('VENUE_REJECTED', `mt5 submit ${cid}: ${why}`, { operation: 'submit', clientOrderId: cid, venueCode });
@@ -101,6 +106,8 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
       if (expiration === null || pending === null) throw refuse(cid, 'UNSUPPORTED_ORDER', `a ${order.timeInForce} ${order.orderType} order has no MT5 pending-order form`);
       // On a hedging account a triggered pending order opens its own position; it cannot close ours.
       if (opposite.length > 0) throw refuse(cid, 'HEDGING_OPPOSITE_LIMIT', `a pending ${order.side} would open a position beside our open ${opposite[0].side} on a hedging account`);
+      // A bracket's exit there is its position's SL/TP (sltp.ts) or nothing: alone it could only open a position.
+      if (hedging && order.reduceOnly) throw refuse(cid, 'HEDGING_EXIT_NO_POSITION', `a pending exit on a hedging account would open a position of its own`);
       return [{ ...base, symbol: inst.symbol, volume, ...pending, expiration: { type: expiration } }];
     }
     const marketFields = { slippage: config.slippagePoints, ...marketFilling(order) };
@@ -154,7 +161,9 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
     throw new Mt5OutcomeUnknown(cid, u.since, u.reason);
   }
 
-  async function lookup(cid: string): Promise<VenueOrderState | null> {
+  async function lookup(cid: string, symbol?: string, venueOrderId?: string): Promise<VenueOrderState | null> {
+    const leg = sltp.legOf(cid, symbol, venueOrderId);
+    if (leg) return sltp.legState(leg);
     const found = unknown.has(cid) ? await search(cid) : await orders.lookup(cid);
     if (found && unknown.delete(cid)) log?.info({ venue: 'mt5', clientOrderId: cid }, 'mt5 order of unknown outcome found at the bridge');
     return found;
@@ -165,6 +174,7 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
       if (polling) return schedulePoll();
       polling = true;
       orders.poll()
+        .then(() => sltp.poll())
         .then(() => { lastPollAt = Date.now(); })
         .catch((err: unknown) => log?.warn({ venue: 'mt5', code: (err as { code?: string }).code }, 'mt5 poll failed'))
         .finally(() => { polling = false; if (pollTimer) schedulePoll(); });
@@ -221,7 +231,13 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
       }
       return afterTrade(order, first);
     },
-    async cancel(cid) {
+    async cancel(cid, symbol, venueOrderId) {
+      const leg = sltp.legOf(cid, symbol, venueOrderId);
+      if (leg) {
+        const state = await sltp.cancel(leg);
+        if (!state) throw new Mt5Error('VENUE_NOT_FOUND', `mt5 cancel ${cid}: the position's closing deal is not listed yet`, { operation: 'cancel', clientOrderId: cid });
+        return state;
+      }
       const open = await orders.openOrder(cid);
       if (open) {
         try {
@@ -239,9 +255,14 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
       return state;
     },
     lookup,
+    ocoSupported: (legs) => sltp.supported(legs),
+    submitOco: (legs) => sltp.place(legs),
+    lookupOco: (legs) => sltp.lookupPair(legs),
     openOrders: () => orders.openOrders(),
     onEvent(listener) {
-      const unsubscribe = orders.subscribe(listener);
+      const unsubscribeOrders = orders.subscribe(listener);
+      const unsubscribeLegs = sltp.subscribe(listener);
+      const unsubscribe = () => { unsubscribeOrders(); unsubscribeLegs(); };
       subscribers += 1;
       if (!pollTimer) schedulePoll();
       return () => {

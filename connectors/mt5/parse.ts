@@ -33,7 +33,7 @@ const orderSchema = z.object({
 const dealSchema = z.object({
   id, type: z.string(), entryType: z.string().optional(), symbol: z.string().optional(), magic: z.number().int().default(0), time,
   volume: z.number().default(0), price: z.number().default(0), commission: z.number().default(0),
-  orderId: id.optional(), positionId: id.optional(), comment: z.string().default(''),
+  orderId: id.optional(), positionId: id.optional(), comment: z.string().default(''), reason: z.string().optional(),
 }).passthrough();
 
 const positionSchema = z.object({

@@ -20,14 +20,9 @@ export type { CancelTarget } from './cancelTargets.ts';
 
 export type { DecideInput, DecideResult, DecisionReason } from './decideTypes.ts';
 
-/**
- * The venue's idempotency key: the orderId without dashes, first 32 characters. For a UUID that is
- * all 32 hex digits (so distinct orders never share one) and it fits every venue's limit
- * (Binance: 36 characters of [A-Za-z0-9._:/-]).
- */
-export function clientOrderIdFor(orderId: string): string {
-  return orderId.replace(/-/g, '').slice(0, 32);
-}
+import { clientOrderIdFor } from '../../schemas/clientOrderId.ts';
+
+export { clientOrderIdFor };
 
 /** The event that folds a decision back into the gate state. */
 export function decidedEvent(input: DecideInput, result: DecideResult): GateEvent {

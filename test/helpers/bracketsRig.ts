@@ -8,8 +8,11 @@ import { createConnectorRuntime } from '../../connectors/runtime.ts';
 import { createCodec, type RecordName } from '../../schemas/codec.ts';
 import { createHlc } from '../../schemas/hlc.ts';
 import { topicNames, TOPIC_SCHEMA, type TopicKey, type Topics } from '../../schemas/topics.ts';
+import { randomUUID } from 'node:crypto';
+import { clientOrderIdFor } from '../../schemas/clientOrderId.ts';
 import type { CancelRequest, ExecutionReport, Order } from '../../schemas/types.ts';
 import { createBracketsProcessor } from '../../streams/brackets/processor.ts';
+import { foldPositions } from '../../streams/positions/fold.ts';
 import { accountHeaders } from '../../streams/runtime/consume.ts';
 import { loadRuntimeEnv } from '../../streams/runtime/env.ts';
 import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
@@ -47,6 +50,13 @@ export async function startBracketsRig(venue: string) {
   let runtime: ReturnType<typeof createConnectorRuntime> | null = null;
 
   const reports = (o: Order, type: ExecutionReport['type']) => executions.filter((e) => e.orderId === o.orderId && e.type === type);
+  const both = (o: Order, type: ExecutionReport['type'], p: Order) => reports(o, type).length > 0 && reports(p, type).length > 0;
+  const exitsOf = (entry: Order) => waitFor('the two exits on orders', async () => {
+    const exits = orders.filter((o) => o.parentOrderId === entry.orderId);
+    const tp = exits.find((o) => o.exitRole === 'TAKE_PROFIT');
+    const sl = exits.find((o) => o.exitRole === 'STOP_LOSS');
+    return tp && sl ? { tp, sl } : null;
+  }, 30_000, 50);
 
   return {
     kafka, codec, hlc, log, topics, orders, executions, cancels, group, reports,
@@ -74,12 +84,44 @@ export async function startBracketsRig(venue: string) {
       } finally { await p.disconnect(); }
     },
     /** The entry's two exits once they are on `orders`. */
-    exitsOf: (entry: Order) => waitFor('the two exits on orders', async () => {
-      const exits = orders.filter((o) => o.parentOrderId === entry.orderId);
-      const tp = exits.find((o) => o.exitRole === 'TAKE_PROFIT');
-      const sl = exits.find((o) => o.exitRole === 'STOP_LOSS');
-      return tp && sl ? { tp, sl } : null;
-    }, 30_000, 50),
+    exitsOf,
+    /** The entry's two exits once both are acknowledged by the venue. */
+    async ackedExits(entry: Order): Promise<{ tp: Order; sl: Order }> {
+      const { tp, sl } = await exitsOf(entry);
+      await waitFor('the two exits acknowledged', async () => both(tp, 'ACK', sl), 30_000, 50);
+      return { tp, sl };
+    },
+    /**
+     * An entry of 10 AAPL BUY for `venue` with a take-profit and a stop-loss at fixed prices (`over` for
+     * the rest), with fresh ids, not sent.
+     */
+    entry(venue: string, over: Partial<Order> & Pick<Order, 'takeProfit' | 'stopLoss'>): Order {
+      const orderId = randomUUID();
+      return {
+        orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), account: `ACC-${orderId.slice(0, 8)}`, strategy: 'brackets', symbol: 'AAPL', venue,
+        side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 100, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null,
+        parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: hlc.now(), ...over,
+      };
+    },
+    /** The account's AAPL position folded from what `executions` holds. */
+    positionOf: (account: string) => [...foldPositions(executions.filter((e) => e.account === account)).values()].find((p) => p.symbol === 'AAPL')?.quantity ?? 0,
+    /**
+     * As decide writes an `exit` alert: a market sell of the entry's quantity and the cancels of its
+     * resting exits, in one Kafka transaction. Returns the sell.
+     */
+    async exitWithCancels(entry: Order, exits: readonly Order[]): Promise<Order> {
+      const orderId = randomUUID();
+      const close: Order = {
+        ...entry, orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), side: 'SELL', orderType: 'MARKET',
+        limitPrice: null, timeInForce: 'IOC', takeProfit: null, stopLoss: null, createdAt: Date.now(), hlc: hlc.now(),
+      };
+      const requests = exits.map((o): CancelRequest => ({
+        requestId: `exit|${orderId}|${o.orderId}`, orderId: o.orderId, clientOrderId: o.clientOrderId, account: o.account, venue: o.venue, symbol: o.symbol,
+        source: 'alert', actor: entry.strategy, reason: 'exit', requestedAt: Date.now(), hlc: hlc.now(),
+      }));
+      await this.sendInOneTransaction(close, requests);
+      return close;
+    },
     /** The brackets processor's `oco` cancel request for `sibling`, once the connector has read past it. */
     async ocoCancelHandled(sibling: Order): Promise<void> {
       const request = await waitFor('the oco cancel request', async () => cancels.find((c) => c.request.source === 'oco' && c.request.orderId === sibling.orderId), 30_000, 50);
@@ -92,6 +134,15 @@ export async function startBracketsRig(venue: string) {
           return p !== undefined && BigInt(p.offset) > BigInt(request.offset);
         }, 30_000, 100);
       } finally { await a.disconnect(); }
+    },
+    /**
+     * After a leg filled in full: the brackets processor asks to cancel `sibling` only if the venue's own
+     * cancel of it was not on `executions` first (streams/brackets/core.ts), so the request may never come.
+     * Waits `graceMs` for it, and for the connector to read past it if it came.
+     */
+    async ocoCancelSettled(sibling: Order, graceMs = 1_500): Promise<void> {
+      await new Promise((r) => setTimeout(r, graceMs));
+      if (cancels.some((c) => c.request.source === 'oco' && c.request.orderId === sibling.orderId)) await this.ocoCancelHandled(sibling);
     },
     async stop(): Promise<void> {
       await brackets.stop();

@@ -8,13 +8,10 @@
 // shares open orders hold), and an OCO whose answer never comes is looked up as a pair, never sent twice. Seen failing with
 // ORDER_ROUTER_FAULT=blind-resend (look-ups that never ask the venue): the last test counts 2 OCO requests.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createAlpacaClient } from '../../connectors/alpaca/client.ts';
 import { parseAlpacaConfig } from '../../connectors/alpaca/config.ts';
-import type { CancelRequest, Order } from '../../schemas/types.ts';
-import { clientOrderIdFor } from '../../streams/decide/decide.ts';
-import { foldPositions } from '../../streams/positions/fold.ts';
+import type { Order } from '../../schemas/types.ts';
 import { startAlpacaFake, type AlpacaFake } from '../fakes/alpaca/server.ts';
 import { startBracketsRig, type BracketsRig } from '../helpers/bracketsRig.ts';
 import { waitFor } from '../helpers/env.ts';
@@ -41,25 +38,14 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
 
   /** A limit buy of 10 AAPL at 100 with a take-profit at 110 and a stop at 95 (or `stopLoss`), filled by the test at the fake. */
   async function filledEntry(stopLoss: Order['stopLoss'] = { orderType: 'STOP', price: 95, percent: null, amount: null, limitPrice: null }): Promise<Order> {
-    const orderId = randomUUID();
-    const entry: Order = {
-      orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), account: `ACC-${orderId.slice(0, 8)}`, strategy: 'oco', symbol: 'AAPL', venue: 'alpaca',
-      side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 100, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null,
-      takeProfit: { orderType: 'LIMIT', price: 110, percent: null, amount: null, limitPrice: null },
-      stopLoss,
-      parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: rig.hlc.now(),
-    };
+    const entry = rig.entry('alpaca', { takeProfit: { orderType: 'LIMIT', price: 110, percent: null, amount: null, limitPrice: null }, stopLoss });
     await rig.send(entry);
     await waitFor('the entry acknowledged', async () => reports(entry, 'ACK').length > 0, 30_000, 50);
     await fake.controls.fill(entry.clientOrderId, 10);
     return entry;
   }
-  const exitsOf = async (entry: Order) => {
-    const { tp, sl } = await rig.exitsOf(entry);
-    await waitFor('the two exits acknowledged', async () => reports(tp, 'ACK').length > 0 && reports(sl, 'ACK').length > 0, 30_000, 50);
-    return { tp, sl };
-  };
-  const positionOf = (account: string) => [...foldPositions(rig.executions.filter((e) => e.account === account)).values()].find((p) => p.symbol === 'AAPL')?.quantity ?? 0;
+  const exitsOf = (entry: Order) => rig.ackedExits(entry);
+  const positionOf = (account: string) => rig.positionOf(account);
 
   it('sends both exits as one OCO; a partial take-profit shrinks the stop, which the pipeline leaves alone; the stop then fills and the venue cancels the rest', async () => {
     const ocoBefore = fake.knobs.counters.ocoSubmits;
@@ -89,7 +75,7 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
     const { tp, sl } = await exitsOf(entry);
     await fake.controls.fill(tp.clientOrderId, 10);
     await waitFor('the take-profit filled, the stop canceled', async () => reports(tp, 'FILL').length > 0 && reports(sl, 'CANCEL').length > 0, 30_000, 50);
-    await rig.ocoCancelHandled(sl);
+    await rig.ocoCancelSettled(sl);
     assert.equal(reports(sl, 'CANCEL').length, 1, 'exactly one CANCEL for the stop');
     assert.equal(reports(tp, 'CANCEL').length, 0);
   });
@@ -109,17 +95,8 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
   it('an exit (a closing sell and the cancels of the resting pair, one transaction): the pair is canceled first, so the sell is not refused for shares the pair holds', async () => {
     const entry = await filledEntry();
     const { tp, sl } = await exitsOf(entry);
-    const orderId = randomUUID();
-    const close: Order = {
-      ...entry, orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), side: 'SELL', orderType: 'MARKET',
-      limitPrice: null, timeInForce: 'IOC', takeProfit: null, stopLoss: null, createdAt: Date.now(), hlc: rig.hlc.now(),
-    };
-    const cancel = (o: Order): CancelRequest => ({
-      requestId: `exit|${orderId}|${o.orderId}`, orderId: o.orderId, clientOrderId: o.clientOrderId, account: o.account, venue: 'alpaca', symbol: o.symbol,
-      source: 'alert', actor: 'oco', reason: 'exit', requestedAt: Date.now(), hlc: rig.hlc.now(),
-    });
     // As decide writes an `exit`: the closing order and the cancels of the bracket's exits in one transaction.
-    await rig.sendInOneTransaction(close, [cancel(tp), cancel(sl)]);
+    const close = await rig.exitWithCancels(entry, [tp, sl]);
     await waitFor('the closing sell answered', async () => reports(close, 'ACK').length + reports(close, 'REJECT').length > 0, 30_000, 50);
     assert.deepEqual(reports(close, 'REJECT').map((e) => e.reason), [], 'not refused for shares the pair held');
     await waitFor('both exits canceled', async () => reports(tp, 'CANCEL').length > 0 && reports(sl, 'CANCEL').length > 0, 30_000, 50);

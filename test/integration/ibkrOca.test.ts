@@ -8,13 +8,10 @@
 // counts a second POST (the gateway refuses its taken cOIDs, so there is still one group); without the
 // read of `oca_group_id` the restarted connector cancels the stop.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createIbkrClient } from '../../connectors/ibkr/client.ts';
 import { parseIbkrConfig } from '../../connectors/ibkr/config.ts';
 import type { Order } from '../../schemas/types.ts';
-import { clientOrderIdFor } from '../../streams/decide/decide.ts';
-import { foldPositions } from '../../streams/positions/fold.ts';
 import { createFakeIbkrGateway, type FakeIbkrGateway } from '../fakes/ibkr/fake.ts';
 import { startBracketsRig, type BracketsRig } from '../helpers/bracketsRig.ts';
 import { waitFor } from '../helpers/env.ts';
@@ -45,25 +42,17 @@ describe('bracket exits as a native IBKR OCA group', { timeout: 150_000 }, () =>
 
   /** A limit buy of 10 AAPL at 190 with a take-profit at 200 and a stop at 180, filled by the test at the gateway. */
   async function filledEntry(): Promise<Order> {
-    const orderId = randomUUID();
-    const entry: Order = {
-      orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), account: `ACC-${orderId.slice(0, 8)}`, strategy: 'oca', symbol: 'AAPL', venue: 'ibkr',
-      side: 'BUY', quantity: 10, orderType: 'LIMIT', limitPrice: 190, timeInForce: 'GTC', stopPrice: null, trailAmount: null, trailPercent: null,
-      takeProfit: { orderType: 'LIMIT', price: 200, percent: null, amount: null, limitPrice: null },
+    const entry = rig.entry('ibkr', {
+      limitPrice: 190, takeProfit: { orderType: 'LIMIT', price: 200, percent: null, amount: null, limitPrice: null },
       stopLoss: { orderType: 'STOP', price: 180, percent: null, amount: null, limitPrice: null },
-      parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: rig.hlc.now(),
-    };
+    });
     await rig.send(entry);
     await waitFor('the entry acknowledged', async () => reports(entry, 'ACK').length > 0, 30_000, 50);
     fake.fill(entry.clientOrderId, 10);
     return entry;
   }
-  const exitsOf = async (entry: Order) => {
-    const { tp, sl } = await rig.exitsOf(entry);
-    await waitFor('the two exits acknowledged', async () => reports(tp, 'ACK').length > 0 && reports(sl, 'ACK').length > 0, 30_000, 50);
-    return { tp, sl };
-  };
-  const positionOf = (account: string) => [...foldPositions(rig.executions.filter((e) => e.account === account)).values()].find((p) => p.symbol === 'AAPL')?.quantity ?? 0;
+  const exitsOf = (entry: Order) => rig.ackedExits(entry);
+  const positionOf = (account: string) => rig.positionOf(account);
   const groups = () => fake.state.counters.ocaGroups;
 
   it('sends both exits as one OCA group; a partial take-profit shrinks the stop, which the pipeline leaves alone; the stop then fills and the gateway cancels the rest', async () => {
@@ -91,7 +80,7 @@ describe('bracket exits as a native IBKR OCA group', { timeout: 150_000 }, () =>
     const { tp, sl } = await exitsOf(entry);
     fake.fill(tp.clientOrderId, 10);
     await waitFor('the take-profit filled, the stop canceled', async () => reports(tp, 'FILL').length > 0 && reports(sl, 'CANCEL').length > 0, 30_000, 50);
-    await rig.ocoCancelHandled(sl);
+    await rig.ocoCancelSettled(sl);
     assert.equal(reports(sl, 'CANCEL').length, 1, 'exactly one CANCEL for the stop');
     assert.equal(reports(tp, 'CANCEL').length, 0);
     await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);

@@ -2,8 +2,9 @@
 // record and the client REST API, written from MetaApi's documentation (client/restApi, client/models)
 // and the MQL5 trade return codes, never from connectors/mt5. What it holds to:
 // - Trade (POST …/trade, model MetatraderTrade → MetatraderTradeResponse): market and limit orders,
-//   POSITION_CLOSE_ID / POSITION_PARTIAL by position id, ORDER_CANCEL; success codes 10008-10010; no
-//   idempotency key of any kind: every request that reaches the terminal trades again.
+//   POSITION_CLOSE_ID / POSITION_PARTIAL by position id, POSITION_MODIFY (stop-loss/take-profit, sltp.ts),
+//   ORDER_CANCEL; success codes 10008-10010 (and 10025 for a modify that changes nothing); no idempotency
+//   key of any kind: every request that reaches the terminal trades again.
 // - Account information carries `marginMode`; positions follow it (terminal.ts).
 // - History by time range ("Read deals by time range", "Read history orders by time range"): start
 //   inclusive, end exclusive, `offset` (default 0) and `limit` (default 1000, max 1000) page the answer.
@@ -14,6 +15,7 @@
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { createSltp } from './sltp.ts';
 import { createTerminal, type MarginMode, type TermDeal, type TermOrder, type TermPosition } from './terminal.ts';
 
 export interface FakeMt5Options { accountId?: string; token?: string; suffix?: string; marginMode?: MarginMode; clock?: () => number }
@@ -25,17 +27,19 @@ const orderJson = (o: TermOrder) => ({
   id: o.id, type: o.type, state: o.state, magic: o.magic, time: isoOf(o.time), brokerTime: brokerTime(o.time),
   ...(o.doneTime === null ? {} : { doneTime: isoOf(o.doneTime), doneBrokerTime: brokerTime(o.doneTime) }),
   symbol: o.symbol, ...(o.openPrice === null ? {} : { openPrice: o.openPrice }), volume: o.volume, currentVolume: o.currentVolume,
-  positionId: o.positionId ?? o.id, comment: o.comment, platform: 'mt5', reason: 'ORDER_REASON_EXPERT',
+  positionId: o.positionId ?? o.id, comment: o.comment, platform: 'mt5', reason: `ORDER_REASON_${o.reason}`,
   fillingMode: 'ORDER_FILLING_FOK', expirationType: 'ORDER_TIME_GTC', accountCurrencyExchangeRate: 1,
 });
 const dealJson = (d: TermDeal) => ({
   id: d.id, type: d.type, entryType: d.entryType, symbol: d.symbol, magic: d.magic, time: isoOf(d.time), brokerTime: brokerTime(d.time),
   volume: d.volume, price: d.price, commission: d.commission, swap: 0, profit: 0, positionId: d.positionId, orderId: d.orderId,
-  comment: d.comment, platform: 'mt5', reason: 'DEAL_REASON_EXPERT', accountCurrencyExchangeRate: 1,
+  comment: d.comment, platform: 'mt5', reason: `DEAL_REASON_${d.reason}`, accountCurrencyExchangeRate: 1,
+  ...(d.stopLoss === undefined ? {} : { stopLoss: d.stopLoss }), ...(d.takeProfit === undefined ? {} : { takeProfit: d.takeProfit }),
 });
 const positionJson = (p: TermPosition, price: number) => ({
-  id: p.id, type: p.type, symbol: p.symbol, magic: p.magic, time: isoOf(p.time), brokerTime: brokerTime(p.time), updateTime: isoOf(p.time),
-  openPrice: p.openPrice, currentPrice: price, currentTickValue: 1, volume: p.volume, swap: 0, profit: 0, commission: 0, comment: p.comment,
+  id: p.id, type: p.type, symbol: p.symbol, magic: p.magic, time: isoOf(p.time), brokerTime: brokerTime(p.time), updateTime: isoOf(p.updateTime ?? p.time),
+  openPrice: p.openPrice, currentPrice: price, currentTickValue: 1, volume: p.volume,
+  ...(p.stopLoss === undefined ? {} : { stopLoss: p.stopLoss }), ...(p.takeProfit === undefined ? {} : { takeProfit: p.takeProfit }), swap: 0, profit: 0, commission: 0, comment: p.comment,
   platform: 'mt5', reason: 'POSITION_REASON_EXPERT', accountCurrencyExchangeRate: 1,
 });
 
@@ -47,6 +51,7 @@ const RETCODES: Readonly<Record<number, [string, string]>> = {
   10008: ['TRADE_RETCODE_PLACED', 'Order placed'], 10009: ['TRADE_RETCODE_DONE', 'Request completed'],
   10011: ['TRADE_RETCODE_ERROR', 'Request processing error'], 10012: ['TRADE_RETCODE_TIMEOUT', 'Request canceled by timeout'],
   10013: ['TRADE_RETCODE_INVALID', 'Invalid request'], 10014: ['TRADE_RETCODE_INVALID_VOLUME', 'Invalid volume in the request'],
+  10016: ['TRADE_RETCODE_INVALID_STOPS', 'Invalid stops in the request'], 10025: ['TRADE_RETCODE_NO_CHANGES', 'No changes in request'],
   10017: ['TRADE_RETCODE_TRADE_DISABLED', 'Trade is disabled'], 10018: ['TRADE_RETCODE_MARKET_CLOSED', 'Market is closed'],
   10019: ['TRADE_RETCODE_NO_MONEY', 'There is not enough money to complete the request'], 10020: ['TRADE_RETCODE_PRICE_CHANGED', 'Prices changed'],
   10031: ['TRADE_RETCODE_CONNECTION', 'No connection with the trade server'], 10036: ['TRADE_RETCODE_POSITION_CLOSED', 'Position already closed'],
@@ -59,6 +64,7 @@ const tradeAnswer = (code: number, order?: TermOrder) => ({
 
 export function createFakeMt5Bridge({ accountId = 'a1b2c3d4-fake-4e5f-mt5', token = 'fake-bridge-token-0123456789abcdef', suffix = '', marginMode = 'ACCOUNT_MARGIN_MODE_RETAIL_NETTING', clock = Date.now }: FakeMt5Options = {}) {
   const term = createTerminal({ clock, suffix, marginMode });
+  const sltp = createSltp(term, clock);
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const held = new Set<ServerResponse>();
   const base = `/users/current/accounts/${accountId}`;
@@ -121,15 +127,20 @@ export function createFakeMt5Bridge({ accountId = 'a1b2c3d4-fake-4e5f-mt5', toke
     f.retcodeNext = null;
     if (rc && !rc.executed) return tradeAnswer(rc.code);
     const magic = typeof b.magic === 'number' ? b.magic : 0;
-    let order: TermOrder;
-    if (action === 'POSITION_CLOSE_ID' || action === 'POSITION_PARTIAL') {
+    let done: ReturnType<typeof tradeAnswer>;
+    if (action === 'POSITION_MODIFY') {
+      term.counters.positionModifies += 1;
+      const m = sltp.modify(b);
+      if (!m.position) return tradeAnswer(m.code);
+      done = { ...tradeAnswer(m.code), positionId: m.position.id };
+    } else if (action === 'POSITION_CLOSE_ID' || action === 'POSITION_PARTIAL') {
       const p = term.positions.get(String(b.positionId ?? ''));
       if (!p) return tradeAnswer(10036);
       const volume = action === 'POSITION_CLOSE_ID' ? p.volume : typeof b.volume === 'number' ? b.volume : NaN;
       const step = term.symbols.get(p.symbol)!.volumeStep;
       if (!(volume > 0) || Math.abs(volume / step - Math.round(volume / step)) > 1e-6) return tradeAnswer(10014);
       if (volume > p.volume + 1e-9) return tradeAnswer(10038);
-      order = term.close(p, volume, comment, magic);
+      done = tradeAnswer(10009, term.close(p, volume, comment, magic));
     } else {
       const symbol = String(b.symbol ?? '');
       const volume = typeof b.volume === 'number' ? b.volume : NaN;
@@ -145,12 +156,12 @@ export function createFakeMt5Bridge({ accountId = 'a1b2c3d4-fake-4e5f-mt5', toke
         'ORDER_TYPE_BUY', 'ORDER_TYPE_SELL', 'ORDER_TYPE_BUY_LIMIT', 'ORDER_TYPE_SELL_LIMIT', 'ORDER_TYPE_BUY_STOP', 'ORDER_TYPE_SELL_STOP',
         'ORDER_TYPE_BUY_STOP_LIMIT', 'ORDER_TYPE_SELL_STOP_LIMIT',
       ].includes(action) || (pending && typeof b.openPrice !== 'number') || (stopLimit && typeof b.stopLimitPrice !== 'number')) return tradeAnswer(10013);
-      order = term.place({ type: action, symbol, volume, openPrice: pending ? (b.openPrice as number) : null, comment, magic });
+      done = tradeAnswer(10009, term.place({ type: action, symbol, volume, openPrice: pending ? (b.openPrice as number) : null, comment, magic }));
     }
     if (rc) return tradeAnswer(rc.code);
     if (fail) return error(reply, fail.status, 'InternalError', 'Internal error');
     if (f.dropTrades > 0) { f.dropTrades -= 1; return withhold(reply); }
-    return tradeAnswer(10009, order);
+    return done;
   });
 
   const openOrders = () => [...term.orders.values()].filter((o) => term.isOpen(o) && term.visible(o));
@@ -240,7 +251,15 @@ export function createFakeMt5Bridge({ accountId = 'a1b2c3d4-fake-4e5f-mt5', toke
     seedForeign(n: number, symbol = `MSFT${suffix}`) {
       for (let i = 0; i < n; i++) term.place({ type: i % 2 ? 'ORDER_TYPE_SELL' : 'ORDER_TYPE_BUY', symbol, volume: 0.01, openPrice: null, comment: 'manual', magic: 0 });
     },
-    setPrice(symbol: string, bid: number, ask: number) { Object.assign(term.symbols.get(symbol)!, { bid, ask, priceTime: clock() }); },
+    /** A new bid/ask; positions of `symbol` whose stop-loss or take-profit it reaches close (the server's orders are returned). */
+    setPrice(symbol: string, bid: number, ask: number): TermOrder[] {
+      Object.assign(term.symbols.get(symbol)!, { bid, ask, priceTime: clock() });
+      return sltp.trigger(symbol);
+    },
+    /** The position's stop-loss and take-profit (null = none), or null when it is not open. */
+    levelsOf: sltp.levelsOf,
+    /** Open positions carrying this comment (on a hedging account, the ones orders with it opened). */
+    positionsWithComment: (comment: string) => [...term.positions.values()].filter((p) => p.comment === comment),
   };
 }
 

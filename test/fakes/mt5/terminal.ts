@@ -10,22 +10,30 @@
 
 export type MarginMode = 'ACCOUNT_MARGIN_MODE_RETAIL_HEDGING' | 'ACCOUNT_MARGIN_MODE_RETAIL_NETTING' | 'ACCOUNT_MARGIN_MODE_EXCHANGE';
 export type OrderState = 'ORDER_STATE_PLACED' | 'ORDER_STATE_PARTIAL' | 'ORDER_STATE_FILLED' | 'ORDER_STATE_CANCELED' | 'ORDER_STATE_STARTED';
+/** Why an order or deal happened (ENUM_ORDER_REASON / ENUM_DEAL_REASON without the prefix): EXPERT for API trades, SL/TP for server closes. */
+export type TradeReason = 'EXPERT' | 'SL' | 'TP';
 
 export interface TermOrder {
   id: string; type: string; state: OrderState; magic: number; time: number; doneTime: number | null; symbol: string;
   openPrice: number | null; volume: number; currentVolume: number; comment: string;
   /** The position it opened, or the one it closes (POSITION_CLOSE_ID / POSITION_PARTIAL). */
   positionId: string | null;
+  reason: TradeReason;
   /** Reads (open orders, history) list it from then on: the bridge's terminal sync lags the trade server. */
   visibleAt: number;
 }
 export interface TermDeal {
   id: string; type: string; entryType: 'DEAL_ENTRY_IN' | 'DEAL_ENTRY_OUT' | 'DEAL_ENTRY_INOUT'; symbol: string; magic: number; time: number;
   volume: number; price: number; commission: number; orderId: string; positionId: string; comment: string; visibleAt: number;
+  reason: TradeReason;
+  /** MetatraderDeal: on an MT5 closing deal, the position's last known levels. */
+  stopLoss?: number; takeProfit?: number;
 }
 export interface TermPosition {
   id: string; type: 'POSITION_TYPE_BUY' | 'POSITION_TYPE_SELL'; symbol: string; magic: number; time: number; openPrice: number;
   volume: number; comment: string; visibleAt: number;
+  /** Set by POSITION_MODIFY (sltp.ts); absent = no level. */
+  stopLoss?: number; takeProfit?: number; updateTime?: number;
 }
 export interface TermSymbol {
   symbol: string; contractSize: number; volumeStep: number; minVolume: number; maxVolume: number; tickSize: number; digits: number;
@@ -67,7 +75,7 @@ export function createTerminal(o: { clock: () => number; suffix: string; marginM
   const repeats: TermDeal[] = [];
   const positions = new Map<string, TermPosition>();
   const submits = new Map<string, number>(); // trade requests per comment
-  const counters = { requests: 0, rateLimitViolations: 0, historyRequests: 0, tradeRequests: 0 };
+  const counters = { requests: 0, rateLimitViolations: 0, historyRequests: 0, tradeRequests: 0, positionModifies: 0 };
   const faults: TerminalFaults = {
     dropTrades: 0, failTrade: null, rateLimitTradeSec: null, retcodeNext: null, terminalDisconnected: false, outage: false, historyStalled: false, syncLagMs: 0,
   };
@@ -84,9 +92,11 @@ export function createTerminal(o: { clock: () => number; suffix: string; marginM
     const sell = sellSide(order.type);
     let entryType: TermDeal['entryType'] = 'DEAL_ENTRY_IN';
     let positionId = order.id;
+    let levels: Pick<TermDeal, 'stopLoss' | 'takeProfit'> = {};
     if (order.positionId !== null) {
       // A close by position id (both margin modes).
       const p = positions.get(order.positionId)!;
+      levels = { stopLoss: p.stopLoss, takeProfit: p.takeProfit };
       entryType = 'DEAL_ENTRY_OUT';
       positionId = p.id;
       p.volume = round(p.volume - volume);
@@ -97,11 +107,13 @@ export function createTerminal(o: { clock: () => number; suffix: string; marginM
       else if ((p.type === 'POSITION_TYPE_SELL') === sell) { positionId = p.id; p.volume = round(p.volume + volume); }
       else {
         positionId = p.id;
+        levels = { stopLoss: p.stopLoss, takeProfit: p.takeProfit };
         const left = round(p.volume - volume);
         entryType = left < 0 ? 'DEAL_ENTRY_INOUT' : 'DEAL_ENTRY_OUT';
         if (left === 0) positions.delete(p.id);
         else if (left > 0) p.volume = left;
-        else Object.assign(p, { type: sell ? 'POSITION_TYPE_SELL' : 'POSITION_TYPE_BUY', volume: -left, openPrice: price });
+        // A turned-over position's levels would sit on the wrong side: the order brings none, so none are left.
+        else Object.assign(p, { type: sell ? 'POSITION_TYPE_SELL' : 'POSITION_TYPE_BUY', volume: -left, openPrice: price, stopLoss: undefined, takeProfit: undefined });
       }
     } else {
       positions.set(order.id, { id: order.id, type: sell ? 'POSITION_TYPE_SELL' : 'POSITION_TYPE_BUY', symbol: order.symbol, magic: order.magic, time: clock(), openPrice: price, volume, comment: order.comment, visibleAt: clock() + faults.syncLagMs });
@@ -109,6 +121,7 @@ export function createTerminal(o: { clock: () => number; suffix: string; marginM
     const d: TermDeal = {
       id: String(nextDeal++), type: sell ? 'DEAL_TYPE_SELL' : 'DEAL_TYPE_BUY', entryType, symbol: order.symbol, magic: order.magic, time: clock(),
       volume, price, commission: -Math.round(volume * 3.5 * 100) / 100, orderId: order.id, positionId, comment: order.comment, visibleAt: clock() + faults.syncLagMs,
+      reason: order.reason, ...(entryType === 'DEAL_ENTRY_IN' ? {} : levels),
     };
     deals.push(d);
     order.currentVolume = round(order.currentVolume - volume);
@@ -117,10 +130,11 @@ export function createTerminal(o: { clock: () => number; suffix: string; marginM
     return d;
   }
 
-  function newOrder(req: { type: string; symbol: string; volume: number; openPrice: number | null; comment: string; magic: number; positionId: string | null }): TermOrder {
+  function newOrder(req: { type: string; symbol: string; volume: number; openPrice: number | null; comment: string; magic: number; positionId: string | null; reason: TradeReason }): TermOrder {
     const order: TermOrder = {
       id: String(nextTicket++), type: req.type, state: 'ORDER_STATE_PLACED', magic: req.magic, time: clock(), doneTime: null, symbol: req.symbol,
-      openPrice: req.openPrice, volume: req.volume, currentVolume: req.volume, comment: req.comment, positionId: req.positionId, visibleAt: clock() + faults.syncLagMs,
+      openPrice: req.openPrice, volume: req.volume, currentVolume: req.volume, comment: req.comment, positionId: req.positionId, reason: req.reason,
+      visibleAt: clock() + faults.syncLagMs,
     };
     orders.set(order.id, order);
     return order;
@@ -128,17 +142,17 @@ export function createTerminal(o: { clock: () => number; suffix: string; marginM
 
   /** A market order executes at once at the touch; a pending one rests. */
   function place(req: { type: string; symbol: string; volume: number; openPrice: number | null; comment: string; magic: number }): TermOrder {
-    const order = newOrder({ ...req, positionId: null });
+    const order = newOrder({ ...req, positionId: null, reason: 'EXPERT' });
     const s = symbols.get(req.symbol)!;
     if (req.type === 'ORDER_TYPE_BUY' || req.type === 'ORDER_TYPE_SELL') deal(order, req.volume, req.type === 'ORDER_TYPE_BUY' ? s.ask : s.bid);
     return order;
   }
 
-  /** POSITION_CLOSE_ID (volume = the whole position) or POSITION_PARTIAL: an opposite market order bound to the position. */
-  function close(position: TermPosition, volume: number, comment: string, magic: number): TermOrder {
+  /** POSITION_CLOSE_ID (volume = the whole position), POSITION_PARTIAL or the server's SL/TP close: an opposite market order bound to the position. */
+  function close(position: TermPosition, volume: number, comment: string, magic: number, reason: TradeReason = 'EXPERT'): TermOrder {
     const s = symbols.get(position.symbol)!;
     const type = position.type === 'POSITION_TYPE_BUY' ? 'ORDER_TYPE_SELL' : 'ORDER_TYPE_BUY';
-    const order = newOrder({ type, symbol: position.symbol, volume, openPrice: null, comment, magic, positionId: position.id });
+    const order = newOrder({ type, symbol: position.symbol, volume, openPrice: null, comment, magic, positionId: position.id, reason });
     deal(order, volume, type === 'ORDER_TYPE_BUY' ? s.ask : s.bid);
     return order;
   }
