@@ -60,7 +60,7 @@ export function createMt5Client({ config, log, clock = Date.now }: Mt5ClientOpti
   let polling = false;
 
   // A bracket's exits as the levels of their entry's position on a hedging account (sltp.ts).
-  const sltp = createMt5Sltp({ config, http, clock, log, margin: () => margin, token: (cid) => orders.token(cid), trade: (op, cid, body) => trade(op, cid, body) });
+  const sltp = createMt5Sltp({ config, http, clock, log, margin: () => margin, token: (cid) => orders.token(cid), trade: (op, cid, body) => trade(op, cid, body), entryState: (cid) => orders.lookup(cid) });
 
   const refuse = (cid: string, venueCode: string, why: string) =>
     new Mt5Error('VENUE_REJECTED', `mt5 submit ${cid}: ${why}`, { operation: 'submit', clientOrderId: cid, venueCode });

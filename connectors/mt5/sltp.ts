@@ -54,6 +54,8 @@ export interface Mt5SltpDeps {
   token: (clientOrderId: string) => string;
   /** One trade request; throws on a failed return code (errors.ts). */
   trade: (operation: string, cid: string, body: Record<string, unknown>) => Promise<unknown>;
+  /** An order of ours as the bridge reports it (the entry of a pair). */
+  entryState: (clientOrderId: string) => Promise<VenueOrderState | null>;
 }
 
 export type Mt5Sltp = ReturnType<typeof createMt5Sltp>;
@@ -84,13 +86,17 @@ export function createMt5Sltp(d: Mt5SltpDeps) {
     return p.data;
   }
 
-  /** The open positions the entry opened (our magic, its comment token). */
-  async function entryPositions(l: OcoLegs): Promise<Position[]> {
+  /** Our open positions (our magic). */
+  async function openPositions(): Promise<Position[]> {
     const json = await d.http.request({ operation: 'positions', method: 'GET', path: '/positions' });
     if (!Array.isArray(json)) throw new Mt5Error('VENUE_BAD_RESPONSE', 'mt5 positions: unreadable answer', { operation: 'positions' });
+    return json.flatMap((row) => { const p = positionSchema.safeParse(row); return p.success ? [p.data] : []; }).filter((p) => p.magic === d.config.magic);
+  }
+
+  /** The open positions the entry opened (its comment token). */
+  async function entryPositions(l: OcoLegs): Promise<Position[]> {
     const token = d.token(l.entryClientOrderId!);
-    return json.flatMap((row) => { const p = positionSchema.safeParse(row); return p.success ? [p.data] : []; })
-      .filter((p) => p.magic === d.config.magic && p.comment === token);
+    return (await openPositions()).filter((p) => p.comment === token);
   }
 
   function remember(l: OcoLegs, positionId: string): Leg[] {
@@ -106,9 +112,12 @@ export function createMt5Sltp(d: Mt5SltpDeps) {
     rejectReason: null, venueTime: s.fills.at(-1)?.venueTime ?? d.clock(), nativeOco: true, ...s,
   });
 
-  /** What the position says of one leg now; null when it cannot tell (known by venue id only, closed, no closing deal listed yet). */
-  async function legState(leg: Leg): Promise<VenueOrderState | null> {
-    const p = await readPosition(leg.positionId, leg.cid);
+  /**
+   * What the position says of one leg now; null when it cannot tell (known by venue id only, closed, no
+   * closing deal listed yet). `open`: our open positions read once for several legs (the poll).
+   */
+  async function legState(leg: Leg, open?: ReadonlyMap<string, Position>): Promise<VenueOrderState | null> {
+    const p = open === undefined ? await readPosition(leg.positionId, leg.cid) : open.get(leg.positionId) ?? null;
     if (p !== null) {
       const level = leg.role === 'sl' ? p.stopLoss : p.takeProfit;
       const held = qtyOf(leg.symbol, p.volume);
@@ -159,9 +168,14 @@ export function createMt5Sltp(d: Mt5SltpDeps) {
     return { takeProfit, stopLoss };
   }
 
-  /** Sets the pair as the levels of the entry's position; refused (nothing set) when no position fits. */
+  /**
+   * Sets the pair as the levels of the entry's position; refused (nothing set) when no position fits, or
+   * while the entry still fills (its later fills would grow the position past this pair).
+   */
   async function place(l: OcoLegs): Promise<{ takeProfit: VenueOrderState; stopLoss: VenueOrderState }> {
     const cid = l.takeProfit.clientOrderId;
+    const entry = await d.entryState(l.entryClientOrderId!);
+    if (entry?.status !== 'FILLED') throw refuse(cid, 'SLTP_ENTRY_OPEN', `the entry is ${entry?.status ?? 'not found'}, not filled: its position may still grow`);
     const open = await entryPositions(l);
     if (open.length !== 1) throw refuse(cid, 'SLTP_NO_POSITION', `the entry has ${open.length} open positions, not one, to carry the exits`);
     const p = open[0];
@@ -185,6 +199,7 @@ export function createMt5Sltp(d: Mt5SltpDeps) {
       const body = { actionType: 'POSITION_MODIFY', positionId: p.id, stopLoss: leg.role === 'sl' ? 0 : p.stopLoss ?? 0, takeProfit: leg.role === 'tp' ? 0 : p.takeProfit ?? 0 };
       try {
         await d.trade('cancel', leg.cid, body);
+        leg.placedAt = null; // a level missing from now on is our removal, not the terminal's lag
       } catch (err) {
         // Closed meanwhile (SL or TP hit): the leg's final state below is the answer.
         if (!(err instanceof Mt5Error) || err.code !== 'VENUE_REJECTED') throw err;
@@ -202,10 +217,12 @@ export function createMt5Sltp(d: Mt5SltpDeps) {
     }
   }
 
-  /** One round behind the poll: every leg still working, read from its position. */
+  /** One round behind the poll: every leg still working, read from one read of our positions (and a closed one's deals). */
   async function poll(): Promise<void> {
+    if (legs.size === 0) return;
+    const open = new Map((await openPositions()).map((p) => [p.id, p]));
     for (const leg of [...legs.values()]) {
-      const s = await legState(leg);
+      const s = await legState(leg, open);
       if (s === null) continue;
       emitIfChanged(s);
       if (s.status !== 'NEW') legs.delete(leg.cid);
