@@ -142,7 +142,7 @@ export function createConnectorRuntime(o: ConnectorOptions) {
   });
 
   const unknowns = createUnknownOutcomes({
-    venue, producer: sideProducer, codec: o.codec, topic: o.topics.control, log, clock, hlc: () => o.hlc.now(), ledger, lookUp: (cids) => sync.pollOrders(cids),
+    venue, producer: sideProducer, codec: o.codec, topic: o.topics.control, log, clock, hlc: () => o.hlc.now(), ledger, lookUp: (cids, venueIds) => sync.pollOrders(cids, false, venueIds), record: (cid, state) => sync.record(cid, state),
   });
 
   async function ensureConnected(): Promise<void> {

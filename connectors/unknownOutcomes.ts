@@ -21,6 +21,7 @@ import { accountHeaders, type OutRecord } from '../streams/runtime/consume.ts';
 import { connectorActor } from './breaker.ts';
 import type { LedgerView } from './ledger.ts';
 import { filledQty, type KnownOrder } from './reconcile.ts';
+import type { VenueOrderState } from './venue.ts';
 import { message } from './venueGate.ts';
 
 /** What the venue said in the end, once `executions` holds it; null while the outcome is still unknown. Pure. */
@@ -40,7 +41,7 @@ export function unknownOutcome(order: Order, err: unknown, now: number): OrderOu
     quantity: order.quantity, account: order.account, strategy: order.strategy,
     since: typeof e.since === 'number' ? e.since : now,
     reason: typeof e.reason === 'string' ? e.reason : typeof e.code === 'string' ? e.code : 'VENUE_OUTCOME_UNKNOWN',
-    resolution: null, resolvedAt: null,
+    resolution: null, resolvedAt: null, settle: null, settledBy: null, settleReason: null,
   };
 }
 
@@ -54,8 +55,13 @@ export interface UnknownOutcomesOptions {
   venue: string; producer: Producer; codec: Codec; topic: string; log: Logger; clock: () => number; hlc: () => number;
   /** The runtime's ledger: what `executions` holds per order; only the owner of its partition looks up and resolves. */
   ledger: LedgerView;
-  /** Looks orders up at the venue and records what it says on `executions` (the venue sync's poll). */
-  lookUp(clientOrderIds: string[]): Promise<void>;
+  /**
+   * Looks orders up at the venue and records what it says on `executions` (the venue sync's poll);
+   * `venueIds`: an order to look up by the venue id an operator gave (a settlement), not the ledger's.
+   */
+  lookUp(clientOrderIds: string[], venueIds?: ReadonlyMap<string, string>): Promise<void>;
+  /** Records a venue state of an order on `executions` as a view of the venue would (an operator's settlement). */
+  record(clientOrderId: string, state: VenueOrderState): Promise<void>;
 }
 
 export type UnknownOutcomes = ReturnType<typeof createUnknownOutcomes>;
@@ -98,11 +104,24 @@ export function createUnknownOutcomes(o: UnknownOutcomesOptions) {
       sending.delete(u.clientOrderId); // its UNKNOWN record replaced the marker
     },
     list: (): OrderOutcome[] => listUnknown(parked),
-    /** One round: owned parked orders are looked up; those `executions` now settles are cleared. */
+    /**
+     * One round: owned parked orders are looked up (a settled one by the venue id its operator gave, or
+     * recorded as REJECTED when the operator says it never traded); those `executions` now settles are cleared.
+     */
     async round(): Promise<void> {
       const mine = [...parked.values()].filter((u) => u.venue === o.venue && o.ledger.owns(u.clientOrderId) && o.ledger.has(u.clientOrderId));
-      const open = mine.filter((u) => resolutionOf(o.ledger.get(u.clientOrderId)) === null).map((u) => u.clientOrderId);
-      if (open.length > 0) await o.lookUp(open).catch((e) => o.log.warn({ err: message(e), orders: open.length }, 'orders of unknown outcome not looked up; next round'));
+      const open = mine.filter((u) => resolutionOf(o.ledger.get(u.clientOrderId)) === null);
+      for (const u of open) {
+        if (u.status !== 'SETTLE' || u.settle === null || !('notTraded' in u.settle)) continue;
+        const why = `SETTLED_BY_OPERATOR: ${u.settledBy ?? 'unknown'}: ${u.settleReason ?? ''}`.slice(0, 300);
+        await o.record(u.clientOrderId, {
+          clientOrderId: u.clientOrderId, venueOrderId: '', symbol: u.symbol, side: u.side, quantity: u.quantity,
+          status: 'REJECTED', filledQty: 0, fills: [], rejectReason: why, venueTime: o.clock(),
+        }).catch((e) => o.log.warn({ err: message(e), clientOrderId: u.clientOrderId }, 'settlement not recorded; next round'));
+      }
+      const venueIds = new Map(open.flatMap((u) => (u.status === 'SETTLE' && u.settle !== null && 'venueOrderId' in u.settle ? [[u.clientOrderId, u.settle.venueOrderId] as const] : [])));
+      const lookups = open.filter((u) => !(u.settle !== null && 'notTraded' in u.settle)).map((u) => u.clientOrderId);
+      if (lookups.length > 0) await o.lookUp(lookups, venueIds).catch((e) => o.log.warn({ err: message(e), orders: lookups.length }, 'orders of unknown outcome not looked up; next round'));
       for (const u of mine) {
         const resolution = resolutionOf(o.ledger.get(u.clientOrderId));
         if (resolution === null) continue;

@@ -7,7 +7,7 @@ import type { ExecutionReport } from '../schemas/types.ts';
 import type { OrderLedger } from './ledger.ts';
 import { diffAmendment, diffOrder, filledQty, needsPolling, type Diff, type KnownOrder } from './reconcile.ts';
 import type { Stamp } from './reports.ts';
-import type { VenueClient, VenueEvent } from './venue.ts';
+import type { VenueClient, VenueEvent, VenueOrderState } from './venue.ts';
 
 export interface VenueSyncDeps {
   client: VenueClient;
@@ -89,11 +89,12 @@ export function createVenueSync(d_: VenueSyncDeps) {
     void (async () => { for (const ev of events) await onVenueEvent(ev); })().catch((e) => log.error({ err: e, clientOrderId: cid }, 'parked venue event not recorded'));
   }
 
-  async function pollOrders(cids: string[], probing = false): Promise<void> {
+  /** `venueIds`: orders to look up by another venue id than the ledger's (an operator's settlement). */
+  async function pollOrders(cids: string[], probing = false, venueIds?: ReadonlyMap<string, string>): Promise<void> {
     for (let i = 0; i < cids.length; i += 4) {
       await Promise.all(cids.slice(i, i + 4).map(async (cid) => {
         const observedAt = clock();
-        const s = await call('lookup', () => client.lookup(cid, ledger.get(cid)?.ctx.symbol, ledger.get(cid)?.venueOrderId), probing);
+        const s = await call('lookup', () => client.lookup(cid, ledger.get(cid)?.ctx.symbol, venueIds?.get(cid) ?? ledger.get(cid)?.venueOrderId), probing);
         if (s) await applyView(cid, (k) => diffOrder(k, s, observedAt, stamp()));
       }));
     }
@@ -126,5 +127,11 @@ export function createVenueSync(d_: VenueSyncDeps) {
     await pollOrders(slice.map((k) => k.ctx.clientOrderId), probing);
   }
 
-  return { onVenueEvent, flushParked, pollOrders, reconcile, lastEventAt: () => lastEventAt };
+  /** One state of an order recorded as if the venue had reported it (an operator's settlement). */
+  const record = (cid: string, state: VenueOrderState): Promise<void> => {
+    const observedAt = clock();
+    return applyView(cid, (k) => diffOrder(k, state, observedAt, stamp()));
+  };
+
+  return { onVenueEvent, flushParked, pollOrders, record, reconcile, lastEventAt: () => lastEventAt };
 }

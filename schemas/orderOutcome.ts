@@ -14,8 +14,19 @@ import { controlKey } from './controlKey.ts';
 import { RouterError } from './errors.ts';
 import type { Control } from './types.ts';
 
+/**
+ * An operator's settlement of an order of unknown outcome, from the venue's own statement: it never
+ * reached the venue (`notTraded`: the connector records a REJECT), or it is this venue order
+ * (`venueOrderId`: the connector looks it up by that id and records what the venue says).
+ */
+const settleSchema = z.union([
+  z.object({ notTraded: z.literal(true) }).strict(),
+  z.object({ venueOrderId: z.string().min(1).max(128) }).strict(),
+]);
+export type Settlement = z.infer<typeof settleSchema>;
+
 const outcomeSchema = z.object({
-  status: z.enum(['UNKNOWN', 'RESOLVED', 'SENDING']),
+  status: z.enum(['UNKNOWN', 'RESOLVED', 'SENDING', 'SETTLE']),
   clientOrderId: z.string().min(1),
   orderId: z.string().min(1),
   venue: z.string().min(1),
@@ -31,6 +42,10 @@ const outcomeSchema = z.object({
   /** RESOLVED: what the venue said in the end (ACKED, FILLED, REJECTED, CANCELED). */
   resolution: z.string().nullable().default(null),
   resolvedAt: z.number().int().nullable().default(null),
+  /** SETTLE: the operator's settlement, who gave it and why (`reason` stays what made it unknown). */
+  settle: settleSchema.nullable().default(null),
+  settledBy: z.string().nullable().default(null),
+  settleReason: z.string().nullable().default(null),
 }).strict();
 
 export type OrderOutcome = z.infer<typeof outcomeSchema>;
@@ -43,7 +58,8 @@ export const orderOutcomePrefix = (venue: string): string => `${controlKey('ORDE
 export function outcomeControl(o: OrderOutcome, ids: { controlId: string; actor: string; at: number; hlc: number }): Control {
   return {
     controlId: ids.controlId, kind: 'ORDER_OUTCOME', scope: 'VENUE', target: o.venue, state: null, payload: JSON.stringify(o),
-    actor: ids.actor, reason: o.status === 'RESOLVED' ? `resolved: ${o.resolution ?? 'found'}` : o.reason, at: ids.at, hlc: ids.hlc,
+    actor: ids.actor, at: ids.at, hlc: ids.hlc,
+    reason: o.status === 'RESOLVED' ? `resolved: ${o.resolution ?? 'found'}` : o.status === 'SETTLE' ? `settle: ${o.settleReason ?? ''}` : o.reason,
   };
 }
 
@@ -65,8 +81,9 @@ export type UnknownOrders = ReadonlyMap<string, OrderOutcome>;
 const entryKey = (venue: string, cid: string) => `${venue}|${cid}`;
 
 /**
- * Folds one `control` record: UNKNOWN adds the order, RESOLVED removes it; other kinds, and a record
- * that does not parse, leave the map as it is (the same map, so callers can tell nothing changed).
+ * Folds one `control` record: UNKNOWN adds the order, SETTLE replaces a listed one (still unknown until
+ * its connector settles it), RESOLVED removes it; other kinds, and a record that does not parse, leave
+ * the map as it is (the same map, so callers can tell nothing changed).
  */
 export function foldOutcome(orders: UnknownOrders, c: Control): UnknownOrders {
   if (c.kind !== 'ORDER_OUTCOME') return orders;
@@ -75,6 +92,7 @@ export function foldOutcome(orders: UnknownOrders, c: Control): UnknownOrders {
   const key = entryKey(o.venue, o.clientOrderId);
   if (o.status === 'SENDING') return orders;
   if (o.status === 'UNKNOWN') return new Map(orders).set(key, o);
+  if (o.status === 'SETTLE') return orders.has(key) ? new Map(orders).set(key, o) : orders;
   if (!orders.has(key)) return orders;
   const next = new Map(orders);
   next.delete(key);
@@ -84,3 +102,15 @@ export function foldOutcome(orders: UnknownOrders, c: Control): UnknownOrders {
 /** Oldest first, for the ops API and the dashboard. */
 export const listUnknown = (orders: UnknownOrders): OrderOutcome[] =>
   [...orders.values()].sort((a, b) => a.since - b.since || a.clientOrderId.localeCompare(b.clientOrderId));
+
+/**
+ * The SETTLE record an operator's settlement of a listed order becomes (the same key, so it replaces the
+ * UNKNOWN record); throws NOT_FOUND when the order is not listed as of unknown outcome. Pure.
+ */
+export function settleOutcome(orders: UnknownOrders, req: { venue: string; clientOrderId: string; settle: Settlement; actor: string; reason: string }): OrderOutcome {
+  const listed = orders.get(entryKey(req.venue, req.clientOrderId));
+  if (listed === undefined) {
+    throw new RouterError('NOT_FOUND', `no order ${req.clientOrderId} of unknown outcome on ${req.venue}`, { context: { field: 'clientOrderId' } });
+  }
+  return { ...listed, status: 'SETTLE', settle: req.settle, settledBy: req.actor, settleReason: req.reason };
+}

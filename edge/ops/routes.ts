@@ -7,6 +7,8 @@ import type { Scope } from '../../schemas/types.ts';
 import { mayAct, STATE_FOR, type ControlValue, type ManagedKind, type OpsAction, type Role } from '../../streams/control/model.ts';
 import type { ControlPlane } from '../../streams/control/plane.ts';
 import { ControlRejected, type ChangeResult } from '../../streams/control/writer.ts';
+import { RouterError } from '../../schemas/errors.ts';
+import type { Settlement } from '../../schemas/orderOutcome.ts';
 import { EdgeError, invalidField } from '../errors.ts';
 import type { OpsAuth, OpsIdentity } from './auth.ts';
 import { cancelsForHalt, registerCancelRoutes, requestedList, type OpsCancels } from './cancel.ts';
@@ -69,6 +71,14 @@ const auditList = {
     },
   },
 } as const;
+// An operator's settlement waiting for its connector: status SETTLE, what was said, by whom and why.
+const settledProps = {
+  status: { type: 'string' }, settle: { type: ['object', 'null'], additionalProperties: true }, settledBy: { type: ['string', 'null'] }, settleReason: { type: ['string', 'null'] },
+} as const;
+const settled = {
+  type: 'object',
+  properties: { venue: { type: 'string' }, clientOrderId: { type: 'string' }, orderId: { type: 'string' }, ...settledProps },
+} as const;
 const unknownList = {
   type: 'object',
   properties: {
@@ -80,6 +90,7 @@ const unknownList = {
         properties: {
           clientOrderId: { type: 'string' }, orderId: { type: 'string' }, venue: { type: 'string' }, symbol: { type: 'string' }, side: { type: 'string' },
           quantity: { type: 'number' }, account: { type: 'string' }, strategy: { type: 'string' }, since: { type: 'integer' }, reason: { type: 'string' },
+          ...settledProps,
         },
       },
     },
@@ -108,6 +119,28 @@ function answer(r: ChangeResult) {
   const c = r.control;
   return { controlId: c.controlId, kind: c.kind, scope: c.scope, target: c.target, previous: r.previous, current: r.current, offset: r.offset, auditId: r.auditId };
 }
+
+/** A settlement body: exactly one of `notTraded: true` and `venueOrderId`, beside `reason`; anything else names its field. */
+export function settlementOf(body: Record<string, unknown>): Settlement {
+  const extra = Object.keys(body).find((k) => !['notTraded', 'venueOrderId', 'reason'].includes(k));
+  if (extra !== undefined) throw invalidField(extra, `unknown field ${extra}: a settlement takes notTraded or venueOrderId, and reason`);
+  const { notTraded, venueOrderId } = body;
+  if (notTraded !== undefined && venueOrderId !== undefined) throw invalidField('venueOrderId', 'give either notTraded or venueOrderId, not both');
+  if (notTraded !== undefined) {
+    if (notTraded !== true) throw invalidField('notTraded', 'notTraded must be true (the venue\'s statement shows the order never traded)');
+    return { notTraded: true };
+  }
+  if (typeof venueOrderId !== 'string' || venueOrderId.length === 0 || venueOrderId.length > 128) {
+    throw invalidField('venueOrderId', venueOrderId === undefined ? 'give notTraded: true or the venueOrderId the venue holds the order under' : 'venueOrderId must be 1 to 128 characters');
+  }
+  return { venueOrderId };
+}
+
+const reasonOf = (body: Record<string, unknown>): string => {
+  const r = body.reason;
+  if (typeof r !== 'string' || r.trim().length === 0 || r.length > 500) throw invalidField('reason', 'reason is required: 1 to 500 characters saying what the venue\'s statement shows');
+  return r;
+};
 
 export function opsRoutes(deps: OpsDeps) {
   return async function ops(app: FastifyInstance): Promise<void> {
@@ -169,6 +202,26 @@ export function opsRoutes(deps: OpsDeps) {
 
     // Orders whose outcome at their venue is unknown (ORDER_OUTCOME on `control`): never resent, looked up until the venue lists them.
     app.get('/unknown-orders', { config: { opsRole: 'viewer' }, schema: { response: { 200: unknownList, ...errors } } }, async () => deps.plane.unknownOrders());
+
+    // An operator settles one from the venue's statement (see schemas/orderOutcome.ts): its connector records it.
+    app.post<{ Params: { venue: string; clientOrderId: string }; Body: Record<string, unknown> }>(
+      '/unknown-orders/:venue/:clientOrderId/settle',
+      {
+        config: { opsRole: 'operator' },
+        schema: { params: { type: 'object', required: ['venue', 'clientOrderId'], properties: { venue: target, clientOrderId: target } }, body: { type: 'object' }, response: { 200: settled, ...errors } },
+      },
+      async (req) => {
+        const who = req.opsIdentity!;
+        try {
+          const u = await deps.plane.settleUnknown({ venue: req.params.venue, clientOrderId: req.params.clientOrderId, settle: settlementOf(req.body), actor: who.name, reason: reasonOf(req.body) });
+          return { venue: u.venue, clientOrderId: u.clientOrderId, orderId: u.orderId, status: u.status, settle: u.settle, settledBy: u.settledBy, settleReason: u.settleReason };
+        } catch (e) {
+          if (e instanceof RouterError && e.code === 'NOT_FOUND') throw new EdgeError('NOT_FOUND', e.message, 'clientOrderId');
+          if (e instanceof RouterError && e.code === 'UNAVAILABLE') throw new EdgeError('UNAVAILABLE', e.message);
+          throw e;
+        }
+      },
+    );
 
     if (deps.cancels) registerCancelRoutes(app, deps.cancels, deps.log);
 

@@ -12,12 +12,14 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Codec } from '../../schemas/codec.ts';
-import { foldOutcome, listUnknown, type OrderOutcome, type UnknownOrders } from '../../schemas/orderOutcome.ts';
+import { randomUUID } from 'node:crypto';
+import { RouterError } from '../../schemas/errors.ts';
+import { foldOutcome, listUnknown, outcomeControl, settleOutcome, type OrderOutcome, type Settlement, type UnknownOrders } from '../../schemas/orderOutcome.ts';
 import { startTail, type Tail } from '../runtime/tail.ts';
 import { controlKey } from './model.ts';
 import { allRows, listAudit, listLimits, listStates } from './store.ts';
 import { startControlPublisher, type Publish } from './publisher.ts';
-import { createControlWriter, type ChangeResult } from './writer.ts';
+import { createControlWriter, publishControlWithin, type ChangeResult } from './writer.ts';
 import type { ControlRequest } from './model.ts';
 import type { AuditView, LimitsView, StateView } from './store.ts';
 import type { Scope } from '../../schemas/types.ts';
@@ -29,6 +31,12 @@ export interface ControlPlane {
   audit(q: { limit: number; before?: string; scope?: Scope; target?: string }): Promise<AuditView[]>;
   /** Orders of unknown outcome at their venue, oldest first; `caughtUp` false while the mirror still reads `control` back. */
   unknownOrders(): { orders: OrderOutcome[]; caughtUp: boolean };
+  /**
+   * An operator settles a listed order of unknown outcome from the venue's statement: a SETTLE record on
+   * `control` under the order's key, which the owning connector acts on (connectors/unknownOutcomes.ts).
+   * NOT_FOUND when the order is not listed; UNAVAILABLE (retriable) before the mirror has read `control`.
+   */
+  settleUnknown(req: { venue: string; clientOrderId: string; settle: Settlement; actor: string; reason: string }): Promise<OrderOutcome>;
 }
 
 export interface ControlPlaneOptions {
@@ -120,6 +128,15 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Running
     states: () => listStates(o.pool),
     audit: (q) => listAudit(o.pool, q),
     unknownOrders: () => ({ orders: listUnknown(unknown), caughtUp }),
+    async settleUnknown(req) {
+      if (!caughtUp) throw new RouterError('UNAVAILABLE', 'the orders of unknown outcome are still being read from control', { retriable: true });
+      const u = settleOutcome(unknown, req);
+      const c = outcomeControl(u, { controlId: randomUUID(), actor: req.actor, at: (o.clock ?? Date.now)(), hlc: o.hlc() });
+      await publishControlWithin(publish, c, o.publishTimeoutMs ?? 5_000);
+      unknown = foldOutcome(unknown, c);
+      o.log.warn({ actor: req.actor, venue: req.venue, clientOrderId: req.clientOrderId, settle: req.settle }, 'order of unknown outcome settled by an operator');
+      return u;
+    },
     reconciled,
     async stop() {
       stopped = true;

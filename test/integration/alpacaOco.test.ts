@@ -11,7 +11,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAlpacaClient } from '../../connectors/alpaca/client.ts';
 import { parseAlpacaConfig } from '../../connectors/alpaca/config.ts';
-import type { Order } from '../../schemas/types.ts';
+import { randomUUID } from 'node:crypto';
+import { outcomeControl, parseOutcome, settleOutcome, type OrderOutcome } from '../../schemas/orderOutcome.ts';
+import type { Control, Order } from '../../schemas/types.ts';
+import { controlMessage } from '../../streams/control/publisher.ts';
+import { AccountPartitioner } from '../../streams/runtime/kafka.ts';
+import { startTail } from '../../streams/runtime/tail.ts';
 import { startAlpacaFake, type AlpacaFake } from '../fakes/alpaca/server.ts';
 import { startBracketsRig, type BracketsRig } from '../helpers/bracketsRig.ts';
 import { waitFor } from '../helpers/env.ts';
@@ -140,4 +145,55 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
     assert.equal(reports(sl, 'ACK').length, 1, 'the protective stop works');
     assert.deepEqual(reports(tp, 'REJECT').map((e) => e.reason), ['VENUE_REJECTED:40310000'], 'the take-profit refused for the shares the stop holds');
   });
+
+  it('a stop leg of unknown outcome after a restart (Alpaca names it, nothing holds its id): an operator settles it by that id, and its fill is recorded once', async () => {
+    const outcomes: OrderOutcome[] = [];
+    const tail = await startTail(rig.kafka, [rig.topics.control], async (_t, m) => {
+      if (!m.value) return;
+      const c = await rig.codec.decode('Control', m.value);
+      if (c.kind === 'ORDER_OUTCOME') outcomes.push(parseOutcome(c));
+    });
+    try {
+      const entry = await filledEntry();
+      fake.knobs.listLagMs = 15_000; // the pair is listed only after every attempt and a restart
+      await fake.controls.timeoutNextSubmit();
+      const { tp, sl } = await rig.exitsOf(entry);
+      fake.knobs.listLagMs = 0;
+      const parked = (o: Order, status: OrderOutcome['status']) => outcomes.some((u) => u.clientOrderId === o.clientOrderId && u.status === status);
+      await waitFor('both legs parked as of unknown outcome', async () => parked(tp, 'UNKNOWN') && parked(sl, 'UNKNOWN'), 30_000, 100);
+      await startConnector(); // forgets which leg the stop is
+      await waitFor('the take-profit resolved', async () => parked(tp, 'RESOLVED'), 30_000, 100);
+      // What the operator reads in Alpaca's dashboard once the pair is listed: the leg's own order id.
+      const legId = await waitFor('the pair listed', async () => legIdOf(fake.url, reports(tp, 'ACK')[0].venueOrderId!), 30_000, 500);
+      await new Promise((r) => setTimeout(r, 3_000)); // a few rounds of look-ups of the parked stop
+      assert.equal(reports(sl, 'ACK').length, 0, 'the stop leg stays unknown: Alpaca lists it under its own ids only');
+      const u = outcomes.find((x) => x.clientOrderId === sl.clientOrderId && x.status === 'UNKNOWN')!;
+      // As POST /ops/unknown-orders/alpaca/<id>/settle writes it (streams/control/plane.ts), with the leg's id from Alpaca.
+      const settle = settleOutcome(new Map([[`alpaca|${sl.clientOrderId}`, u]]), { venue: 'alpaca', clientOrderId: sl.clientOrderId, settle: { venueOrderId: legId }, actor: 'bob', reason: 'the oco leg in the Alpaca dashboard' });
+      const c = outcomeControl(settle, { controlId: randomUUID(), actor: 'bob', at: Date.now(), hlc: rig.hlc.now() });
+      await publishControl(rig, c);
+      await waitFor('the stop acknowledged and resolved', async () => reports(sl, 'ACK').length > 0 && parked(sl, 'RESOLVED'), 30_000, 100);
+      await fake.controls.fill(fake.knobs.legOf(tp.clientOrderId)!, 10);
+      await waitFor('the stop filled, the take-profit canceled', async () => reports(sl, 'FILL').length > 0 && reports(tp, 'CANCEL').length > 0, 30_000, 50);
+      assert.equal(reports(sl, 'FILL').length, 1);
+      await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);
+    } finally {
+      fake.knobs.listLagMs = 0;
+      await tail.stop();
+    }
+  });
 });
+
+/** One record on `control`, as the control plane's publisher writes it. */
+async function publishControl(rig: BracketsRig, c: Control): Promise<void> {
+  const producer = rig.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try { await producer.send({ topic: rig.topics.control, acks: -1, messages: [controlMessage(rig.codec, rig.topics.control, c)] }); } finally { await producer.disconnect(); }
+}
+
+/** The Alpaca id of an OCO's stop leg, from its parent read with `nested=true`; null while not listed. */
+async function legIdOf(url: string, parentId: string): Promise<string | null> {
+  const res = await fetch(`${url}/v2/orders/${encodeURIComponent(parentId)}?nested=true`, { headers: { 'APCA-API-KEY-ID': keyId, 'APCA-API-SECRET-KEY': secretKey } });
+  const body = (await res.json()) as { legs?: { id: string }[] };
+  return body.legs?.[0]?.id ?? null;
+}

@@ -87,7 +87,7 @@ describe('dashboard feed', () => {
 
   it('orders of unknown outcome: an ORDER_OUTCOME record is no trading state, the hub folds it, and its delta replaces the list', () => {
     const outcome: OrderOutcome = {
-      status: 'UNKNOWN', clientOrderId: 'c-1', orderId: 'o-1', venue: 'mt5', symbol: 'EURUSD', side: 'BUY', quantity: 10_000, account: 'ACC-1', strategy: 'fx', since: 7, reason: 'RETCODE_10012', resolution: null, resolvedAt: null,
+      status: 'UNKNOWN', clientOrderId: 'c-1', orderId: 'o-1', venue: 'mt5', symbol: 'EURUSD', side: 'BUY', quantity: 10_000, account: 'ACC-1', strategy: 'fx', since: 7, reason: 'RETCODE_10012', resolution: null, resolvedAt: null, settle: null, settledBy: null, settleReason: null,
     };
     const rec = outcomeControl(outcome, { controlId: 'u', actor: 'connector:mt5', at: 8, hlc: 8000 });
     assert.equal(applyControl([], rec), null);

@@ -92,7 +92,7 @@ describe('mt5 orders sent by a connector that died before its commit', { timeout
     const died = order(Date.now() - 5_000);
     const predecessor = createUnknownOutcomes({
       venue: 'mt5', producer, codec, topic: topics.control, log, clock: Date.now, hlc: () => hlc.now(),
-      ledger: createOrderLedger(), lookUp: async () => {},
+      ledger: createOrderLedger(), lookUp: async () => {}, record: async () => {},
     });
     await predecessor.markSending(died);
     const client = mt5();

@@ -3,7 +3,9 @@
 // as UNKNOWN on `control` in the batch's transaction (the partition goes on), listed by GET
 // /ops/unknown-orders, never sent again (not even by a restarted connector that meets the order on
 // `orders` again: ORDER_ROUTER_FAULT=resend-unknown turns that check red), and cleared once the bridge
-// lists the order: its fill on `executions`, a RESOLVED record on `control`, the list empty.
+// lists the order: its fill on `executions`, a RESOLVED record on `control`, the list empty. One the
+// bridge never traded is settled by an operator (POST /ops/unknown-orders/…/settle, notTraded): a REJECT
+// saying who and why, RESOLVED, never sent again.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -37,6 +39,7 @@ import { isolatedEnv, testKafka, waitFor } from '../helpers/env.ts';
 const TOKEN = 'mt5-bridge-token-runtime-unknown-01';
 const ACCOUNT = '5e6f7a8b-runt-4c1d-9e2f-0a1b2c3d4e5f';
 const VIEWER = 'vic-viewer-token-unknown-orders-0001';
+const OPERATOR = 'bob-operator-token-unknown-orders-01';
 
 describe('mt5 orders of unknown outcome in the connector runtime', { timeout: 180_000 }, () => {
   const env = isolatedEnv();
@@ -85,7 +88,7 @@ describe('mt5 orders of unknown outcome in the connector runtime', { timeout: 18
     fake = createFakeMt5Bridge({ accountId: ACCOUNT, token: TOKEN });
     url = await fake.start();
     plane = await startControlPlane({ kafka, pool, codec, topic: topics.control, log, hlc: () => hlc.now() });
-    const auth = createOpsAuth({ tokens: parseOpsTokens(JSON.stringify([{ name: 'vic', role: 'viewer', token: VIEWER }])) });
+    const auth = createOpsAuth({ tokens: parseOpsTokens(JSON.stringify([{ name: 'vic', role: 'viewer', token: VIEWER }, { name: 'bob', role: 'operator', token: OPERATOR }])) });
     app = createEdgeApp({
       config: parseEdgeConfig({ strategies: [{ id: 's1', account: 'ACC-1', secrets: ['s1-secret-0123456789abcdef'] }] }),
       log, clock: Date.now, hlc: () => hlc.now(), accept: async () => ({ duplicate: false }), ready: () => true,
@@ -122,6 +125,12 @@ describe('mt5 orders of unknown outcome in the connector runtime', { timeout: 18
       await admin.disconnect();
     }
   }
+
+  const orderOf = (orderId: string): Order => ({
+    orderId, clientOrderId: clientOrderIdFor(orderId), signalId: randomUUID(), decisionId: randomUUID(), account: 'ACC-MT5', strategy: 'fx-1',
+    symbol: 'EURUSD', venue: 'mt5', side: 'BUY', quantity: 10_000, orderType: 'MARKET', limitPrice: null, timeInForce: 'GTC', stopPrice: null, trailAmount: null,
+    trailPercent: null, takeProfit: null, stopLoss: null, parentOrderId: null, exitRole: null, ocoGroup: null, signalPrice: null, arrivalMid: null, createdAt: Date.now(), hlc: hlc.now(),
+  });
 
   it('records it UNKNOWN, lists it, never resends it, and clears it when the bridge lists it', async () => {
     const orderId = randomUUID();
@@ -166,5 +175,30 @@ describe('mt5 orders of unknown outcome in the connector runtime', { timeout: 18
     assert.deepEqual(runtime.unknownOrders(), []);
     assert.deepEqual(executions.filter((e) => e.orderId === orderId).map((e) => e.type), ['ACK', 'FILL']);
     assert.deepEqual([sent(), fake.ordersWithComment(commentToken(cid)).length], [1, 1]);
+  });
+
+  it('an operator settles one the venue never traded: a REJECT that says who and why, a RESOLVED record, the list empty', async () => {
+    const order = orderOf(randomUUID());
+    const cid = order.clientOrderId;
+    fake.term.faults.failTrade = { status: 500, created: false }; // a 500, and the bridge never forwarded it
+    await producer.send({ topic: topics.orders, acks: -1, messages: [{ key: order.orderId, value: codec.encode(topics.orders, order), headers: accountHeaders(order.account) }] });
+    await waitFor('the UNKNOWN record on control', async () => outcomes.some((o) => o.key === orderOutcomeKey('mt5', cid) && o.outcome.status === 'UNKNOWN'), 30_000, 100);
+    await waitFor('GET /ops/unknown-orders listing it', async () => (await listed()).orders.some((o) => o.clientOrderId === cid));
+    const settle = (body: unknown, token = OPERATOR) => app.inject({
+      method: 'POST', url: `/ops/unknown-orders/mt5/${cid}/settle`, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body),
+    });
+    assert.equal((await settle({ notTraded: true, reason: 'x' }, VIEWER)).statusCode, 403);
+    assert.equal((await settle({ reason: 'no ticket on the broker statement' })).statusCode, 400);
+    const res = await settle({ notTraded: true, reason: 'no ticket on the broker statement' });
+    assert.equal(res.statusCode, 200, res.body);
+    const reject = await waitFor('the REJECT on executions', async () => executions.find((e) => e.orderId === order.orderId && e.type === 'REJECT'), 30_000, 100);
+    assert.equal(reject.reason, 'SETTLED_BY_OPERATOR: bob: no ticket on the broker statement');
+    const resolved = await waitFor('the RESOLVED record', async () => outcomes.find((o) => o.key === orderOutcomeKey('mt5', cid) && o.outcome.status === 'RESOLVED'), 30_000, 100);
+    assert.equal(resolved.outcome.resolution, 'REJECTED');
+    await waitFor('GET /ops/unknown-orders without it', async () => !(await listed()).orders.some((o) => o.clientOrderId === cid));
+    assert.deepEqual(executions.filter((e) => e.orderId === order.orderId).map((e) => e.type), ['REJECT']);
+    assert.equal(fake.submitsWithComment(commentToken(cid)), 1, 'never sent again');
+    const gone = await settle({ notTraded: true, reason: 'again' });
+    assert.deepEqual([gone.statusCode, gone.json().error.code], [404, 'NOT_FOUND'], 'a settled order is no longer listed');
   });
 });

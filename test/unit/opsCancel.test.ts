@@ -44,6 +44,7 @@ function setup(rows: OrderRow[], opts: { kafkaDown?: boolean } = {}) {
   const plane = {
     change: async (req) => ({ control: toControl(req, { controlId: 'ops-1', at: 1, hlc: 1 }), previous: null, current: req.value, offset: '7', auditId: '1' }),
     limits: async () => [], states: async () => [], audit: async () => [], unknownOrders: () => ({ orders: [], caughtUp: true }),
+    settleUnknown: async () => { throw new Error('not used here'); },
   } as ControlPlane;
   const auth = createOpsAuth({ tokens: parseOpsTokens(JSON.stringify([{ name: 'bob', role: 'operator', token: OPERATOR }, { name: 'vic', role: 'viewer', token: VIEWER }])) });
   const app = createEdgeApp({

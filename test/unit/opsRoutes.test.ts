@@ -11,6 +11,7 @@ import { createOpsAuth, parseOpsTokens } from '../../edge/ops/auth.ts';
 import { opsRoutes } from '../../edge/ops/routes.ts';
 import { checkRequest, toControl, type ControlRequest } from '../../streams/control/model.ts';
 import type { ControlPlane } from '../../streams/control/plane.ts';
+import { settleOutcome } from '../../schemas/orderOutcome.ts';
 import type { OrderOutcome } from '../../schemas/orderOutcome.ts';
 import { ControlRejected } from '../../streams/control/writer.ts';
 import { RouterError } from '../../schemas/errors.ts';
@@ -29,12 +30,13 @@ after(async () => {
 
 const UNKNOWN_ORDER: OrderOutcome = {
   status: 'UNKNOWN', clientOrderId: 'c-1', orderId: 'o-1', venue: 'mt5', symbol: 'EURUSD', side: 'BUY', quantity: 10_000, account: 'ACC-1',
-  strategy: 's1', since: 1_700_000_000_000, reason: 'TRADE_RETCODE_TIMEOUT', resolution: null, resolvedAt: null,
+  strategy: 's1', since: 1_700_000_000_000, reason: 'TRADE_RETCODE_TIMEOUT', resolution: null, resolvedAt: null, settle: null, settledBy: null, settleReason: null,
 };
 
 function setup(opts: { kafkaDown?: boolean } = {}) {
   const log = pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) });
   const asked: ControlRequest[] = [];
+  const settled: OrderOutcome[] = [];
   const plane: ControlPlane = {
     async change(req) {
       const issue = checkRequest(req);
@@ -47,6 +49,11 @@ function setup(opts: { kafkaDown?: boolean } = {}) {
     states: async () => [{ scope: 'DESK', target: '*', state: 'HALTED', reason: null, updatedBy: 'bob', updatedAt: '2024-01-02T00:00:00.000Z', controlId: 'ops-0' }],
     audit: async () => [],
     unknownOrders: () => ({ orders: [UNKNOWN_ORDER], caughtUp: true }),
+    async settleUnknown(req) {
+      const u = settleOutcome(new Map([[`${UNKNOWN_ORDER.venue}|${UNKNOWN_ORDER.clientOrderId}`, UNKNOWN_ORDER]]), req);
+      settled.push(u);
+      return u;
+    },
   };
   const auth = createOpsAuth({
     tokens: parseOpsTokens(JSON.stringify([
@@ -65,7 +72,7 @@ function setup(opts: { kafkaDown?: boolean } = {}) {
       headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
       payload: payload === undefined ? undefined : JSON.stringify(payload),
     });
-  return { call, asked };
+  return { call, asked, settled };
 }
 
 describe('ops API authentication and roles', () => {
@@ -172,7 +179,40 @@ describe('GET /ops/unknown-orders', () => {
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), {
       caughtUp: true,
-      orders: [{ clientOrderId: 'c-1', orderId: 'o-1', venue: 'mt5', symbol: 'EURUSD', side: 'BUY', quantity: 10_000, account: 'ACC-1', strategy: 's1', since: 1_700_000_000_000, reason: 'TRADE_RETCODE_TIMEOUT' }],
+      orders: [{
+        clientOrderId: 'c-1', orderId: 'o-1', venue: 'mt5', symbol: 'EURUSD', side: 'BUY', quantity: 10_000, account: 'ACC-1', strategy: 's1', since: 1_700_000_000_000, reason: 'TRADE_RETCODE_TIMEOUT',
+        status: 'UNKNOWN', settle: null, settledBy: null, settleReason: null,
+      }],
     });
+  });
+});
+
+describe('POST /ops/unknown-orders/:venue/:clientOrderId/settle', () => {
+  const url = '/ops/unknown-orders/mt5/c-1/settle';
+  it('given an operator and the venue\'s statement, then a SETTLE for the order\'s connector, by whom and why', async () => {
+    const { call, settled } = setup();
+    const res = await call('POST', url, OPERATOR, { notTraded: true, reason: 'broker statement 2026-12-04: no such ticket' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), {
+      venue: 'mt5', clientOrderId: 'c-1', orderId: 'o-1', status: 'SETTLE', settle: { notTraded: true }, settledBy: 'bob', settleReason: 'broker statement 2026-12-04: no such ticket',
+    });
+    const byId = await call('POST', url, OPERATOR, { venueOrderId: '51234567', reason: 'the ticket in the terminal' });
+    assert.deepEqual(byId.json().settle, { venueOrderId: '51234567' });
+    assert.equal(settled.length, 2);
+  });
+  it('given bad input, then 400 naming the field and nothing settled; a viewer 403; an order not listed 404', async () => {
+    const { call, settled } = setup();
+    const field = async (body: unknown) => { const r = await call('POST', url, OPERATOR, body); return [r.statusCode, r.json().error.field]; };
+    assert.deepEqual(await field({ reason: 'x' }), [400, 'venueOrderId']);
+    assert.deepEqual(await field({ notTraded: false, reason: 'x' }), [400, 'notTraded']);
+    assert.deepEqual(await field({ notTraded: true, venueOrderId: '1', reason: 'x' }), [400, 'venueOrderId']);
+    assert.deepEqual(await field({ notTraded: true }), [400, 'reason']);
+    assert.deepEqual(await field({ notTraded: true, reason: '   ' }), [400, 'reason']);
+    assert.deepEqual(await field({ notTraded: true, reason: 'x', fills: [] }), [400, 'fills']);
+    assert.deepEqual(await field({ venueOrderId: 'x'.repeat(129), reason: 'x' }), [400, 'venueOrderId']);
+    assert.equal((await call('POST', url, VIEWER, { notTraded: true, reason: 'x' })).statusCode, 403);
+    const missing = await call('POST', '/ops/unknown-orders/mt5/c-2/settle', OPERATOR, { notTraded: true, reason: 'x' });
+    assert.deepEqual([missing.statusCode, missing.json().error.code, missing.json().error.field], [404, 'NOT_FOUND', 'clientOrderId']);
+    assert.equal(settled.length, 0);
   });
 });
