@@ -7,13 +7,13 @@
 // applies them once the batch's transaction commits. A venue with native OCO (venueCapabilities.ts)
 // gets the two exits of one ocoGroup that share a batch as one request (ocoPairs.ts, `handlePair`).
 import type { Logger } from 'pino';
+import { clientOrderIdFor } from '../schemas/clientOrderId.ts';
 import type { Order } from '../schemas/types.ts';
 import { errorCode, isRetriable } from '../schemas/errors.ts';
 import type { OrderOutcome } from '../schemas/orderOutcome.ts';
 import { faultOn } from '../streams/runtime/faults.ts';
 import { VenueError } from './http.ts';
 import type { InstrumentBook } from './instrumentRules.ts';
-import { clientOrderIdFor } from '../schemas/clientOrderId.ts';
 import { afterLookup, pairExits, type OcoPair } from './ocoPairs.ts';
 import { inPool } from './pool.ts';
 import type { OrderLedger } from './ledger.ts';

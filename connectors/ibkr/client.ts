@@ -2,7 +2,6 @@
 //   POST   /iserver/account/{acct}/orders  {orders:[{acctId, conid, orderType, side, quantity, tif, price?, cOID}]}
 //          → [{order_id, order_status}] | [{id, message[], messageIds[]}] (a question) | {error}
 //          a bracket's two exits as one OCA group: two lines with `isSingleGroup: true`, one answer each
-
 //   POST   /iserver/reply/{replyId} {confirmed}          same answers as above, possibly more questions
 //   DELETE /iserver/account/{acct}/order/{orderId}       {msg, order_id} | {error}
 //   GET    /iserver/account/order/status/{orderId}       one order, numbers as strings
@@ -18,8 +17,8 @@
 import type { Logger } from 'pino';
 import type { VenueClient, VenueHealth, VenueOrderRequest, VenueOrderState } from '../venue.ts';
 import type { IbkrConfig } from './config.ts';
-import { IbkrError, maskAccount } from './errors.ts';
 import type { NativeOco } from '../venueCapabilities.ts';
+import { IbkrError, maskAccount } from './errors.ts';
 import { ibkrOcaSupported, ibkrOrderFields } from './orderLine.ts';
 import { createIbkrHttp } from './http.ts';
 import { createIbkrMarket, type IbkrMarket } from './market.ts';
