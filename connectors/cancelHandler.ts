@@ -39,6 +39,11 @@ export interface CancelHandlerDeps {
   call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
   /** What `executions` holds per order (the runtime's ledger). */
   ledger: Pick<OrderLedger, 'get' | 'cidOfOrder'>;
+  /**
+   * How long a batch's new orders wait for cancels the venue accepted and has not done yet (Alpaca's
+   * `pending_cancel`: the order still holds what it closes). Default 2 s; past it the orders go anyway.
+   */
+  pendingCancelWaitMs?: number;
 }
 
 /** The handler's answer: reports to write with the request's offset, or a refusal that writes nothing. */
@@ -100,7 +105,7 @@ export function createCancelHandler(d: CancelHandlerDeps) {
    * after the other, in order, different orders `concurrency` at a time (a scope cancel of hundreds of
    * orders must fit in the transaction's timeout). What each adds (`{cid, reports, next}`) is staged.
    */
-  async function handleAll(reqs: readonly CancelRequest[], staged: readonly ({ cid: string } & Diff)[], concurrency = 16): Promise<({ cid: string } & Diff)[]> {
+  async function handleAll(reqs: readonly CancelRequest[], staged: readonly ({ cid: string } & Diff)[], concurrency = 16, stillOpen?: Set<string>): Promise<({ cid: string } & Diff)[]> {
     const latest = new Map(staged.map((r) => [r.cid, r.next]));
     const byOrder = new Map<string, CancelRequest[]>();
     for (const req of reqs) byOrder.set(req.orderId, [...(byOrder.get(req.orderId) ?? []), req]);
@@ -110,6 +115,7 @@ export function createCancelHandler(d: CancelHandlerDeps) {
         const r = await handle(req, (cid) => latest.get(cid) ?? d.ledger.get(cid), cidOf);
         report(req, r);
         if (r.kind === 'reports') { latest.set(r.cid, r.diff.next); out.push({ cid: r.cid, ...r.diff }); }
+        if (r.kind === 'reports') { if (r.status === 'NEW' || r.status === 'PARTIALLY_FILLED') stillOpen?.add(r.cid); else stillOpen?.delete(r.cid); }
       }
       return out;
     });
@@ -124,9 +130,28 @@ export function createCancelHandler(d: CancelHandlerDeps) {
    * `locked`), then the orders, then the cancels of the batch's own orders, which see their ACKs.
    */
   async function aroundOrders<S extends { cid: string } & Diff>(reqs: readonly CancelRequest[], orderIds: ReadonlySet<string>, submit: () => Promise<S[]>): Promise<({ cid: string } & Diff)[]> {
-    const first = await handleAll(reqs.filter((r) => !orderIds.has(r.orderId)), []);
+    const pending = new Set<string>();
+    const first = await handleAll(reqs.filter((r) => !orderIds.has(r.orderId)), [], 16, pending);
+    if (pending.size > 0 && orderIds.size > 0) await untilDone(pending);
     const results: ({ cid: string } & Diff)[] = await submit();
     return [...results, ...first, ...await handleAll(reqs.filter((r) => orderIds.has(r.orderId)), results)];
+  }
+
+  /**
+   * Waits (bounded) until the venue says the orders whose cancel it accepted are done; what it then says
+   * reaches `executions` through the venue's own reports, as for any cancel answered "pending".
+   */
+  async function untilDone(cids: Set<string>): Promise<void> {
+    const deadline = d.clock() + (d.pendingCancelWaitMs ?? 2_000);
+    while (cids.size > 0 && d.clock() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      for (const cid of [...cids]) {
+        const k = d.ledger.get(cid);
+        const s = await d.call('lookup', () => d.client.lookup(cid, k?.ctx.symbol, k?.venueOrderId)).catch(() => null);
+        if (s !== null && s.status !== 'NEW' && s.status !== 'PARTIALLY_FILLED') cids.delete(cid);
+      }
+    }
+    if (cids.size > 0) d.log.warn({ orders: [...cids] }, 'cancels still pending at the venue; the batch\'s orders go anyway');
   }
 
   /** This venue's requests of a batch; one that cannot be decoded is logged and skipped, never a stuck loop. */

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Activity, Order } from './payloads.ts';
 
 // `held`: an order lifecycle status of legs held until they are triggered (an OCO's stop-loss).
-export const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled', 'held']);
+// `pending_cancel` ("The order is waiting to be canceled"): still open, still holding what it closes.
+export const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled', 'held', 'pending_cancel']);
 export const iso = (t = Date.now()) => new Date(t).toISOString();
 const stamp = (t: string) => t.replace(/[-:TZ.]/g, '').slice(0, 17);
 
@@ -72,6 +73,16 @@ export function createAlpacaBook(push: Push) {
     /** A cancel of one order: "If any one of the orders is canceled, any remaining open order in the group is canceled." */
     cancelGroup(order: Order) {
       for (const x of [order, ...groupOf(order).filter((y) => y !== order)]) if (OPEN.has(x.status)) cancel(x);
+    },
+    /** A cancel request accepted and not done yet: the group waits in `pending_cancel`, then is canceled. */
+    pendingCancelGroup(order: Order, lagMs: number) {
+      const members = [order, ...groupOf(order).filter((y) => y !== order)].filter((x) => OPEN.has(x.status));
+      for (const x of members) {
+        x.status = 'pending_cancel';
+        x.updated_at = iso();
+        push(nested(x), 'pending_cancel');
+      }
+      setTimeout(() => { for (const x of members) if (x.status === 'pending_cancel') cancel(x); }, lagMs).unref();
     },
     legOf(parentCid: string): string | null {
       const parent = byCid.get(parentCid)?.[0];

@@ -43,6 +43,8 @@ import { ocoTerms, orderTermsProblem, stopThresholdProblem } from './orderTerms.
 export interface AlpacaFakeKnobs {
   /** A new order is listed by GET (by id, by client order id, lists) only this long after it was accepted. */
   listLagMs: number;
+  /** A DELETE is accepted (204) and the order stays `pending_cancel` this long before it is canceled. */
+  cancelLagMs: number;
   /** Requests to the FILL activities endpoint, every request, and OCO submits that reached the books, so far. */
   readonly counters: { activityRequests: number; requests: number; rateLimited: number; ocoSubmits: number };
   /** Latest quote a test sets for a symbol (Alpaca's form: `AAPL`, `BTC/USD`). */
@@ -73,7 +75,7 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
   const held = new Set<ServerResponse>();
   const window: number[] = [];
   const counters = { activityRequests: 0, requests: 0, rateLimited: 0, ocoSubmits: 0 };
-  const f = { timeoutNext: false, failNext: null as { status: number; created: boolean } | null, rateLimitNext: null as number | null, blockedUntil: 0, blockedSince: 0, limitedId: null as string | null, violations: 0, outage: false, silent: false, listLagMs: 0 };
+  const f = { timeoutNext: false, failNext: null as { status: number; created: boolean } | null, rateLimitNext: null as number | null, blockedUntil: 0, blockedSince: 0, limitedId: null as string | null, violations: 0, outage: false, silent: false, listLagMs: 0, cancelLagMs: 0 };
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const wss = new WebSocketServer({ noServer: true, autoPong: false });
 
@@ -193,8 +195,10 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
   app.delete<{ Params: { id: string } }>('/v2/orders/:id', async (req, reply) => {
     const order = orders.get(req.params.id);
     if (!order) return reply.code(404).send(notFound);
-    if (!OPEN.has(order.status)) return reply.code(422).send({ code: 42210000, message: 'order is not cancelable' });
-    book.cancelGroup(order);
+    if (!OPEN.has(order.status) || order.status === 'pending_cancel') return reply.code(422).send({ code: 42210000, message: 'order is not cancelable' });
+    // "Attempts to cancel an open order. If the order is no longer cancelable, the request will be rejected": accepted, not done.
+    if (f.cancelLagMs > 0) book.pendingCancelGroup(order, f.cancelLagMs);
+    else book.cancelGroup(order);
     return reply.code(204).send();
   });
   app.get<{ Querystring: { after?: string; until?: string; direction?: string; page_size?: string; page_token?: string } }>('/v2/account/activities/FILL', async (req, reply) => {
@@ -276,6 +280,8 @@ export async function startAlpacaFake(o: { keyId: string; secretKey: string; sym
     knobs: {
       get listLagMs() { return f.listLagMs; },
       set listLagMs(v: number) { f.listLagMs = v; },
+      get cancelLagMs() { return f.cancelLagMs; },
+      set cancelLagMs(v: number) { f.cancelLagMs = v; },
       counters,
       setQuote(sym, q) { quotes.set(sym, { ...q, t: q.t ?? iso() }); },
       legOf: (parentCid) => book.legOf(parentCid),
