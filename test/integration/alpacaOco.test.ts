@@ -99,16 +99,17 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
 
   it('an exit (a closing sell and the cancels of the resting pair, one transaction): the pair is canceled first, so the sell is not refused for shares the pair holds, also while Alpaca takes its time to cancel', async () => {
     fake.knobs.cancelLagMs = 400; // the DELETE is accepted and the pair stays pending_cancel a while
-    const entry = await filledEntry();
-    const { tp, sl } = await exitsOf(entry);
-    // As decide writes an `exit`: the closing order and the cancels of the bracket's exits in one transaction.
-    const close = await rig.exitWithCancels(entry, [tp, sl]);
-    await waitFor('the closing sell answered', async () => reports(close, 'ACK').length + reports(close, 'REJECT').length > 0, 30_000, 50);
-    assert.deepEqual(reports(close, 'REJECT').map((e) => e.reason), [], 'not refused for shares the pair held');
-    await waitFor('both exits canceled', async () => reports(tp, 'CANCEL').length > 0 && reports(sl, 'CANCEL').length > 0, 30_000, 50);
-    await fake.controls.fill(close.clientOrderId, 10);
-    await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);
-    fake.knobs.cancelLagMs = 0;
+    try {
+      const entry = await filledEntry();
+      const { tp, sl } = await exitsOf(entry);
+      // As decide writes an `exit`: the closing order and the cancels of the bracket's exits in one transaction.
+      const close = await rig.exitWithCancels(entry, [tp, sl]);
+      await waitFor('the closing sell answered', async () => reports(close, 'ACK').length + reports(close, 'REJECT').length > 0, 30_000, 50);
+      assert.deepEqual(reports(close, 'REJECT').map((e) => e.reason), [], 'not refused for shares the pair held');
+      await waitFor('both exits canceled', async () => reports(tp, 'CANCEL').length > 0 && reports(sl, 'CANCEL').length > 0, 30_000, 50);
+      await fake.controls.fill(close.clientOrderId, 10);
+      await waitFor('the position flat', async () => positionOf(entry.account) === 0, 10_000, 50);
+    } finally { fake.knobs.cancelLagMs = 0; }
   });
 
   it('an OCO answer lost while Alpaca does not list the pair yet: the resend\'s refusal (the shares the pair holds) proves nothing, the pair is settled once listed, one pair at the venue', async () => {
