@@ -81,9 +81,10 @@ export type UnknownOrders = ReadonlyMap<string, OrderOutcome>;
 const entryKey = (venue: string, cid: string) => `${venue}|${cid}`;
 
 /**
- * Folds one `control` record: UNKNOWN adds the order, SETTLE replaces a listed one (still unknown until
- * its connector settles it), RESOLVED removes it; other kinds, and a record that does not parse, leave
- * the map as it is (the same map, so callers can tell nothing changed).
+ * Folds one `control` record: UNKNOWN adds the order, SETTLE adds or replaces it (still unknown until its
+ * connector settles it; after compaction the SETTLE record is all the topic keeps of an unresolved order),
+ * RESOLVED removes it; other kinds, and a record that does not parse, leave the map as it is (the same
+ * map, so callers can tell nothing changed).
  */
 export function foldOutcome(orders: UnknownOrders, c: Control): UnknownOrders {
   if (c.kind !== 'ORDER_OUTCOME') return orders;
@@ -91,8 +92,7 @@ export function foldOutcome(orders: UnknownOrders, c: Control): UnknownOrders {
   try { o = parseOutcome(c); } catch { return orders; }
   const key = entryKey(o.venue, o.clientOrderId);
   if (o.status === 'SENDING') return orders;
-  if (o.status === 'UNKNOWN') return new Map(orders).set(key, o);
-  if (o.status === 'SETTLE') return orders.has(key) ? new Map(orders).set(key, o) : orders;
+  if (o.status === 'UNKNOWN' || o.status === 'SETTLE') return new Map(orders).set(key, o);
   if (!orders.has(key)) return orders;
   const next = new Map(orders);
   next.delete(key);

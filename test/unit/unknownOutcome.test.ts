@@ -14,7 +14,7 @@ import type { Codec } from '../../schemas/codec.ts';
 import { keyOf } from '../../schemas/controlKey.ts';
 import { RouterError } from '../../schemas/errors.ts';
 import { controlRecord } from '../../streams/control/publisher.ts';
-import { foldOutcome, listUnknown, orderOutcomeKey, outcomeControl, parseOutcome, type OrderOutcome, type UnknownOrders } from '../../schemas/orderOutcome.ts';
+import { foldOutcome, listUnknown, orderOutcomeKey, outcomeControl, parseOutcome, settleOutcome, type OrderOutcome, type UnknownOrders } from '../../schemas/orderOutcome.ts';
 import type { Control, ExecutionReport, Order } from '../../schemas/types.ts';
 import { applyControl, defaultControlConfig } from '../../streams/decide/controlFold.ts';
 
@@ -58,6 +58,16 @@ describe('ORDER_OUTCOME records (pure)', () => {
     assert.equal(foldOutcome(m, { ...outcomeControl(unknown(), ids), payload: '{' }), m);
     m = foldOutcome(m, outcomeControl({ ...unknown('c1'), status: 'RESOLVED', resolution: 'FILLED', resolvedAt: 9 }, ids));
     assert.deepEqual(listUnknown(m).map((u) => u.clientOrderId), ['c2']);
+  });
+
+  it('folds an operator\'s SETTLE over the UNKNOWN record, and alone (compaction keeps only the latest record of a key); RESOLVED then removes it', () => {
+    const settle = (u: OrderOutcome): OrderOutcome => settleOutcome(new Map([[`mt5|${u.clientOrderId}`, u]]), { venue: 'mt5', clientOrderId: u.clientOrderId, settle: { notTraded: true }, actor: 'bob', reason: 'statement' });
+    const listed = foldOutcome(foldOutcome(new Map(), outcomeControl(unknown('c1'), ids)), outcomeControl(settle(unknown('c1')), ids));
+    assert.deepEqual(listUnknown(listed).map((u) => [u.clientOrderId, u.status, u.settledBy]), [['c1', 'SETTLE', 'bob']]);
+    const compacted = foldOutcome(new Map(), outcomeControl(settle(unknown('c2')), ids));
+    assert.deepEqual(listUnknown(compacted).map((u) => [u.clientOrderId, u.status]), [['c2', 'SETTLE']]);
+    assert.equal(foldOutcome(compacted, outcomeControl({ ...settle(unknown('c2')), status: 'RESOLVED', resolution: 'REJECTED', resolvedAt: 9 }, ids)).size, 0);
+    assert.throws(() => settleOutcome(new Map(), { venue: 'mt5', clientOrderId: 'c3', settle: { notTraded: true }, actor: 'bob', reason: 'x' }), /no order c3 of unknown outcome/);
   });
 
   it('is ignored by the gate\'s control fold (decide, brackets), not refused', () => {
