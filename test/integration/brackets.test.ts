@@ -49,8 +49,23 @@ describe('bracket exits, end to end', () => {
   const position = async () => (await pool.query("SELECT quantity FROM positions WHERE symbol = 'AAPL'")).rows[0]?.quantity ?? null;
   const top = async () => ((await (await fetch(`${env.PAPER_VENUE_URL}/v1/quotes?symbols=AAPL`)).json()) as { ask: number; bid: number }[])[0];
 
-  it('places both exits once the entry fills; the take-profit fills when the market reaches it and the stop is canceled', { timeout: 120_000 }, async () => {
+  /**
+   * The venue's quote as decide prices it: on `quotes` (the connector publishes it every 500 ms) and then
+   * read by decide. An alert sent before that is priced from the cost model's reference mark, and a
+   * take-profit two ticks over the venue's ask can then be on the wrong side of it (DENIED).
+   */
+  const quoted = async () => {
     const { ask } = await top();
+    await waitFor('the venue\'s quote on quotes', async () => {
+      const qs = await Promise.all((await readAll(env, pipeline.topics.quotes)).map((m) => codec().decode('Quote', m.value!)));
+      return qs.some((q) => q.venue === 'paper' && q.symbol === 'AAPL' && q.ask === ask) ? true : null;
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 500)); // decide's state tail reads it in its next window
+    return ask;
+  };
+
+  it('places both exits once the entry fills; the take-profit fills when the market reaches it and the stop is canceled', { timeout: 120_000 }, async () => {
+    const ask = await quoted();
     const tpPrice = Math.round((ask + 0.02) * 100) / 100; // two ticks over the ask: resting until someone buys through it
     const slPrice = Math.round((ask - 1) * 100) / 100;
     const res = await fetch(`${pipeline.edgeUrl}/webhooks/tradingview`, {
