@@ -145,12 +145,11 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
     if (state.faults.placeLatencyMs > 0) await sleep(state.faults.placeLatencyMs);
     for (const { cOID } of lines) state.submits.set(cOID, (state.submits.get(cOID) ?? 0) + 1);
     const f = state.faults;
-    if (f.rateLimitSubmitSec !== null) {
+    const seconds = f.rateLimitSubmitSec;
+    if (seconds !== null) {
       acknowledged();
-      blockedSince = clock();
-      blockedUntil = blockedSince + f.rateLimitSubmitSec * 1000;
-      const seconds = f.rateLimitSubmitSec;
-      f.rateLimitSubmitSec = null;
+      const now = clock();
+      [blockedSince, blockedUntil, f.rateLimitSubmitSec] = [now, now + seconds * 1000, null];
       return reply.code(429).header('retry-after', String(seconds)).send({ error: 'Too Many Requests' });
     }
     const fail = f.failSubmit;
@@ -166,11 +165,7 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
     const problem = lines.map(lineProblem).find((p) => p !== null);
     if (problem) { acknowledged(); return reply.code(400).send({ error: problem }); }
     const parsed = lines.map((l) => toLine(l, req.params.acct));
-    if (fail) {
-      place(parsed);
-      acknowledged();
-      return reply.code(fail.status).send({ error: 'Internal Server Error' });
-    }
+    if (fail) { place(parsed); acknowledged(); return reply.code(fail.status).send({ error: 'Internal Server Error' }); }
     const entry: Parked = { lines: parsed, questions: state.faults.questions.splice(0) };
     for (const l of parsed) parked.set(l.cOID, entry);
     return answer(reply, parsed[0].cOID);
@@ -193,9 +188,8 @@ export function createFakeIbkrGateway({ accountId = 'DU1234567', accounts, clock
   app.delete<{ Params: { acct: string; orderId: string } }>('/v1/api/iserver/account/:acct/order/:orderId', async (req, reply) => {
     const order = state.orders.get(Number(req.params.orderId));
     if (!order || order.acct !== req.params.acct) return reply.code(400).send({ error: `OrderID ${req.params.orderId} doesn't exist` });
-    // Cancels this order only, OCA member or not: the Web API documentation says nothing of a cancel
-    // reaching the rest of a group (an old TWS order-type page did say so), so the caller must cancel
-    // each order it wants gone. Conservative choice, undocumented.
+    // Cancels this order only, OCA member or not: the Web API documentation says nothing of a cancel reaching
+    // the rest of a group (an old TWS order-type page did), so the caller cancels each. Undocumented: conservative.
     if (!state.cancel(order)) return { error: `OrderID ${order.orderId} can't be cancelled: ${order.status}` };
     return { msg: 'Request was submitted', order_id: order.orderId, conid: -1, account: null };
   });
