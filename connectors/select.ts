@@ -15,9 +15,19 @@ import { createMt5Client } from './mt5/client.ts';
 import { listedSymbols as mt5Symbols } from './mt5/symbols.ts';
 import { createPaperClient } from './paper/client.ts';
 import type { VenueClient } from './venue.ts';
-import { venueNames, type VenueName } from './venueNames.ts';
+
+export const VENUE_NAMES = ['paper', 'alpaca', 'binance', 'ibkr', 'mt5'] as const;
+export type VenueName = (typeof VENUE_NAMES)[number];
 
 export interface SelectedVenue { name: VenueName; client: VenueClient; quoteSymbols: string[] }
+
+export function venueNames(env: NodeJS.ProcessEnv): VenueName[] {
+  const names = (env.VENUES ?? 'paper').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(VENUE_NAMES as readonly string[]).includes(n)) throw new Error(`VENUES: unknown venue ${n} (known: ${VENUE_NAMES.join(', ')})`);
+  }
+  return [...new Set(names)] as VenueName[];
+}
 
 /** Every venue publishes quotes for the symbols it trades, so the router prices it from its own book. */
 export function selectVenues(env: NodeJS.ProcessEnv, log: Logger): SelectedVenue[] {

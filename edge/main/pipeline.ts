@@ -75,7 +75,7 @@ export async function startPipeline(opts: { components?: readonly Component[]; e
         { createAccept, startKafkaProbe }, { createEdgeApp }, { consumerSpecs, startDashboard }, { loadEdgeConfig }, { startOps }, { venueNames },
       ] = await Promise.all([
         import('prom-client'), import('../../analytics/config.ts'), import('../../analytics/query/queryProcess.ts'), import('../../analytics/query/routes.ts'),
-        import('../accept.ts'), import('../app.ts'), import('../dashboard/index.ts'), import('../config.ts'), import('../ops/index.ts'), import('../../connectors/venueNames.ts'),
+        import('../accept.ts'), import('../app.ts'), import('../dashboard/index.ts'), import('../config.ts'), import('../ops/index.ts'), import('../../connectors/select.ts'),
       ]);
       const edgeConfig = loadEdgeConfig(rawEnv);
       const ops = await startOps({ kafka, pool: pool!, codec, controlTopic: topics.control, cancelTopic: topics.cancelRequests, log: log.child({ component: 'ops' }), hlc: () => hlc.now(), env: rawEnv });

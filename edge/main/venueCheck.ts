@@ -5,8 +5,7 @@
 // them, and every line is also scrubbed of the values of the venue's credential variables.
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { selectVenues } from '../../connectors/select.ts';
-import { VENUE_NAMES, type VenueName } from '../../connectors/venueNames.ts';
+import { selectVenues, VENUE_NAMES, type VenueName } from '../../connectors/select.ts';
 import { runVenueCheck, type StepResult } from '../../connectors/venueCheck.ts';
 
 export const VENUE_CHECK_USAGE = `  order-router venue-check <${VENUE_NAMES.join('|')}> [--symbol S] [--away PCT] [--qty Q] [--wait SEC]
