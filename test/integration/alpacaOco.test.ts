@@ -175,7 +175,7 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
       const settle = settleOutcome(new Map([[`alpaca|${sl.clientOrderId}`, u]]), { venue: 'alpaca', clientOrderId: sl.clientOrderId, settle: { venueOrderId: legId }, actor: 'bob', reason: 'the oco leg in the Alpaca dashboard' });
       const c = outcomeControl(settle, { controlId: randomUUID(), actor: 'bob', at: Date.now(), hlc: rig.hlc.now() });
       await publishControl(rig, c);
-      await waitFor('the stop acknowledged and resolved', async () => reports(sl, 'ACK').length > 0 && parked(sl, 'RESOLVED'), 30_000, 100);
+      await waitFor('the stop acknowledged and resolved', async () => reports(sl, 'ACK').length > 0 && parked(sl, 'RESOLVED'), 60_000, 100);
       await fake.controls.fill(fake.knobs.legOf(tp.clientOrderId)!, 10);
       await waitFor('the stop filled, the take-profit canceled', async () => reports(sl, 'FILL').length > 0 && reports(tp, 'CANCEL').length > 0, 30_000, 50);
       assert.equal(reports(sl, 'FILL').length, 1);
