@@ -114,8 +114,11 @@ export function createCancelHandler(d: CancelHandlerDeps) {
       for (const req of group) {
         const r = await handle(req, (cid) => latest.get(cid) ?? d.ledger.get(cid), cidOf);
         report(req, r);
-        if (r.kind === 'reports') { latest.set(r.cid, r.diff.next); out.push({ cid: r.cid, ...r.diff }); }
-        if (r.kind === 'reports') { if (r.status === 'NEW' || r.status === 'PARTIALLY_FILLED') stillOpen?.add(r.cid); else stillOpen?.delete(r.cid); }
+        if (r.kind === 'reports') {
+          latest.set(r.cid, r.diff.next);
+          out.push({ cid: r.cid, ...r.diff });
+          if (r.status === 'NEW' || r.status === 'PARTIALLY_FILLED') stillOpen?.add(r.cid); else stillOpen?.delete(r.cid);
+        }
       }
       return out;
     });

@@ -197,8 +197,8 @@ export function createOrderSubmitter(o: OrderSubmitterOptions) {
   /** Both legs at the venue, as a pair where the venue can only find them so (lookupOco), else each by its id. */
   async function lookupPair(c: VenueClient & NativeOco, p: OcoPair): Promise<(VenueOrderState | null)[]> {
     if (c.lookupOco !== undefined) {
-      const r = await call('lookup', () => c.lookupOco!(legsOf(p)));
-      return [r?.takeProfit ?? null, r?.stopLoss ?? null]; // null: the test-only blind-resend fault (venueGate.ts)
+      const r = await call('lookupOco', () => c.lookupOco!(legsOf(p)));
+      return [r.takeProfit, r.stopLoss];
     }
     return Promise.all([p.takeProfit, p.stopLoss].map((l) => call('lookup', () => c.lookup(l.clientOrderId, l.symbol, ledger.get(l.clientOrderId)?.venueOrderId))));
   }

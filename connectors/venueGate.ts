@@ -45,7 +45,11 @@ export function createVenueGate(o: VenueGateOptions) {
   /** Every venue call goes through here: failures that say "the venue is not answering" feed the breaker. */
   async function call<T>(operation: string, fn: () => Promise<T>, probing = false): Promise<T> {
     if (breaker.mode === 'OPEN' && !probing) throw new VenueError('VENUE_HALTED', `${o.venue} ${operation}: venue halted (${breaker.reason})`, { venue: o.venue, operation });
-    if (operation === 'lookup' && faultOn('blind-resend')) return null as T; // test-only fault: never looks up
+    // Test-only fault: never looks up (nothing found, for one order or for both legs of a pair).
+    if (faultOn('blind-resend')) {
+      if (operation === 'lookup') return null as T;
+      if (operation === 'lookupOco') return { takeProfit: null, stopLoss: null } as T;
+    }
     while (o.clock() < blockedUntil) await sleep(blockedUntil - o.clock());
     try {
       const v = await fn();
