@@ -79,10 +79,14 @@ export function cpuMeter(groups: () => Record<string, number[]>) {
   };
 }
 
-/** Resident set size of one process in MB, or null when it is gone. */
-export function processRssMb(pid: number): number | null {
+/**
+ * Resident memory of one process in MB, or null when it is gone: `VmRSS` (everything resident, the
+ * executable's and libraries' pages shared with other processes included) or `RssAnon` (its own heap
+ * and stacks).
+ */
+export function processRssMb(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number | null {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Math.round(Number(m[1]) / 1024) : null;
   } catch {
     return null;

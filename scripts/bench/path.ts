@@ -43,15 +43,18 @@ export interface PathRate {
   cpu: CpuUse;
   /** Kafka requests and Postgres queries per accepted alert, by process (processes topology only). */
   requests: RequestsPerAlert | null;
-  /** Resident memory by process at the end of the load, MB. */
+  /** Resident memory by process at the end of the load, MB: all of it, and its own (anonymous) part. */
   rssMb: Record<string, number>;
+  rssAnonMb: Record<string, number>;
+  /** The broker's CPU per Kafka request the processes sent (its own internal requests included in the CPU), ms. */
+  brokerMsPerKafkaRequest: number | null;
 }
 
 export interface PathReport { idle: IdleUse; rates: PathRate[] }
 
 /** The stack with no traffic: cores used by process group over `seconds`, after start-up has settled. */
 export interface IdleUse {
-  seconds: number; coresByProcess: Record<string, number>; coresTotal: number; rssMb: Record<string, number>;
+  seconds: number; coresByProcess: Record<string, number>; coresTotal: number; rssMb: Record<string, number>; rssAnonMb: Record<string, number>;
   /** Kafka requests and Postgres queries per second with no traffic, by process and API (processes topology). */
   requestsPerSec: RequestsPerAlert | null;
 }
@@ -166,8 +169,8 @@ function serviceGroups(env: NodeJS.ProcessEnv = process.env): Record<string, num
     postgres: pidsNamed('postgres'),
   };
 }
-const rssOf = (groups: Record<string, number[]>): Record<string, number> =>
-  Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids.reduce((a, p) => a + (processRssMb(p) ?? 0), 0)]));
+const rssOf = (groups: Record<string, number[]>, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): Record<string, number> =>
+  Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids.reduce((a, p) => a + (processRssMb(p, field) ?? 0), 0)]));
 
 /**
  * 'processes' (default): one process per component (`order-router start --only <kind>`) and the paper
@@ -235,7 +238,7 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const idleMs = idleMeter.done(1).msPerAlert;
     const cores = Object.fromEntries(Object.entries(idleMs).filter(([k]) => k !== 'bench').map(([k, ms]) => [k, Math.round((ms / (idleSeconds * 1000)) * 1000) / 1000]));
-    idle = { seconds: idleSeconds, coresByProcess: cores, coresTotal: Math.round(Object.values(cores).reduce((a, x) => a + x, 0) * 1000) / 1000, rssMb: rssOf(b.cpuGroups()),
+    idle = { seconds: idleSeconds, coresByProcess: cores, coresTotal: Math.round(Object.values(cores).reduce((a, x) => a + x, 0) * 1000) / 1000, rssMb: rssOf(b.cpuGroups()), rssAnonMb: rssOf(b.cpuGroups(), 'RssAnon'),
       requestsPerSec: b.stats && idleBefore ? perAlert(idleBefore, await snapshot(b.stats.dir, b.stats.pids()), idleSeconds) : null };
     onProgress(`idle ${idleSeconds} s: ${idle.coresTotal} cores (${Object.entries(cores).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     for (const rate of rates) {
@@ -246,6 +249,7 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
       // CPU over the load itself: steady state at this rate (the drain below is not counted).
       const cpu = meter.done(load.ok);
       const rssMb = rssOf(b.cpuGroups());
+      const rssAnonMb = rssOf(b.cpuGroups(), 'RssAnon');
       const requests = b.stats && before ? perAlert(before, await snapshot(b.stats.dir, b.stats.pids()), load.ok) : null;
       const ids = load.samples.map(([id]) => id);
       // Wait for the fills until all are in, or none came for 5 s (an alert the venue did not fill), 30 s at most.
@@ -278,12 +282,14 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
         achievedPerSec: Math.round(load.ok / (load.elapsedMs / 1000)),
         http: h.http.summary(), toVenue: h.venue.summary(), toExecutions: h.exec.summary(), toPostgres: h.pg.summary(),
         hops: await hopsOf(b, runId, new Map(load.samples.map(([id, t0]) => [id, t0])), pg),
-        cpu, requests, rssMb,
+        cpu, requests, rssMb, rssAnonMb,
+        brokerMsPerKafkaRequest: requests && requests.kafkaTotal > 0 && cpu.msPerAlert.kafka !== undefined
+          ? Math.round((cpu.msPerAlert.kafka / requests.kafkaTotal) * 1000) / 1000 : null,
       };
       out.push(r);
       onProgress(`path ${rate}/s hops p50/p99 ms: edge ${r.hops.edge.p50ms}/${r.hops.edge.p99ms}, decide ${r.hops.decide.p50ms}/${r.hops.decide.p99ms}, connector ${r.hops.connector.p50ms}/${r.hops.connector.p99ms}, projection ${r.hops.projection.p50ms}/${r.hops.projection.p99ms}`);
       onProgress(`path ${rate}/s CPU ms per alert: ${Object.entries(r.cpu.msPerAlert).map(([k, v]) => `${k} ${v}`).join(', ')}; cores busy ${r.cpu.machineBusy === null ? '?' : `${Math.round(r.cpu.machineBusy * 100)}%`}`);
-      if (r.requests) onProgress(`path ${rate}/s per alert: ${r.requests.kafkaTotal} Kafka requests (${Object.entries(r.requests.kafka).map(([k, v]) => `${k} ${Object.values(v).reduce((a, x) => a + x, 0).toFixed(1)}`).join(', ')}), Postgres queries ${JSON.stringify(r.requests.pg)}`);
+      if (r.requests) onProgress(`path ${rate}/s per alert: broker ${r.brokerMsPerKafkaRequest} ms of CPU per request, ${r.requests.kafkaTotal} Kafka requests (${Object.entries(r.requests.kafka).map(([k, v]) => `${k} ${Object.values(v).reduce((a, x) => a + x, 0).toFixed(1)}`).join(', ')}), Postgres queries ${JSON.stringify(r.requests.pg)}`);
       onProgress(`path ${rate}/s: accepted ${r.accepted}/${r.sent}, at venue ${r.atVenue}, filled ${r.filled}, order at venue p50 ${r.toVenue.p50ms} ms p99 ${r.toVenue.p99ms} ms, fill on executions p99 ${r.toExecutions.p99ms} ms, position in Postgres p99 ${r.toPostgres.p99ms} ms`);
       if (Object.keys(r.hops.missed).length > 0) onProgress(`path ${rate}/s: not at the venue: ${JSON.stringify(r.hops.missed)}`);
     }
