@@ -76,40 +76,30 @@ function columns(rows: unknown[][], width: number): unknown[][] {
   return out;
 }
 
-/** Whether the batch's SQL transaction has begun; `begin` starts it when not. */
-interface OpenTx { begun: boolean; begin(): Promise<void> }
-
 export function createPgStore(pool: pg.Pool, consumer: string, topic: string): ProjectionStore {
-  function txOn(client: pg.PoolClient, tx: OpenTx): ProjectionTx {
+  function txOn(client: pg.PoolClient): ProjectionTx {
     return {
       async nextOffset(partition) {
         // One writer per partition at a time (two owners overlap during a rebalance). A row lock would
         // not do: before a partition's first write there is no row to lock, and both owners would insert
-        // the same executions. BEGIN, the lock and the read go as ONE round trip (the simple protocol's
-        // statements in a row, so no parameters: the consumer, the topic and the partition are the
-        // process's own configuration, quoted); in READ COMMITTED the read takes its snapshot after the
-        // lock is held, so it sees what the other owner committed before letting go.
-        if (!Number.isInteger(partition)) throw new Error(`partition must be an integer, got ${partition}`);
-        const sql = `${tx.begun ? '' : 'BEGIN; '}SELECT pg_advisory_xact_lock(${PARTITION_LOCK_NAMESPACE}, hashtext(${client.escapeLiteral(`${consumer}|${topic}|${partition}`)}));
-          SELECT next_offset FROM consumer_offsets WHERE consumer = ${client.escapeLiteral(consumer)} AND topic = ${client.escapeLiteral(topic)} AND kafka_partition = ${partition}`;
-        tx.begun = true;
-        const results = (await client.query(sql)) as unknown as pg.QueryResult<{ next_offset: string }>[];
-        const rows = results[results.length - 1].rows;
+        // the same executions.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PARTITION_LOCK_NAMESPACE, `${consumer}|${topic}|${partition}`]);
+        const { rows } = await client.query<{ next_offset: string }>(
+          'SELECT next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2 AND kafka_partition = $3',
+          [consumer, topic, partition],
+        );
         return rows.length > 0 ? BigInt(rows[0].next_offset) : 0n;
       },
       async storedIds(ids) {
-        await tx.begin();
         const { rows } = await client.query<{ execution_id: string }>('SELECT execution_id FROM executions WHERE execution_id = ANY($1::text[])', [ids]);
         return new Set(rows.map((r) => r.execution_id));
       },
       async lastHash(partition) {
-        await tx.begin();
         const { rows } = await client.query<{ hash: string | null }>(
           'SELECT hash FROM executions WHERE kafka_partition = $1 ORDER BY kafka_offset DESC LIMIT 1', [partition]);
         return rows[0]?.hash ?? null;
       },
       async positionEvents(key) {
-        await tx.begin();
         const [account, symbol, venue] = key.split('|');
         const { rows } = await client.query<ExecutionRow>(
           'SELECT * FROM executions WHERE account_id = $1 AND symbol = $2 AND venue = $3 ORDER BY kafka_partition, kafka_offset',
@@ -118,7 +108,6 @@ export function createPgStore(pool: pg.Pool, consumer: string, topic: string): P
         return rows.map(fromExecutionRow);
       },
       async write(partition, plan) {
-        await tx.begin();
         const st = statement();
         planRows(st, plan);
         st.add(`INSERT INTO consumer_offsets (consumer, topic, kafka_partition, next_offset)
@@ -137,12 +126,10 @@ export function createPgStore(pool: pg.Pool, consumer: string, topic: string): P
       // uncaught 'error' and kill the process. The failing statement reports it instead.
       const onError = (e: Error) => { broken = e; };
       client.on('error', onError);
-      // BEGIN goes with the first statement (nextOffset's lock); a transaction that never began has
-      // nothing to commit.
-      const tx: OpenTx = { begun: false, async begin() { if (!tx.begun) { tx.begun = true; await client.query('BEGIN'); } } };
       try {
-        const result = await fn(txOn(client, tx));
-        if (tx.begun) await client.query('COMMIT');
+        await client.query('BEGIN');
+        const result = await fn(txOn(client));
+        await client.query('COMMIT');
         return result;
       } catch (e) {
         broken = e as Error;
