@@ -60,7 +60,12 @@ export interface RecoveryKill {
   outputTail?: string;
 }
 
-export interface RecoveryReport { ratePerSec: number; secondsPerKill: number; killAfterSeconds: number; maxSignalAgeMs: string; kills: RecoveryKill[] }
+export interface RecoveryReport {
+  ratePerSec: number; secondsPerKill: number; killAfterSeconds: number; maxSignalAgeMs: string;
+  /** BENCH_RECOVERY_HISTORY: alerts run through the pipeline before the first kill, and the records the topics then held. */
+  history: { alertsAccepted: number; records: Record<string, number> } | null;
+  kills: RecoveryKill[];
+}
 
 const OWN: Record<Kind, keyof RecoveryKill['firstAfterKillMs']> = { edge: 'accepted', decide: 'decision', connector: 'orderAtVenue', projection: 'positionRow' };
 
@@ -205,14 +210,43 @@ async function killOne(fleet: Fleet, admin: Admin, kind: Kind, o: { rate: number
   return r;
 }
 
-export async function benchRecovery(o: { rate?: number; seconds?: number; killAfterSeconds?: number; say: (s: string) => void }): Promise<RecoveryReport> {
-  const rate = o.rate ?? 100, seconds = o.seconds ?? 40, killAfterSeconds = o.killAfterSeconds ?? 5;
+/**
+ * Records the processes read back at a start: what the topics hold when the kills begin. A restarted
+ * decide and connector replay their state from the beginning of these topics (no snapshot), so their
+ * kill → ready grows with the history.
+ */
+async function topicRecords(admin: Admin, topics: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const t of topics) out[t] = (await admin.fetchTopicOffsets(t)).reduce((a, p) => a + Number(p.high) - Number(p.low), 0);
+  return out;
+}
+
+export async function benchRecovery(o: { rate?: number; seconds?: number; killAfterSeconds?: number; history?: number; say: (s: string) => void }): Promise<RecoveryReport> {
+  const rate = o.rate ?? 100, seconds = o.seconds ?? 40, killAfterSeconds = o.killAfterSeconds ?? 5, history = o.history ?? 0;
   const run = runEnv('bench', { ...process.env, CHAOS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error' });
   const fleet = await startFleet(run, { kinds: RECOVERY_KINDS });
   const admin = fleet.kafka.admin();
   await admin.connect();
   const kills: RecoveryKill[] = [];
+  let historyReport: RecoveryReport['history'] = null;
   try {
+    if (history > 0) {
+      // A desk's past before the kills: alerts at up to 1,000/s, then until the fills stop coming.
+      const historyRate = Math.min(1000, history);
+      o.say(`recovery: ${history} alerts of history first, at ${historyRate}/s`);
+      const h = await runLoad({
+        url: `${fleet.edgeUrls[0]}/webhooks/tradingview`, rate: historyRate, count: history, seconds: Math.ceil(history / historyRate), connections: 64,
+        runId: `rec-history-${Date.now().toString(36)}`, strategies: fleet.run.strategies.map((s) => ({ id: s.id, secret: s.secrets[0] })), symbols: SYMBOLS,
+      });
+      for (let last = -1; ;) {
+        await sleep(5000);
+        const n = (await topicRecords(admin, [fleet.run.topics.executions]))[fleet.run.topics.executions];
+        if (n === last) break;
+        last = n;
+      }
+      historyReport = { alertsAccepted: h.ok, records: await topicRecords(admin, [run.topics.signals, run.topics.riskDecisions, run.topics.orders, run.topics.executions]) };
+      o.say(`recovery: history in the topics ${JSON.stringify(historyReport.records)}`);
+    }
     await defaultStaleLimit(fleet.kafka, fleet.codec, run.topics.control);
     await sleep(2000); // the limit reaches the gate; the processes settle
     for (const kind of RECOVERY_KINDS) {
@@ -223,5 +257,5 @@ export async function benchRecovery(o: { rate?: number; seconds?: number; killAf
     await admin.disconnect();
     await fleet.stop();
   }
-  return { ratePerSec: rate, secondsPerKill: seconds, killAfterSeconds, maxSignalAgeMs: 'desk default', kills };
+  return { ratePerSec: rate, secondsPerKill: seconds, killAfterSeconds, maxSignalAgeMs: 'desk default', history: historyReport, kills };
 }

@@ -3,6 +3,7 @@
 // and prints a summary. Options: BENCH_RATES (default 100,250,500,1000,2000), BENCH_SECONDS (default 5),
 // BENCH_ONLY (some of decide,path,floor,txn,ingest,sink,recovery,analytics,backtest; a partial run writes bench/report-partial.json),
 // BENCH_RECOVERY_SECONDS (default 40: load per kind in the recovery stage, the kill 5 s in),
+// BENCH_RECOVERY_HISTORY (default 0: alerts run through the pipeline before the recovery stage's first kill),
 // BENCH_TOPOLOGY (processes: one process per component, the default; single: all in one process),
 // BENCH_IDLE_SECONDS (default 20: the stack's CPU with no traffic, before the path's first rate),
 // BENCH_PROFILE (a directory for V8 CPU profiles of the component processes), BENCH_LOG_LEVEL (default error),
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
   if (only.has('recovery')) {
     const rs = Number(process.env.BENCH_RECOVERY_SECONDS ?? 40);
     say(`recovery: each kind SIGKILLed under 100 alerts/s and started again at once (${rs} s of load per kind)`);
-    report.recovery = await (await import('./recovery.ts')).benchRecovery({ rate: 100, seconds: rs, say });
+    report.recovery = await (await import('./recovery.ts')).benchRecovery({ rate: 100, seconds: rs, history: Number(process.env.BENCH_RECOVERY_HISTORY ?? 0), say });
   }
 
   if (only.has('backtest')) {
