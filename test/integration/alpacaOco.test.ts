@@ -163,11 +163,11 @@ describe('bracket exits as a native Alpaca OCO', { timeout: 150_000 }, () => {
       const { tp, sl } = await rig.exitsOf(entry);
       fake.knobs.listLagMs = 0;
       const parked = (o: Order, status: OrderOutcome['status']) => outcomes.some((u) => u.clientOrderId === o.clientOrderId && u.status === status);
-      await waitFor('both legs parked as of unknown outcome', async () => parked(tp, 'UNKNOWN') && parked(sl, 'UNKNOWN'), 30_000, 100);
+      await waitFor('both legs parked as of unknown outcome', async () => parked(tp, 'UNKNOWN') && parked(sl, 'UNKNOWN'), 60_000, 100);
       await startConnector(); // forgets which leg the stop is
-      await waitFor('the take-profit resolved', async () => parked(tp, 'RESOLVED'), 30_000, 100);
+      await waitFor('the take-profit resolved', async () => parked(tp, 'RESOLVED'), 60_000, 100);
       // What the operator reads in Alpaca's dashboard once the pair is listed: the leg's own order id.
-      const legId = await waitFor('the pair listed', async () => legIdOf(fake.url, reports(tp, 'ACK')[0].venueOrderId!), 30_000, 500);
+      const legId = await waitFor('the pair listed', async () => legIdOf(fake.url, reports(tp, 'ACK')[0].venueOrderId!), 60_000, 500);
       await new Promise((r) => setTimeout(r, 3_000)); // a few rounds of look-ups of the parked stop
       assert.equal(reports(sl, 'ACK').length, 0, 'the stop leg stays unknown: Alpaca lists it under its own ids only');
       const u = outcomes.find((x) => x.clientOrderId === sl.clientOrderId && x.status === 'UNKNOWN')!;
