@@ -80,17 +80,29 @@ export function cpuMeter(groups: () => Record<string, number[]>) {
 }
 
 /**
- * Resident memory of one process in MB, or null when it is gone: `VmRSS` (everything resident, the
- * executable's and libraries' pages shared with other processes included) or `RssAnon` (its own heap
- * and stacks).
+ * Resident memory of one process in MB from one read of its status, or null when it is gone: `rss`
+ * (VmRSS: everything resident, the executable's and libraries' pages shared with other processes
+ * included) and `anon` (RssAnon: its own heap and stacks).
  */
-export function processRssMb(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number | null {
+export function processMemoryMb(pid: number): { rss: number; anon: number } | null {
   try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : null;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mb = (field: string) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024);
+    return { rss: mb('VmRSS'), anon: mb('RssAnon') };
   } catch {
     return null;
   }
+}
+
+/** Resident memory by process group, MB: all of it (`rssMb`) and the processes' own (`rssAnonMb`). */
+export function memoryOf(groups: Record<string, number[]>): { rssMb: Record<string, number>; rssAnonMb: Record<string, number> } {
+  const rssMb: Record<string, number> = {}, rssAnonMb: Record<string, number> = {};
+  for (const [k, pids] of Object.entries(groups)) {
+    const m = pids.map(processMemoryMb);
+    rssMb[k] = m.reduce((a, x) => a + (x?.rss ?? 0), 0);
+    rssAnonMb[k] = m.reduce((a, x) => a + (x?.anon ?? 0), 0);
+  }
+  return { rssMb, rssAnonMb };
 }
 
 /**

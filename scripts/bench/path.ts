@@ -22,7 +22,7 @@ import { startFleet } from '../chaos/fleet.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpuMeter, pidListeningOn, pidsNamed, processRssMb, type CpuUse } from './cpu.ts';
+import { cpuMeter, memoryOf, pidListeningOn, pidsNamed, type CpuUse } from './cpu.ts';
 import { perAlert, snapshot, type RequestsPerAlert } from './requests.ts';
 import { runEnv } from '../chaos/harness.ts';
 import { TS_NODE_ARGS } from '../../streams/runtime/tsNode.ts';
@@ -169,8 +169,6 @@ function serviceGroups(env: NodeJS.ProcessEnv = process.env): Record<string, num
     postgres: pidsNamed('postgres'),
   };
 }
-const rssOf = (groups: Record<string, number[]>, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): Record<string, number> =>
-  Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids.reduce((a, p) => a + (processRssMb(p, field) ?? 0), 0)]));
 
 /**
  * 'processes' (default): one process per component (`order-router start --only <kind>`) and the paper
@@ -238,7 +236,7 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const idleMs = idleMeter.done(1).msPerAlert;
     const cores = Object.fromEntries(Object.entries(idleMs).filter(([k]) => k !== 'bench').map(([k, ms]) => [k, Math.round((ms / (idleSeconds * 1000)) * 1000) / 1000]));
-    idle = { seconds: idleSeconds, coresByProcess: cores, coresTotal: Math.round(Object.values(cores).reduce((a, x) => a + x, 0) * 1000) / 1000, rssMb: rssOf(b.cpuGroups()), rssAnonMb: rssOf(b.cpuGroups(), 'RssAnon'),
+    idle = { seconds: idleSeconds, coresByProcess: cores, coresTotal: Math.round(Object.values(cores).reduce((a, x) => a + x, 0) * 1000) / 1000, ...memoryOf(b.cpuGroups()),
       requestsPerSec: b.stats && idleBefore ? perAlert(idleBefore, await snapshot(b.stats.dir, b.stats.pids()), idleSeconds) : null };
     onProgress(`idle ${idleSeconds} s: ${idle.coresTotal} cores (${Object.entries(cores).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     for (const rate of rates) {
@@ -248,8 +246,7 @@ export async function benchPath(rates: number[], seconds: number, onProgress: (l
       const load = await runLoad({ url: `${b.edgeUrl}/webhooks/tradingview`, rate, count: rate * seconds, seconds, connections: 64, runId, strategies: b.strategies, symbols: SYMBOLS });
       // CPU over the load itself: steady state at this rate (the drain below is not counted).
       const cpu = meter.done(load.ok);
-      const rssMb = rssOf(b.cpuGroups());
-      const rssAnonMb = rssOf(b.cpuGroups(), 'RssAnon');
+      const { rssMb, rssAnonMb } = memoryOf(b.cpuGroups());
       const requests = b.stats && before ? perAlert(before, await snapshot(b.stats.dir, b.stats.pids()), load.ok) : null;
       const ids = load.samples.map(([id]) => id);
       // Wait for the fills until all are in, or none came for 5 s (an alert the venue did not fill), 30 s at most.

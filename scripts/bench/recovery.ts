@@ -240,7 +240,7 @@ export async function benchRecovery(o: { rate?: number; seconds?: number; killAf
       });
       for (let last = -1; ;) {
         await sleep(5000);
-        const n = (await topicRecords(admin, [fleet.run.topics.executions]))[fleet.run.topics.executions];
+        const n = (await topicRecords(admin, [run.topics.executions]))[run.topics.executions];
         if (n === last) break;
         last = n;
       }
